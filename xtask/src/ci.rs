@@ -1,0 +1,284 @@
+//! `cargo xtask ci`: the whole test matrix, then one table and a non-zero exit on any failure.
+//!
+//! Tiers, each honest about what it proves:
+//! - `setup`: provisioning (see `provision.rs`).
+//! - `static`: formatting; bindings and layout numbers equal fresh output.
+//! - `cross`: clippy on the host and on every Windows target; the `-gnu` test binaries build and
+//!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
+//! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model, and
+//!   again under Miri.
+//! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
+
+use crate::provision::{NIGHTLY, WINDOWS_TARGETS};
+use crate::{Result, run, wine};
+use std::process::Command;
+use std::time::Instant;
+
+const HOST: &str = "host";
+
+struct Row {
+    tier: &'static str,
+    check: &'static str,
+    target: String,
+    result: std::result::Result<String, String>,
+    seconds: f64,
+}
+
+#[derive(Default)]
+struct Matrix {
+    rows: Vec<Row>,
+}
+
+impl Matrix {
+    /// Runs one check and records it; `f` returns a short note for the result column.
+    fn check(
+        &mut self,
+        tier: &'static str,
+        check: &'static str,
+        target: &str,
+        f: impl FnOnce() -> Result<String>,
+    ) {
+        eprintln!("\n==> [{tier}] {check} ({target})");
+        let start = Instant::now();
+        let result = f().map_err(|e| e.to_string());
+        if let Err(error) = &result {
+            eprintln!("FAILED: [{tier}] {check} ({target}): {error}");
+        }
+        self.rows.push(Row {
+            tier,
+            check,
+            target: target.to_string(),
+            result,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+
+    fn skip(&mut self, tier: &'static str, check: &'static str, target: &str, why: &str) {
+        self.rows.push(Row {
+            tier,
+            check,
+            target: target.into(),
+            result: Ok(format!("skipped: {why}")),
+            seconds: 0.0,
+        });
+    }
+
+    fn print(&self) -> (usize, usize, usize) {
+        let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+        println!(
+            "\n{:<7} {:<9} {:<24} {:>8}  result",
+            "tier", "check", "target", "seconds"
+        );
+        println!("{}", "-".repeat(78));
+        for row in &self.rows {
+            let result = match &row.result {
+                Ok(note) if note.starts_with("skipped") => {
+                    skipped += 1;
+                    note.clone()
+                }
+                Ok(note) => {
+                    passed += 1;
+                    if note.is_empty() {
+                        "ok".into()
+                    } else {
+                        format!("ok: {note}")
+                    }
+                }
+                Err(error) => {
+                    failed += 1;
+                    format!("FAILED: {}", error.lines().next().unwrap_or(""))
+                }
+            };
+            println!(
+                "{:<7} {:<9} {:<24} {:>8.1}  {result}",
+                row.tier, row.check, row.target, row.seconds
+            );
+        }
+        let total: f64 = self.rows.iter().map(|r| r.seconds).sum();
+        println!("{}", "-".repeat(78));
+        println!("{:<42} {total:>8.1}", "total");
+        (passed, failed, skipped)
+    }
+}
+
+pub fn main(args: &[String]) -> Result {
+    let [no_provision] = crate::flags(args, ["--no-provision"])?;
+    let mut m = Matrix::default();
+
+    if no_provision {
+        m.skip("setup", "provision", HOST, "--no-provision");
+    } else {
+        m.check("setup", "provision", HOST, crate::provision::ensure);
+    }
+
+    m.check("static", "fmt", HOST, || {
+        run::run(run::cargo().args(["fmt", "--all", "--", "--check"]))?;
+        Ok(String::new())
+    });
+    m.check("static", "bindgen", HOST, || {
+        crate::bindgen::check().map(|()| "bindings.rs is fresh".into())
+    });
+    m.check("static", "layout", "i686+x86_64 mingw", || {
+        crate::layout::main(&["--check".into()]).map(|()| "layout.rs is fresh".into())
+    });
+
+    m.check("cross", "clippy", HOST, || {
+        run::run(run::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        Ok(String::new())
+    });
+    for target in WINDOWS_TARGETS {
+        m.check("cross", "clippy", target, || {
+            run::run(run::cargo().args([
+                "clippy",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--all-targets",
+                "--target",
+                target,
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+            Ok(String::new())
+        });
+    }
+    for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {
+        m.check("cross", "link", target, || {
+            let json = run::output(run::cargo().args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--no-run",
+                "--message-format=json",
+                "--target",
+                target,
+            ]))?;
+            let binaries = run::test_executables(&json);
+            if binaries.is_empty() {
+                return Err("cargo reported no test binaries".into());
+            }
+            Ok(format!("{} test binaries", binaries.len()))
+        });
+        m.check("cross", "imports", target, || imports(target));
+    }
+    m.check("cross", "doc", "x86_64-pc-windows-msvc", || {
+        run::run(run::cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+            "doc",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--no-deps",
+            "--target",
+            "x86_64-pc-windows-msvc",
+        ]))?;
+        Ok(String::new())
+    });
+
+    m.check("host", "test", HOST, || {
+        run::run(run::cargo().args(["test", "--workspace"]))?;
+        Ok(String::new())
+    });
+    m.check("host", "miri", HOST, || {
+        run::run(run::cargo_on(NIGHTLY).args([
+            "miri",
+            "test",
+            "-p",
+            "pss-sys",
+            "-p",
+            "pss-tests",
+        ]))?;
+        Ok(String::new())
+    });
+
+    m.check("wine", "run", wine::TARGET, || {
+        wine::run_tier().map(|s| s.to_string())
+    });
+    m.skip(
+        "wine",
+        "run",
+        "i686-pc-windows-gnu",
+        "build-only: Wine here has no 32-bit support",
+    );
+
+    let (passed, failed, skipped) = m.print();
+    println!("ci: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} check(s) failed").into())
+    }
+}
+
+/// The functions every `-gnu` build must import from kernel32, read from the import table of
+/// pss-sys's link test with objdump.
+fn imports(target: &str) -> Result<String> {
+    const EXPECTED: [&str; 10] = [
+        "PssCaptureSnapshot",
+        "PssDuplicateSnapshot",
+        "PssFreeSnapshot",
+        "PssQuerySnapshot",
+        "PssWalkSnapshot",
+        "PssWalkMarkerCreate",
+        "PssWalkMarkerFree",
+        "PssWalkMarkerGetPosition",
+        "PssWalkMarkerSetPosition",
+        "PssWalkMarkerSeekToBeginning",
+    ];
+    let json = run::output(run::cargo().args([
+        "test",
+        "-p",
+        "pss-sys",
+        "--test",
+        "link",
+        "--no-run",
+        "--message-format=json",
+        "--target",
+        target,
+    ]))?;
+    let exe = run::test_executables(&json)
+        .pop()
+        .ok_or("no link test binary")?;
+    let arch = target.split('-').next().unwrap_or(target);
+    let dump = run::output(
+        Command::new(format!("{arch}-w64-mingw32-objdump"))
+            .arg("-p")
+            .arg(&exe),
+    )?;
+    let mut from_kernel32 = Vec::new();
+    let mut in_kernel32 = false;
+    for line in dump.lines() {
+        if let Some(dll) = line.trim().strip_prefix("DLL Name:") {
+            in_kernel32 = dll.trim().eq_ignore_ascii_case("kernel32.dll");
+        } else if in_kernel32 {
+            if let Some(name) = line.split_whitespace().last() {
+                from_kernel32.push(name.to_string());
+            }
+        }
+    }
+    let missing: Vec<&str> = EXPECTED
+        .into_iter()
+        .filter(|f| !from_kernel32.iter().any(|n| n == f))
+        .collect();
+    if missing.is_empty() {
+        Ok(format!(
+            "all {} Pss* functions imported from kernel32.dll",
+            EXPECTED.len()
+        ))
+    } else {
+        Err(format!(
+            "{} does not import {} from kernel32.dll",
+            exe.display(),
+            missing.join(", ")
+        )
+        .into())
+    }
+}

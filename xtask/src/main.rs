@@ -1,0 +1,84 @@
+//! `cargo xtask`: maintainer tasks for the pss workspace.
+//!
+//! Plain `std` argument parsing; every task is a module of its own.
+
+mod bindgen;
+mod ci;
+mod layout;
+mod provision;
+mod run;
+mod wine;
+
+use std::process::ExitCode;
+
+/// Errors are reported as text: xtask is a program for people, not a library.
+pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const HELP: &str = "\
+cargo xtask: maintainer tasks for pss
+
+USAGE:
+    cargo xtask <TASK> [OPTIONS]
+
+TASKS:
+    ci [--no-provision]   Run the whole test matrix and print one table (tier, check, target,
+                          result, seconds). Exits non-zero if any check failed. Installs what
+                          is missing first (rustup targets and components, nightly + miri;
+                          mingw-w64 and wine with apt-get when root on Debian) unless
+                          --no-provision is given.
+    bindgen [--check]     Regenerate pss-sys/src/bindings.rs from pss-sys/bindings.txt with
+                          windows-bindgen. --check: fail, with a diff summary, if the committed
+                          file differs from fresh output.
+    layout [--check]      Compile pss-sys/layout/probe.c with the mingw-w64 compilers for i686
+                          and x86_64, read the sizes, alignments and offsets out of the object
+                          files, and write pss-sys/src/layout.rs. --check: fail if the committed
+                          file differs.
+    wine                  Build the x86_64-pc-windows-gnu test binaries and run them under Wine.
+    provision             Install what `ci` needs, then stop.
+    help                  Print this text.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(error) = std::env::set_current_dir(run::workspace_root()) {
+        eprintln!("xtask: cannot enter the workspace root: {error}");
+        return ExitCode::FAILURE;
+    }
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "ci" => ci::main(rest),
+        "bindgen" => bindgen::main(rest),
+        "layout" => layout::main(rest),
+        "wine" => wine::main(rest),
+        "provision" => provision::main(rest),
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`; see `cargo xtask help`").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask {task}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Accepts exactly the flags in `known`; returns which of them were given.
+pub fn flags<const N: usize>(args: &[String], known: [&str; N]) -> Result<[bool; N]> {
+    let mut seen = [false; N];
+    for arg in args {
+        match known.iter().position(|k| k == arg) {
+            Some(i) => seen[i] = true,
+            None => {
+                return Err(format!("unexpected argument `{arg}`; see `cargo xtask help`").into());
+            }
+        }
+    }
+    Ok(seen)
+}

@@ -1,0 +1,127 @@
+//! Running commands: echo them, check their status, keep their output when asked.
+
+use crate::Result;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// `cargo` as cargo itself was invoked (respects `$CARGO`), without the rustup toolchain
+/// override that `cargo +nightly xtask` would leak into child processes.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.env_remove("RUSTUP_TOOLCHAIN");
+    cmd
+}
+
+/// `cargo +<toolchain>` through rustup's proxy.
+pub fn cargo_on(toolchain: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.env_remove("RUSTUP_TOOLCHAIN");
+    cmd.env_remove("CARGO");
+    cmd.arg(format!("+{toolchain}"));
+    cmd
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = String::new();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            text += &format!("{}={} ", key.to_string_lossy(), value.to_string_lossy());
+        }
+    }
+    text += &cmd.get_program().to_string_lossy();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text += &arg.to_string_lossy();
+    }
+    text
+}
+
+/// Runs `cmd` with inherited output; fails unless it exits with status 0.
+pub fn run(cmd: &mut Command) -> Result {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed: {status}", describe(cmd)).into())
+    }
+}
+
+/// Runs `cmd`, returning its standard output; standard error passes through.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    eprintln!("$ {}", describe(cmd));
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("`{}` failed: {}", describe(cmd), out.status).into())
+    }
+}
+
+/// True if `program` can be found on `PATH`.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Compares `fresh` with the file at `path`: Ok if equal, else an error that summarises the
+/// difference (line counts and the first differing lines) and says how to regenerate.
+pub fn check_same(path: &Path, fresh: &str, regenerate: &str) -> Result {
+    let committed = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if committed == fresh {
+        return Ok(());
+    }
+    let old: Vec<&str> = committed.lines().collect();
+    let new: Vec<&str> = fresh.lines().collect();
+    let mut summary = format!(
+        "{} differs from fresh output ({} committed lines, {} fresh lines); run `{regenerate}`\n",
+        path.display(),
+        old.len(),
+        new.len()
+    );
+    let mut shown = 0;
+    for i in 0..old.len().max(new.len()) {
+        let (a, b) = (old.get(i), new.get(i));
+        if a != b {
+            summary += &format!("  line {}:\n", i + 1);
+            if let Some(a) = a {
+                summary += &format!("    - {a}\n");
+            }
+            if let Some(b) = b {
+                summary += &format!("    + {b}\n");
+            }
+            shown += 1;
+            if shown == 10 {
+                summary += "  ...\n";
+                break;
+            }
+        }
+    }
+    Err(summary.into())
+}
+
+/// The executables `cargo test --no-run --message-format=json` reports, one per test target.
+pub fn test_executables(json: &str) -> Vec<PathBuf> {
+    json.lines()
+        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
+        .filter_map(|line| {
+            let start = line.find(r#""executable":""#)? + r#""executable":""#.len();
+            let end = start + line[start..].find('"')?;
+            Some(PathBuf::from(line[start..end].replace("\\\\", "\\")))
+        })
+        .collect()
+}
