@@ -1,2 +1,11 @@
-//! Test support for pss: a model of kernel32's Process Snapshotting API for non-Windows hosts,
-//! and the contract suite in `tests/`. Work in progress.
+//! Test support for `pss`: a model of kernel32's Process Snapshotting API for hosts that are
+//! not Windows ([`model`]), and helpers the contract suite in `tests/` uses on every platform.
+//!
+//! On Windows the same test binaries link the real kernel32: the model is not compiled, and
+//! tests that need PSS report `skipped: ...` where kernel32 has none (Wine).
+
+#[cfg(not(windows))]
+pub mod model;
+
+mod support;
+pub use support::*;

@@ -1,0 +1,296 @@
+//! Helpers for tests that run against the model and against real kernel32 alike.
+
+use pss_sys::*;
+
+/// True if kernel32 exports `PssCaptureSnapshot` (probed without calling it).
+pub fn pss_present() -> bool {
+    let name: Vec<u16> = "kernel32.dll\0".encode_utf16().collect();
+    // SAFETY: `name` is NUL-terminated; the module handle is only passed to GetProcAddress.
+    unsafe {
+        let kernel32 = GetModuleHandleW(name.as_ptr());
+        !kernel32.is_null()
+            && GetProcAddress(kernel32, c"PssCaptureSnapshot".as_ptr().cast()).is_some()
+    }
+}
+
+/// Returns from the calling test, printing `skipped: <test>: kernel32 has no PSS`, where
+/// kernel32 lacks PSS (Wine, Windows before 8.1). `cargo xtask wine` counts these lines.
+#[macro_export]
+macro_rules! require_pss {
+    () => {
+        if !$crate::pss_present() {
+            eprintln!(
+                "skipped: {}: kernel32 has no PSS",
+                ::std::thread::current().name().unwrap_or("?")
+            );
+            return;
+        }
+    };
+}
+
+/// Asserts that the calling test leaked nothing, where that can be measured: against the model
+/// (its per-thread accounting). Against real kernel32 there is no such accounting, and this
+/// checks nothing; it says so once per test on standard error.
+#[track_caller]
+pub fn assert_no_leaks() {
+    #[cfg(not(windows))]
+    {
+        let leaks = crate::model::leaks();
+        assert!(leaks.is_empty(), "leaked:\n  {}", leaks.join("\n  "));
+    }
+    #[cfg(windows)]
+    eprintln!(
+        "note: {}: leak accounting exists only in the model",
+        std::thread::current().name().unwrap_or("?")
+    );
+}
+
+/// `GetCurrentProcess()`.
+pub fn current_process() -> HANDLE {
+    // SAFETY: no preconditions.
+    unsafe { GetCurrentProcess() }
+}
+
+/// Captures the current process with `flags` and asserts success.
+#[track_caller]
+pub fn capture_current(flags: PSS_CAPTURE_FLAGS) -> HPSS {
+    let mut snapshot = std::ptr::null_mut();
+    // SAFETY: valid pseudo handle and out-pointer.
+    let code = unsafe { PssCaptureSnapshot(current_process(), flags, 0, &mut snapshot) };
+    assert_eq!(code, ERROR_SUCCESS, "PssCaptureSnapshot({flags:#x})");
+    snapshot
+}
+
+/// Frees a local snapshot and asserts success.
+#[track_caller]
+pub fn free_local(snapshot: HPSS) {
+    // SAFETY: the caller owns `snapshot`, which lives in this process.
+    let code = unsafe { PssFreeSnapshot(current_process(), snapshot) };
+    assert_eq!(code, ERROR_SUCCESS, "PssFreeSnapshot");
+}
+
+/// Creates a walk marker with the default allocator and asserts success.
+#[track_caller]
+pub fn new_marker() -> HPSSWALK {
+    let mut marker = std::ptr::null_mut();
+    // SAFETY: NULL allocator means the process heap; valid out-pointer.
+    let code = unsafe { PssWalkMarkerCreate(std::ptr::null(), &mut marker) };
+    assert_eq!(code, ERROR_SUCCESS, "PssWalkMarkerCreate");
+    marker
+}
+
+/// Frees a walk marker and asserts success.
+#[track_caller]
+pub fn free_marker(marker: HPSSWALK) {
+    // SAFETY: the caller owns `marker`.
+    let code = unsafe { PssWalkMarkerFree(marker) };
+    assert_eq!(code, ERROR_SUCCESS, "PssWalkMarkerFree");
+}
+
+/// Queries `class` into a `T`; returns the code and the value (zeroed unless successful).
+pub fn query<T: Default>(snapshot: HPSS, class: PSS_QUERY_INFORMATION_CLASS) -> (u32, T) {
+    let mut value = T::default();
+    // SAFETY: `value` is a writable T of exactly the length passed.
+    let code = unsafe {
+        PssQuerySnapshot(
+            snapshot,
+            class,
+            (&raw mut value).cast(),
+            size_of::<T>() as u32,
+        )
+    };
+    (code, value)
+}
+
+/// One `PssWalkSnapshot` call into a `T`; returns the code and the entry.
+pub fn walk_one<T: Default>(
+    snapshot: HPSS,
+    class: PSS_WALK_INFORMATION_CLASS,
+    marker: HPSSWALK,
+) -> (u32, T) {
+    let mut entry = T::default();
+    // SAFETY: `entry` is a writable T of exactly the length passed.
+    let code = unsafe {
+        PssWalkSnapshot(
+            snapshot,
+            class,
+            marker,
+            (&raw mut entry).cast(),
+            size_of::<T>() as u32,
+        )
+    };
+    (code, entry)
+}
+
+/// Walks `class` to the end with a fresh marker, as the overview's loop does, and returns
+/// every entry; panics on any code but `ERROR_SUCCESS` and a final `ERROR_NO_MORE_ITEMS`.
+#[track_caller]
+pub fn walk_all<T: Default>(snapshot: HPSS, class: PSS_WALK_INFORMATION_CLASS) -> Vec<T> {
+    let marker = new_marker();
+    let mut entries = Vec::new();
+    loop {
+        match walk_one::<T>(snapshot, class, marker) {
+            (ERROR_SUCCESS, entry) => entries.push(entry),
+            (ERROR_NO_MORE_ITEMS, _) => break,
+            (code, _) => panic!("PssWalkSnapshot(class {class}) returned {code}"),
+        }
+    }
+    free_marker(marker);
+    entries
+}
+
+/// Reads a counted UTF-16 string (`length` in bytes, no terminator) from a walk entry.
+///
+/// # Safety
+///
+/// `ptr` must point to `length` readable bytes (or be NULL with `length` 0), owned by a walk
+/// marker that is still alive.
+pub unsafe fn utf16_at(ptr: *const u16, length: u16) -> String {
+    if ptr.is_null() || length == 0 {
+        return String::new();
+    }
+    // SAFETY: guaranteed by the caller.
+    let units = unsafe { std::slice::from_raw_parts(ptr, usize::from(length) / 2) };
+    String::from_utf16_lossy(units)
+}
+
+/// `PssCaptureSnapshot(process, flags, context_flags, &out)`: the code and the out value.
+pub fn capture(process: HANDLE, flags: PSS_CAPTURE_FLAGS, context_flags: u32) -> (u32, HPSS) {
+    let mut snapshot = std::ptr::null_mut();
+    // SAFETY: a raw call with a valid out-pointer; kernel32 validates the handle and flags.
+    let code = unsafe { PssCaptureSnapshot(process, flags, context_flags, &mut snapshot) };
+    (code, snapshot)
+}
+
+/// `PssDuplicateSnapshot`: the code and the out value.
+pub fn duplicate(
+    source: HANDLE,
+    snapshot: HPSS,
+    target: HANDLE,
+    flags: PSS_DUPLICATE_FLAGS,
+) -> (u32, HPSS) {
+    let mut out = std::ptr::null_mut();
+    // SAFETY: a raw call with a valid out-pointer; the test owns `snapshot` (or tests misuse).
+    let code = unsafe { PssDuplicateSnapshot(source, snapshot, target, &mut out, flags) };
+    (code, out)
+}
+
+/// `PssFreeSnapshot(process, snapshot)`.
+pub fn free(process: HANDLE, snapshot: HPSS) -> u32 {
+    // SAFETY: the test owns `snapshot` and names the process whose context holds it (or tests
+    // exactly that rule against the model).
+    unsafe { PssFreeSnapshot(process, snapshot) }
+}
+
+/// `OpenProcess(access, FALSE, pid)`: the handle, or the `GetLastError` code.
+pub fn open_process(pid: u32, access: PROCESS_ACCESS_RIGHTS) -> Result<HANDLE, u32> {
+    // SAFETY: plain value arguments.
+    let handle = unsafe { OpenProcess(access, 0, pid) };
+    if handle.is_null() {
+        // SAFETY: no preconditions.
+        Err(unsafe { GetLastError() })
+    } else {
+        Ok(handle)
+    }
+}
+
+/// `CloseHandle(handle)`, asserting success.
+#[track_caller]
+pub fn close_handle(handle: HANDLE) {
+    // SAFETY: the test owns `handle`, a kernel handle.
+    assert_ne!(unsafe { CloseHandle(handle) }, 0, "CloseHandle");
+}
+
+/// One `PssWalkSnapshot` call with a NULL buffer: the presence probe.
+pub fn walk_probe(snapshot: HPSS, class: PSS_WALK_INFORMATION_CLASS, marker: HPSSWALK) -> u32 {
+    // SAFETY: a NULL buffer is documented (ERROR_MORE_DATA probe).
+    unsafe { PssWalkSnapshot(snapshot, class, marker, std::ptr::null_mut(), 0) }
+}
+
+/// One `PssWalkSnapshot` call into a buffer of `T` that claims `length` bytes (`<=` its size).
+pub fn walk_with_length<T: Default>(
+    snapshot: HPSS,
+    class: PSS_WALK_INFORMATION_CLASS,
+    marker: HPSSWALK,
+    length: u32,
+) -> u32 {
+    assert!(length as usize <= size_of::<T>());
+    let mut entry = T::default();
+    // SAFETY: `entry` is writable for `length` bytes.
+    unsafe { PssWalkSnapshot(snapshot, class, marker, (&raw mut entry).cast(), length) }
+}
+
+/// `PssQuerySnapshot` into a buffer of `T` that claims `length` bytes (`<=` its size).
+pub fn query_with_length<T: Default>(
+    snapshot: HPSS,
+    class: PSS_QUERY_INFORMATION_CLASS,
+    length: u32,
+) -> u32 {
+    assert!(length as usize <= size_of::<T>());
+    let mut value = T::default();
+    // SAFETY: `value` is writable for `length` bytes.
+    unsafe { PssQuerySnapshot(snapshot, class, (&raw mut value).cast(), length) }
+}
+
+/// `PssWalkMarkerGetPosition`, asserting success.
+#[track_caller]
+pub fn marker_position(marker: HPSSWALK) -> usize {
+    let mut position = 0;
+    // SAFETY: valid marker and out-pointer.
+    assert_eq!(
+        unsafe { PssWalkMarkerGetPosition(marker, &mut position) },
+        ERROR_SUCCESS
+    );
+    position
+}
+
+/// `PssWalkMarkerSetPosition`.
+pub fn set_marker_position(marker: HPSSWALK, position: usize) -> u32 {
+    // SAFETY: the test owns `marker`; the position is validated by kernel32.
+    unsafe { PssWalkMarkerSetPosition(marker, position) }
+}
+
+/// `PssWalkMarkerSeekToBeginning`.
+pub fn rewind_marker(marker: HPSSWALK) -> u32 {
+    // SAFETY: the test owns `marker`.
+    unsafe { PssWalkMarkerSeekToBeginning(marker) }
+}
+
+/// Runs `body` in a child process (this test binary, filtered to the calling test) and asserts
+/// that it aborts with `pss-tests model: misuse in <call>`. The child is the same test: when
+/// `PSS_MISUSE_CHILD` names it, `body` runs and a missed misuse exits 0, failing the parent.
+/// Miri cannot spawn processes: there the test says it is skipped.
+#[cfg(not(windows))]
+#[track_caller]
+pub fn expect_misuse(call: &str, body: impl FnOnce()) {
+    let test = std::thread::current()
+        .name()
+        .expect("libtest names test threads")
+        .to_string();
+    if std::env::var("PSS_MISUSE_CHILD").as_deref() == Ok(test.as_str()) {
+        body();
+        eprintln!("misuse in {call} was not detected");
+        std::process::exit(0);
+    }
+    if cfg!(miri) {
+        eprintln!(
+            "skipped: {test}: misuse aborts the process, and Miri cannot spawn the child that would observe it"
+        );
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
+        .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env("PSS_MISUSE_CHILD", &test)
+        .output()
+        .expect("spawn the child test");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the misuse did not abort the child:\n{stderr}"
+    );
+    let wanted = format!("pss-tests model: misuse in {call}: ");
+    assert!(
+        stderr.contains(&wanted),
+        "expected `{wanted}...` in the child's stderr:\n{stderr}"
+    );
+}
