@@ -1,4 +1,9 @@
 //! Helpers for tests that run against the model and against real kernel32 alike.
+//!
+//! They take `HANDLE`, `HPSS` and `HPSSWALK` values as raw pointers without being `unsafe`:
+//! those are opaque descriptors that kernel32 (or the model) validates, and the contract suite
+//! exists to hand it wrong ones.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use pss_sys::*;
 
@@ -237,10 +242,8 @@ pub fn query_with_length<T: Default>(
 pub fn marker_position(marker: HPSSWALK) -> usize {
     let mut position = 0;
     // SAFETY: valid marker and out-pointer.
-    assert_eq!(
-        unsafe { PssWalkMarkerGetPosition(marker, &mut position) },
-        ERROR_SUCCESS
-    );
+    let code = unsafe { PssWalkMarkerGetPosition(marker, &mut position) };
+    assert_eq!(code, ERROR_SUCCESS);
     position
 }
 
@@ -293,4 +296,40 @@ pub fn expect_misuse(call: &str, body: impl FnOnce()) {
         stderr.contains(&wanted),
         "expected `{wanted}...` in the child's stderr:\n{stderr}"
     );
+}
+
+/// `GetLastError()`.
+pub fn last_error() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { GetLastError() }
+}
+
+/// `PSS_ALLOCATOR.AllocRoutine` as C declares it.
+pub type AllocRoutine =
+    unsafe extern "system" fn(*mut std::ffi::c_void, u32) -> *mut std::ffi::c_void;
+/// `PSS_ALLOCATOR.FreeRoutine` as C declares it.
+pub type FreeRoutine = unsafe extern "system" fn(*mut std::ffi::c_void, *mut std::ffi::c_void);
+
+/// A `PSS_ALLOCATOR` on the heap whose routines are stored as function pointers. The metadata
+/// types those fields as `isize`; writing the pointers into them in place (never through an
+/// integer) keeps their provenance, which Miri checks when kernel32's model calls them.
+pub fn pss_allocator(
+    context: *mut std::ffi::c_void,
+    alloc: AllocRoutine,
+    free: FreeRoutine,
+) -> Box<PSS_ALLOCATOR> {
+    let mut allocator = Box::new(PSS_ALLOCATOR::default());
+    let p: *mut PSS_ALLOCATOR = &raw mut *allocator;
+    // SAFETY: `p` is valid for writes; a function pointer has the size and alignment of the
+    // `isize` fields it is written into.
+    unsafe {
+        (&raw mut (*p).Context).write(context);
+        (&raw mut (*p).AllocRoutine)
+            .cast::<AllocRoutine>()
+            .write(alloc);
+        (&raw mut (*p).FreeRoutine)
+            .cast::<FreeRoutine>()
+            .write(free);
+    }
+    allocator
 }

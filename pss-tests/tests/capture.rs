@@ -165,9 +165,8 @@ fn pss_functions_do_not_set_last_error() {
         capture(std::ptr::null_mut(), PSS_CAPTURE_NONE, 0).0,
         ERROR_INVALID_HANDLE
     );
-    // SAFETY: no preconditions.
     assert_eq!(
-        unsafe { GetLastError() },
+        last_error(),
         ERROR_INVALID_PARAMETER,
         "still OpenProcess's code"
     );

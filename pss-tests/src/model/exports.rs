@@ -552,9 +552,7 @@ pub extern "system" fn PssWalkMarkerCreate(
     if walkmarkerhandle.is_null() {
         return ERROR_INVALID_PARAMETER;
     }
-    // SAFETY: a non-NULL allocator points to a PSS_ALLOCATOR (documented).
-    let allocator = unsafe { allocator.as_ref() };
-    match Marker::create(allocator, k.objects.len()) {
+    match Marker::create(allocator) {
         Ok(marker) => {
             let value = k.issue_marker(marker);
             // SAFETY: the caller passes a writable HPSSWALK.
@@ -796,7 +794,7 @@ pub extern "system" fn DuplicateHandle(
 pub extern "system" fn GetModuleHandleW(lpmodulename: PCWSTR) -> HMODULE {
     let _e = kernel::enter("GetModuleHandleW");
     if lpmodulename.is_null() {
-        return handle(0x7FF6_0000_0000usize.min(usize::MAX));
+        return handle(0x7FF6_0000_0000); // The executable's module.;
     }
     // SAFETY: a non-NULL module name is a NUL-terminated UTF-16 string (documented).
     let name = unsafe { wide(lpmodulename) }.to_ascii_lowercase();

@@ -16,7 +16,7 @@ pub const CURRENT_PID: u32 = 0x1A4;
 pub const CURRENT_PROCESS: usize = usize::MAX;
 /// The value written to `*SnapshotHandle` when capture or duplicate fails: any later use of it
 /// is reported as misuse (the documents say nothing about the out-parameter on failure).
-pub const FAILED_HPSS: usize = 0xBAD0_55;
+pub const FAILED_HPSS: usize = 0x00BA_D055;
 /// The module handle `GetModuleHandleW("kernel32.dll")` returns.
 pub const KERNEL32: usize = 0x7FF8_0000;
 
@@ -111,7 +111,8 @@ thread_local! {
 
 /// Enters the model for `call`: counts the call for this thread and locks the state. A call
 /// made while another model call is in progress on this thread (from an allocator callback) is
-/// misuse: the documents run callbacks inside Create/Free/Walk, not around PSS calls.
+/// reported as misuse: a PSS call there re-enters the walk-marker code that is running the
+/// callback, and the model, which runs callbacks with its state locked, cannot serve any call.
 pub fn enter(call: &'static str) -> Entered {
     if let Some(outer) = INSIDE.with(|i| i.get()) {
         misuse(

@@ -27,7 +27,7 @@
 //!
 //! | behaviour | reason | contract | pinned by |
 //! |---|---|---|---|
-//! | On failure, capture and duplicate write the poison value `0xBAD055` to the out-parameter; any later use of it is misuse | the out-parameter's state on failure is unstated: only read it after `ERROR_SUCCESS` | 3.1, 11.2 | `misuse::hpss_from_failed_capture_is_never_valid` |
+//! | On failure, capture and duplicate write the poison value `0x00BAD055` to the out-parameter; any later use of it is misuse | the out-parameter's state on failure is unstated: only read it after `ERROR_SUCCESS` | 3.1, 11.2 | `misuse::hpss_from_failed_capture_is_never_valid` |
 //! | Capture fails with `ERROR_INVALID_PARAMETER` for reserved or unknown flag bits, section information without `VA_SPACE`, and `BREAKAWAY_OPTIONAL` without a breakaway flag | invalid combinations are named but their result is not | 7.1, 11.3 | `capture::invalid_flag_combinations_are_rejected` |
 //! | `FORCE_BREAKAWAY` fails with `ERROR_PRIVILEGE_NOT_HELD` (no Tcb privilege here) | Tcb is documented as required; the code is not | 7.1, 11.3 | `capture::force_breakaway_needs_tcb_privilege` |
 //! | Capture demands the rights [`capture_access`] derives from the flags, else `ERROR_ACCESS_DENIED` | only `PROCESS_VM_READ` for section information is documented | 3.1, 11.1 | `capture::capture_without_rights_is_access_denied` |
@@ -55,7 +55,7 @@
 //! | Querying or walking a snapshot that lives in another process is misuse | only handles in the caller's context are meaningful | 3.4 | `misuse::querying_a_remote_snapshot_is_misuse` |
 //! | PSS functions leave the thread's last-error value untouched | unstated | 1, 11.2 | `capture::pss_functions_do_not_set_last_error` |
 //! | Double free or use of a freed marker is misuse | only the snapshot double free is documented as undefined | 11.12 | `misuse::marker_double_free_is_misuse` |
-//! | A PSS call from inside an allocator callback is misuse | callbacks run inside Create/Free/Walk | 6 | `misuse::pss_call_from_allocator_callback_is_misuse` |
+//! | A PSS call from inside an allocator callback is misuse (the model also serves no other kernel32 call there) | callbacks run inside Create/Free/Walk | 6 | `misuse::pss_call_from_allocator_callback_is_misuse` |
 //! | `PSS_WALK_THREAD_NAME` (4, header-only) gives `ERROR_INVALID_PARAMETER` | not in Microsoft's documents | 7.3 | `walk::unknown_class_is_invalid_parameter` |
 //! | Thread contexts are the host's `CONTEXT` (plus 1024 bytes with `THREAD_CONTEXT_EXTENDED`); `ContextRecord` is NULL without context flags | layout and NULL-ness are unstated | 8, 11.16 | `walk::thread_context_records_follow_capture_flags` |
 

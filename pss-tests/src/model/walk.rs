@@ -18,6 +18,22 @@ pub struct Allocator {
     free: FreeRoutine,
 }
 
+/// `PSS_ALLOCATOR` as C declares it.
+#[repr(C)]
+struct AllocatorAbi {
+    context: *mut c_void,
+    alloc: Option<AllocRoutine>,
+    free: Option<FreeRoutine>,
+}
+
+const _: () = assert!(size_of::<AllocatorAbi>() == size_of::<PSS_ALLOCATOR>());
+const _: () = assert!(
+    std::mem::offset_of!(AllocatorAbi, alloc) == std::mem::offset_of!(PSS_ALLOCATOR, AllocRoutine)
+);
+const _: () = assert!(
+    std::mem::offset_of!(AllocatorAbi, free) == std::mem::offset_of!(PSS_ALLOCATOR, FreeRoutine)
+);
+
 /// Memory a marker owns: everything entry pointers point into.
 #[derive(Debug)]
 enum Block {
@@ -34,7 +50,8 @@ pub struct Marker {
     /// The (snapshot, class) of the first walk: a marker serves one walk.
     bound: Option<(usize, PSS_WALK_INFORMATION_CLASS)>,
     index: usize,
-    salt: usize,
+    /// Distinguishes this marker's positions from every other marker's.
+    tag: usize,
     blocks: Vec<Block>,
 }
 
@@ -43,31 +60,29 @@ pub struct Marker {
 // touches them under the kernel lock.
 unsafe impl Send for Marker {}
 
+const POSITION_SCRAMBLE: usize = 0x5A5A_0000;
+
 /// Size the model asks the caller's AllocRoutine for, for a marker's internal structure.
 pub const MARKER_INTERNAL_SIZE: u32 = 64;
 
 impl Marker {
     /// `PssWalkMarkerCreate`. With an allocator: one AllocRoutine call for the marker itself;
     /// NULL from it gives `ERROR_NOT_ENOUGH_MEMORY`.
-    pub fn create(allocator: Option<&PSS_ALLOCATOR>, value_hint: usize) -> Result<Marker, u32> {
-        let allocator = allocator.map(|a| {
-            if a.AllocRoutine == 0 || a.FreeRoutine == 0 {
-                misuse("PssWalkMarkerCreate", "PSS_ALLOCATOR with a NULL routine");
-            }
-            // SAFETY: the documents give AllocRoutine and FreeRoutine these signatures; the
-            // metadata types them as integers, so the caller cast function pointers to isize.
-            unsafe {
-                Allocator {
-                    context: a.Context,
-                    alloc: std::mem::transmute::<*const (), AllocRoutine>(
-                        std::ptr::with_exposed_provenance(a.AllocRoutine as usize),
-                    ),
-                    free: std::mem::transmute::<*const (), FreeRoutine>(
-                        std::ptr::with_exposed_provenance(a.FreeRoutine as usize),
-                    ),
-                }
-            }
-        });
+    pub fn create(allocator: *const PSS_ALLOCATOR) -> Result<Marker, u32> {
+        // The metadata types the two routines as `isize`; C declares function pointers of the
+        // same size. Reading them as function pointers keeps the provenance of callers that
+        // stored real function pointers, so the model never turns an integer into a pointer.
+        // SAFETY: a non-NULL allocator points to a PSS_ALLOCATOR (documented), and
+        // `AllocatorAbi` has its layout (asserted below).
+        let allocator =
+            unsafe { allocator.cast::<AllocatorAbi>().as_ref() }.map(|a| match (a.alloc, a.free) {
+                (Some(alloc), Some(free)) => Allocator {
+                    context: a.context,
+                    alloc,
+                    free,
+                },
+                _ => misuse("PssWalkMarkerCreate", "PSS_ALLOCATOR with a NULL routine"),
+            });
         let mut internal = std::ptr::null_mut();
         if let Some(a) = &allocator {
             // SAFETY: calling the caller's routine as documented, on the creating thread.
@@ -76,14 +91,15 @@ impl Marker {
                 return Err(ERROR_NOT_ENOUGH_MEMORY);
             }
         }
-        let salt = value_hint.wrapping_mul(0x9E37_79B9).rotate_left(17) | 1;
+        static TAGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let tag = TAGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 0xFFFF + 1;
         Ok(Marker {
             owner: std::thread::current().id(),
             allocator,
             internal,
             bound: None,
             index: 0,
-            salt,
+            tag,
             blocks: Vec::new(),
         })
     }
@@ -120,17 +136,18 @@ impl Marker {
         }
     }
 
+    /// Opaque: the index and this marker's tag, scrambled.
     pub fn position(&self) -> usize {
-        self.salt.wrapping_add(self.index * 8 + 4)
+        ((self.index << 16) | self.tag) ^ POSITION_SCRAMBLE
     }
 
     /// Decodes a position from `PssWalkMarkerGetPosition` on this marker.
     pub fn set_position(&mut self, position: usize) -> Result<(), u32> {
-        let raw = position.wrapping_sub(self.salt);
-        if raw % 8 != 4 {
+        let raw = position ^ POSITION_SCRAMBLE;
+        if raw & 0xFFFF != self.tag {
             return Err(ERROR_INVALID_PARAMETER);
         }
-        self.index = raw / 8;
+        self.index = raw >> 16;
         Ok(())
     }
 

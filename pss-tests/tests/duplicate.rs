@@ -1,0 +1,283 @@
+//! PssDuplicateSnapshot (PSS-CONTRACT.md 2.1, 3.2, 11.10, 11.11).
+
+use pss_sys::*;
+use pss_tests::*;
+
+/// Duplicating within this process gives a second handle that queries like the original (3.2).
+#[test]
+fn duplicate_into_this_process_gives_a_second_local_snapshot() {
+    require_pss!();
+    let original = capture_current(PSS_CAPTURE_THREADS);
+    let (code, copy) = duplicate(
+        current_process(),
+        original,
+        current_process(),
+        PSS_DUPLICATE_NONE,
+    );
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_ne!(copy, original);
+    let a = query::<PSS_THREAD_INFORMATION>(original, PSS_QUERY_THREAD_INFORMATION);
+    let b = query::<PSS_THREAD_INFORMATION>(copy, PSS_QUERY_THREAD_INFORMATION);
+    assert_eq!((a.0, b.0), (ERROR_SUCCESS, ERROR_SUCCESS));
+    assert_eq!(a.1.ThreadsCaptured, b.1.ThreadsCaptured);
+    free_local(original);
+    free_local(copy);
+    assert_no_leaks();
+}
+
+/// Model choice: original and duplicate are independent; freeing one leaves the other (11.10).
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
+)]
+fn duplicate_and_original_are_freed_independently() {
+    require_pss!();
+    let original = capture_current(PSS_CAPTURE_THREADS);
+    let (_, copy) = duplicate(
+        current_process(),
+        original,
+        current_process(),
+        PSS_DUPLICATE_NONE,
+    );
+    free_local(original);
+    assert_eq!(
+        query::<PSS_THREAD_INFORMATION>(copy, PSS_QUERY_THREAD_INFORMATION).0,
+        ERROR_SUCCESS
+    );
+    free_local(copy);
+    assert_no_leaks();
+}
+
+/// `PSS_DUPLICATE_CLOSE_SOURCE` on a VM-allocated snapshot moves it: the source is freed by the
+/// call (2.1, 3.2).
+#[test]
+fn close_source_moves_a_vm_allocated_snapshot() {
+    require_pss!();
+    let source = capture_current(PSS_CAPTURE_THREADS | PSS_CREATE_USE_VM_ALLOCATIONS);
+    let (code, moved) = duplicate(
+        current_process(),
+        source,
+        current_process(),
+        PSS_DUPLICATE_CLOSE_SOURCE,
+    );
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(
+        query::<PSS_THREAD_INFORMATION>(moved, PSS_QUERY_THREAD_INFORMATION).0,
+        ERROR_SUCCESS
+    );
+    #[cfg(not(windows))]
+    assert_eq!(
+        model::live().snapshots,
+        1,
+        "the source was freed by the call"
+    );
+    free_local(moved);
+    assert_no_leaks();
+}
+
+/// A process handle that is not one is `ERROR_INVALID_HANDLE` (documented, 3.2).
+#[test]
+fn invalid_process_handle_is_invalid_handle() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    assert_eq!(
+        duplicate(
+            current_process(),
+            snapshot,
+            std::ptr::null_mut(),
+            PSS_DUPLICATE_NONE
+        )
+        .0,
+        ERROR_INVALID_HANDLE
+    );
+    assert_eq!(
+        duplicate(
+            std::ptr::null_mut(),
+            snapshot,
+            current_process(),
+            PSS_DUPLICATE_NONE
+        )
+        .0,
+        ERROR_INVALID_HANDLE
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Model choice: `PSS_DUPLICATE_CLOSE_SOURCE` without `PSS_CREATE_USE_VM_ALLOCATIONS` fails with
+/// `ERROR_NOT_SUPPORTED`, and the source is freed anyway ("even if duplication fails", 11.10).
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
+)]
+fn close_source_without_vm_allocations_fails_and_frees() {
+    require_pss!();
+    let source = capture_current(PSS_CAPTURE_THREADS);
+    let (code, _) = duplicate(
+        current_process(),
+        source,
+        current_process(),
+        PSS_DUPLICATE_CLOSE_SOURCE,
+    );
+    assert_eq!(code, ERROR_NOT_SUPPORTED);
+    assert_no_leaks(); // The source is gone: freeing it now would be a double free.
+}
+
+/// Unknown duplicate flags are `ERROR_INVALID_PARAMETER`.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
+)]
+fn unknown_duplicate_flags_are_invalid_parameter() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    assert_eq!(
+        duplicate(current_process(), snapshot, current_process(), 2).0,
+        ERROR_INVALID_PARAMETER
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+#[cfg(not(windows))]
+mod model_processes {
+    use super::*;
+    use pss_tests::model::*;
+
+    const TARGET_RIGHTS: u32 = PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE;
+    const SOURCE_RIGHTS: u32 = PROCESS_VM_READ | PROCESS_DUP_HANDLE;
+    const FREE_RIGHTS: u32 = PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE;
+
+    /// A duplicate into another process lives in its context and is freed through a handle to
+    /// it, with the documented rights (2.1, 3.2, 3.3).
+    #[test]
+    fn duplicate_into_another_process_lives_there() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
+        let local = capture_current(PSS_CAPTURE_THREADS);
+        let (code, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+        assert_eq!(code, ERROR_SUCCESS);
+        assert_eq!(live_in(target.pid()).snapshots, 1);
+        assert_eq!(free(process, remote), ERROR_SUCCESS);
+        assert_eq!(live_in(target.pid()).snapshots, 0);
+        free_local(local);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// Exactly the documented rights suffice, and each missing one is `ERROR_ACCESS_DENIED`
+    /// (model choice for the code; rights from 3.2).
+    #[test]
+    fn missing_rights_are_access_denied() {
+        let target = ProcessSpec::new().spawn();
+        let local = capture_current(PSS_CAPTURE_NONE);
+        for missing in [PROCESS_VM_OPERATION, PROCESS_VM_WRITE, PROCESS_DUP_HANDLE] {
+            let process = open_process(target.pid(), TARGET_RIGHTS & !missing).unwrap();
+            assert_eq!(
+                duplicate(current_process(), local, process, PSS_DUPLICATE_NONE).0,
+                ERROR_ACCESS_DENIED,
+                "target without {missing:#x}"
+            );
+            close_handle(process);
+        }
+        let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
+        let (code, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+        assert_eq!(code, ERROR_SUCCESS);
+        for missing in [PROCESS_VM_READ, PROCESS_DUP_HANDLE] {
+            let source = open_process(target.pid(), SOURCE_RIGHTS & !missing).unwrap();
+            assert_eq!(
+                duplicate(source, remote, current_process(), PSS_DUPLICATE_NONE).0,
+                ERROR_ACCESS_DENIED,
+                "source without {missing:#x}"
+            );
+            close_handle(source);
+        }
+        assert_eq!(free(process, remote), ERROR_SUCCESS);
+        free_local(local);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// A snapshot duplicated into another process can be duplicated back into this one, through
+    /// a source handle with `PROCESS_VM_READ | PROCESS_DUP_HANDLE` (3.2).
+    #[test]
+    fn remote_snapshot_can_be_duplicated_back() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
+        let local = capture_current(PSS_CAPTURE_THREADS);
+        let (_, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+        let source = open_process(target.pid(), SOURCE_RIGHTS).unwrap();
+        let (code, back) = duplicate(source, remote, current_process(), PSS_DUPLICATE_NONE);
+        assert_eq!(code, ERROR_SUCCESS);
+        assert_eq!(
+            query::<PSS_THREAD_INFORMATION>(back, PSS_QUERY_THREAD_INFORMATION).0,
+            ERROR_SUCCESS
+        );
+        free_local(back);
+        assert_eq!(free(process, remote), ERROR_SUCCESS);
+        free_local(local);
+        close_handle(source);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// Moving a VM-allocated snapshot into another process consumes the local one (2.1).
+    #[test]
+    fn close_source_moves_into_another_process() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
+        let local = capture_current(PSS_CAPTURE_THREADS | PSS_CREATE_USE_VM_ALLOCATIONS);
+        let (code, remote) = duplicate(
+            current_process(),
+            local,
+            process,
+            PSS_DUPLICATE_CLOSE_SOURCE,
+        );
+        assert_eq!(code, ERROR_SUCCESS);
+        assert_eq!((live().snapshots, live_in(target.pid()).snapshots), (1, 1));
+        assert_eq!(free(process, remote), ERROR_SUCCESS);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// `PSS_DUPLICATE_CLOSE_SOURCE` frees the source even when the duplication fails for lack
+    /// of rights (documented, 2.1).
+    #[test]
+    fn close_source_frees_the_source_even_when_duplication_fails() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), PROCESS_VM_OPERATION).unwrap();
+        let local = capture_current(PSS_CAPTURE_NONE | PSS_CREATE_USE_VM_ALLOCATIONS);
+        assert_eq!(
+            duplicate(
+                current_process(),
+                local,
+                process,
+                PSS_DUPLICATE_CLOSE_SOURCE
+            )
+            .0,
+            ERROR_ACCESS_DENIED
+        );
+        assert_eq!(live().snapshots, 0);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// Model choice: a snapshot that is not in the source process's context is
+    /// `ERROR_INVALID_HANDLE` (11.11).
+    #[test]
+    fn snapshot_outside_source_context_is_invalid_handle() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+        let local = capture_current(PSS_CAPTURE_NONE);
+        assert_eq!(
+            duplicate(process, local, current_process(), PSS_DUPLICATE_NONE).0,
+            ERROR_INVALID_HANDLE
+        );
+        free_local(local);
+        close_handle(process);
+        assert_no_leaks();
+    }
+}

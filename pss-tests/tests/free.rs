@@ -1,0 +1,97 @@
+//! PssFreeSnapshot (PSS-CONTRACT.md 2.1, 3.3, 11.11).
+
+use pss_sys::*;
+use pss_tests::*;
+
+/// Freeing a local snapshot with `GetCurrentProcess()` succeeds and releases it (3.3).
+#[test]
+fn local_snapshot_is_freed_with_get_current_process() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    assert_eq!(free(current_process(), snapshot), ERROR_SUCCESS);
+    assert_no_leaks();
+}
+
+/// A process handle that is not one is `ERROR_INVALID_HANDLE` (documented, 3.3); the
+/// snapshot is then still the caller's to free (model choice, 11.11).
+#[test]
+fn invalid_process_handle_is_invalid_handle() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    assert_eq!(free(std::ptr::null_mut(), snapshot), ERROR_INVALID_HANDLE);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+#[cfg(not(windows))]
+mod model_processes {
+    use super::*;
+    use pss_tests::model::*;
+
+    const FREE_RIGHTS: u32 = PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE;
+
+    /// Remote free only works for snapshots created with `PSS_CREATE_USE_VM_ALLOCATIONS` or
+    /// duplicated remotely: a heap snapshot the other process captured itself is
+    /// `ERROR_NOT_SUPPORTED` (documented, 3.3).
+    #[test]
+    fn remote_free_of_a_heap_snapshot_is_not_supported() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), FREE_RIGHTS).unwrap();
+        let heap = target.own_snapshot(PSS_CAPTURE_THREADS, false);
+        assert_eq!(free(process, heap), ERROR_NOT_SUPPORTED);
+        let vm = target.own_snapshot(PSS_CAPTURE_THREADS, true);
+        assert_eq!(free(process, vm), ERROR_SUCCESS);
+        close_handle(process);
+        drop(target); // Its exit releases the heap snapshot we could not free.
+        assert_no_leaks();
+    }
+
+    /// A snapshot duplicated into another process can be freed from here through a handle to
+    /// it, even when it was not VM-allocated ("or duplicated remotely", 3.3).
+    #[test]
+    fn remotely_duplicated_snapshot_is_freed_remotely() {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), FREE_RIGHTS | PROCESS_VM_WRITE).unwrap();
+        let local = capture_current(PSS_CAPTURE_NONE);
+        let (code, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+        assert_eq!(code, ERROR_SUCCESS);
+        assert_eq!(free(process, remote), ERROR_SUCCESS);
+        free_local(local);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// Model choice: each missing documented right on the process handle is
+    /// `ERROR_ACCESS_DENIED` (3.3).
+    #[test]
+    fn remote_free_without_rights_is_access_denied() {
+        let target = ProcessSpec::new().spawn();
+        let vm = target.own_snapshot(PSS_CAPTURE_NONE, true);
+        for missing in [PROCESS_VM_READ, PROCESS_VM_OPERATION, PROCESS_DUP_HANDLE] {
+            let process = open_process(target.pid(), FREE_RIGHTS & !missing).unwrap();
+            assert_eq!(
+                free(process, vm),
+                ERROR_ACCESS_DENIED,
+                "without {missing:#x}"
+            );
+            close_handle(process);
+        }
+        let process = open_process(target.pid(), FREE_RIGHTS).unwrap();
+        assert_eq!(free(process, vm), ERROR_SUCCESS);
+        close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// Model choice: a failed free leaves the snapshot alive and owned (11.11).
+    #[test]
+    fn failed_free_leaves_the_snapshot_owned() {
+        let target = ProcessSpec::new().spawn();
+        let heap = target.own_snapshot(PSS_CAPTURE_NONE, false);
+        let process = open_process(target.pid(), FREE_RIGHTS).unwrap();
+        assert_eq!(free(process, heap), ERROR_NOT_SUPPORTED);
+        assert_eq!(live_in(target.pid()).snapshots, 1);
+        close_handle(process);
+        drop(target);
+        assert_no_leaks();
+    }
+}

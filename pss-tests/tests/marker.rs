@@ -1,0 +1,252 @@
+//! Walk markers: PssWalkMarkerCreate, PssWalkMarkerFree, PssWalkMarkerGetPosition,
+//! PssWalkMarkerSetPosition, PssWalkMarkerSeekToBeginning and PSS_ALLOCATOR
+//! (PSS-CONTRACT.md 2.2, 3.6-3.10, 5, 6).
+
+use pss_sys::*;
+use pss_tests::*;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// A saved position replays the same entry after the walk moved on (documented, 3.8, 3.9).
+#[test]
+fn saved_position_replays_the_same_entry() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+    let marker = new_marker();
+    let (code, _) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    assert_eq!(code, ERROR_SUCCESS);
+    let saved = marker_position(marker);
+    let (_, second) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    while walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0 == ERROR_SUCCESS {}
+    assert_eq!(set_marker_position(marker, saved), ERROR_SUCCESS);
+    let (code, again) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(
+        (again.BaseAddress, again.RegionSize),
+        (second.BaseAddress, second.RegionSize)
+    );
+    free_marker(marker);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Seeking to the beginning rewinds to where a new marker starts (documented, 3.10).
+#[test]
+fn seek_to_beginning_rewinds() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+    let marker = new_marker();
+    let (_, first) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    while walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0 == ERROR_SUCCESS {}
+    assert_eq!(rewind_marker(marker), ERROR_SUCCESS);
+    let (code, again) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(again.BaseAddress, first.BaseAddress);
+    free_marker(marker);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Model choice: a position from another marker is `ERROR_INVALID_PARAMETER` (3.9, 11.14).
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
+)]
+fn position_from_another_marker_is_rejected() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+    let (a, b) = (new_marker(), new_marker());
+    walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
+    let from_a = marker_position(a);
+    assert_eq!(set_marker_position(b, from_a), ERROR_INVALID_PARAMETER);
+    assert_eq!(set_marker_position(a, from_a), ERROR_SUCCESS);
+    free_marker(a);
+    free_marker(b);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Counts the calls a test allocator receives. Routines run on the creating thread (6), but
+/// the counters are atomics so a misbehaving kernel could not make the test unsound.
+#[derive(Default)]
+struct Counts {
+    allocs: AtomicUsize,
+    frees: AtomicUsize,
+    null_frees: AtomicUsize,
+    fail: AtomicBool,
+}
+
+extern "system" fn test_alloc(context: *mut c_void, size: u32) -> *mut c_void {
+    // SAFETY: `context` is the `Counts` the test put in the PSS_ALLOCATOR, alive for the marker.
+    let counts = unsafe { &*context.cast::<Counts>() };
+    if counts.fail.load(Ordering::Relaxed) {
+        return std::ptr::null_mut();
+    }
+    counts.allocs.fetch_add(1, Ordering::Relaxed);
+    let layout = std::alloc::Layout::from_size_align(size as usize + 16, 16).unwrap();
+    // SAFETY: non-zero size; the size is stored in the first 16 bytes for the free routine.
+    unsafe {
+        let p = std::alloc::alloc(layout);
+        assert!(!p.is_null());
+        p.cast::<usize>().write(size as usize);
+        p.add(16).cast()
+    }
+}
+
+extern "system" fn test_free(context: *mut c_void, address: *mut c_void) {
+    // SAFETY: as in `test_alloc`.
+    let counts = unsafe { &*context.cast::<Counts>() };
+    if address.is_null() {
+        counts.null_frees.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    counts.frees.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: `address` came from `test_alloc`, 16 bytes past the start of its block.
+    unsafe {
+        let p = address.cast::<u8>().sub(16);
+        let size = p.cast::<usize>().read();
+        std::alloc::dealloc(
+            p,
+            std::alloc::Layout::from_size_align(size + 16, 16).unwrap(),
+        );
+    }
+}
+
+fn allocator(counts: &Counts) -> Box<PSS_ALLOCATOR> {
+    pss_allocator(
+        std::ptr::from_ref(counts).cast_mut().cast(),
+        test_alloc,
+        test_free,
+    )
+}
+
+fn create_with(allocator: &PSS_ALLOCATOR) -> (u32, HPSSWALK) {
+    let mut marker = std::ptr::null_mut();
+    // SAFETY: `allocator` and the `Counts` it points to outlive the marker in each test.
+    let code = unsafe { PssWalkMarkerCreate(allocator, &mut marker) };
+    (code, marker)
+}
+
+/// A custom allocator is used for the marker and every allocation is freed by
+/// `PssWalkMarkerFree` (documented, 3.6, 3.7, 6).
+#[test]
+fn custom_allocator_is_used_and_balanced() {
+    require_pss!();
+    let counts = Counts::default();
+    let alloc = allocator(&counts);
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION);
+    let (code, marker) = create_with(&alloc);
+    assert_eq!(code, ERROR_SUCCESS);
+    while walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0 == ERROR_SUCCESS {}
+    assert!(counts.allocs.load(Ordering::Relaxed) >= 1);
+    free_marker(marker);
+    assert_eq!(
+        counts.allocs.load(Ordering::Relaxed),
+        counts.frees.load(Ordering::Relaxed)
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Model choice: one AllocRoutine call for the marker, one per entry with variable-length data;
+/// FreeRoutine once for each, plus once with NULL, which it must accept (6).
+#[test]
+#[cfg(not(windows))]
+fn custom_allocator_calls_are_counted_exactly() {
+    use pss_tests::model::*;
+    let target = ProcessSpec::new()
+        .region(RegionSpec::image(0x40_0000, 0x1000, r"\Device\X\a.dll"))
+        .region(RegionSpec::free(0x40_1000, 0x1000))
+        .region(RegionSpec::mapped(0x50_0000, 0x1000, r"\Device\X\b.dat"))
+        .spawn();
+    let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+    let (_, snapshot) = capture(
+        process,
+        PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION,
+        0,
+    );
+    let counts = Counts::default();
+    let alloc = allocator(&counts);
+    let (_, marker) = create_with(&alloc);
+    assert_eq!(counts.allocs.load(Ordering::Relaxed), 1);
+    while walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0 == ERROR_SUCCESS {}
+    assert_eq!(
+        counts.allocs.load(Ordering::Relaxed),
+        3,
+        "the marker and the two named regions"
+    );
+    free_marker(marker);
+    assert_eq!(
+        (
+            counts.frees.load(Ordering::Relaxed),
+            counts.null_frees.load(Ordering::Relaxed)
+        ),
+        (3, 1)
+    );
+    free_local(snapshot);
+    close_handle(process);
+    assert_no_leaks();
+}
+
+/// An allocator that returns NULL makes creation fail with `ERROR_NOT_ENOUGH_MEMORY`
+/// (documented, 3.6, 6).
+#[test]
+fn allocator_failure_is_not_enough_memory() {
+    require_pss!();
+    let counts = Counts::default();
+    counts.fail.store(true, Ordering::Relaxed);
+    let alloc = allocator(&counts);
+    assert_eq!(create_with(&alloc).0, ERROR_NOT_ENOUGH_MEMORY);
+    assert_no_leaks();
+}
+
+/// Model choice: an allocator failing during a walk gives `ERROR_NOT_ENOUGH_MEMORY` and does not
+/// advance the marker (6).
+#[test]
+#[cfg(not(windows))]
+fn allocator_failure_during_a_walk_is_not_enough_memory() {
+    let counts = Counts::default();
+    let alloc = allocator(&counts);
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION);
+    let (_, marker) = create_with(&alloc);
+    let named = walk_all::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE)
+        .iter()
+        .position(|e| e.MappedFileNameLength > 0)
+        .unwrap();
+    for _ in 0..named {
+        assert_eq!(
+            walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0,
+            ERROR_SUCCESS
+        );
+    }
+    counts.fail.store(true, Ordering::Relaxed);
+    assert_eq!(
+        walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0,
+        ERROR_NOT_ENOUGH_MEMORY
+    );
+    counts.fail.store(false, Ordering::Relaxed);
+    let (code, entry) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert!(entry.MappedFileNameLength > 0, "the same entry again");
+    free_marker(marker);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Any number of markers may walk one snapshot at once, each with its own position (2.2).
+#[test]
+fn markers_walk_independently() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+    let (a, b) = (new_marker(), new_marker());
+    let (_, a1) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
+    let (_, a2) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
+    let (_, b1) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, b);
+    assert_eq!(a1.BaseAddress, b1.BaseAddress);
+    assert_ne!(a1.BaseAddress, a2.BaseAddress);
+    free_marker(a);
+    free_marker(b);
+    free_local(snapshot);
+    assert_no_leaks();
+}

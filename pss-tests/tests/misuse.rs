@@ -1,0 +1,155 @@
+//! Misuse the model reports loudly: each test runs the misuse in a child process and expects it
+//! to abort naming the call. All of these are undefined behaviour or silent bugs on Windows.
+#![cfg(not(windows))]
+
+use pss_sys::*;
+use pss_tests::model::*;
+use pss_tests::*;
+
+/// Freeing a snapshot twice is undefined behaviour (documented, 3.3).
+#[test]
+fn snapshot_double_free_is_misuse() {
+    expect_misuse("PssFreeSnapshot", || {
+        let s = capture_current(PSS_CAPTURE_NONE);
+        free_local(s);
+        free(current_process(), s);
+    });
+}
+
+/// Reading a freed snapshot is use after free (2.1).
+#[test]
+fn query_after_free_is_misuse() {
+    expect_misuse("PssQuerySnapshot", || {
+        let s = capture_current(PSS_CAPTURE_THREADS);
+        free_local(s);
+        query::<PSS_THREAD_INFORMATION>(s, PSS_QUERY_THREAD_INFORMATION);
+    });
+}
+
+/// Model choice: freeing through a process that does not hold the snapshot (3.3, 11.11).
+#[test]
+fn free_through_the_wrong_process_is_misuse() {
+    expect_misuse("PssFreeSnapshot", || {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+        let s = capture_current(PSS_CAPTURE_NONE);
+        free(process, s);
+    });
+}
+
+/// An HPSS is not a kernel handle (PITFALLS 1).
+#[test]
+fn close_handle_on_a_snapshot_is_misuse() {
+    expect_misuse("CloseHandle", || {
+        let s = capture_current(PSS_CAPTURE_NONE);
+        // SAFETY: deliberately wrong: this is the misuse under test.
+        unsafe { CloseHandle(s) };
+    });
+}
+
+/// Model choice: the VA clone handle belongs to the snapshot (2.1, 11.9; PITFALLS 3).
+#[test]
+fn closing_the_va_clone_handle_is_misuse() {
+    expect_misuse("CloseHandle", || {
+        let s = capture_current(PSS_CAPTURE_VA_CLONE);
+        let (_, info) = query::<PSS_VA_CLONE_INFORMATION>(s, PSS_QUERY_VA_CLONE_INFORMATION);
+        // SAFETY: deliberately wrong: this is the misuse under test.
+        unsafe { CloseHandle(info.VaCloneHandle) };
+    });
+}
+
+/// Model choice: a marker freed twice (11.12).
+#[test]
+fn marker_double_free_is_misuse() {
+    expect_misuse("PssWalkMarkerFree", || {
+        let m = new_marker();
+        free_marker(m);
+        // SAFETY: deliberately wrong: this is the misuse under test.
+        unsafe { PssWalkMarkerFree(m) };
+    });
+}
+
+/// Model choice: a marker serves one walk (5, 11.7).
+#[test]
+fn marker_reused_for_another_class_is_misuse() {
+    expect_misuse("PssWalkSnapshot", || {
+        let s = capture_current(PSS_CAPTURE_THREADS | PSS_CAPTURE_VA_SPACE);
+        let m = new_marker();
+        walk_one::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS, m);
+        walk_one::<PSS_VA_SPACE_ENTRY>(s, PSS_WALK_VA_SPACE, m);
+    });
+}
+
+/// Model choice: buffers must be aligned for their structure (4).
+#[test]
+fn misaligned_buffer_is_misuse() {
+    expect_misuse("PssQuerySnapshot", || {
+        let s = capture_current(PSS_CAPTURE_THREADS);
+        let mut bytes = [0u64; 3];
+        let misaligned = bytes.as_mut_ptr().cast::<u8>().wrapping_add(1);
+        // SAFETY: 8 writable bytes at a misaligned address: the misuse under test.
+        unsafe { PssQuerySnapshot(s, PSS_QUERY_THREAD_INFORMATION, misaligned.cast(), 8) };
+    });
+}
+
+/// Model choice: a snapshot in another process's context cannot be read from here (3.4).
+#[test]
+fn querying_a_remote_snapshot_is_misuse() {
+    expect_misuse("PssQuerySnapshot", || {
+        let target = ProcessSpec::new().spawn();
+        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+        let s = capture_current(PSS_CAPTURE_THREADS);
+        let (_, remote) = duplicate(current_process(), s, process, PSS_DUPLICATE_NONE);
+        query::<PSS_THREAD_INFORMATION>(remote, PSS_QUERY_THREAD_INFORMATION);
+    });
+}
+
+/// Model choice: the out-parameter of a failed capture is never a snapshot (3.1, 11.2).
+#[test]
+fn hpss_from_failed_capture_is_never_valid() {
+    expect_misuse("PssFreeSnapshot", || {
+        let (code, s) = capture(current_process(), PSS_CAPTURE_RESERVED_00000002, 0);
+        assert_ne!(code, ERROR_SUCCESS);
+        free(current_process(), s);
+    });
+}
+
+/// Model choice: with `PSS_DUPLICATE_CLOSE_SOURCE` the source is gone even after a failure;
+/// freeing it again is a double free (2.1).
+#[test]
+fn free_after_failed_close_source_is_misuse() {
+    expect_misuse("PssFreeSnapshot", || {
+        let s = capture_current(PSS_CAPTURE_NONE);
+        let (code, _) = duplicate(
+            current_process(),
+            s,
+            current_process(),
+            PSS_DUPLICATE_CLOSE_SOURCE,
+        );
+        assert_eq!(code, ERROR_NOT_SUPPORTED);
+        free(current_process(), s);
+    });
+}
+
+extern "system" fn reentrant_alloc(_: *mut std::ffi::c_void, _: u32) -> *mut std::ffi::c_void {
+    // The pseudo handle by value: even GetCurrentProcess is a model call.
+    capture(
+        std::ptr::without_provenance_mut(usize::MAX),
+        PSS_CAPTURE_NONE,
+        0,
+    );
+    std::ptr::null_mut()
+}
+
+extern "system" fn noop_free(_: *mut std::ffi::c_void, _: *mut std::ffi::c_void) {}
+
+/// Model choice: allocator callbacks must not call PSS (6).
+#[test]
+fn pss_call_from_allocator_callback_is_misuse() {
+    expect_misuse("PssCaptureSnapshot", || {
+        let allocator = pss_allocator(std::ptr::null_mut(), reentrant_alloc, noop_free);
+        let mut m = std::ptr::null_mut();
+        // SAFETY: a valid allocator whose routine misbehaves: the misuse under test.
+        unsafe { PssWalkMarkerCreate(&*allocator, &mut m) };
+    });
+}
