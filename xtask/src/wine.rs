@@ -28,6 +28,7 @@ pub struct Summary {
     pub binaries: usize,
     pub passed: usize,
     pub skipped: usize,
+    pub ignored: usize,
 }
 
 impl std::fmt::Display for Summary {
@@ -60,9 +61,10 @@ pub fn run_tier() -> Result<Summary> {
     let mut failures = Vec::new();
     for exe in &binaries {
         match run_binary(&prefix, exe) {
-            Ok((passed, skipped)) => {
+            Ok((passed, skipped, ignored)) => {
                 summary.passed += passed - skipped;
                 summary.skipped += skipped;
+                summary.ignored += ignored;
             }
             Err(error) => failures.push(format!("{}: {error}", exe.display())),
         }
@@ -75,8 +77,8 @@ pub fn run_tier() -> Result<Summary> {
     }
 }
 
-/// Runs one libtest binary; returns (tests passed, of which skipped).
-fn run_binary(prefix: &Path, exe: &Path) -> Result<(usize, usize)> {
+/// Runs one libtest binary; returns (tests passed, of which skipped, tests ignored).
+fn run_binary(prefix: &Path, exe: &Path) -> Result<(usize, usize, usize)> {
     let mut cmd = Command::new("timeout");
     cmd.args(["600", "wine"])
         .arg(exe)
@@ -100,12 +102,13 @@ fn run_binary(prefix: &Path, exe: &Path) -> Result<(usize, usize)> {
         return Err(format!("{result} (exit {})", out.status).into());
     }
     let passed = count_before(result, " passed").ok_or("unreadable `test result:` line")?;
+    let ignored = count_before(result, " ignored").ok_or("unreadable `test result:` line")?;
     let skipped = stdout
         .lines()
         .chain(stderr.lines())
         .filter(|l| l.starts_with("skipped: "))
         .count();
-    Ok((passed, skipped))
+    Ok((passed, skipped, ignored))
 }
 
 /// `test result: ok. 4 passed; ...` -> 4 for `" passed"`.
