@@ -1,0 +1,45 @@
+//! Every row of the model's table of silent-document choices (`src/model/mod.rs`) names a test
+//! that exists, in the file it says.
+#![cfg(not(windows))]
+
+const MODEL_DOCS: &str = include_str!("../src/model/mod.rs");
+const FILES: [(&str, &str); 10] = [
+    ("absent", include_str!("absent.rs")),
+    ("accounting", include_str!("accounting.rs")),
+    ("capture", include_str!("capture.rs")),
+    ("duplicate", include_str!("duplicate.rs")),
+    ("free", include_str!("free.rs")),
+    ("marker", include_str!("marker.rs")),
+    ("misuse", include_str!("misuse.rs")),
+    ("process", include_str!("process.rs")),
+    ("query", include_str!("query.rs")),
+    ("walk", include_str!("walk.rs")),
+];
+
+#[test]
+fn every_choice_row_points_at_an_existing_test() {
+    let rows: Vec<&str> = MODEL_DOCS
+        .lines()
+        .filter(|l| l.starts_with("//! | ") && !l.contains("---") && !l.contains("| behaviour |"))
+        .collect();
+    assert!(rows.len() >= 30, "the table has {} rows", rows.len());
+    for row in rows {
+        let pinned = row.trim_end_matches(" |").rsplit(" | ").next().unwrap();
+        let tests: Vec<&str> = pinned.split(", ").map(|t| t.trim_matches('`')).collect();
+        assert!(!tests.is_empty(), "row without a test: {row}");
+        for test in tests {
+            let (file, name) = test
+                .split_once("::")
+                .unwrap_or_else(|| panic!("`{test}` is not file::name in: {row}"));
+            let source = FILES
+                .iter()
+                .find(|(f, _)| *f == file)
+                .unwrap_or_else(|| panic!("no test file {file}.rs: {row}"))
+                .1;
+            assert!(
+                source.contains(&format!("fn {name}()")),
+                "{file}.rs has no test `{name}`: {row}"
+            );
+        }
+    }
+}
