@@ -175,6 +175,20 @@ mod model_processes {
         })
     }
 
+    /// A value that was never a snapshot is `ERROR_INVALID_HANDLE` (documented, 3.5). (Against
+    /// real kernel32 an arbitrary HPSS is undefined behaviour, so this runs on the model only.)
+    #[test]
+    fn invalid_snapshot_is_invalid_handle() {
+        let bogus = std::ptr::without_provenance_mut(0x1234_5670);
+        let marker = new_marker();
+        assert_eq!(
+            walk_one::<PSS_THREAD_ENTRY>(bogus, PSS_WALK_THREADS, marker).0,
+            ERROR_INVALID_HANDLE
+        );
+        free_marker(marker);
+        assert_no_leaks();
+    }
+
     const ALL: u32 =
         PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES | PSS_CAPTURE_VA_SPACE;
 
