@@ -1,11 +1,112 @@
-//! Safe interface to the Windows Process Snapshotting API (PSS).
+//! Safe, ownership-typed interface to the Windows [Process Snapshotting] API (PSS), available
+//! in kernel32 since Windows 8.1.
 //!
-//! Work in progress: this stage has the handle types; the snapshot types follow. Until then,
-//! use [`pss_sys`] for the raw bindings.
+//! # What a snapshot is
 //!
-//! [Process Snapshotting](https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/process-snapshotting-portal)
+//! [`PssCaptureSnapshot`] records the state of a process — its threads (and their register
+//! contexts), handles, address-space layout, and optionally a copy-on-write clone of its
+//! memory (the "VA clone") — while the process keeps running. Tools then read the snapshot
+//! instead of the live process: crash reporters, diagnostics and dump tools (a snapshot can be
+//! given to `MiniDumpWriteDump`), process monitors.
+//!
+//! The result is a snapshot handle, `HPSS`. It is not a kernel handle: it is a descriptor in
+//! the address space of one process, must be freed exactly once with [`PssFreeSnapshot`]
+//! through a handle to *that* process, and freeing it twice is undefined behaviour. This crate
+//! makes those rules impossible to break without `unsafe`.
+//!
+//! # Local and remote snapshots
+//!
+//! - A [`LocalSnapshot`] lives in this process. Every captured snapshot is local, whatever
+//!   process it was taken of. It is freed with `PssFreeSnapshot(GetCurrentProcess(), h)`, and
+//!   it can be read (queries and walks are coming).
+//! - A [`RemoteSnapshot`] lives in another process, where
+//!   [`duplicate_into`](LocalSnapshot::duplicate_into) or [`move_into`](LocalSnapshot::move_into)
+//!   put it. It holds the handle to that process and is freed through it. It cannot be read
+//!   from here, only duplicated back, freed, or handed over.
+//!
+//! A type parameter records whether a local snapshot was captured with
+//! `PSS_CREATE_USE_VM_ALLOCATIONS` ([`VmAllocated`]) or not ([`HeapAllocated`]); only the former
+//! can be *moved* into another process, and the compiler checks it.
+//!
+//! # Freeing
+//!
+//! Drop a snapshot to free it; a failure is ignored. Call `close` to free it and see the result.
+//! Either way it is freed once: after a failed free it is considered gone (it may leak), never
+//! freed again.
+//!
+//! # Example
+//!
+//! ```no_run,standalone_crate
+//! use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     if !pss::is_available() {
+//!         eprintln!("this system has no Process Snapshotting API");
+//!         return Ok(());
+//!     }
+//!     let pid: u32 = std::env::args().nth(1).ok_or("usage: snap <pid>")?.parse()?;
+//!
+//!     let flags = CaptureFlags::THREADS
+//!         | CaptureFlags::VA_SPACE
+//!         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+//!     let snapshot = LocalSnapshot::capture(&process, flags, ContextFlags::NONE)?;
+//!     println!("captured {snapshot:?}");
+//!
+//!     let copy = snapshot.duplicate()?; // a second, independent owner
+//!     snapshot.close()?; // free, and see the result
+//!     drop(copy); // free, ignoring failure
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Availability
+//!
+//! [`is_available`] probes kernel32 once per process. Every function that would call a PSS
+//! function returns [`ErrorKind::Unavailable`] instead when they are missing (Wine has none),
+//! so the program gets an error rather than a call into a missing import.
+//!
+//! # Errors
+//!
+//! One [`Error`] type names the failed [`Function`], its Win32 code and an [`ErrorKind`]; it
+//! converts into [`std::io::Error`] keeping the code.
+//!
+//! # Dual use
+//!
+//! A snapshot exposes everything the target process holds: with `VA_CLONE`, all of its
+//! memory, including passwords, keys and tokens; with `HANDLES`, the objects it can reach.
+//! Snapshotting a process and writing a minidump from it is also a well-known way to steal
+//! credentials (e.g. from `lsass.exe`), which security products detect and block. This crate is
+//! for diagnosing processes you are responsible for: capture only what you need, treat the
+//! data and any dump made from it as secret, and free snapshots promptly (a VA clone also costs
+//! the target copy-on-write memory while it lives).
+//!
+//! # Platforms
+//!
+//! `pss` is for Windows. On other hosts it builds against the kernel32 model of the
+//! `pss-tests` crate, with same-named stand-ins for the handle types (see [`handle`]).
+//!
+//! [Process Snapshotting]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/process-snapshotting-portal
+//! [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+//! [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
 
+mod allocation;
+mod available;
+mod calls;
+mod error;
+mod flags;
 pub mod handle;
+mod local;
+mod process;
+mod remote;
+
+pub use allocation::{Allocation, HeapAllocated, VmAllocated};
+pub use available::is_available;
+pub use error::{Error, ErrorKind, Function, Result};
+pub use flags::{CaptureFlags, ContextFlags, ProcessAccess};
+pub use local::LocalSnapshot;
+pub use process::open_process;
+pub use remote::RemoteSnapshot;
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;

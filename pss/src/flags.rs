@@ -1,0 +1,357 @@
+//! Capture flags and thread-context flags for `PssCaptureSnapshot`.
+
+use core::ops::{BitOr, BitOrAssign};
+
+use pss_sys as sys;
+
+bitflags::bitflags! {
+    /// What `PssCaptureSnapshot` captures: [`PSS_CAPTURE_FLAGS`], every documented flag.
+    ///
+    /// `Debug` prints flag names. The access rights each flag needs on the process handle are
+    /// not documented, except `PROCESS_VM_READ` for
+    /// [`VA_SPACE_SECTION_INFORMATION`](Self::VA_SPACE_SECTION_INFORMATION); the rights
+    /// [`ProcessAccess::for_capture`](crate::ProcessAccess::for_capture) derives per flag are
+    /// our inference, noted there.
+    ///
+    /// [`LocalSnapshot::capture`](crate::LocalSnapshot::capture) refuses, with
+    /// [`ErrorKind::InvalidFlags`](crate::ErrorKind::InvalidFlags) and without calling the OS:
+    /// - [`VA_SPACE_SECTION_INFORMATION`](Self::VA_SPACE_SECTION_INFORMATION) without
+    ///   [`VA_SPACE`](Self::VA_SPACE) ("only valid when `PSS_CAPTURE_VA_SPACE` is specified");
+    /// - [`CREATE_BREAKAWAY_OPTIONAL`](Self::CREATE_BREAKAWAY_OPTIONAL) without
+    ///   [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY) or
+    ///   [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY) ("must be specified in
+    ///   combination");
+    /// - the three `RESERVED_*` flags ("do not use");
+    /// - any bit no flag here names. The documentation does not say what the OS does with
+    ///   unknown bits; a future flag could change how a snapshot is allocated or freed, which
+    ///   this crate's ownership rules depend on, so `pss` does not pass them.
+    ///
+    /// What the OS does with the first two combinations is not documented; the documentation
+    /// calls them invalid, so `pss` never sends them.
+    ///
+    /// [`PSS_CAPTURE_FLAGS`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ne-processsnapshot-pss_capture_flags
+    #[doc(alias = "PSS_CAPTURE_FLAGS")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct CaptureFlags: u32 {
+        /// `PSS_CAPTURE_VA_CLONE`: capture all cloneable pages (all `MEM_PRIVATE` regions
+        /// and the shareable `MEM_MAPPED`/`MEM_IMAGE` sections) into a "VA clone" process
+        /// owned by the snapshot. Costs copy-on-write memory in the target until the snapshot
+        /// is freed. Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_VA_CLONE")]
+        const VA_CLONE = sys::PSS_CAPTURE_VA_CLONE;
+        /// `PSS_CAPTURE_RESERVED_00000002`: "do not use"; `pss` refuses it.
+        #[doc(alias = "PSS_CAPTURE_RESERVED_00000002")]
+        const RESERVED_00000002 = sys::PSS_CAPTURE_RESERVED_00000002;
+        /// `PSS_CAPTURE_HANDLES`: capture the handle table (handle values only). Rights:
+        /// undocumented.
+        #[doc(alias = "PSS_CAPTURE_HANDLES")]
+        const HANDLES = sys::PSS_CAPTURE_HANDLES;
+        /// `PSS_CAPTURE_HANDLE_NAME_INFORMATION`: capture each handle's object name. Rights:
+        /// undocumented.
+        #[doc(alias = "PSS_CAPTURE_HANDLE_NAME_INFORMATION")]
+        const HANDLE_NAME_INFORMATION = sys::PSS_CAPTURE_HANDLE_NAME_INFORMATION;
+        /// `PSS_CAPTURE_HANDLE_BASIC_INFORMATION`: capture basic handle information
+        /// (`HandleCount`, `PointerCount`, `GrantedAccess`, ...). Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_HANDLE_BASIC_INFORMATION")]
+        const HANDLE_BASIC_INFORMATION = sys::PSS_CAPTURE_HANDLE_BASIC_INFORMATION;
+        /// `PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION`: capture type-specific information
+        /// for process, thread, event, mutant and section handles. Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION")]
+        const HANDLE_TYPE_SPECIFIC_INFORMATION = sys::PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION;
+        /// `PSS_CAPTURE_HANDLE_TRACE`: capture the handle tracing table. Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_HANDLE_TRACE")]
+        const HANDLE_TRACE = sys::PSS_CAPTURE_HANDLE_TRACE;
+        /// `PSS_CAPTURE_THREADS`: capture thread information (IDs only). Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_THREADS")]
+        const THREADS = sys::PSS_CAPTURE_THREADS;
+        /// `PSS_CAPTURE_THREAD_CONTEXT`: capture each thread's `CONTEXT`, with the
+        /// [`ContextFlags`] passed to capture. Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT")]
+        const THREAD_CONTEXT = sys::PSS_CAPTURE_THREAD_CONTEXT;
+        /// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`: capture extended thread contexts (e.g.
+        /// `CONTEXT_XSTATE`); whether [`ContextFlags`] must then name `CONTEXT_XSTATE` is not
+        /// documented. Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT_EXTENDED")]
+        const THREAD_CONTEXT_EXTENDED = sys::PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
+        /// `PSS_CAPTURE_RESERVED_00000400`: "do not use"; `pss` refuses it.
+        #[doc(alias = "PSS_CAPTURE_RESERVED_00000400")]
+        const RESERVED_00000400 = sys::PSS_CAPTURE_RESERVED_00000400;
+        /// `PSS_CAPTURE_VA_SPACE`: capture the address space as `MEMORY_BASIC_INFORMATION`
+        /// records (not the page contents). Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_VA_SPACE")]
+        const VA_SPACE = sys::PSS_CAPTURE_VA_SPACE;
+        /// `PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION`: for `MEM_IMAGE` and `MEM_MAPPED`
+        /// regions, the backing file's path; for images also `TimeDateStamp`, `SizeOfImage`,
+        /// `ImageBase` and `CheckSum`. Only valid with [`VA_SPACE`](Self::VA_SPACE). Rights:
+        /// `PROCESS_VM_READ` (the only right the documentation names for capture).
+        #[doc(alias = "PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION")]
+        const VA_SPACE_SECTION_INFORMATION = sys::PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION;
+        /// `PSS_CAPTURE_IPT_TRACE`: listed by the documentation without a description (an
+        /// Intel Processor Trace capture, by its name). Rights: undocumented.
+        #[doc(alias = "PSS_CAPTURE_IPT_TRACE")]
+        const IPT_TRACE = sys::PSS_CAPTURE_IPT_TRACE;
+        /// `PSS_CAPTURE_RESERVED_00004000`: reserved, named in the syntax block without a
+        /// value (0x4000 from the headers); `pss` refuses it.
+        #[doc(alias = "PSS_CAPTURE_RESERVED_00004000")]
+        const RESERVED_00004000 = sys::PSS_CAPTURE_RESERVED_00004000;
+        /// `PSS_CREATE_BREAKAWAY_OPTIONAL`: if the VA clone cannot break away from the job,
+        /// create it inside the job. Needs [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY) or
+        /// [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY).
+        #[doc(alias = "PSS_CREATE_BREAKAWAY_OPTIONAL")]
+        const CREATE_BREAKAWAY_OPTIONAL = sys::PSS_CREATE_BREAKAWAY_OPTIONAL;
+        /// `PSS_CREATE_BREAKAWAY`: the VA clone leaves the parent's job (as
+        /// `CREATE_BREAKAWAY_FROM_JOB`).
+        #[doc(alias = "PSS_CREATE_BREAKAWAY")]
+        const CREATE_BREAKAWAY = sys::PSS_CREATE_BREAKAWAY;
+        /// `PSS_CREATE_FORCE_BREAKAWAY`: the VA clone is forced out of the job; only for
+        /// callers with the Tcb privilege (the OS checks). Wins over
+        /// [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY).
+        #[doc(alias = "PSS_CREATE_FORCE_BREAKAWAY")]
+        const CREATE_FORCE_BREAKAWAY = sys::PSS_CREATE_FORCE_BREAKAWAY;
+        /// `PSS_CREATE_USE_VM_ALLOCATIONS`: never use the process heap (e.g. for capture
+        /// on a crash path, where the heap may be corrupt). Enables remote free and
+        /// `PSS_DUPLICATE_CLOSE_SOURCE`; use
+        /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) to have the type
+        /// record it.
+        #[doc(alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
+        const CREATE_USE_VM_ALLOCATIONS = sys::PSS_CREATE_USE_VM_ALLOCATIONS;
+        /// `PSS_CREATE_MEASURE_PERFORMANCE`: measure the capture; enables the
+        /// `PSS_QUERY_PERFORMANCE_COUNTERS` query.
+        #[doc(alias = "PSS_CREATE_MEASURE_PERFORMANCE")]
+        const CREATE_MEASURE_PERFORMANCE = sys::PSS_CREATE_MEASURE_PERFORMANCE;
+        /// `PSS_CREATE_RELEASE_SECTION`: the VA clone holds no reference to the image (so
+        /// e.g. `QueryFullProcessImageName` fails on it). No effect without
+        /// [`VA_CLONE`](Self::VA_CLONE); allowed anyway, as documented.
+        #[doc(alias = "PSS_CREATE_RELEASE_SECTION")]
+        const CREATE_RELEASE_SECTION = sys::PSS_CREATE_RELEASE_SECTION;
+    }
+}
+
+impl CaptureFlags {
+    /// `PSS_CAPTURE_NONE`: capture nothing beyond what every snapshot holds.
+    #[doc(alias = "PSS_CAPTURE_NONE")]
+    pub const NONE: Self = Self::empty();
+
+    const RESERVED: Self = Self::RESERVED_00000002
+        .union(Self::RESERVED_00000400)
+        .union(Self::RESERVED_00004000);
+
+    /// Checks the documented rules; `Err` carries the reason for
+    /// [`Error::reason`](crate::Error::reason).
+    pub(crate) fn check(self) -> Result<(), &'static str> {
+        if self.bits() & !Self::all().bits() != 0 {
+            return Err("bits that no documented PSS_CAPTURE_FLAGS value names");
+        }
+        if self.intersects(Self::RESERVED) {
+            return Err("PSS_CAPTURE_RESERVED_* flags are reserved (\"do not use\")");
+        }
+        if self.contains(Self::VA_SPACE_SECTION_INFORMATION) && !self.contains(Self::VA_SPACE) {
+            return Err(
+                "PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION is only valid with \
+                        PSS_CAPTURE_VA_SPACE",
+            );
+        }
+        if self.contains(Self::CREATE_BREAKAWAY_OPTIONAL)
+            && !self.intersects(Self::CREATE_BREAKAWAY.union(Self::CREATE_FORCE_BREAKAWAY))
+        {
+            return Err(
+                "PSS_CREATE_BREAKAWAY_OPTIONAL needs PSS_CREATE_BREAKAWAY or \
+                        PSS_CREATE_FORCE_BREAKAWAY",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The `CONTEXT` flags for captured thread contexts: the `ThreadContextFlags` argument of
+/// [`PssCaptureSnapshot`].
+///
+/// `CONTEXT` flag values differ per architecture (hard-coding the x86/x64 values breaks on
+/// ARM64), so [`ALL`](Self::ALL) is chosen for the architecture this crate is compiled for. Any
+/// other value, e.g. with `CONTEXT_XSTATE`, can be given with [`from_bits`](Self::from_bits).
+///
+/// The documentation does not say what the OS does with these flags when
+/// [`CaptureFlags::THREAD_CONTEXT`] is not set, nor which layout a 64-bit caller gets for a
+/// 32-bit (WOW64) target; `pss` passes the value unchanged. Pass [`NONE`](Self::NONE) when no
+/// contexts are captured.
+///
+/// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+#[doc(alias = "CONTEXT_FLAGS", alias = "ThreadContextFlags")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ContextFlags(u32);
+
+impl ContextFlags {
+    /// No flags (0): the value to pass when thread contexts are not captured.
+    pub const NONE: Self = ContextFlags(0);
+
+    /// `CONTEXT_ALL` of the target architecture: `CONTEXT_ALL_X86` on x86,
+    /// `CONTEXT_ALL_ARM64` on aarch64, `CONTEXT_ALL_AMD64` otherwise (x86_64, arm64ec, and
+    /// non-Windows hosts that only run the model). See
+    /// [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context).
+    #[doc(alias = "CONTEXT_ALL", alias = "CONTEXT_ALL_AMD64")]
+    #[doc(alias = "CONTEXT_ALL_X86", alias = "CONTEXT_ALL_ARM64")]
+    pub const ALL: Self = ContextFlags(if cfg!(target_arch = "x86") {
+        sys::CONTEXT_ALL_X86
+    } else if cfg!(target_arch = "aarch64") {
+        sys::CONTEXT_ALL_ARM64
+    } else {
+        sys::CONTEXT_ALL_AMD64
+    });
+
+    /// Any `CONTEXT_*` flags, unchecked: they are architecture-specific and open-ended.
+    pub const fn from_bits(bits: u32) -> Self {
+        ContextFlags(bits)
+    }
+
+    /// The raw value.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+impl BitOr for ContextFlags {
+    type Output = Self;
+
+    fn bitor(self, other: Self) -> Self {
+        ContextFlags(self.0 | other.0)
+    }
+}
+
+impl BitOrAssign for ContextFlags {
+    fn bitor_assign(&mut self, other: Self) {
+        self.0 |= other.0;
+    }
+}
+
+bitflags::bitflags! {
+    /// Process access rights for [`open_process`](crate::open_process): the `PROCESS_*`
+    /// values of [Process Security and Access Rights].
+    ///
+    /// Use a preset for least privilege: [`REMOTE_FREE`](Self::REMOTE_FREE),
+    /// [`DUPLICATE_SOURCE`](Self::DUPLICATE_SOURCE),
+    /// [`DUPLICATE_TARGET`](Self::DUPLICATE_TARGET), their union
+    /// [`REMOTE_SNAPSHOT`](Self::REMOTE_SNAPSHOT), or
+    /// [`for_capture`](Self::for_capture). Other rights can be given with
+    /// [`from_bits_retain`](Self::from_bits_retain).
+    ///
+    /// [Process Security and Access Rights]: https://learn.microsoft.com/en-us/windows/win32/procthread/process-security-and-access-rights
+    #[doc(alias = "PROCESS_ACCESS_RIGHTS")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct ProcessAccess: u32 {
+        /// `PROCESS_TERMINATE`.
+        #[doc(alias = "PROCESS_TERMINATE")]
+        const TERMINATE = sys::PROCESS_TERMINATE;
+        /// `PROCESS_CREATE_THREAD`.
+        #[doc(alias = "PROCESS_CREATE_THREAD")]
+        const CREATE_THREAD = sys::PROCESS_CREATE_THREAD;
+        /// `PROCESS_VM_OPERATION`: change the address space (allocate, free, protect).
+        #[doc(alias = "PROCESS_VM_OPERATION")]
+        const VM_OPERATION = sys::PROCESS_VM_OPERATION;
+        /// `PROCESS_VM_READ`: read the address space.
+        #[doc(alias = "PROCESS_VM_READ")]
+        const VM_READ = sys::PROCESS_VM_READ;
+        /// `PROCESS_VM_WRITE`: write the address space.
+        #[doc(alias = "PROCESS_VM_WRITE")]
+        const VM_WRITE = sys::PROCESS_VM_WRITE;
+        /// `PROCESS_DUP_HANDLE`: duplicate handles from or into the process.
+        #[doc(alias = "PROCESS_DUP_HANDLE")]
+        const DUP_HANDLE = sys::PROCESS_DUP_HANDLE;
+        /// `PROCESS_CREATE_PROCESS`: use the process as a parent.
+        #[doc(alias = "PROCESS_CREATE_PROCESS")]
+        const CREATE_PROCESS = sys::PROCESS_CREATE_PROCESS;
+        /// `PROCESS_SET_INFORMATION`.
+        #[doc(alias = "PROCESS_SET_INFORMATION")]
+        const SET_INFORMATION = sys::PROCESS_SET_INFORMATION;
+        /// `PROCESS_QUERY_INFORMATION` (implies `PROCESS_QUERY_LIMITED_INFORMATION`).
+        #[doc(alias = "PROCESS_QUERY_INFORMATION")]
+        const QUERY_INFORMATION = sys::PROCESS_QUERY_INFORMATION;
+        /// `PROCESS_SUSPEND_RESUME`.
+        #[doc(alias = "PROCESS_SUSPEND_RESUME")]
+        const SUSPEND_RESUME = sys::PROCESS_SUSPEND_RESUME;
+        /// `PROCESS_QUERY_LIMITED_INFORMATION`.
+        #[doc(alias = "PROCESS_QUERY_LIMITED_INFORMATION")]
+        const QUERY_LIMITED_INFORMATION = sys::PROCESS_QUERY_LIMITED_INFORMATION;
+        /// `SYNCHRONIZE`: wait on the process.
+        #[doc(alias = "PROCESS_SYNCHRONIZE")]
+        const SYNCHRONIZE = sys::PROCESS_SYNCHRONIZE;
+    }
+}
+
+impl ProcessAccess {
+    /// The rights `PssFreeSnapshot` documents for freeing a snapshot in another process:
+    /// `PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE`.
+    pub const REMOTE_FREE: Self = Self::VM_READ
+        .union(Self::VM_OPERATION)
+        .union(Self::DUP_HANDLE);
+
+    /// The rights `PssDuplicateSnapshot` documents for the source process:
+    /// `PROCESS_VM_READ | PROCESS_DUP_HANDLE`. (Needed by
+    /// [`RemoteSnapshot::duplicate_to_local`](crate::RemoteSnapshot::duplicate_to_local).)
+    pub const DUPLICATE_SOURCE: Self = Self::VM_READ.union(Self::DUP_HANDLE);
+
+    /// The rights `PssDuplicateSnapshot` documents for the target process:
+    /// `PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE`. (Needed by
+    /// [`LocalSnapshot::duplicate_into`](crate::LocalSnapshot::duplicate_into) and
+    /// [`move_into`](crate::LocalSnapshot::move_into).)
+    pub const DUPLICATE_TARGET: Self = Self::VM_OPERATION
+        .union(Self::VM_WRITE)
+        .union(Self::DUP_HANDLE);
+
+    /// Everything a [`RemoteSnapshot`](crate::RemoteSnapshot)'s handle may need over its
+    /// life: [`DUPLICATE_TARGET`](Self::DUPLICATE_TARGET) to create it,
+    /// [`DUPLICATE_SOURCE`](Self::DUPLICATE_SOURCE) to duplicate it back, and
+    /// [`REMOTE_FREE`](Self::REMOTE_FREE) to free it (including on drop).
+    pub const REMOTE_SNAPSHOT: Self = Self::DUPLICATE_TARGET
+        .union(Self::DUPLICATE_SOURCE)
+        .union(Self::REMOTE_FREE);
+
+    /// A least-privilege set of rights for capturing with `flags`: **our inference**.
+    ///
+    /// `PssCaptureSnapshot` documents no rights except `PROCESS_VM_READ` for
+    /// `VA_SPACE_SECTION_INFORMATION`. The rest is derived from the documented rights of the
+    /// Win32 functions that report the same information, and may be wrong for some Windows
+    /// versions; if capture fails with [`AccessDenied`](crate::ErrorKind::AccessDenied),
+    /// pass your own set to [`open_process`](crate::open_process).
+    ///
+    /// | flags | rights | reasoning |
+    /// |---|---|---|
+    /// | always | `QUERY_LIMITED_INFORMATION` | the process information every snapshot holds (exit status, times, image name, memory counters) is what `GetExitCodeProcess`, `GetProcessTimes`, `QueryFullProcessImageName` and `GetProcessMemoryInfo` report with this right |
+    /// | `VA_CLONE` | `CREATE_PROCESS` | the clone is a new process created from the target, i.e. with the target as parent |
+    /// | `HANDLES`, `HANDLE_TRACE`, `HANDLE_NAME_INFORMATION`, `HANDLE_BASIC_INFORMATION`, `HANDLE_TYPE_SPECIFIC_INFORMATION` | `QUERY_INFORMATION \| DUP_HANDLE` | reading the handle table and trace is querying process information; what a handle refers to can only be examined through a duplicate of it, which a capture of handles may make even for values only |
+    /// | `THREADS`, `THREAD_CONTEXT`, `THREAD_CONTEXT_EXTENDED` | `QUERY_INFORMATION` | enumerating a process's threads; thread rights are requested on the threads, not here |
+    /// | `VA_SPACE` | `QUERY_INFORMATION` | `VirtualQueryEx` documents it |
+    /// | `VA_SPACE_SECTION_INFORMATION` | `VM_READ` (**documented**) `\| QUERY_INFORMATION` | the PE header fields are read from the target's memory |
+    /// | `IPT_TRACE` | none added | undescribed; pass your own rights |
+    /// | `CREATE_*` | none | they govern the clone and the snapshot's memory, not the target |
+    pub const fn for_capture(flags: CaptureFlags) -> Self {
+        let mut access = Self::QUERY_LIMITED_INFORMATION;
+        if flags.contains(CaptureFlags::VA_CLONE) {
+            access = access.union(Self::CREATE_PROCESS);
+        }
+        let query = CaptureFlags::THREADS
+            .union(CaptureFlags::THREAD_CONTEXT)
+            .union(CaptureFlags::THREAD_CONTEXT_EXTENDED)
+            .union(CaptureFlags::VA_SPACE);
+        if flags.intersects(query) {
+            access = access.union(Self::QUERY_INFORMATION);
+        }
+        let handles = CaptureFlags::HANDLES
+            .union(CaptureFlags::HANDLE_TRACE)
+            .union(CaptureFlags::HANDLE_NAME_INFORMATION)
+            .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
+            .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION);
+        if flags.intersects(handles) {
+            access = access
+                .union(Self::QUERY_INFORMATION)
+                .union(Self::DUP_HANDLE);
+        }
+        if flags.contains(CaptureFlags::VA_SPACE_SECTION_INFORMATION) {
+            access = access.union(Self::QUERY_INFORMATION).union(Self::VM_READ);
+        }
+        access
+    }
+}
+
+static_assertions::assert_impl_all!(CaptureFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ContextFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ProcessAccess: Send, Sync, Copy);

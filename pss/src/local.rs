@@ -1,0 +1,416 @@
+//! `LocalSnapshot`: a snapshot owned by, and living in, this process.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use pss_sys as sys;
+
+use crate::calls::{PssApi, RawSnapshot, current_process};
+use crate::handle::{AsHandle, BorrowedHandle, ProcessHandle};
+use crate::{
+    Allocation, CaptureFlags, ContextFlags, Error, Function, HeapAllocated, RemoteSnapshot, Result,
+    VmAllocated,
+};
+
+/// A process snapshot whose handle (`HPSS`) lives in this process, owned: freed exactly once,
+/// with [`PssFreeSnapshot`]`(`[`GetCurrentProcess`]`(), handle)`.
+///
+/// Every snapshot [captured](Self::capture) is local, whatever process it was taken of: the
+/// handle lives "in the context of" the process that called `PssCaptureSnapshot`. Duplicates
+/// into this process ([`duplicate`](Self::duplicate),
+/// [`RemoteSnapshot::duplicate_to_local`]) are local too. (`PssFreeSnapshot`'s parameter text,
+/// "captured from the current process", can be misread as "captured *of* the current process";
+/// its remarks and Microsoft's dump sample, which captures another process and frees with
+/// `GetCurrentProcess()`, settle it.)
+///
+/// The type parameter records how the snapshot was allocated, at no cost (it is zero-sized;
+/// `LocalSnapshot` is one pointer, and `Option<LocalSnapshot>` too):
+/// [`HeapAllocated`] (the default, and what anything not known to be VM-allocated is) or
+/// [`VmAllocated`] (captured with `PSS_CREATE_USE_VM_ALLOCATIONS`, through
+/// [`capture_vm`](Self::capture_vm)). Only the latter can be [moved](Self::move_into) into
+/// another process.
+///
+/// # Freeing
+///
+/// Dropping frees the snapshot and ignores a failure (a destructor cannot report one, and
+/// retrying could free twice, which is undefined behaviour); [`close`](Self::close) frees it and
+/// reports the result. After a failed free the snapshot is considered gone either way: the
+/// documentation does not say whether it still exists, so `pss` never frees it again (at worst
+/// it leaks). An `HPSS` is not a kernel handle: never put it in an
+/// [`OwnedHandle`](crate::handle::OwnedHandle) or pass it to `CloseHandle`.
+///
+/// # Threads
+///
+/// `LocalSnapshot` is [`Send`]: the documentation gives a snapshot no thread affinity (the
+/// thread rule it states is for walk-marker allocators), so it may be used and freed on any
+/// thread. It is not [`Sync`]: freeing and `PSS_DUPLICATE_CLOSE_SOURCE` are documented as
+/// unsynchronised, which `pss` meets by requiring ownership (`close`, `move_into` and drop take
+/// the snapshot by value), and whether the reading calls (duplicate, and the queries and walks
+/// to come) may run concurrently on one handle is not documented, so `&LocalSnapshot` cannot be
+/// shared between threads.
+///
+/// ```compile_fail,E0277
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # fn f() -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// std::thread::scope(|scope| {
+///     // `LocalSnapshot` is not `Sync`: two threads may not use one snapshot at once.
+///     scope.spawn(|| snapshot.duplicate());
+///     scope.spawn(|| snapshot.duplicate());
+/// });
+/// # Ok(()) }
+/// ```
+///
+/// # Misuse the compiler rejects
+///
+/// Use after free (here, closing twice):
+///
+/// ```compile_fail,E0382
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # fn f() -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// snapshot.close()?;
+/// snapshot.close()?; // the snapshot was moved into the first `close`
+/// # Ok(()) }
+/// ```
+///
+/// Moving a snapshot that was not captured with `PSS_CREATE_USE_VM_ALLOCATIONS`:
+///
+/// ```compile_fail,E0599
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # fn f(target: OwnedHandle) -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let remote = snapshot.move_into(target)?; // only `LocalSnapshot<VmAllocated>` has it
+/// # Ok(()) }
+/// ```
+///
+/// Using a snapshot after moving it into another process:
+///
+/// ```compile_fail,E0382
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # fn f(target: OwnedHandle) -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let remote = snapshot.move_into(target)?;
+/// let copy = snapshot.duplicate()?; // the OS freed it in `move_into`
+/// # Ok(()) }
+/// ```
+///
+/// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
+/// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
+#[doc(alias = "HPSS", alias = "PssFreeSnapshot")]
+pub struct LocalSnapshot<A: Allocation = HeapAllocated> {
+    raw: RawSnapshot,
+    allocation: PhantomData<A>,
+}
+
+// SAFETY: see "Threads" above: a local snapshot has no documented thread affinity, and every
+// operation that needs exclusive access takes the snapshot by value. Not `Sync` (not
+// implemented; `NonNull` makes the type `!Sync`).
+unsafe impl<A: Allocation> Send for LocalSnapshot<A> {}
+
+impl LocalSnapshot<HeapAllocated> {
+    /// [`PssCaptureSnapshot`]: captures a snapshot of the process `process` refers to.
+    ///
+    /// The snapshot lives in this process whatever process it was taken of. `flags` are checked
+    /// first (see [`CaptureFlags`]): invalid ones give
+    /// [`ErrorKind::InvalidFlags`](crate::ErrorKind::InvalidFlags) without calling the OS.
+    /// `context` is used when `flags` capture thread contexts ([`ContextFlags::NONE`] otherwise).
+    ///
+    /// Rights on `process`: not documented, except `PROCESS_VM_READ` for
+    /// [`CaptureFlags::VA_SPACE_SECTION_INFORMATION`]; the OS checks them.
+    /// [`ProcessAccess::for_capture`](crate::ProcessAccess::for_capture) derives a set.
+    ///
+    /// `flags` may include [`CaptureFlags::CREATE_USE_VM_ALLOCATIONS`]: it is passed to the OS
+    /// unchanged and the snapshot is VM-allocated, but typed [`HeapAllocated`], the
+    /// conservative type (it cannot be [moved](Self::move_into)). Use
+    /// [`capture_vm`](LocalSnapshot::capture_vm) to have the type record it.
+    ///
+    /// The documentation lists no error codes for this function; any code is reported. Nor does
+    /// it say what is written to the handle on failure: `pss` uses it only after
+    /// `ERROR_SUCCESS` (a null handle reported as success, also undocumented, becomes
+    /// [`InvalidHandle`](crate::ErrorKind::InvalidHandle)).
+    ///
+    /// Kernel32 calls: `PssCaptureSnapshot` (after the one-time [probe](crate::is_available)).
+    ///
+    /// ```no_run,standalone_crate
+    /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+    ///
+    /// # fn main() -> pss::Result<()> {
+    /// # let pid = 1234;
+    /// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+    /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+    /// let snapshot = LocalSnapshot::capture(&process, flags, ContextFlags::ALL)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+    #[doc(alias = "PssCaptureSnapshot")]
+    pub fn capture(
+        process: impl AsHandle,
+        flags: CaptureFlags,
+        context: ContextFlags,
+    ) -> Result<Self> {
+        Self::capture_with(|| process.as_handle(), flags, context)
+    }
+
+    /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)`: captures this process.
+    ///
+    /// As [`capture`](Self::capture). Kernel32 calls: `GetCurrentProcess`,
+    /// `PssCaptureSnapshot`.
+    ///
+    /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+    /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
+    #[doc(alias = "PssCaptureSnapshot", alias = "GetCurrentProcess")]
+    pub fn capture_current(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
+        Self::capture_with(current_process, flags, context)
+    }
+}
+
+impl LocalSnapshot<VmAllocated> {
+    /// [`PssCaptureSnapshot`] with `PSS_CREATE_USE_VM_ALLOCATIONS` added to `flags`: a snapshot
+    /// that never uses the process heap (e.g. for capture on a crash path, where the heap may
+    /// be corrupt), and can be [moved](Self::move_into) into another process.
+    ///
+    /// Otherwise as [`capture`](LocalSnapshot::capture).
+    ///
+    /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+    #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
+    pub fn capture_vm(
+        process: impl AsHandle,
+        flags: CaptureFlags,
+        context: ContextFlags,
+    ) -> Result<Self> {
+        Self::capture_with(|| process.as_handle(), flags, context)
+    }
+
+    /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)` with
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`: captures this process, as
+    /// [`capture_vm`](Self::capture_vm).
+    ///
+    /// Kernel32 calls: `GetCurrentProcess`, `PssCaptureSnapshot`.
+    ///
+    /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+    /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
+    #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
+    pub fn capture_current_vm(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
+        Self::capture_with(current_process, flags, context)
+    }
+
+    /// [`PssDuplicateSnapshot`] with `PSS_DUPLICATE_CLOSE_SOURCE`: moves the snapshot into the
+    /// process `target` refers to.
+    ///
+    /// This snapshot is consumed in every case: the OS frees it "even if duplication fails",
+    /// so on error it is gone too (and if PSS is [unavailable](crate::is_available), it is
+    /// leaked rather than passed to a missing function). `PSS_DUPLICATE_CLOSE_SOURCE` "will only
+    /// succeed" for a snapshot captured with `PSS_CREATE_USE_VM_ALLOCATIONS`, which the type
+    /// guarantees.
+    ///
+    /// The result lives in the target and is freed through `target` (which is kept in the
+    /// [`RemoteSnapshot`]). Rights: `target` needs `PROCESS_VM_OPERATION | PROCESS_VM_WRITE |
+    /// PROCESS_DUP_HANDLE` ([`DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and
+    /// for the later free also `PROCESS_VM_READ`
+    /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both);
+    /// the source is this process, with all rights. `pss` cannot check the rights of `target`
+    /// (see [`RemoteSnapshot`]); the OS does.
+    ///
+    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    ///
+    /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
+    #[doc(alias = "PssDuplicateSnapshot", alias = "PSS_DUPLICATE_CLOSE_SOURCE")]
+    pub fn move_into<P: ProcessHandle>(self, target: P) -> Result<RemoteSnapshot<P>> {
+        // The OS frees the source whatever happens: give up ownership before anything else.
+        let source = ManuallyDrop::new(self).raw;
+        let api = PssApi::get(Function::PssDuplicateSnapshot)?;
+        let this_process = current_process();
+        // SAFETY: `source` is live in this process's context and no longer owned by anyone
+        // (its owner was consumed and will not free it), as CLOSE_SOURCE requires.
+        let moved = unsafe {
+            api.duplicate(
+                this_process,
+                source,
+                target.as_handle(),
+                sys::PSS_DUPLICATE_CLOSE_SOURCE,
+            )
+        }?;
+        // SAFETY: `moved` was just created in the context of `target`'s process and is owned by
+        // nothing else; `P: ProcessHandle` keeps `target` referring to that process.
+        Ok(unsafe { RemoteSnapshot::from_parts(target, moved) })
+    }
+}
+
+impl<A: Allocation> LocalSnapshot<A> {
+    fn capture_with<'h>(
+        process: impl FnOnce() -> BorrowedHandle<'h>,
+        flags: CaptureFlags,
+        context: ContextFlags,
+    ) -> Result<Self> {
+        let flags = flags | A::CAPTURE_FLAGS;
+        flags
+            .check()
+            .map_err(|reason| Error::invalid_flags(Function::PssCaptureSnapshot, reason))?;
+        let api = PssApi::get(Function::PssCaptureSnapshot)?;
+        let raw = api.capture(process(), flags, context)?;
+        Ok(Self::from_non_null(raw))
+    }
+
+    /// [`PssDuplicateSnapshot`]`(GetCurrentProcess(), h, GetCurrentProcess(), ...)`: a second,
+    /// independently owned snapshot in this process.
+    ///
+    /// Whether the two stay independent (freeing one leaves the other valid) is not
+    /// documented; `pss` treats each as separately owned, as the documentation's ownership model
+    /// implies. Whether a duplicate keeps `PSS_CREATE_USE_VM_ALLOCATIONS` is not documented
+    /// either, so the duplicate is typed [`HeapAllocated`], the conservative type, even when
+    /// this one is [`VmAllocated`].
+    ///
+    /// Kernel32 calls: `GetCurrentProcess` (once, used as source and target),
+    /// `PssDuplicateSnapshot`.
+    ///
+    /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
+    #[doc(alias = "PssDuplicateSnapshot")]
+    pub fn duplicate(&self) -> Result<LocalSnapshot> {
+        let api = PssApi::get(Function::PssDuplicateSnapshot)?;
+        let this_process = current_process();
+        // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
+        // `Sync`, so no other thread uses it meanwhile.
+        let raw = unsafe {
+            api.duplicate(
+                this_process,
+                self.raw,
+                this_process,
+                sys::PSS_DUPLICATE_NONE,
+            )
+        }?;
+        Ok(LocalSnapshot::from_non_null(raw))
+    }
+
+    /// [`PssDuplicateSnapshot`] with `PSS_DUPLICATE_NONE`: copies the snapshot into the process
+    /// `target` refers to, keeping this one.
+    ///
+    /// The copy lives in the target and is "duplicated remotely", so it can be freed from here
+    /// through `target` (kept in the [`RemoteSnapshot`]). Rights: `target` needs
+    /// `PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE`
+    /// ([`ProcessAccess::DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and for
+    /// the later free also `PROCESS_VM_READ`
+    /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both).
+    /// `pss` cannot check them (see [`RemoteSnapshot`]); the OS does. On failure `target` is
+    /// dropped: pass a reference or a [`BorrowedHandle`] to keep the handle.
+    ///
+    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    ///
+    /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
+    #[doc(alias = "PssDuplicateSnapshot")]
+    pub fn duplicate_into<P: ProcessHandle>(&self, target: P) -> Result<RemoteSnapshot<P>> {
+        let api = PssApi::get(Function::PssDuplicateSnapshot)?;
+        let this_process = current_process();
+        // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
+        // `Sync`, so no other thread uses it meanwhile.
+        let copy = unsafe {
+            api.duplicate(
+                this_process,
+                self.raw,
+                target.as_handle(),
+                sys::PSS_DUPLICATE_NONE,
+            )
+        }?;
+        // SAFETY: `copy` was just created in the context of `target`'s process and is owned by
+        // nothing else; `P: ProcessHandle` keeps `target` referring to that process.
+        Ok(unsafe { RemoteSnapshot::from_parts(target, copy) })
+    }
+
+    /// [`PssFreeSnapshot`]`(`[`GetCurrentProcess`]`(), h)`: frees the snapshot and reports the
+    /// result, which dropping cannot.
+    ///
+    /// Documented failures: [`InvalidHandle`](crate::ErrorKind::InvalidHandle);
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (then nothing is
+    /// called and the snapshot is leaked). The snapshot is gone either way: it is never freed
+    /// twice.
+    ///
+    /// Kernel32 calls: `GetCurrentProcess`, `PssFreeSnapshot`.
+    ///
+    /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
+    /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
+    #[doc(alias = "PssFreeSnapshot")]
+    pub fn close(self) -> Result<()> {
+        let raw = ManuallyDrop::new(self).raw;
+        // SAFETY: we owned `raw`, a live snapshot in this process, and gave up the owner above.
+        unsafe { free_local(raw) }
+    }
+
+    /// Takes ownership of a snapshot handle that lives in this process.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live snapshot in the context of this process (captured by this process,
+    /// or duplicated into it), owned by nothing else, so that it must be freed with
+    /// `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once — which the returned value will
+    /// do. For `A =` [`VmAllocated`], it must have been captured with
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`.
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is null.
+    pub unsafe fn from_raw(raw: sys::HPSS) -> Self {
+        let raw = NonNull::new(raw).expect("LocalSnapshot::from_raw: null HPSS");
+        Self::from_non_null(raw)
+    }
+
+    /// The raw snapshot handle, still owned by `self`: valid until `self` is freed, only in
+    /// this process. Use it e.g. as the handle `MiniDumpWriteDump` takes; never free it.
+    pub fn as_raw(&self) -> sys::HPSS {
+        self.raw.as_ptr()
+    }
+
+    /// Gives up ownership: returns the raw handle without freeing it. The caller must free it
+    /// with `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once (or rebuild a
+    /// `LocalSnapshot` with [`from_raw`](Self::from_raw)).
+    pub fn into_raw(self) -> sys::HPSS {
+        ManuallyDrop::new(self).raw.as_ptr()
+    }
+
+    pub(crate) fn from_non_null(raw: RawSnapshot) -> Self {
+        LocalSnapshot {
+            raw,
+            allocation: PhantomData,
+        }
+    }
+}
+
+/// `PssFreeSnapshot(GetCurrentProcess(), raw)`, or nothing if PSS is missing (then no snapshot
+/// can have come from it, and calling a missing import would abort).
+///
+/// # Safety
+///
+/// `raw` must be a live snapshot in this process, owned by the caller and never used again.
+unsafe fn free_local(raw: RawSnapshot) -> Result<()> {
+    let api = PssApi::get(Function::PssFreeSnapshot)?;
+    // SAFETY: the caller hands over `raw`, live in this process's context, for its one free.
+    unsafe { api.free(current_process(), raw) }
+}
+
+impl<A: Allocation> Drop for LocalSnapshot<A> {
+    /// Frees the snapshot as [`close`](Self::close) does, ignoring failure. Never panics.
+    fn drop(&mut self) {
+        // SAFETY: we own `self.raw`, a live snapshot in this process, and this is its last use.
+        let _ = unsafe { free_local(self.raw) };
+    }
+}
+
+impl<A: Allocation> fmt::Debug for LocalSnapshot<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSnapshot")
+            .field("raw", &self.raw)
+            .field("vm_allocated", &!A::CAPTURE_FLAGS.is_empty())
+            .finish()
+    }
+}
+
+static_assertions::assert_eq_size!(LocalSnapshot, usize);
+static_assertions::assert_eq_size!(Option<LocalSnapshot>, usize);
+static_assertions::assert_eq_size!(LocalSnapshot<VmAllocated>, usize);
+static_assertions::assert_eq_size!(Option<LocalSnapshot<VmAllocated>>, usize);
+static_assertions::assert_impl_all!(LocalSnapshot<HeapAllocated>: Send);
+static_assertions::assert_impl_all!(LocalSnapshot<VmAllocated>: Send);
+static_assertions::assert_not_impl_any!(LocalSnapshot<HeapAllocated>: Sync, Clone, Copy);
+static_assertions::assert_not_impl_any!(LocalSnapshot<VmAllocated>: Sync, Clone, Copy);

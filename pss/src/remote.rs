@@ -1,0 +1,277 @@
+//! `RemoteSnapshot`: a snapshot living in another process, with the handle it is freed through.
+
+use core::fmt;
+use core::mem::ManuallyDrop;
+use core::ptr::{self, NonNull};
+
+use pss_sys as sys;
+
+use crate::calls::{PssApi, RawSnapshot, current_process};
+use crate::handle::{OwnedHandle, ProcessHandle};
+use crate::{Function, LocalSnapshot, Result};
+
+/// A process snapshot whose handle (`HPSS`) lives in another process, owned, together with the
+/// handle to that process it is freed through: [`PssFreeSnapshot`]`(process, handle)`, exactly
+/// once.
+///
+/// A remote handle means nothing in this process, so a `RemoteSnapshot` has no way to read the
+/// snapshot (no query or walk methods, ever). It can be:
+/// - [duplicated back](Self::duplicate_to_local) into this process as a [`LocalSnapshot`];
+/// - freed: dropping ignores a failure, [`close`](Self::close) reports it;
+/// - handed over to the other process with [`into_raw_parts`](Self::into_raw_parts), which
+///   then owns it (and frees it with `PssFreeSnapshot(GetCurrentProcess(), handle)`).
+///
+/// It is made by [`LocalSnapshot::duplicate_into`], [`LocalSnapshot::move_into`], or from a
+/// handle received from elsewhere with [`from_raw_parts`](Self::from_raw_parts).
+///
+/// # Freeing from here
+///
+/// "For remote process frees, only snapshot handles that were created with
+/// `PSS_CREATE_USE_VM_ALLOCATIONS` or duplicated remotely can be freed"; any other fails with
+/// [`ErrorKind::NotSupported`](crate::ErrorKind::NotSupported) (and the snapshot stays in the
+/// other process: it is leaked, never freed twice). Snapshots made by `duplicate_into` and
+/// `move_into` are duplicated remotely, so they can be freed. After any failed free the
+/// snapshot is considered gone, as for [`LocalSnapshot`].
+///
+/// # Access rights
+///
+/// The handle needs `PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE` to free
+/// ([`ProcessAccess::REMOTE_FREE`](crate::ProcessAccess::REMOTE_FREE)), `PROCESS_VM_READ |
+/// PROCESS_DUP_HANDLE` to duplicate back
+/// ([`DUPLICATE_SOURCE`](crate::ProcessAccess::DUPLICATE_SOURCE)), and, to make the snapshot
+/// with `duplicate_into`/`move_into`, `PROCESS_VM_OPERATION | PROCESS_VM_WRITE |
+/// PROCESS_DUP_HANDLE` ([`DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)); all of
+/// them: [`REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT). `pss` does not check them
+/// beforehand: kernel32 has no documented function that reads the access granted to a handle
+/// (the handle types carry none), so the OS checks and the call fails with the code it
+/// reports, typically [`AccessDenied`](crate::ErrorKind::AccessDenied).
+///
+/// # Why the handle type is generic
+///
+/// `P` is how the process handle is held, any [`ProcessHandle`]: an [`OwnedHandle`] (the
+/// default; e.g. from [`open_process`](crate::open_process)) makes a self-contained value that
+/// can be stored and sent between threads; a [`BorrowedHandle`](crate::handle::BorrowedHandle)
+/// or `&Child` lets the caller keep the handle while the compiler ensures it outlives the
+/// snapshot; an `Arc<OwnedHandle>` shares one handle among many snapshots. Holding only owned
+/// handles would force a `DuplicateHandle` call (or giving the handle up); holding only
+/// borrowed ones would prevent storing a snapshot. The bound is [`ProcessHandle`], not just
+/// [`AsHandle`](crate::handle::AsHandle), because the snapshot is freed through the handle
+/// later and the handle must not change meanwhile.
+///
+/// # Threads
+///
+/// `RemoteSnapshot<P>` is [`Send`] when `P` is: freeing it and duplicating it back have no
+/// documented thread affinity. It is not [`Sync`], for the same reasons as [`LocalSnapshot`].
+///
+/// # Example
+///
+/// Handing a snapshot of this process to a helper process (e.g. an out-of-process crash
+/// reporter):
+///
+/// ```no_run,standalone_crate
+/// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+///
+/// # fn main() -> pss::Result<()> {
+/// # let helper_pid = 1234;
+/// let helper = pss::open_process(helper_pid, ProcessAccess::REMOTE_SNAPSHOT)?;
+/// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+/// let snapshot = LocalSnapshot::capture_current_vm(flags, ContextFlags::ALL)?;
+/// let remote = snapshot.move_into(&helper)?; // borrows `helper`
+/// // Send `remote.as_raw()` to the helper. If it does not confirm, drop `remote` to free it.
+/// // Once it confirms, it owns the snapshot:
+/// let (_helper, _raw) = remote.into_raw_parts();
+/// # Ok(()) }
+/// ```
+///
+/// # Misuse the compiler rejects
+///
+/// Reading a remote snapshot as if it were local:
+///
+/// ```compile_fail,E0599
+/// # use pss::{RemoteSnapshot, handle::OwnedHandle};
+/// # fn f(remote: RemoteSnapshot<OwnedHandle>) -> pss::Result<()> {
+/// let copy = remote.duplicate()?; // only a `LocalSnapshot` can be duplicated in place
+/// # Ok(()) }
+/// ```
+///
+/// Closing the process handle while a snapshot still needs it:
+///
+/// ```compile_fail,E0505
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # fn f(helper: OwnedHandle) -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let remote = snapshot.duplicate_into(&helper)?;
+/// drop(helper); // `remote` borrows it to free the snapshot later
+/// remote.close()?;
+/// # Ok(()) }
+/// ```
+///
+/// Sending a snapshot whose handle holder is not `Send`:
+///
+/// ```compile_fail,E0277
+/// # use std::rc::Rc;
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # fn f(helper: Rc<OwnedHandle>) -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let remote = snapshot.duplicate_into(helper)?;
+/// std::thread::spawn(move || drop(remote));
+/// # Ok(()) }
+/// ```
+///
+/// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
+#[doc(alias = "HPSS", alias = "PssFreeSnapshot")]
+pub struct RemoteSnapshot<P: ProcessHandle = OwnedHandle> {
+    raw: RawSnapshot,
+    process: P,
+}
+
+// SAFETY: see "Threads" above: the snapshot has no thread affinity and every operation that
+// needs exclusive access takes it by value; the process handle holder moves along, hence
+// `P: Send`. Not `Sync` (not implemented; `NonNull` makes the type `!Sync`).
+unsafe impl<P: ProcessHandle + Send> Send for RemoteSnapshot<P> {}
+
+impl<P: ProcessHandle> RemoteSnapshot<P> {
+    /// Takes ownership of a snapshot handle that lives in the process `process` refers to.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live snapshot in the context of the process `process` refers to, owned
+    /// by nothing else, so that it must be freed with `PssFreeSnapshot(process, raw)` exactly
+    /// once — which the returned value will do (passing a handle to any other process is not
+    /// described by the documentation). Whether that free can succeed (the snapshot was
+    /// VM-allocated or duplicated remotely) is not a safety matter: if not, it fails with
+    /// [`NotSupported`](crate::ErrorKind::NotSupported).
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is null.
+    pub unsafe fn from_raw_parts(process: P, raw: sys::HPSS) -> Self {
+        let raw = NonNull::new(raw).expect("RemoteSnapshot::from_raw_parts: null HPSS");
+        // SAFETY: the caller's guarantees are those of `from_parts`.
+        unsafe { Self::from_parts(process, raw) }
+    }
+
+    /// # Safety
+    ///
+    /// As [`from_raw_parts`](Self::from_raw_parts).
+    pub(crate) unsafe fn from_parts(process: P, raw: RawSnapshot) -> Self {
+        RemoteSnapshot { raw, process }
+    }
+
+    /// Gives up ownership: the process handle holder, and the raw snapshot handle, which is
+    /// not freed. Whoever ends up with the handle must free it exactly once: the other process
+    /// with `PssFreeSnapshot(GetCurrentProcess(), raw)`, or this one with
+    /// `PssFreeSnapshot(process, raw)` (or by rebuilding the `RemoteSnapshot` with
+    /// [`from_raw_parts`](Self::from_raw_parts)).
+    pub fn into_raw_parts(self) -> (P, sys::HPSS) {
+        let (process, raw) = self.into_parts();
+        (process, raw.as_ptr())
+    }
+
+    fn into_parts(self) -> (P, RawSnapshot) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so `process` is moved out exactly once.
+        let process = unsafe { ptr::read(&this.process) };
+        (process, this.raw)
+    }
+
+    /// The raw snapshot handle, still owned by `self`. It is meaningful only in the other
+    /// process: send it there, but never use it here.
+    pub fn as_raw(&self) -> sys::HPSS {
+        self.raw.as_ptr()
+    }
+
+    /// The process handle holder the snapshot is freed through.
+    pub fn process(&self) -> &P {
+        &self.process
+    }
+
+    /// [`PssDuplicateSnapshot`]`(process, h, GetCurrentProcess(), ...)` with
+    /// `PSS_DUPLICATE_NONE`: copies the snapshot into this process, where it can be read.
+    ///
+    /// The process handle needs `PROCESS_VM_READ | PROCESS_DUP_HANDLE`
+    /// ([`ProcessAccess::DUPLICATE_SOURCE`](crate::ProcessAccess::DUPLICATE_SOURCE)); the OS
+    /// checks. (The documentation also calls the source "the process from which the original
+    /// snapshot was captured"; `pss` passes the process that contains the snapshot, as "this
+    /// handle must be in the context of the source process" requires.) Whether a duplicate
+    /// keeps `PSS_CREATE_USE_VM_ALLOCATIONS` is not documented, so the copy is typed
+    /// [`HeapAllocated`](crate::HeapAllocated), the conservative type.
+    ///
+    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    ///
+    /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
+    #[doc(alias = "PssDuplicateSnapshot")]
+    pub fn duplicate_to_local(&self) -> Result<LocalSnapshot> {
+        let api = PssApi::get(Function::PssDuplicateSnapshot)?;
+        let this_process = current_process();
+        // SAFETY: `self.raw` is live in the context of `self.process`'s process and borrowed
+        // for the call; not `Sync`, so no other thread uses it meanwhile.
+        let copy = unsafe {
+            api.duplicate(
+                self.process.as_handle(),
+                self.raw,
+                this_process,
+                sys::PSS_DUPLICATE_NONE,
+            )
+        }?;
+        Ok(LocalSnapshot::from_non_null(copy))
+    }
+
+    /// [`PssFreeSnapshot`]`(process, h)`: frees the snapshot and reports the result, which
+    /// dropping cannot; then drops the process handle holder.
+    ///
+    /// Documented failures: [`InvalidHandle`](crate::ErrorKind::InvalidHandle);
+    /// [`NotSupported`](crate::ErrorKind::NotSupported) if the snapshot was neither
+    /// VM-allocated nor duplicated remotely. Also [`AccessDenied`](crate::ErrorKind::AccessDenied)
+    /// or another code if the handle lacks rights, and
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (nothing is called).
+    /// The snapshot is gone from this value either way: it is never freed twice.
+    ///
+    /// Kernel32 calls: `PssFreeSnapshot` (plus whatever dropping `P` does, e.g. `CloseHandle`
+    /// for an [`OwnedHandle`]).
+    ///
+    /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
+    #[doc(alias = "PssFreeSnapshot")]
+    pub fn close(self) -> Result<()> {
+        let (process, raw) = self.into_parts();
+        // SAFETY: we owned `raw`, live in the context of `process`'s process, and gave up the
+        // owner above.
+        unsafe { free_remote(&process, raw) }
+    }
+}
+
+/// `PssFreeSnapshot(process, raw)`, or nothing if PSS is missing.
+///
+/// # Safety
+///
+/// `raw` must be a live snapshot in the context of `process`'s process, owned by the caller
+/// and never used again.
+unsafe fn free_remote<P: ProcessHandle>(process: &P, raw: RawSnapshot) -> Result<()> {
+    let api = PssApi::get(Function::PssFreeSnapshot)?;
+    // SAFETY: the caller hands over `raw`, live in `process`'s context, for its one free.
+    unsafe { api.free(process.as_handle(), raw) }
+}
+
+impl<P: ProcessHandle> Drop for RemoteSnapshot<P> {
+    /// Frees the snapshot as [`close`](Self::close) does, ignoring failure, then drops the
+    /// process handle holder. Never panics (unless dropping `P` does).
+    fn drop(&mut self) {
+        // SAFETY: we own `self.raw`, live in `self.process`'s context, and this is its last use.
+        let _ = unsafe { free_remote(&self.process, self.raw) };
+    }
+}
+
+impl<P: ProcessHandle + fmt::Debug> fmt::Debug for RemoteSnapshot<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteSnapshot")
+            .field("raw", &self.raw)
+            .field("process", &self.process)
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(RemoteSnapshot<OwnedHandle>: Send);
+static_assertions::assert_impl_all!(RemoteSnapshot<crate::handle::BorrowedHandle<'static>>: Send);
+static_assertions::assert_impl_all!(RemoteSnapshot<std::sync::Arc<OwnedHandle>>: Send);
+static_assertions::assert_not_impl_any!(RemoteSnapshot<OwnedHandle>: Sync, Clone, Copy);
+static_assertions::assert_not_impl_any!(RemoteSnapshot<std::rc::Rc<OwnedHandle>>: Send, Sync);
