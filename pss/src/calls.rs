@@ -1,32 +1,42 @@
 //! The one gateway to kernel32's PSS functions.
 //!
 //! Every call of a `Pss*` function in this crate goes through [`PssApi`], which can only be
-//! obtained after [`is_available`] said yes: no code path can reach a missing import.
+//! obtained after [`is_available`](crate::is_available) said yes: no code path can reach a
+//! missing import.
 
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 
 use pss_sys as sys;
 
+use crate::available::current_process_if_available;
 use crate::handle::{AsRawHandle, BorrowedHandle};
-use crate::{CaptureFlags, ContextFlags, Error, Function, Result, is_available};
+use crate::{CaptureFlags, ContextFlags, Error, Function, Result};
 
 /// A snapshot handle (`HPSS`) known to be non-null.
 pub(crate) type RawSnapshot = NonNull<c_void>;
 
-/// Proof that kernel32 exports the PSS functions; only [`PssApi::get`] makes one.
+/// Proof that kernel32 exports the PSS functions; only [`PssApi::get`] makes one. It carries
+/// this process's pseudo handle, fetched once by the probe.
 #[derive(Clone, Copy)]
-pub(crate) struct PssApi(());
+pub(crate) struct PssApi {
+    current_process: BorrowedHandle<'static>,
+}
 
 impl PssApi {
     /// Probes (once per process) and fails with `Unavailable`, naming `function`, if PSS is
     /// missing.
     pub(crate) fn get(function: Function) -> Result<PssApi> {
-        if is_available() {
-            Ok(PssApi(()))
-        } else {
-            Err(Error::unavailable(function))
+        match current_process_if_available() {
+            Some(current_process) => Ok(PssApi { current_process }),
+            None => Err(Error::unavailable(function)),
         }
+    }
+
+    /// `GetCurrentProcess()`, as the probe fetched it: the pseudo handle through which local
+    /// snapshots are freed and duplicated. No kernel32 call.
+    pub(crate) fn current_process(self) -> BorrowedHandle<'static> {
+        self.current_process
     }
 
     /// `PssCaptureSnapshot`. The new snapshot lives in this process whatever `process` is.
@@ -111,11 +121,4 @@ fn created(function: Function, code: u32, snapshot: sys::HPSS) -> Result<RawSnap
         return Err(Error::os(function, code));
     }
     NonNull::new(snapshot).ok_or(Error::os(function, sys::ERROR_INVALID_HANDLE))
-}
-
-/// `GetCurrentProcess()`: one kernel32 call, made exactly where the raw sequence makes it.
-pub(crate) fn current_process() -> BorrowedHandle<'static> {
-    // SAFETY: `GetCurrentProcess` has no preconditions. It returns a pseudo handle that is
-    // valid in this process forever (with `PROCESS_ALL_ACCESS`) and needs no closing.
-    unsafe { BorrowedHandle::borrow_raw(sys::GetCurrentProcess()) }
 }

@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 
 use pss_sys as sys;
 
-use crate::calls::{PssApi, RawSnapshot, current_process};
+use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{AsHandle, BorrowedHandle, ProcessHandle};
 use crate::{
     Allocation, CaptureFlags, ContextFlags, Error, Function, HeapAllocated, RemoteSnapshot, Result,
@@ -152,19 +152,19 @@ impl LocalSnapshot<HeapAllocated> {
         flags: CaptureFlags,
         context: ContextFlags,
     ) -> Result<Self> {
-        Self::capture_with(|| process.as_handle(), flags, context)
+        Self::capture_with(|_| process.as_handle(), flags, context)
     }
 
     /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)`: captures this process.
     ///
-    /// As [`capture`](Self::capture). Kernel32 calls: `GetCurrentProcess`,
-    /// `PssCaptureSnapshot`.
+    /// As [`capture`](Self::capture). Kernel32 calls: `PssCaptureSnapshot` (the pseudo handle
+    /// comes from the one-time probe).
     ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "GetCurrentProcess")]
     pub fn capture_current(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
-        Self::capture_with(current_process, flags, context)
+        Self::capture_with(PssApi::current_process, flags, context)
     }
 }
 
@@ -182,20 +182,20 @@ impl LocalSnapshot<VmAllocated> {
         flags: CaptureFlags,
         context: ContextFlags,
     ) -> Result<Self> {
-        Self::capture_with(|| process.as_handle(), flags, context)
+        Self::capture_with(|_| process.as_handle(), flags, context)
     }
 
     /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)` with
     /// `PSS_CREATE_USE_VM_ALLOCATIONS`: captures this process, as
     /// [`capture_vm`](Self::capture_vm).
     ///
-    /// Kernel32 calls: `GetCurrentProcess`, `PssCaptureSnapshot`.
+    /// Kernel32 calls: `PssCaptureSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
     pub fn capture_current_vm(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
-        Self::capture_with(current_process, flags, context)
+        Self::capture_with(PssApi::current_process, flags, context)
     }
 
     /// [`PssDuplicateSnapshot`] with `PSS_DUPLICATE_CLOSE_SOURCE`: moves the snapshot into the
@@ -215,7 +215,7 @@ impl LocalSnapshot<VmAllocated> {
     /// the source is this process, with all rights. `pss` cannot check the rights of `target`
     /// (see [`RemoteSnapshot`]); the OS does.
     ///
-    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot", alias = "PSS_DUPLICATE_CLOSE_SOURCE")]
@@ -223,7 +223,7 @@ impl LocalSnapshot<VmAllocated> {
         // The OS frees the source whatever happens: give up ownership before anything else.
         let source = ManuallyDrop::new(self).raw;
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
-        let this_process = current_process();
+        let this_process = api.current_process();
         // SAFETY: `source` is live in this process's context and no longer owned by anyone
         // (its owner was consumed and will not free it), as CLOSE_SOURCE requires.
         let moved = unsafe {
@@ -242,7 +242,7 @@ impl LocalSnapshot<VmAllocated> {
 
 impl<A: Allocation> LocalSnapshot<A> {
     fn capture_with<'h>(
-        process: impl FnOnce() -> BorrowedHandle<'h>,
+        process: impl FnOnce(PssApi) -> BorrowedHandle<'h>,
         flags: CaptureFlags,
         context: ContextFlags,
     ) -> Result<Self> {
@@ -251,7 +251,7 @@ impl<A: Allocation> LocalSnapshot<A> {
             .check()
             .map_err(|reason| Error::invalid_flags(Function::PssCaptureSnapshot, reason))?;
         let api = PssApi::get(Function::PssCaptureSnapshot)?;
-        let raw = api.capture(process(), flags, context)?;
+        let raw = api.capture(process(api), flags, context)?;
         Ok(Self::from_non_null(raw))
     }
 
@@ -264,14 +264,14 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// either, so the duplicate is typed [`HeapAllocated`], the conservative type, even when
     /// this one is [`VmAllocated`].
     ///
-    /// Kernel32 calls: `GetCurrentProcess` (once, used as source and target),
-    /// `PssDuplicateSnapshot`.
+    /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle, source and target, comes from
+    /// the one-time probe).
     ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate(&self) -> Result<LocalSnapshot> {
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
-        let this_process = current_process();
+        let this_process = api.current_process();
         // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
         // `Sync`, so no other thread uses it meanwhile.
         let raw = unsafe {
@@ -297,13 +297,13 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// `pss` cannot check them (see [`RemoteSnapshot`]); the OS does. On failure `target` is
     /// dropped: pass a reference or a [`BorrowedHandle`] to keep the handle.
     ///
-    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_into<P: ProcessHandle>(&self, target: P) -> Result<RemoteSnapshot<P>> {
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
-        let this_process = current_process();
+        let this_process = api.current_process();
         // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
         // `Sync`, so no other thread uses it meanwhile.
         let copy = unsafe {
@@ -327,7 +327,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// called and the snapshot is leaked). The snapshot is gone either way: it is never freed
     /// twice.
     ///
-    /// Kernel32 calls: `GetCurrentProcess`, `PssFreeSnapshot`.
+    /// Kernel32 calls: `PssFreeSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
@@ -386,7 +386,7 @@ impl<A: Allocation> LocalSnapshot<A> {
 unsafe fn free_local(raw: RawSnapshot) -> Result<()> {
     let api = PssApi::get(Function::PssFreeSnapshot)?;
     // SAFETY: the caller hands over `raw`, live in this process's context, for its one free.
-    unsafe { api.free(current_process(), raw) }
+    unsafe { api.free(api.current_process(), raw) }
 }
 
 impl<A: Allocation> Drop for LocalSnapshot<A> {

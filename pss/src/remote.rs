@@ -6,7 +6,7 @@ use core::ptr::{self, NonNull};
 
 use pss_sys as sys;
 
-use crate::calls::{PssApi, RawSnapshot, current_process};
+use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{OwnedHandle, ProcessHandle};
 use crate::{Function, LocalSnapshot, Result};
 
@@ -197,13 +197,13 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// keeps `PSS_CREATE_USE_VM_ALLOCATIONS` is not documented, so the copy is typed
     /// [`HeapAllocated`](crate::HeapAllocated), the conservative type.
     ///
-    /// Kernel32 calls: `GetCurrentProcess`, `PssDuplicateSnapshot`.
+    /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_to_local(&self) -> Result<LocalSnapshot> {
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
-        let this_process = current_process();
+        let this_process = api.current_process();
         // SAFETY: `self.raw` is live in the context of `self.process`'s process and borrowed
         // for the call; not `Sync`, so no other thread uses it meanwhile.
         let copy = unsafe {
