@@ -111,6 +111,23 @@ pub struct LocalSnapshot<A: Allocation = HeapAllocated> {
 unsafe impl<A: Allocation> Send for LocalSnapshot<A> {}
 
 impl LocalSnapshot<HeapAllocated> {
+    /// Takes ownership of a snapshot handle that lives in this process.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live snapshot in the context of this process (captured by this process,
+    /// or duplicated into it), owned by nothing else, so that it must be freed with
+    /// `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once — which the returned value will
+    /// do.
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is null.
+    #[doc(alias = "HPSS")]
+    pub unsafe fn from_raw(raw: sys::HPSS) -> Self {
+        Self::from_non_null(NonNull::new(raw).expect("LocalSnapshot::from_raw: null HPSS"))
+    }
+
     /// [`PssCaptureSnapshot`]: captures a snapshot of the process `process` refers to.
     ///
     /// The snapshot lives in this process whatever process it was taken of. `flags` are checked
@@ -169,6 +186,22 @@ impl LocalSnapshot<HeapAllocated> {
 }
 
 impl LocalSnapshot<VmAllocated> {
+    /// Takes ownership of a snapshot handle that lives in this process and was captured with
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`.
+    ///
+    /// # Safety
+    ///
+    /// As [`LocalSnapshot::from_raw`], and `raw` must have been captured with
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS` (which [`move_into`](Self::move_into) relies on).
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is null.
+    #[doc(alias = "HPSS")]
+    pub unsafe fn from_raw_vm(raw: sys::HPSS) -> Self {
+        Self::from_non_null(NonNull::new(raw).expect("LocalSnapshot::from_raw_vm: null HPSS"))
+    }
+
     /// [`PssCaptureSnapshot`] with `PSS_CREATE_USE_VM_ALLOCATIONS` added to `flags`: a snapshot
     /// that never uses the process heap (e.g. for capture on a crash path, where the heap may
     /// be corrupt), and can be [moved](Self::move_into) into another process.
@@ -338,24 +371,6 @@ impl<A: Allocation> LocalSnapshot<A> {
         unsafe { free_local(raw) }
     }
 
-    /// Takes ownership of a snapshot handle that lives in this process.
-    ///
-    /// # Safety
-    ///
-    /// `raw` must be a live snapshot in the context of this process (captured by this process,
-    /// or duplicated into it), owned by nothing else, so that it must be freed with
-    /// `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once — which the returned value will
-    /// do. For `A =` [`VmAllocated`], it must have been captured with
-    /// `PSS_CREATE_USE_VM_ALLOCATIONS`.
-    ///
-    /// # Panics
-    ///
-    /// If `raw` is null.
-    pub unsafe fn from_raw(raw: sys::HPSS) -> Self {
-        let raw = NonNull::new(raw).expect("LocalSnapshot::from_raw: null HPSS");
-        Self::from_non_null(raw)
-    }
-
     /// The raw snapshot handle, still owned by `self`: valid until `self` is freed, only in
     /// this process. Use it e.g. as the handle `MiniDumpWriteDump` takes; never free it.
     pub fn as_raw(&self) -> sys::HPSS {
@@ -364,7 +379,8 @@ impl<A: Allocation> LocalSnapshot<A> {
 
     /// Gives up ownership: returns the raw handle without freeing it. The caller must free it
     /// with `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once (or rebuild a
-    /// `LocalSnapshot` with [`from_raw`](Self::from_raw)).
+    /// `LocalSnapshot` with [`from_raw`](LocalSnapshot::from_raw) or
+    /// [`from_raw_vm`](LocalSnapshot::from_raw_vm)).
     pub fn into_raw(self) -> sys::HPSS {
         ManuallyDrop::new(self).raw.as_ptr()
     }

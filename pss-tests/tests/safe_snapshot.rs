@@ -1,0 +1,258 @@
+//! `pss::LocalSnapshot` and `pss::RemoteSnapshot` against the model: each is freed exactly
+//! once, through the process that holds it, and each documented failure comes back typed.
+#![cfg(not(windows))]
+
+use pss::handle::{AsRawHandle, OwnedHandle};
+use pss::{
+    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
+};
+use pss_tests::model::*;
+use pss_tests::*;
+
+fn target() -> (ModelProcess, OwnedHandle) {
+    let process = ProcessSpec::new().thread(ThreadSpec::new(4)).spawn();
+    let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
+    (process, handle)
+}
+
+/// Dropping a local snapshot frees it once, through this process (the model aborts a free
+/// through any other) (2.1, 3.3).
+#[test]
+fn drop_frees_exactly_once_through_this_process() {
+    pss::is_available();
+    reset_calls();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    assert_eq!(live().snapshots, 1);
+    drop(snapshot);
+    assert_eq!(call_count("PssFreeSnapshot"), 1);
+    assert_no_leaks();
+}
+
+/// `close` frees and reports success.
+#[test]
+fn close_frees_and_reports_success() {
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    snapshot.close().unwrap();
+    assert_no_leaks();
+}
+
+/// `close` reports `ERROR_INVALID_HANDLE` from `PssFreeSnapshot` (3.3). The value was never a
+/// snapshot: against the model that is a documented failure, not undefined behaviour.
+#[test]
+fn close_reports_invalid_handle() {
+    // SAFETY: deliberately not a snapshot; the model answers ERROR_INVALID_HANDLE for values
+    // it never issued.
+    let bogus = unsafe { LocalSnapshot::from_raw(std::ptr::without_provenance_mut(0x4440)) };
+    let error = bogus.close().unwrap_err();
+    assert_eq!(
+        (error.function(), error.kind()),
+        (Function::PssFreeSnapshot, ErrorKind::InvalidHandle)
+    );
+    assert_eq!(error.raw_os_error(), Some(6));
+    assert_no_leaks();
+}
+
+/// A remote snapshot the other process captured itself on its heap cannot be freed from here:
+/// `close` reports `ERROR_NOT_SUPPORTED` (documented, 3.3).
+#[test]
+fn remote_close_reports_not_supported() {
+    let (process, handle) = target();
+    let raw = process.own_snapshot(pss_sys::PSS_CAPTURE_THREADS, false);
+    // SAFETY: `raw` lives in `process`'s context and is handed to us (the model's own_snapshot).
+    let remote = unsafe { RemoteSnapshot::from_raw_parts(handle, raw) };
+    let error = remote.close().unwrap_err();
+    assert_eq!(
+        (error.function(), error.kind()),
+        (Function::PssFreeSnapshot, ErrorKind::NotSupported)
+    );
+    drop(process); // Its exit releases the snapshot `pss` had to give up on.
+    assert_no_leaks();
+}
+
+/// A VM-allocated remote snapshot received as raw parts is freed by `close` through its process.
+#[test]
+fn remote_close_frees_a_vm_allocated_snapshot() {
+    let (process, handle) = target();
+    let raw = process.own_snapshot(pss_sys::PSS_CAPTURE_THREADS, true);
+    // SAFETY: as above.
+    let remote = unsafe { RemoteSnapshot::from_raw_parts(handle, raw) };
+    assert_eq!(live_in(process.pid()).snapshots, 1);
+    remote.close().unwrap();
+    assert_eq!(live_in(process.pid()).snapshots, 0);
+    assert_no_leaks();
+}
+
+/// A missing right on the process handle is a typed `AccessDenied` (model choice for the code).
+#[test]
+fn remote_close_without_rights_is_access_denied() {
+    let process = ProcessSpec::new().spawn();
+    let handle = pss::open_process(process.pid(), ProcessAccess::DUPLICATE_SOURCE).unwrap();
+    let raw = process.own_snapshot(pss_sys::PSS_CAPTURE_NONE, true);
+    // SAFETY: as above.
+    let remote = unsafe { RemoteSnapshot::from_raw_parts(handle, raw) };
+    let error = remote.close().unwrap_err();
+    assert_eq!(
+        (error.function(), error.kind()),
+        (Function::PssFreeSnapshot, ErrorKind::AccessDenied)
+    );
+    drop(process);
+    assert_no_leaks();
+}
+
+/// `duplicate` gives a second, independently owned local snapshot.
+#[test]
+fn duplicate_gives_an_independent_local_snapshot() {
+    let original =
+        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let copy = original.duplicate().unwrap();
+    assert_ne!(copy.as_raw(), original.as_raw());
+    assert_eq!(live().snapshots, 2);
+    drop(original);
+    assert_eq!(
+        query::<pss_sys::PSS_THREAD_INFORMATION>(
+            copy.as_raw(),
+            pss_sys::PSS_QUERY_THREAD_INFORMATION
+        )
+        .0,
+        0
+    );
+    drop(copy);
+    assert_no_leaks();
+}
+
+/// `into_raw` gives up ownership and `from_raw` takes it back: freed once in all.
+#[test]
+fn raw_round_trip_keeps_one_owner() {
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let raw = snapshot.into_raw();
+    assert_eq!(live().snapshots, 1);
+    // SAFETY: `raw` came from `into_raw` and has no other owner.
+    drop(unsafe { LocalSnapshot::from_raw(raw) });
+    assert_no_leaks();
+}
+
+/// A snapshot duplicated into another process lives there and is freed through the handle the
+/// `RemoteSnapshot` holds (2.1, 3.2, 3.3).
+#[test]
+fn duplicate_into_lives_in_the_target_and_frees_through_it() {
+    let (process, handle) = target();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let remote = local.duplicate_into(&handle).unwrap();
+    assert_eq!(live_in(process.pid()).snapshots, 1);
+    assert_eq!(remote.process().as_raw_handle(), handle.as_raw_handle());
+    drop(remote);
+    assert_eq!(live_in(process.pid()).snapshots, 0);
+    drop(local);
+    drop(handle);
+    assert_no_leaks();
+}
+
+/// A remote snapshot duplicates back into this process as a local one.
+#[test]
+fn remote_snapshot_duplicates_back_to_local() {
+    let (_process, handle) = target();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let remote = local.duplicate_into(handle).unwrap();
+    drop(local);
+    let back = remote.duplicate_to_local().unwrap();
+    assert_eq!(
+        query::<pss_sys::PSS_THREAD_INFORMATION>(
+            back.as_raw(),
+            pss_sys::PSS_QUERY_THREAD_INFORMATION
+        )
+        .0,
+        0
+    );
+    drop(back);
+    drop(remote);
+    assert_no_leaks();
+}
+
+/// `move_into` moves a VM-allocated snapshot: the local one is consumed, the remote one is the
+/// only snapshot left (2.1).
+#[test]
+fn move_into_moves_the_snapshot() {
+    let (process, handle) = target();
+    let local =
+        LocalSnapshot::capture_current_vm(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let remote = local.move_into(handle).unwrap();
+    assert_eq!((live().snapshots, live_in(process.pid()).snapshots), (1, 1));
+    remote.close().unwrap();
+    assert_no_leaks();
+}
+
+/// `move_into` consumes the snapshot even when the duplication fails: the OS freed it, and
+/// `pss` does not free it again (the model would abort a double free) (2.1).
+#[test]
+fn move_into_consumes_the_source_even_on_failure() {
+    let process = ProcessSpec::new().spawn();
+    let handle = pss::open_process(
+        process.pid(),
+        ProcessAccess::DUPLICATE_TARGET - ProcessAccess::VM_WRITE,
+    )
+    .unwrap();
+    let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let error = local.move_into(handle).unwrap_err();
+    assert_eq!(
+        (error.function(), error.kind()),
+        (Function::PssDuplicateSnapshot, ErrorKind::AccessDenied)
+    );
+    assert_eq!(live().snapshots, 0);
+    assert_no_leaks();
+}
+
+/// Missing target rights give a typed `AccessDenied` naming `PssDuplicateSnapshot`.
+#[test]
+fn duplicate_into_without_rights_is_access_denied() {
+    let process = ProcessSpec::new().spawn();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    for missing in [
+        ProcessAccess::VM_OPERATION,
+        ProcessAccess::VM_WRITE,
+        ProcessAccess::DUP_HANDLE,
+    ] {
+        let handle =
+            pss::open_process(process.pid(), ProcessAccess::DUPLICATE_TARGET - missing).unwrap();
+        let error = local.duplicate_into(handle).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::AccessDenied, "without {missing:?}");
+    }
+    drop(local);
+    assert_no_leaks();
+}
+
+/// `into_raw_parts` hands the remote snapshot over: nothing is freed until the new owner does.
+#[test]
+fn into_raw_parts_hands_the_snapshot_over() {
+    let (process, handle) = target();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let (handle, raw) = local.duplicate_into(handle).unwrap().into_raw_parts();
+    assert_eq!(live_in(process.pid()).snapshots, 1);
+    assert_eq!(free(handle.as_raw_handle(), raw), 0);
+    drop((local, handle));
+    assert_no_leaks();
+}
+
+/// A local snapshot may be freed on another thread (it is `Send`).
+#[test]
+fn local_snapshot_is_freed_on_another_thread() {
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    std::thread::spawn(move || snapshot.close().unwrap())
+        .join()
+        .unwrap();
+    assert_no_leaks();
+}
+
+/// A snapshot of another process, captured through a handle with the rights `for_capture`
+/// derives, lives here.
+#[test]
+fn capture_of_another_process_is_local() {
+    let process = ProcessSpec::new().thread(ThreadSpec::new(4)).spawn();
+    let flags = CaptureFlags::THREADS | CaptureFlags::HANDLES | CaptureFlags::VA_SPACE;
+    let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
+    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::NONE).unwrap();
+    assert_eq!((live().snapshots, live_in(process.pid()).snapshots), (1, 0));
+    drop(snapshot);
+    drop(handle);
+    assert_no_leaks();
+}
