@@ -35,8 +35,8 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} binaries: {} passed, {} skipped",
-            self.binaries, self.passed, self.skipped
+            "{} binaries: {} passed, {} skipped (no PSS), {} ignored (model choices)",
+            self.binaries, self.passed, self.skipped, self.ignored
         )
     }
 }
