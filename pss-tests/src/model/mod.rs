@@ -1,7 +1,7 @@
 //! A model of kernel32's Process Snapshotting API, for hosts that are not Windows.
 //!
 //! `pss-sys` declares kernel32's functions as `extern "system"` items; this module defines every
-//! one of them with `#[unsafe(no_mangle)]` ([`exports`]), so unchanged `pss` code links against
+//! one of them with `#[unsafe(no_mangle)]` (in `exports.rs`), so unchanged `pss` code links against
 //! it. It follows `PSS-CONTRACT.md` and Microsoft's pages, answers from real state (no canned
 //! replies), and is loud about misuse: a double free, a use after free, a free through the wrong
 //! process, a snapshot handle given to `CloseHandle` and the like print
