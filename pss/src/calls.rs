@@ -16,6 +16,9 @@ use crate::{CaptureFlags, ContextFlags, Error, Function, Result};
 /// A snapshot handle (`HPSS`) known to be non-null.
 pub(crate) type RawSnapshot = NonNull<c_void>;
 
+/// A walk marker handle (`HPSSWALK`) known to be non-null.
+pub(crate) type RawMarker = NonNull<c_void>;
+
 /// Proof that kernel32 exports the PSS functions; only [`PssApi::get`] makes one. It carries
 /// this process's pseudo handle, fetched once by the probe.
 #[derive(Clone, Copy)]
@@ -110,6 +113,162 @@ impl PssApi {
             sys::ERROR_SUCCESS => Ok(()),
             code => Err(Error::os(Function::PssFreeSnapshot, code)),
         }
+    }
+}
+
+impl PssApi {
+    /// `PssQuerySnapshot(snapshot, class, out, sizeof *out)`: one call, with the exact size of
+    /// the structure (the only length the documents show; larger ones are not said to be
+    /// accepted).
+    ///
+    /// # Safety
+    ///
+    /// `snapshot` must be live in this process and not used by another thread meanwhile; `T`
+    /// must be the structure the documents give for `class` (plain data: any bytes the OS
+    /// writes are a valid `T`).
+    pub(crate) unsafe fn query<T>(
+        self,
+        snapshot: RawSnapshot,
+        class: sys::PSS_QUERY_INFORMATION_CLASS,
+        out: &mut T,
+    ) -> Result<()> {
+        // SAFETY: the function exists (`self`); the caller vouches for `snapshot` and for `T`
+        // matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
+        let code = unsafe {
+            sys::PssQuerySnapshot(
+                snapshot.as_ptr(),
+                class,
+                ptr::from_mut(out).cast(),
+                size_of_u32::<T>(),
+            )
+        };
+        match code {
+            sys::ERROR_SUCCESS => Ok(()),
+            code => Err(Error::os(Function::PssQuerySnapshot, code)),
+        }
+    }
+
+    /// `PssWalkSnapshot(snapshot, class, marker, out, sizeof *out)`: one call. `Ok(true)`: `out`
+    /// holds the entry at the marker's position and the marker moved on; `Ok(false)`:
+    /// `ERROR_NO_MORE_ITEMS`, the walk is complete.
+    ///
+    /// # Safety
+    ///
+    /// `snapshot` must be live in this process; `marker` must be live and used for this
+    /// (snapshot, class) walk only; neither may be used by another thread meanwhile; `T` must
+    /// be the entry structure the documents give for `class`.
+    pub(crate) unsafe fn walk<T>(
+        self,
+        snapshot: RawSnapshot,
+        class: sys::PSS_WALK_INFORMATION_CLASS,
+        marker: RawMarker,
+        out: &mut T,
+    ) -> Result<bool> {
+        // SAFETY: the function exists (`self`); the caller vouches for both handles and for `T`
+        // matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
+        let code = unsafe {
+            sys::PssWalkSnapshot(
+                snapshot.as_ptr(),
+                class,
+                marker.as_ptr(),
+                ptr::from_mut(out).cast(),
+                size_of_u32::<T>(),
+            )
+        };
+        match code {
+            sys::ERROR_SUCCESS => Ok(true),
+            sys::ERROR_NO_MORE_ITEMS => Ok(false),
+            code => Err(Error::os(Function::PssWalkSnapshot, code)),
+        }
+    }
+
+    /// `PssWalkMarkerCreate(allocator, &marker)`: a new marker, owned by the caller.
+    ///
+    /// # Safety
+    ///
+    /// `allocator` is NULL (the process heap) or points to a `PSS_ALLOCATOR` whose routines and
+    /// context stay valid, at the same address, until the marker is freed.
+    pub(crate) unsafe fn marker_create(
+        self,
+        allocator: *const sys::PSS_ALLOCATOR,
+    ) -> Result<RawMarker> {
+        let mut marker = ptr::null_mut();
+        // SAFETY: the function exists (`self`); the caller vouches for `allocator`; `marker` is
+        // a valid place for the one `HPSSWALK` written.
+        let code = unsafe { sys::PssWalkMarkerCreate(allocator, &mut marker) };
+        if code != sys::ERROR_SUCCESS {
+            return Err(Error::os(Function::PssWalkMarkerCreate, code));
+        }
+        // A null marker reported as success is not documented: nothing to free.
+        NonNull::new(marker).ok_or(Error::os(
+            Function::PssWalkMarkerCreate,
+            sys::ERROR_INVALID_HANDLE,
+        ))
+    }
+
+    /// `PssWalkMarkerFree(marker)`.
+    ///
+    /// # Safety
+    ///
+    /// `marker` must be live, owned by the caller, and never used again whatever this returns;
+    /// nothing may read entry memory of the marker afterwards.
+    pub(crate) unsafe fn marker_free(self, marker: RawMarker) -> Result<()> {
+        // SAFETY: the function exists (`self`); the caller hands over `marker` for its one free.
+        let code = unsafe { sys::PssWalkMarkerFree(marker.as_ptr()) };
+        marker_result(Function::PssWalkMarkerFree, code)
+    }
+
+    /// `PssWalkMarkerGetPosition(marker, &position)`.
+    ///
+    /// # Safety
+    ///
+    /// `marker` must be live and not used by another thread meanwhile.
+    pub(crate) unsafe fn marker_position(self, marker: RawMarker) -> Result<usize> {
+        let mut position = 0;
+        // SAFETY: the function exists (`self`); the caller vouches for `marker`; `position` is
+        // a valid place for the one `ULONG_PTR` written.
+        let code = unsafe { sys::PssWalkMarkerGetPosition(marker.as_ptr(), &mut position) };
+        marker_result(Function::PssWalkMarkerGetPosition, code).map(|()| position)
+    }
+
+    /// `PssWalkMarkerSetPosition(marker, position)`.
+    ///
+    /// # Safety
+    ///
+    /// `marker` must be live and not used by another thread meanwhile; `position` must come
+    /// from `PssWalkMarkerGetPosition` on the same marker.
+    pub(crate) unsafe fn marker_set_position(
+        self,
+        marker: RawMarker,
+        position: usize,
+    ) -> Result<()> {
+        // SAFETY: the function exists (`self`); the caller vouches for `marker` and `position`.
+        let code = unsafe { sys::PssWalkMarkerSetPosition(marker.as_ptr(), position) };
+        marker_result(Function::PssWalkMarkerSetPosition, code)
+    }
+
+    /// `PssWalkMarkerSeekToBeginning(marker)`.
+    ///
+    /// # Safety
+    ///
+    /// `marker` must be live and not used by another thread meanwhile.
+    pub(crate) unsafe fn marker_rewind(self, marker: RawMarker) -> Result<()> {
+        // SAFETY: the function exists (`self`); the caller vouches for `marker`.
+        let code = unsafe { sys::PssWalkMarkerSeekToBeginning(marker.as_ptr()) };
+        marker_result(Function::PssWalkMarkerSeekToBeginning, code)
+    }
+}
+
+/// `size_of::<T>()` as the `DWORD` lengths take it. Every PSS structure is far below 4 GiB.
+fn size_of_u32<T>() -> u32 {
+    const { assert!(size_of::<T>() <= u32::MAX as usize) };
+    size_of::<T>() as u32
+}
+
+fn marker_result(function: Function, code: u32) -> Result<()> {
+    match code {
+        sys::ERROR_SUCCESS => Ok(()),
+        code => Err(Error::os(function, code)),
     }
 }
 

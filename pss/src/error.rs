@@ -5,6 +5,8 @@ use std::io;
 
 use pss_sys as sys;
 
+use crate::CaptureFlags;
+
 /// `Result<T, pss::Error>`.
 pub type Result<T> = core::result::Result<T, Error>;
 
@@ -13,7 +15,8 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// Every PSS function returns its Win32 error code directly; [`OpenProcess`] reports it through
 /// [`GetLastError`]. Both end up here, with the code in [`Error::code`] and a typed
 /// [`Error::kind`]. Two kinds carry no code because `pss` did not call the function at all:
-/// [`ErrorKind::Unavailable`] and [`ErrorKind::InvalidFlags`].
+/// [`ErrorKind::Unavailable`] and [`ErrorKind::InvalidFlags`] (and
+/// [`ErrorKind::ForeignPosition`], a misuse caught before calling).
 ///
 /// Converting into [`std::io::Error`] keeps the Win32 code (see the [`From`] impl).
 ///
@@ -46,6 +49,29 @@ impl Error {
         }
     }
 
+    /// `function` answered `ERROR_NOT_FOUND` for information that `flags` would have captured;
+    /// `reason` says where that flag is only inferred.
+    pub(crate) fn not_captured(
+        function: Function,
+        flags: CaptureFlags,
+        reason: Option<&'static str>,
+    ) -> Self {
+        Error {
+            function,
+            kind: ErrorKind::NotCaptured(flags),
+            reason,
+        }
+    }
+
+    /// `PssWalkMarkerSetPosition` was not called: the position was saved on another walk.
+    pub(crate) fn foreign_position() -> Self {
+        Error {
+            function: Function::PssWalkMarkerSetPosition,
+            kind: ErrorKind::ForeignPosition,
+            reason: Some("a position can only be restored on the walk that saved it"),
+        }
+    }
+
     /// `function` was not called because its flags break a documented rule.
     pub(crate) fn invalid_flags(function: Function, reason: &'static str) -> Self {
         Error {
@@ -66,7 +92,8 @@ impl Error {
     }
 
     /// The Win32 error code, or `None` if no function was called
-    /// ([`Unavailable`](ErrorKind::Unavailable), [`InvalidFlags`](ErrorKind::InvalidFlags)).
+    /// ([`Unavailable`](ErrorKind::Unavailable), [`InvalidFlags`](ErrorKind::InvalidFlags),
+    /// [`ForeignPosition`](ErrorKind::ForeignPosition)).
     pub fn code(&self) -> Option<u32> {
         self.kind.code()
     }
@@ -77,7 +104,9 @@ impl Error {
         self.code().map(|code| code as i32)
     }
 
-    /// Why `pss` refused the call, for [`InvalidFlags`](ErrorKind::InvalidFlags).
+    /// Why `pss` refused the call, for [`InvalidFlags`](ErrorKind::InvalidFlags) and
+    /// [`ForeignPosition`](ErrorKind::ForeignPosition); for
+    /// [`NotCaptured`](ErrorKind::NotCaptured), where the capture flag is only inferred.
     pub fn reason(&self) -> Option<&'static str> {
         self.reason
     }
@@ -106,14 +135,16 @@ impl fmt::Display for Message<'_> {
 /// Keeps the Win32 code: [`io::Error::from_raw_os_error`] whenever there is one, so
 /// `raw_os_error()` still answers. (On a non-Windows host, where only the test model runs, the
 /// host interprets that number as an `errno` for `kind()` and `Display`.) Without a code:
-/// [`Unavailable`](ErrorKind::Unavailable) becomes [`io::ErrorKind::Unsupported`] and
-/// [`InvalidFlags`](ErrorKind::InvalidFlags) becomes [`io::ErrorKind::InvalidInput`], both
-/// wrapping this error.
+/// [`Unavailable`](ErrorKind::Unavailable) becomes [`io::ErrorKind::Unsupported`];
+/// [`InvalidFlags`](ErrorKind::InvalidFlags) and [`ForeignPosition`](ErrorKind::ForeignPosition)
+/// become [`io::ErrorKind::InvalidInput`]; each wraps this error.
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         match (error.raw_os_error(), error.kind) {
             (Some(code), _) => io::Error::from_raw_os_error(code),
-            (None, ErrorKind::InvalidFlags) => io::Error::new(io::ErrorKind::InvalidInput, error),
+            (None, ErrorKind::InvalidFlags | ErrorKind::ForeignPosition) => {
+                io::Error::new(io::ErrorKind::InvalidInput, error)
+            }
             (None, _) => io::Error::new(io::ErrorKind::Unsupported, error),
         }
     }
@@ -145,6 +176,8 @@ pub enum Function {
     PssWalkMarkerSeekToBeginning,
     /// [`OpenProcess`](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess)
     OpenProcess,
+    /// [`GetProcessId`](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocessid)
+    GetProcessId,
 }
 
 impl Function {
@@ -162,6 +195,7 @@ impl Function {
             Function::PssWalkMarkerSetPosition => "PssWalkMarkerSetPosition",
             Function::PssWalkMarkerSeekToBeginning => "PssWalkMarkerSeekToBeginning",
             Function::OpenProcess => "OpenProcess",
+            Function::GetProcessId => "GetProcessId",
         }
     }
 }
@@ -196,9 +230,25 @@ pub enum ErrorKind {
     /// `ERROR_INVALID_PARAMETER` (87): e.g. an invalid information class or process ID.
     #[doc(alias = "ERROR_INVALID_PARAMETER")]
     InvalidParameter,
-    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot.
+    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where `pss`
+    /// knows no capture flag that would have put it there (queries and walks report
+    /// [`NotCaptured`](ErrorKind::NotCaptured) instead wherever they know one).
     #[doc(alias = "ERROR_NOT_FOUND")]
     NotFound,
+    /// `ERROR_NOT_FOUND` (1168) from [`PssQuerySnapshot`] or [`PssWalkSnapshot`]: the snapshot
+    /// was captured without the flag(s) carried here, which would have provided the
+    /// information.
+    ///
+    /// Which flag provides which class is implied by the class names only, except
+    /// `PSS_CREATE_MEASURE_PERFORMANCE` for performance counters (documented). For auxiliary
+    /// pages the documents name no flag at all: `pss` reports
+    /// [`CaptureFlags::VA_CLONE`], our inference (it is what the `pss-tests` model captures
+    /// them with), and [`Error::reason`] says so.
+    ///
+    /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
+    /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
+    #[doc(alias = "ERROR_NOT_FOUND")]
+    NotCaptured(CaptureFlags),
     /// `ERROR_NOT_ENOUGH_MEMORY` (8).
     #[doc(alias = "ERROR_NOT_ENOUGH_MEMORY")]
     NotEnoughMemory,
@@ -219,6 +269,11 @@ pub enum ErrorKind {
     Unavailable,
     /// Not called: the flags break a rule of the documentation (see [`Error::reason`]).
     InvalidFlags,
+    /// Not called: a [`WalkPosition`](crate::WalkPosition) was given to a walk other than the
+    /// one that saved it. `PssWalkMarkerSetPosition` only takes positions from
+    /// `PssWalkMarkerGetPosition` on the same marker; what it does with another marker's is not
+    /// documented, so `pss` checks first.
+    ForeignPosition,
 }
 
 impl ErrorKind {
@@ -237,20 +292,22 @@ impl ErrorKind {
         }
     }
 
-    /// The Win32 error code of this kind, `None` for the two kinds where nothing was called.
+    /// The Win32 error code of this kind, `None` for the kinds where nothing was called.
     pub fn code(self) -> Option<u32> {
         Some(match self {
             ErrorKind::InvalidHandle => sys::ERROR_INVALID_HANDLE,
             ErrorKind::NotSupported => sys::ERROR_NOT_SUPPORTED,
             ErrorKind::BadLength => sys::ERROR_BAD_LENGTH,
             ErrorKind::InvalidParameter => sys::ERROR_INVALID_PARAMETER,
-            ErrorKind::NotFound => sys::ERROR_NOT_FOUND,
+            ErrorKind::NotFound | ErrorKind::NotCaptured(_) => sys::ERROR_NOT_FOUND,
             ErrorKind::NotEnoughMemory => sys::ERROR_NOT_ENOUGH_MEMORY,
             ErrorKind::AccessDenied => sys::ERROR_ACCESS_DENIED,
             ErrorKind::MoreData => sys::ERROR_MORE_DATA,
             ErrorKind::NoMoreItems => sys::ERROR_NO_MORE_ITEMS,
             ErrorKind::Other(code) => code,
-            ErrorKind::Unavailable | ErrorKind::InvalidFlags => return None,
+            ErrorKind::Unavailable | ErrorKind::InvalidFlags | ErrorKind::ForeignPosition => {
+                return None;
+            }
         })
     }
 }
@@ -268,6 +325,12 @@ impl fmt::Display for ErrorKind {
             ErrorKind::MoreData => "more data is available (ERROR_MORE_DATA)",
             ErrorKind::NoMoreItems => "no more items (ERROR_NO_MORE_ITEMS)",
             ErrorKind::Other(code) => return write!(f, "Win32 error {code}"),
+            ErrorKind::NotCaptured(flags) => {
+                f.write_str("not in the snapshot: it was captured without ")?;
+                bitflags::parser::to_writer(flags, &mut *f)?;
+                return f.write_str(" (ERROR_NOT_FOUND)");
+            }
+            ErrorKind::ForeignPosition => "the position was saved on another walk",
             ErrorKind::Unavailable => {
                 "kernel32 has no Process Snapshotting API (it needs Windows 8.1 or later)"
             }

@@ -18,7 +18,7 @@
 //!
 //! - A [`LocalSnapshot`] lives in this process. Every captured snapshot is local, whatever
 //!   process it was taken of. It is freed with `PssFreeSnapshot(GetCurrentProcess(), h)`, and
-//!   it can be read (queries and walks are coming).
+//!   it can be read: queries and walks, below.
 //! - A [`RemoteSnapshot`] lives in another process, where
 //!   [`duplicate_into`](LocalSnapshot::duplicate_into) or [`move_into`](LocalSnapshot::move_into)
 //!   put it. It holds the handle to that process and is freed through it. It cannot be read
@@ -27,6 +27,26 @@
 //! A type parameter records whether a local snapshot was captured with
 //! `PSS_CREATE_USE_VM_ALLOCATIONS` ([`VmAllocated`]) or not ([`HeapAllocated`]); only the former
 //! can be *moved* into another process, and the compiler checks it.
+//!
+//! # Reading a snapshot
+//!
+//! - **Queries** (single-instance data, one `PssQuerySnapshot` call each) are methods of
+//!   [`LocalSnapshot`]: [`process_information`](LocalSnapshot::process_information),
+//!   [`va_clone`](LocalSnapshot::va_clone), [`auxiliary_page_count`](LocalSnapshot::auxiliary_page_count),
+//!   [`region_count`](LocalSnapshot::region_count), [`handle_count`](LocalSnapshot::handle_count),
+//!   [`thread_information`](LocalSnapshot::thread_information),
+//!   [`handle_trace`](LocalSnapshot::handle_trace),
+//!   [`performance_counters`](LocalSnapshot::performance_counters). Information the snapshot
+//!   was captured without is [`ErrorKind::NotCaptured`], naming the flag that would have
+//!   provided it.
+//! - **Walks** (multi-instance data) own a walk marker and borrow the snapshot:
+//!   [`threads`](LocalSnapshot::threads), [`handles`](LocalSnapshot::handles),
+//!   [`va_space`](LocalSnapshot::va_space), [`auxiliary_pages`](LocalSnapshot::auxiliary_pages)
+//!   give a [`Walk`], whose [`iter`](Walk::iter) makes one `PssWalkSnapshot` call per entry and
+//!   allocates nothing. Entries borrow their strings, context records and page contents from
+//!   the marker, for as long as the documents guarantee them; `into_owned` copies them.
+//!   Positions can be saved and restored on the same walk, and a walk can use a custom
+//!   [`WalkAllocator`].
 //!
 //! # Freeing
 //!
@@ -52,6 +72,19 @@
 //!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
 //!     let snapshot = LocalSnapshot::capture(&process, flags, ContextFlags::NONE)?;
 //!     println!("captured {snapshot:?}");
+//!
+//!     let info = snapshot.process_information()?;
+//!     println!("pid {} ({})", info.process_id(), info.image_file_name());
+//!     for thread in &snapshot.threads()? {
+//!         let thread = thread?;
+//!         println!("  thread {} {:?}", thread.thread_id(), thread.exit_status());
+//!     }
+//!     for region in &snapshot.va_space()? {
+//!         let region = region?;
+//!         if let Some(file) = region.mapped_file_name() {
+//!             println!("  {:#x} {file}", region.region().base_address);
+//!         }
+//!     }
 //!
 //!     let copy = snapshot.duplicate()?; // a second, independent owner
 //!     snapshot.close()?; // free, and see the result
@@ -90,23 +123,47 @@
 //! [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
 //! [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
 
+mod alloc;
 mod allocation;
 mod available;
 mod calls;
+mod entry;
 mod error;
 mod flags;
 pub mod handle;
+mod info;
 mod local;
+mod memory;
 mod process;
+mod query;
 mod remote;
+mod time;
+mod walk;
+mod wide;
 
+pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
 pub use available::is_available;
+pub use entry::{
+    AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,
+    ImageInformation, MutantObject, ObjectType, ProcessObject, SectionObject, SemaphoreObject,
+    ThreadEntry, ThreadFlags, ThreadObject, TypeSpecific, VaSpaceEntry,
+};
 pub use error::{Error, ErrorKind, Function, Result};
 pub use flags::{CaptureFlags, ContextFlags, ProcessAccess};
+pub use info::{
+    CaptureCost, ExitStatus, HandleTrace, MemoryCounters, PerformanceCounters, ProcessFlags,
+    ProcessInformation, ThreadInformation, VaClone,
+};
 pub use local::LocalSnapshot;
+pub use memory::{MemoryProtection, MemoryRegion, MemoryState, MemoryType};
 pub use process::open_process;
 pub use remote::RemoteSnapshot;
+pub use walk::{
+    AuxiliaryPageClass, Entries, HandleClass, ThreadClass, VaSpaceClass, Walk, WalkClass,
+    WalkPosition,
+};
+pub use wide::WideStr;
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;

@@ -47,9 +47,16 @@ use crate::{
 /// thread rule it states is for walk-marker allocators), so it may be used and freed on any
 /// thread. It is not [`Sync`]: freeing and `PSS_DUPLICATE_CLOSE_SOURCE` are documented as
 /// unsynchronised, which `pss` meets by requiring ownership (`close`, `move_into` and drop take
-/// the snapshot by value), and whether the reading calls (duplicate, and the queries and walks
-/// to come) may run concurrently on one handle is not documented, so `&LocalSnapshot` cannot be
-/// shared between threads.
+/// the snapshot by value), and whether the reading calls (duplicate, queries, walks) may run
+/// concurrently on one handle is not documented, so `&LocalSnapshot` cannot be shared between
+/// threads. [`Walk`](crate::Walk)s borrow the snapshot and are therefore not `Send` either: to
+/// read a snapshot on another thread, send the snapshot.
+///
+/// # Reading
+///
+/// Queries (one per `PSS_QUERY_*` class, e.g.
+/// [`process_information`](Self::process_information)) and walks (one per `PSS_WALK_*`
+/// class, e.g. [`threads`](Self::threads)) are methods of this type; see the crate docs.
 ///
 /// ```compile_fail,E0277
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
@@ -383,6 +390,11 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`from_raw_vm`](LocalSnapshot::from_raw_vm)).
     pub fn into_raw(self) -> sys::HPSS {
         ManuallyDrop::new(self).raw.as_ptr()
+    }
+
+    /// The snapshot handle, still owned by `self`, for the reading calls (queries, walks).
+    pub(crate) fn raw(&self) -> RawSnapshot {
+        self.raw
     }
 
     pub(crate) fn from_non_null(raw: RawSnapshot) -> Self {

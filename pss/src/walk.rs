@@ -1,0 +1,529 @@
+//! Walks: a walk marker (`HPSSWALK`) owned for one (snapshot, class) walk, the zero-copy
+//! iterator over its entries, and saved positions.
+
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pss_sys as sys;
+
+use crate::alloc::Installed;
+use crate::calls::{PssApi, RawMarker, RawSnapshot};
+use crate::query::{AUXILIARY_PAGES_FLAG_INFERRED, not_captured};
+use crate::{
+    Allocation, AuxiliaryPageEntry, CaptureFlags, Error, Function, HandleEntry, LocalSnapshot,
+    ProcessHeap, Result, ThreadEntry, VaSpaceEntry, WalkAllocator,
+};
+
+/// One of the four `PSS_WALK_*` information classes: [`ThreadClass`], [`HandleClass`],
+/// [`VaSpaceClass`], [`AuxiliaryPageClass`]. Sealed.
+///
+/// A class fixes the entry structure `PssWalkSnapshot` fills, and the type of the items a
+/// [`Walk`] yields, [`Entry`](Self::Entry).
+///
+/// See [`PSS_WALK_INFORMATION_CLASS`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ne-processsnapshot-pss_walk_information_class).
+#[doc(alias = "PSS_WALK_INFORMATION_CLASS")]
+pub trait WalkClass: sealed::Sealed + 'static {
+    /// What the walk yields, borrowing the marker's memory for `'w`.
+    type Entry<'w>;
+    /// The entry structure `PssWalkSnapshot` fills.
+    #[doc(hidden)]
+    type Raw: Default;
+    /// The class value.
+    #[doc(hidden)]
+    const CLASS: sys::PSS_WALK_INFORMATION_CLASS;
+    /// The capture flag that provides this class, and why it is only inferred, if so.
+    #[doc(hidden)]
+    const CAPTURED_BY: (CaptureFlags, Option<&'static str>);
+    /// The entry for a structure the walk filled.
+    ///
+    /// # Safety
+    ///
+    /// `raw` was filled by `PssWalkSnapshot` for this class, and the memory its pointers
+    /// point to stays valid and unchanged for `'w`.
+    #[doc(hidden)]
+    unsafe fn entry<'w>(raw: Self::Raw) -> Self::Entry<'w>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ThreadClass {}
+    impl Sealed for super::HandleClass {}
+    impl Sealed for super::VaSpaceClass {}
+    impl Sealed for super::AuxiliaryPageClass {}
+}
+
+/// `PSS_WALK_THREADS`: threads, as [`ThreadEntry`]; captured with [`CaptureFlags::THREADS`].
+///
+/// Includes threads that have terminated but still have open handles (see
+/// [`ThreadEntry::is_terminated`]).
+#[doc(alias = "PSS_WALK_THREADS")]
+#[derive(Debug)]
+pub enum ThreadClass {}
+
+/// `PSS_WALK_HANDLES`: handles, as [`HandleEntry`]; captured with [`CaptureFlags::HANDLES`].
+#[doc(alias = "PSS_WALK_HANDLES")]
+#[derive(Debug)]
+pub enum HandleClass {}
+
+/// `PSS_WALK_VA_SPACE`: address-space regions, as [`VaSpaceEntry`]; captured with
+/// [`CaptureFlags::VA_SPACE`].
+#[doc(alias = "PSS_WALK_VA_SPACE")]
+#[derive(Debug)]
+pub enum VaSpaceClass {}
+
+/// `PSS_WALK_AUXILIARY_PAGES`: auxiliary pages, as [`AuxiliaryPageEntry`]. The documents name
+/// no capture flag for them; [`CaptureFlags::VA_CLONE`] is our inference.
+#[doc(alias = "PSS_WALK_AUXILIARY_PAGES")]
+#[derive(Debug)]
+pub enum AuxiliaryPageClass {}
+
+impl WalkClass for ThreadClass {
+    type Entry<'w> = ThreadEntry<'w>;
+    type Raw = sys::PSS_THREAD_ENTRY;
+    const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_THREADS;
+    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::THREADS, None);
+    unsafe fn entry<'w>(raw: Self::Raw) -> ThreadEntry<'w> {
+        // SAFETY: forwarded from the caller.
+        unsafe { ThreadEntry::from_raw(raw) }
+    }
+}
+
+impl WalkClass for HandleClass {
+    type Entry<'w> = HandleEntry<'w>;
+    type Raw = sys::PSS_HANDLE_ENTRY;
+    const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_HANDLES;
+    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::HANDLES, None);
+    unsafe fn entry<'w>(raw: Self::Raw) -> HandleEntry<'w> {
+        // SAFETY: forwarded from the caller.
+        unsafe { HandleEntry::from_raw(raw) }
+    }
+}
+
+impl WalkClass for VaSpaceClass {
+    type Entry<'w> = VaSpaceEntry<'w>;
+    type Raw = sys::PSS_VA_SPACE_ENTRY;
+    const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_VA_SPACE;
+    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::VA_SPACE, None);
+    unsafe fn entry<'w>(raw: Self::Raw) -> VaSpaceEntry<'w> {
+        // SAFETY: forwarded from the caller.
+        unsafe { VaSpaceEntry::from_raw(raw) }
+    }
+}
+
+impl WalkClass for AuxiliaryPageClass {
+    type Entry<'w> = AuxiliaryPageEntry<'w>;
+    type Raw = sys::PSS_AUXILIARY_PAGE_ENTRY;
+    const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_AUXILIARY_PAGES;
+    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) =
+        (CaptureFlags::VA_CLONE, Some(AUXILIARY_PAGES_FLAG_INFERRED));
+    unsafe fn entry<'w>(raw: Self::Raw) -> AuxiliaryPageEntry<'w> {
+        // SAFETY: forwarded from the caller.
+        unsafe { AuxiliaryPageEntry::from_raw(raw) }
+    }
+}
+
+/// A walk over one class of a snapshot's multi-instance data: an owned walk marker
+/// ([`PssWalkMarkerCreate`] .. [`PssWalkMarkerFree`]) used for exactly one (snapshot, class)
+/// walk, borrowing the snapshot for `'s`.
+///
+/// Made by [`LocalSnapshot::threads`], [`handles`](LocalSnapshot::handles),
+/// [`va_space`](LocalSnapshot::va_space), [`auxiliary_pages`](LocalSnapshot::auxiliary_pages),
+/// or the generic [`walk`](LocalSnapshot::walk) and [`walk_with`](LocalSnapshot::walk_with)
+/// (custom allocator `W`).
+///
+/// # Reading
+///
+/// [`iter`](Self::iter) yields the entries from the marker's position on: exactly one
+/// `PssWalkSnapshot` call per entry into a buffer inside the iterator step (no heap allocation),
+/// and one more whose `ERROR_NO_MORE_ITEMS` ends it. The first error ends it too, after being
+/// yielded: walking a class that was not captured yields one
+/// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (no extra call is spent probing for
+/// it up front).
+///
+/// The walk is the cursor: every iterator continues where the marker is, and a new
+/// [`iter`](Self::iter) after the end yields nothing until [`rewind`](Self::rewind) or
+/// [`set_position`](Self::set_position) moves the marker back.
+///
+/// # Lifetimes
+///
+/// Entries borrow the walk (`'w`), not the iterator: the documents guarantee their strings,
+/// context records and page contents "for the lifetime of the walk marker", so entries stay
+/// usable across later steps, rewinds and further iterators, until the walk is freed. The
+/// compiler enforces it; `into_owned` on an entry copies what it borrows:
+///
+/// ```compile_fail,E0505
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # fn f() -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::ALL)?;
+/// let walk = snapshot.threads()?;
+/// let first = walk.iter().next().unwrap()?;
+/// drop(walk); // frees the marker, and with it the entry's memory
+/// println!("{:?}", first.context_bytes()); // so the entry may not be used any more
+/// # Ok(()) }
+/// ```
+///
+/// And the walk cannot outlive its snapshot:
+///
+/// ```compile_fail,E0505
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # fn f() -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let walk = snapshot.threads()?;
+/// drop(snapshot);
+/// for thread in &walk {}
+/// # Ok(()) }
+/// ```
+///
+/// # Threads
+///
+/// A `Walk` is neither [`Send`] nor [`Sync`]. It borrows the snapshot, which is not `Sync`
+/// (concurrent use of one snapshot is not documented), and it is the marker's cursor, which
+/// every call moves. With a custom allocator there is a second reason: kernel32 calls the
+/// allocator on the thread that uses the marker. To walk on another thread, send the
+/// [`LocalSnapshot`] there and walk it there.
+///
+/// # Freeing
+///
+/// Dropping frees the marker and ignores a failure; [`close`](Self::close) reports it. Either
+/// way the marker is never used again, and a custom allocator is dropped only after the marker
+/// is freed (and leaked if the free failed, since the marker might still refer to it).
+///
+/// ```no_run,standalone_crate
+/// use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+///
+/// fn main() -> pss::Result<()> {
+///     let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+///     let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL)?;
+///     let threads = snapshot.threads()?;
+///     for thread in &threads {
+///         let thread = thread?;
+///         if thread.is_terminated() {
+///             continue; // exited, but still referenced by a handle
+///         }
+///         let bytes = thread.context_bytes().map_or(0, <[u8]>::len);
+///         println!("thread {}: {bytes} context bytes", thread.thread_id());
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// [`PssWalkMarkerCreate`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkercreate
+/// [`PssWalkMarkerFree`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerfree
+#[doc(
+    alias = "HPSSWALK",
+    alias = "PssWalkMarkerCreate",
+    alias = "PssWalkMarkerFree"
+)]
+#[doc(alias = "PssWalkSnapshot")]
+pub struct Walk<'s, C: WalkClass, W = ProcessHeap> {
+    api: PssApi,
+    snapshot: RawSnapshot,
+    marker: RawMarker,
+    /// Distinguishes this walk's positions from every other walk's.
+    id: u64,
+    /// The custom allocator, if any; dropped after the marker is freed.
+    allocator: Option<Installed<W>>,
+    /// Borrows the snapshot; neither `Send` nor `Sync` (see "Threads").
+    _snapshot: PhantomData<(&'s (), *const ())>,
+    _class: PhantomData<C>,
+}
+
+/// A saved walk position: [`PssWalkMarkerGetPosition`]'s opaque value, tied to the walk it
+/// came from.
+///
+/// Its only use is [`Walk::set_position`] on the same walk (a position from another walk is
+/// refused with [`ErrorKind::ForeignPosition`](crate::ErrorKind::ForeignPosition) before
+/// kernel32 is called). The documents say comparing positions has no meaning, so this type
+/// implements no comparison.
+///
+/// [`PssWalkMarkerGetPosition`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkergetposition
+#[doc(alias = "PssWalkMarkerGetPosition")]
+#[derive(Debug, Clone, Copy)]
+pub struct WalkPosition {
+    raw: usize,
+    walk: u64,
+}
+
+impl WalkPosition {
+    /// The raw `ULONG_PTR` kernel32 returned (opaque).
+    pub fn as_raw(&self) -> usize {
+        self.raw
+    }
+}
+
+impl<A: Allocation> LocalSnapshot<A> {
+    /// [`PssWalkMarkerCreate`]`(NULL, ...)`: a walk of class `C` with a new marker that uses
+    /// the process heap.
+    ///
+    /// Kernel32 calls: `PssWalkMarkerCreate` (then one `PssWalkSnapshot` per step, and
+    /// `PssWalkMarkerFree` when the walk is dropped or closed).
+    ///
+    /// [`PssWalkMarkerCreate`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkercreate
+    #[doc(alias = "PssWalkMarkerCreate")]
+    pub fn walk<C: WalkClass>(&self) -> Result<Walk<'_, C>> {
+        Walk::create(self.raw(), None)
+    }
+
+    /// [`PssWalkMarkerCreate`]`(allocator, ...)`: a walk of class `C` whose marker allocates
+    /// through `allocator` (see [`WalkAllocator`]). The walk keeps the allocator, at a fixed
+    /// address, until after the marker is freed; [`Walk::allocator`] borrows it.
+    ///
+    /// Fails with [`NotEnoughMemory`](crate::ErrorKind::NotEnoughMemory) if the allocator
+    /// fails at creation; the allocator is dropped then.
+    ///
+    /// Kernel32 calls: `PssWalkMarkerCreate`.
+    ///
+    /// [`PssWalkMarkerCreate`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkercreate
+    #[doc(alias = "PssWalkMarkerCreate", alias = "PSS_ALLOCATOR")]
+    pub fn walk_with<C: WalkClass, W: WalkAllocator>(
+        &self,
+        allocator: W,
+    ) -> Result<Walk<'_, C, W>> {
+        Walk::create(self.raw(), Some(Installed::new(allocator)))
+    }
+
+    /// `PSS_WALK_THREADS`: a walk over the captured threads ([`ThreadEntry`]), as
+    /// [`walk`](Self::walk).
+    ///
+    /// Snapshots captured with [`CaptureFlags::THREADS`] include threads that have
+    /// terminated but still have open handles; [`ThreadEntry::is_terminated`] tells them
+    /// apart.
+    #[doc(alias = "PSS_WALK_THREADS", alias = "PSS_THREAD_ENTRY")]
+    pub fn threads(&self) -> Result<Walk<'_, ThreadClass>> {
+        self.walk()
+    }
+
+    /// `PSS_WALK_HANDLES`: a walk over the captured handles ([`HandleEntry`]), as
+    /// [`walk`](Self::walk).
+    #[doc(alias = "PSS_WALK_HANDLES", alias = "PSS_HANDLE_ENTRY")]
+    pub fn handles(&self) -> Result<Walk<'_, HandleClass>> {
+        self.walk()
+    }
+
+    /// `PSS_WALK_VA_SPACE`: a walk over the captured address-space regions
+    /// ([`VaSpaceEntry`]), as [`walk`](Self::walk).
+    #[doc(alias = "PSS_WALK_VA_SPACE", alias = "PSS_VA_SPACE_ENTRY")]
+    pub fn va_space(&self) -> Result<Walk<'_, VaSpaceClass>> {
+        self.walk()
+    }
+
+    /// `PSS_WALK_AUXILIARY_PAGES`: a walk over the captured auxiliary pages
+    /// ([`AuxiliaryPageEntry`]), as [`walk`](Self::walk).
+    #[doc(alias = "PSS_WALK_AUXILIARY_PAGES", alias = "PSS_AUXILIARY_PAGE_ENTRY")]
+    pub fn auxiliary_pages(&self) -> Result<Walk<'_, AuxiliaryPageClass>> {
+        self.walk()
+    }
+}
+
+impl<'s, C: WalkClass, W> Walk<'s, C, W> {
+    fn create(snapshot: RawSnapshot, allocator: Option<Installed<W>>) -> Result<Self> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let api = PssApi::get(Function::PssWalkMarkerCreate)?;
+        let pss_allocator = allocator
+            .as_ref()
+            .map_or(core::ptr::null(), Installed::as_pss_allocator);
+        // SAFETY: NULL, or the installed allocator, which the walk keeps alive and in place
+        // until after the marker is freed (dropped here on failure, when no marker exists).
+        let marker = unsafe { api.marker_create(pss_allocator) }?;
+        Ok(Walk {
+            api,
+            snapshot,
+            marker,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            allocator,
+            _snapshot: PhantomData,
+            _class: PhantomData,
+        })
+    }
+
+    /// The entries from the marker's current position on; see "Reading" above.
+    ///
+    /// Each step is one [`PssWalkSnapshot`] call with the class's entry structure (exact
+    /// size), which fills a buffer that the item then holds by value: no heap allocation per
+    /// entry. `Some(Ok(entry))` on `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any
+    /// other code, `Some(Err(..))` once (`ERROR_NOT_FOUND` as
+    /// [`NotCaptured`](crate::ErrorKind::NotCaptured)), then `None`.
+    ///
+    /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
+    #[doc(alias = "PssWalkSnapshot")]
+    pub fn iter(&self) -> Entries<'_, C> {
+        Entries {
+            api: self.api,
+            snapshot: self.snapshot,
+            marker: self.marker,
+            done: false,
+            _walk: PhantomData,
+        }
+    }
+
+    /// [`PssWalkMarkerGetPosition`]: the marker's position, to return to with
+    /// [`set_position`](Self::set_position) on this walk.
+    ///
+    /// Kernel32 calls: `PssWalkMarkerGetPosition`.
+    ///
+    /// [`PssWalkMarkerGetPosition`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkergetposition
+    #[doc(alias = "PssWalkMarkerGetPosition")]
+    pub fn position(&self) -> Result<WalkPosition> {
+        // SAFETY: the marker is live (owned by `self`), and the walk is not `Sync`.
+        let raw = unsafe { self.api.marker_position(self.marker) }?;
+        Ok(WalkPosition { raw, walk: self.id })
+    }
+
+    /// [`PssWalkMarkerSetPosition`]: moves the marker back (or forth) to a position saved on
+    /// this walk; the next step yields the entry that followed it.
+    ///
+    /// A position saved on another walk fails with
+    /// [`ForeignPosition`](crate::ErrorKind::ForeignPosition) without calling kernel32 (the
+    /// documents allow only positions from the same marker and say nothing of others). The
+    /// page announces error codes and lists none: any code is reported.
+    ///
+    /// Entries already yielded stay valid (they live as long as the marker).
+    ///
+    /// Kernel32 calls: `PssWalkMarkerSetPosition` (none for a foreign position).
+    ///
+    /// [`PssWalkMarkerSetPosition`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkersetposition
+    #[doc(alias = "PssWalkMarkerSetPosition")]
+    pub fn set_position(&self, position: WalkPosition) -> Result<()> {
+        if position.walk != self.id {
+            return Err(Error::foreign_position());
+        }
+        // SAFETY: the marker is live and not shared across threads; the position came from
+        // `PssWalkMarkerGetPosition` on this very marker (same walk id).
+        unsafe { self.api.marker_set_position(self.marker, position.raw) }
+    }
+
+    /// [`PssWalkMarkerSeekToBeginning`]: moves the marker back to where a new marker starts.
+    /// Entries already yielded stay valid.
+    ///
+    /// Kernel32 calls: `PssWalkMarkerSeekToBeginning`.
+    ///
+    /// [`PssWalkMarkerSeekToBeginning`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerseektobeginning
+    #[doc(alias = "PssWalkMarkerSeekToBeginning")]
+    pub fn rewind(&self) -> Result<()> {
+        // SAFETY: the marker is live (owned by `self`), and the walk is not `Sync`.
+        unsafe { self.api.marker_rewind(self.marker) }
+    }
+
+    /// The custom allocator the marker uses, or `None` for the process heap.
+    pub fn allocator(&self) -> Option<&W> {
+        self.allocator.as_ref().map(Installed::allocator)
+    }
+
+    /// The raw marker handle, still owned by the walk: valid until the walk is freed.
+    pub fn as_raw(&self) -> sys::HPSSWALK {
+        self.marker.as_ptr()
+    }
+
+    /// [`PssWalkMarkerFree`]: frees the marker (every entry's memory with it) and reports the
+    /// result, which dropping cannot. No failure is documented. The marker is never used
+    /// again either way.
+    ///
+    /// Kernel32 calls: `PssWalkMarkerFree`.
+    ///
+    /// [`PssWalkMarkerFree`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerfree
+    #[doc(alias = "PssWalkMarkerFree")]
+    pub fn close(self) -> Result<()> {
+        let mut this = core::mem::ManuallyDrop::new(self);
+        this.free()
+    }
+
+    /// Frees the marker once, then the allocator (leaked if the free failed).
+    fn free(&mut self) -> Result<()> {
+        // SAFETY: the marker is owned by the walk and never used again (callers: `close`,
+        // which consumed the walk, and `drop`); no entry outlives the walk.
+        let result = unsafe { self.api.marker_free(self.marker) };
+        match (&result, self.allocator.take()) {
+            (Ok(()), allocator) => drop(allocator),
+            (Err(_), allocator) => core::mem::forget(allocator),
+        }
+        result
+    }
+}
+
+impl<C: WalkClass, W> Drop for Walk<'_, C, W> {
+    /// Frees the marker as [`close`](Self::close) does, ignoring failure. Never panics.
+    fn drop(&mut self) {
+        let _ = self.free();
+    }
+}
+
+impl<C: WalkClass, W> fmt::Debug for Walk<'_, C, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Walk")
+            .field("class", &core::any::type_name::<C>())
+            .field("marker", &self.marker)
+            .field("custom_allocator", &self.allocator.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
+    type Item = Result<C::Entry<'w>>;
+    type IntoIter = Entries<'w, C>;
+
+    fn into_iter(self) -> Entries<'w, C> {
+        self.iter()
+    }
+}
+
+/// The iterator of [`Walk::iter`]: one `PssWalkSnapshot` call per step, items borrowing the
+/// walk (`'w`), fused after the end or the first error.
+pub struct Entries<'w, C: WalkClass> {
+    api: PssApi,
+    snapshot: RawSnapshot,
+    marker: RawMarker,
+    done: bool,
+    _walk: PhantomData<(&'w (), C)>,
+}
+
+impl<'w, C: WalkClass> Iterator for Entries<'w, C> {
+    type Item = Result<C::Entry<'w>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut raw = C::Raw::default();
+        // SAFETY: the snapshot outlives the walk, which outlives `'w` and owns the marker, used
+        // only for this (snapshot, class) walk; neither is shared across threads; `C::Raw` is
+        // the class's entry structure.
+        let step = unsafe {
+            self.api
+                .walk(self.snapshot, C::CLASS, self.marker, &mut raw)
+        };
+        match step {
+            Ok(true) => {
+                // SAFETY: filled by this class's walk; its pointers point into the marker's
+                // memory, valid "for the lifetime of the walk marker", which the borrow `'w`
+                // of the walk keeps alive, and which kernel32 does not change once returned.
+                Some(Ok(unsafe { C::entry(raw) }))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(error) => {
+                self.done = true;
+                let (flags, reason) = C::CAPTURED_BY;
+                Some(Err(not_captured(error, flags, reason)))
+            }
+        }
+    }
+}
+
+impl<C: WalkClass> FusedIterator for Entries<'_, C> {}
+
+impl<C: WalkClass> fmt::Debug for Entries<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entries")
+            .field("class", &core::any::type_name::<C>())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+static_assertions::assert_not_impl_any!(Walk<'static, ThreadClass>: Send, Sync);
+static_assertions::assert_not_impl_any!(Entries<'static, ThreadClass>: Send, Sync);
+static_assertions::assert_impl_all!(WalkPosition: Send, Sync, Copy);

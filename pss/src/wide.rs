@@ -1,0 +1,167 @@
+//! `WideStr`: a counted UTF-16 string as PSS returns names and paths.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::string::FromUtf16Error;
+
+/// A UTF-16 string from a snapshot, exactly as the OS gave it: an object or type name, a
+/// mapped file path, the process image name.
+///
+/// PSS returns names as counted UTF-16 (`WCHAR` units, with a length in bytes) that "may not be
+/// terminated by a NULL character", and they need not be valid UTF-16. `WideStr` keeps the
+/// units unchanged and offers both conversions:
+///
+/// - lossless: [`as_utf16`](Self::as_utf16) (the units) and [`to_string`](Self::to_string)
+///   (`Err` for unpaired surrogates);
+/// - lossy: [`to_string_lossy`](Self::to_string_lossy), and [`Display`](fmt::Display), which
+///   writes U+FFFD for unpaired surrogates without allocating.
+///
+/// # Borrowed and owned
+///
+/// A `WideStr<'w>` from a walk entry borrows memory owned by the walk marker, for as long as
+/// the documents guarantee it (`'w`, the marker's life). [`into_owned`](Self::into_owned) copies
+/// it into a `WideStr<'static>`.
+///
+/// # What the length means
+///
+/// - Counted names (walk entries): the byte count is cut to whole units (an odd trailing byte
+///   is dropped); the units are kept as counted, NULs included (NT names may contain them),
+///   nothing is added or stripped.
+/// - `PSS_PROCESS_INFORMATION.ImageFileName`, a fixed `MAX_PATH` buffer: the name ends at the
+///   first NUL, or fills all 260 units when the path was truncated without a terminator
+///   (termination is not documented).
+/// - Paths may be in the NT namespace (`\Device\HarddiskVolume3\...`), not `C:\...`: they are
+///   returned as they are, never translated.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct WideStr<'w> {
+    units: Cow<'w, [u16]>,
+}
+
+impl<'w> WideStr<'w> {
+    /// Borrows `units` as they are.
+    pub fn from_utf16(units: &'w [u16]) -> Self {
+        WideStr {
+            units: Cow::Borrowed(units),
+        }
+    }
+
+    /// Owns `units`.
+    pub fn from_vec(units: Vec<u16>) -> WideStr<'static> {
+        WideStr {
+            units: Cow::Owned(units),
+        }
+    }
+
+    /// The string in a fixed buffer: up to the first NUL, or the whole buffer if it has none.
+    pub(crate) fn until_nul(buffer: &'w [u16]) -> Self {
+        let end = buffer.iter().position(|&unit| unit == 0);
+        Self::from_utf16(&buffer[..end.unwrap_or(buffer.len())])
+    }
+
+    /// A counted string from a walk entry: `bytes` bytes at `ptr`, cut to whole units. `None`
+    /// for a NULL pointer with a non-zero length (nothing to read). A pointer that is not
+    /// 2-byte aligned (never seen, not excluded by the documents) is copied unit by unit, the
+    /// one case that allocates.
+    ///
+    /// # Safety
+    ///
+    /// Unless NULL, `ptr` must point to `bytes` readable bytes that stay valid and unchanged
+    /// for `'w`.
+    pub(crate) unsafe fn from_counted(ptr: *const u16, bytes: u16) -> Option<Self> {
+        let len = usize::from(bytes) / 2;
+        if len == 0 {
+            return Some(Self::default());
+        }
+        if ptr.is_null() {
+            return None;
+        }
+        if ptr.is_aligned() {
+            // SAFETY: non-null, aligned, and `len * 2 <= bytes` readable bytes valid for `'w`
+            // (the caller); any bit pattern is a valid `u16`.
+            let units = unsafe { core::slice::from_raw_parts(ptr, len) };
+            return Some(Self::from_utf16(units));
+        }
+        let units = (0..len)
+            // SAFETY: as above; `read_unaligned` needs no alignment.
+            .map(|i| unsafe { ptr.add(i).read_unaligned() })
+            .collect();
+        Some(WideStr {
+            units: Cow::Owned(units),
+        })
+    }
+
+    /// The UTF-16 units, exactly as captured.
+    pub fn as_utf16(&self) -> &[u16] {
+        &self.units
+    }
+
+    /// The length in UTF-16 units.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// True for an empty string.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// Lossless conversion: the string, or an error if it holds an unpaired surrogate (which
+    /// Windows names may).
+    #[allow(clippy::inherent_to_string_shadow_display)] // returns Result: lossless, unlike Display
+    pub fn to_string(&self) -> Result<String, FromUtf16Error> {
+        String::from_utf16(&self.units)
+    }
+
+    /// Lossy conversion: unpaired surrogates become U+FFFD.
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf16_lossy(&self.units)
+    }
+
+    /// A copy that owns its units (no copy if it already does).
+    pub fn into_owned(self) -> WideStr<'static> {
+        WideStr {
+            units: Cow::Owned(self.units.into_owned()),
+        }
+    }
+
+    fn chars(&self) -> impl Iterator<Item = char> + '_ {
+        char::decode_utf16(self.units.iter().copied())
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+}
+
+/// Lossy, without allocating: unpaired surrogates are written as U+FFFD.
+impl fmt::Display for WideStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        self.chars().try_for_each(|c| f.write_char(c))
+    }
+}
+
+/// Quoted and escaped like `str`'s `Debug`; unpaired surrogates are shown as `\u{d800}`-style
+/// escapes so the two lossy cases stay distinguishable.
+impl fmt::Debug for WideStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('"')?;
+        for c in char::decode_utf16(self.units.iter().copied()) {
+            match c {
+                Ok(c) => c.escape_debug().try_for_each(|e| f.write_char(e))?,
+                Err(e) => write!(f, "\\u{{{:x}}}", e.unpaired_surrogate())?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+impl PartialEq<str> for WideStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.units.iter().copied().eq(other.encode_utf16())
+    }
+}
+
+impl PartialEq<&str> for WideStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
