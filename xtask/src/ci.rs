@@ -5,8 +5,10 @@
 //! - `static`: formatting; bindings and layout numbers equal fresh output.
 //! - `cross`: clippy on the host and on every Windows target; the `-gnu` test binaries build and
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
-//! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model, and
-//!   again under Miri.
+//! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
+//!   psscap example (`cargo xtask demo`) end to end against the model; the suite again under
+//!   Miri. (The example is built for every Windows target by the `cross` clippy rows, and
+//!   linked for the `-gnu` ones by the `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
 
 use crate::provision::{NIGHTLY, WINDOWS_TARGETS};
@@ -186,6 +188,19 @@ pub fn main(args: &[String]) -> Result {
     m.check("host", "test", HOST, || {
         run::run(run::cargo().args(["test", "--workspace"]))?;
         Ok(String::new())
+    });
+    m.check("host", "demo", HOST, || {
+        let out =
+            run::output(run::cargo().args(["run", "--quiet", "-p", "pss", "--example", "psscap"]))?;
+        let kernel = out
+            .lines()
+            .find_map(|line| line.strip_prefix("kernel:"))
+            .ok_or("the report names no kernel")?;
+        Ok(format!(
+            "psscap, {} report lines, against {}",
+            out.lines().count(),
+            kernel.trim()
+        ))
     });
     m.check("host", "miri", HOST, || {
         run::run(run::cargo_on(NIGHTLY).args([

@@ -4,6 +4,7 @@
 
 mod bindgen;
 mod ci;
+mod demo;
 mod layout;
 mod provision;
 mod run;
@@ -21,6 +22,11 @@ USAGE:
     cargo xtask <TASK> [OPTIONS]
 
 TASKS:
+    demo [PID]            Run the psscap example: capture a process with every capture flag,
+                          query every class, walk every class, print a report, free the
+                          snapshot. On Windows: process PID (default: psscap itself), real
+                          kernel32. Elsewhere: a model process, through the pss-tests model of
+                          kernel32 (the report says which).
     ci [--no-provision]   Run the whole test matrix and print one table (tier, check, target,
                           result, seconds). Exits non-zero if any check failed. Installs what
                           is missing first (rustup targets and components, nightly + miri;
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
     };
     let result = match task {
         "ci" => ci::main(rest),
+        "demo" => demo::main(rest),
         "bindgen" => bindgen::main(rest),
         "layout" => layout::main(rest),
         "wine" => wine::main(rest),

@@ -115,13 +115,26 @@ pub fn check_same(path: &Path, fresh: &str, regenerate: &str) -> Result {
 }
 
 /// The executables `cargo test --no-run --message-format=json` reports, one per test target.
+/// Examples, which `cargo test` also builds (their profile is not a test profile), are left out:
+/// they are programs, not libtest binaries.
 pub fn test_executables(json: &str) -> Vec<PathBuf> {
     json.lines()
         .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
+        .filter(|line| test_profile(line))
         .filter_map(|line| {
             let start = line.find(r#""executable":""#)? + r#""executable":""#.len();
             let end = start + line[start..].find('"')?;
             Some(PathBuf::from(line[start..end].replace("\\\\", "\\")))
         })
         .collect()
+}
+
+/// True if a compiler-artifact line was built with a test profile (`"profile":{...,"test":true}`).
+fn test_profile(line: &str) -> bool {
+    let Some(start) = line.find(r#""profile":{"#) else {
+        return false;
+    };
+    let profile = &line[start..];
+    let end = profile.find('}').unwrap_or(profile.len());
+    profile[..end].contains(r#""test":true"#)
 }

@@ -1,0 +1,573 @@
+//! `psscap`: capture a process with everything the Process Snapshotting API offers, query every
+//! information class, walk every walk class, print a readable report, and free the snapshot.
+//!
+//! ```text
+//! psscap [PID]
+//! ```
+//!
+//! On Windows it snapshots process `PID` (default: itself) through the real kernel32. On any
+//! other host there is no kernel32: it runs against the `pss-tests` model of kernel32 instead,
+//! on a model process it builds itself, and says so on the first lines of its output. Run it
+//! with `cargo xtask demo`.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use pss::{
+    CaptureFlags, ContextFlags, ErrorKind, ExitStatus, HandleEntry, LocalSnapshot, MemoryType,
+    ProcessAccess, ThreadEntry, TypeSpecific, VaSpaceEntry,
+};
+
+/// Everything a snapshot can hold (the breakaway flags only matter inside jobs).
+const FLAGS: CaptureFlags = CaptureFlags::VA_CLONE
+    .union(CaptureFlags::HANDLES)
+    .union(CaptureFlags::HANDLE_NAME_INFORMATION)
+    .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
+    .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION)
+    .union(CaptureFlags::HANDLE_TRACE)
+    .union(CaptureFlags::THREADS)
+    .union(CaptureFlags::THREAD_CONTEXT)
+    .union(CaptureFlags::VA_SPACE)
+    .union(CaptureFlags::VA_SPACE_SECTION_INFORMATION)
+    .union(CaptureFlags::CREATE_MEASURE_PERFORMANCE);
+
+type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("psscap: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result {
+    let target = target::choose(std::env::args().skip(1))?;
+    println!("psscap: a Process Snapshotting report");
+    println!("kernel:  {}", target::KERNEL);
+    println!("target:  {}", target.describe());
+    if !pss::is_available() {
+        return Err("this kernel32 has no Process Snapshotting API \
+                    (it needs Windows 8.1 or later; Wine has none)"
+            .into());
+    }
+    let process = pss::open_process(target.pid(), ProcessAccess::for_capture(FLAGS))?;
+    let snapshot = LocalSnapshot::capture(&process, FLAGS, ContextFlags::ALL)?;
+    println!("capture: {}", flag_names(FLAGS));
+
+    process_section(&snapshot)?;
+    queries_section(&snapshot)?;
+    threads_section(&snapshot)?;
+    handles_section(&snapshot)?;
+    regions_section(&snapshot)?;
+    auxiliary_pages_section(&snapshot)?;
+
+    snapshot.close()?;
+    println!("\nsnapshot freed (PssFreeSnapshot); its VA clone ended with it");
+    Ok(()) // `target` (on other hosts, the model process) goes last
+}
+
+/// `Ok(Some(value))`, or `Ok(None)` after printing what was not captured; other errors pass.
+fn captured<T>(label: &str, result: pss::Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if matches!(error.kind(), ErrorKind::NotCaptured(_)) => {
+            println!("  {label:<14} not captured: {error}");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn process_section(snapshot: &LocalSnapshot) -> Result {
+    let info = snapshot.process_information()?;
+    println!("\n== process");
+    println!(
+        "  {:<14} {} (parent {})",
+        "pid",
+        info.process_id(),
+        info.parent_process_id()
+    );
+    println!("  {:<14} {}", "image", info.image_file_name());
+    let status = match info.exit_status() {
+        ExitStatus::Running => "running".to_string(),
+        ExitStatus::Exited(code) => format!("exited with {code}"),
+    };
+    println!("  {:<14} {status}", "status");
+    let flags = info.flags();
+    let flags = if flags.is_empty() {
+        "none".to_string()
+    } else {
+        format!("{flags:?}")
+    };
+    println!("  {:<14} {flags}", "flags");
+    if let Some(created) = info.create_time() {
+        println!("  {:<14} {}", "created", utc(created));
+    }
+    println!(
+        "  {:<14} kernel {:?}, user {:?}",
+        "cpu time",
+        info.kernel_time(),
+        info.user_time()
+    );
+    let memory = info.memory();
+    println!(
+        "  {:<14} working set {} (peak {}), private {}, virtual {}, {} page faults",
+        "memory",
+        size(memory.working_set_size),
+        size(memory.peak_working_set_size),
+        size(memory.private_usage),
+        size(memory.virtual_size),
+        memory.page_fault_count
+    );
+    Ok(())
+}
+
+fn queries_section(snapshot: &LocalSnapshot) -> Result {
+    println!("\n== queries");
+    if let Some(threads) = captured("threads", snapshot.thread_information())? {
+        println!(
+            "  {:<14} {} captured (terminated ones included), context records of {} bytes",
+            "threads", threads.threads_captured, threads.context_length
+        );
+    }
+    if let Some(count) = captured("handles", snapshot.handle_count())? {
+        println!("  {:<14} {count}", "handles");
+    }
+    if let Some(count) = captured("regions", snapshot.region_count())? {
+        println!("  {:<14} {count}", "regions");
+    }
+    if let Some(count) = captured("aux pages", snapshot.auxiliary_page_count())? {
+        println!("  {:<14} {count}", "aux pages");
+    }
+    if let Some(clone) = captured("va clone", snapshot.va_clone())? {
+        println!(
+            "  {:<14} process {} (handle borrowed from the snapshot)",
+            "va clone",
+            clone.process_id()?
+        );
+    }
+    if let Some(trace) = captured("handle trace", snapshot.handle_trace())? {
+        println!(
+            "  {:<14} section of {}",
+            "handle trace",
+            size(trace.size() as usize)
+        );
+    }
+    if let Some(cost) = captured("capture cost", snapshot.performance_counters())? {
+        let parts = [
+            ("va clone", cost.va_clone()),
+            ("va space", cost.va_space()),
+            ("aux pages", cost.auxiliary_pages()),
+            ("handles", cost.handles()),
+            ("threads", cost.threads()),
+        ];
+        let mut line = format!(
+            "{:?} ({} cycles):",
+            cost.total().wall_clock,
+            cost.total().cycles
+        );
+        for (part, cost) in parts {
+            write!(line, " {part} {:?},", cost.wall_clock)?;
+        }
+        println!("  {:<14} {}", "capture cost", line.trim_end_matches(','));
+    }
+    Ok(())
+}
+
+fn threads_section(snapshot: &LocalSnapshot) -> Result {
+    println!("\n== threads");
+    let walk = snapshot.threads()?;
+    let Some(threads) = collect("threads", &walk)? else {
+        return Ok(());
+    };
+    let terminated = threads.iter().filter(|t| t.is_terminated()).count();
+    println!(
+        "  {} threads, {terminated} of them terminated but still referenced by a handle",
+        threads.len()
+    );
+    println!(
+        "  {:<8} {:<14} {:>4} {:>7}  {:<18} context",
+        "tid", "state", "prio", "suspend", "start"
+    );
+    for thread in &threads {
+        let state = match thread.exit_status() {
+            ExitStatus::Running if thread.suspend_count() > 0 => "suspended".to_string(),
+            ExitStatus::Running => "running".to_string(),
+            ExitStatus::Exited(code) => format!("exited ({code})"),
+        };
+        println!(
+            "  {:<8} {:<14} {:>4} {:>7}  {:<18} {}",
+            format!("{:#x}", thread.thread_id()),
+            state,
+            thread.priority(),
+            thread.suspend_count(),
+            format!("{:#x}", thread.start_address()),
+            context(thread)
+        );
+    }
+    walk.close()?;
+    Ok(())
+}
+
+/// What a thread's context record holds, and how `pss` could read it.
+fn context(thread: &ThreadEntry<'_>) -> String {
+    let Some(bytes) = thread.context_bytes() else {
+        return "none".into();
+    };
+    match thread.context() {
+        None => format!("{} bytes (too short for CONTEXT)", bytes.len()),
+        Some(context) => {
+            let how = match context {
+                std::borrow::Cow::Borrowed(_) => "borrowed",
+                std::borrow::Cow::Owned(_) => "copied: misaligned",
+            };
+            format!(
+                "{} bytes, {} ({how})",
+                bytes.len(),
+                instruction_pointer(&context)
+            )
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
+    format!("rip={:#x}", context.Rip)
+}
+
+#[cfg(target_arch = "x86")]
+fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
+    format!("eip={:#x}", context.Eip)
+}
+
+#[cfg(target_arch = "aarch64")]
+fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
+    format!("pc={:#x}", context.Pc)
+}
+
+fn handles_section(snapshot: &LocalSnapshot) -> Result {
+    println!("\n== handles, by type");
+    let walk = snapshot.handles()?;
+    let Some(handles) = collect("handles", &walk)? else {
+        return Ok(());
+    };
+    let mut by_type: BTreeMap<String, Vec<&HandleEntry<'_>>> = BTreeMap::new();
+    for handle in &handles {
+        let name = match handle.type_name() {
+            Some(name) if !name.is_empty() => name.to_string_lossy(),
+            _ => "(type not captured)".to_string(),
+        };
+        by_type.entry(name).or_default().push(handle);
+    }
+    for (type_name, handles) in &by_type {
+        println!("  {type_name} ({})", handles.len());
+        for handle in handles {
+            let name = handle
+                .object_name()
+                .map_or_else(|| "(unnamed)".to_string(), |n| n.to_string_lossy());
+            let access = handle
+                .basic_information()
+                .map_or(String::new(), |b| format!("access {:#x}", b.granted_access));
+            let line = format!(
+                "    {:<6} {:<56} {:<18} {}",
+                format!("{:#x}", handle.handle_value()),
+                name,
+                access,
+                type_specific(handle.type_specific())
+            );
+            println!("{}", line.trim_end());
+        }
+    }
+    Ok(())
+}
+
+fn type_specific(info: Option<TypeSpecific>) -> String {
+    match info {
+        None => String::new(),
+        Some(TypeSpecific::Process(p)) => {
+            format!("process {} (parent {})", p.process_id, p.parent_process_id)
+        }
+        Some(TypeSpecific::Thread(t)) => {
+            format!("thread {} of process {}", t.thread_id, t.process_id)
+        }
+        Some(TypeSpecific::Mutant(m)) => format!(
+            "count {}{}",
+            m.current_count,
+            if m.abandoned { ", abandoned" } else { "" }
+        ),
+        Some(TypeSpecific::Event(e)) => format!(
+            "{}, {}",
+            if e.manual_reset {
+                "manual reset"
+            } else {
+                "auto reset"
+            },
+            if e.signaled {
+                "signaled"
+            } else {
+                "not signaled"
+            }
+        ),
+        Some(TypeSpecific::Section(s)) => format!("maximum size {}", size(s.maximum_size as usize)),
+        Some(TypeSpecific::Semaphore(s)) => {
+            format!("count {} of {}", s.current_count, s.maximum_count)
+        }
+        Some(TypeSpecific::Unknown(object_type)) => format!("{object_type:?}"),
+    }
+}
+
+fn regions_section(snapshot: &LocalSnapshot) -> Result {
+    println!("\n== regions, by type");
+    let walk = snapshot.va_space()?;
+    let Some(regions) = collect("regions", &walk)? else {
+        return Ok(());
+    };
+    let mut by_type: BTreeMap<MemoryType, Vec<&VaSpaceEntry<'_>>> = BTreeMap::new();
+    for region in &regions {
+        by_type
+            .entry(region.region().kind)
+            .or_default()
+            .push(region);
+    }
+    for (kind, regions) in &by_type {
+        let total: usize = regions.iter().map(|r| r.region().region_size).sum();
+        let label = match kind {
+            MemoryType::None => "Free".to_string(),
+            other => format!("{other:?}"),
+        };
+        println!("  {label} ({}, {})", regions.len(), size(total));
+        for entry in regions {
+            let region = entry.region();
+            let mut line = format!(
+                "    {:#014x}-{:#014x} {:<7} {:<4}",
+                region.base_address,
+                region.range().end,
+                format!("{:?}", region.state),
+                region.protect.to_string()
+            );
+            if let Some(file) = entry.mapped_file_name() {
+                write!(line, " {file}")?;
+            }
+            if let Some(image) = entry.image() {
+                write!(
+                    line,
+                    " (image base {:#x}, size {}, timestamp {:#010x})",
+                    image.image_base,
+                    size(image.size_of_image as usize),
+                    image.time_date_stamp
+                )?;
+            }
+            println!("{}", line.trim_end());
+        }
+    }
+    Ok(())
+}
+
+fn auxiliary_pages_section(snapshot: &LocalSnapshot) -> Result {
+    println!("\n== auxiliary pages");
+    let walk = snapshot.auxiliary_pages()?;
+    let Some(pages) = collect("aux pages", &walk)? else {
+        return Ok(());
+    };
+    for page in &pages {
+        match page.contents() {
+            Some(contents) => println!(
+                "  {:#014x} {} captured, first bytes {:02x?}",
+                page.address(),
+                size(contents.len()),
+                &contents[..contents.len().min(4)]
+            ),
+            None => println!("  {:#014x} contents not captured", page.address()),
+        }
+    }
+    Ok(())
+}
+
+/// Every entry of a walk, borrowed from it; `None` (after saying so) if the class was not
+/// captured.
+fn collect<'w, C: pss::WalkClass, W>(
+    label: &str,
+    walk: &'w pss::Walk<'_, C, W>,
+) -> Result<Option<Vec<C::Entry<'w>>>> {
+    captured(label, walk.iter().collect::<pss::Result<Vec<_>>>())
+}
+
+fn flag_names(flags: CaptureFlags) -> String {
+    flags
+        .iter_names()
+        .map(|(name, _)| name)
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn size(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `YYYY-MM-DD hh:mm:ss UTC` (civil calendar from days since 1970, Howard Hinnant's method).
+fn utc(time: SystemTime) -> String {
+    let (sign, since) = match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => (1, since),
+        Err(before) => (-1, before.duration()),
+    };
+    let seconds = sign * since.as_secs() as i64;
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Which process to snapshot, and through which kernel32.
+#[cfg(windows)]
+mod target {
+    pub const KERNEL: &str = "real kernel32";
+
+    pub struct Target {
+        pid: u32,
+    }
+
+    pub fn choose(mut args: impl Iterator<Item = String>) -> super::Result<Target> {
+        let pid = match args.next() {
+            Some(pid) => pid.parse().map_err(|_| format!("not a pid: {pid}"))?,
+            None => std::process::id(),
+        };
+        Ok(Target { pid })
+    }
+
+    impl Target {
+        pub fn pid(&self) -> u32 {
+            self.pid
+        }
+
+        pub fn describe(&self) -> String {
+            if self.pid == std::process::id() {
+                format!("process {} (psscap itself)", self.pid)
+            } else {
+                format!("process {}", self.pid)
+            }
+        }
+    }
+}
+
+/// Which process to snapshot, and through which kernel32.
+#[cfg(not(windows))]
+mod target {
+    use pss_tests::model::{
+        AuxPageSpec, HandleSpec, ModelProcess, ProcessSpec, RegionSpec, ThreadSpec,
+    };
+
+    pub const KERNEL: &str = "the pss-tests model of kernel32 (not Windows)";
+
+    pub struct Target {
+        process: ModelProcess,
+    }
+
+    pub fn choose(mut args: impl Iterator<Item = String>) -> super::Result<Target> {
+        if let Some(arg) = args.next() {
+            return Err(format!(
+                "`{arg}`: this host has no Windows processes to snapshot; \
+                 psscap takes a pid only on Windows"
+            )
+            .into());
+        }
+        Ok(Target {
+            process: editor().spawn(),
+        })
+    }
+
+    impl Target {
+        pub fn pid(&self) -> u32 {
+            self.process.pid()
+        }
+
+        pub fn describe(&self) -> String {
+            format!(
+                "model process {} (a text editor this example builds; no real process)",
+                self.pid()
+            )
+        }
+    }
+
+    /// A plausible text editor: a few threads (one suspended, one whose context record is
+    /// misaligned, one that exited but is still referenced), handles of every type PSS
+    /// describes and two it does not, an address space with images, a mapped file, private
+    /// memory and free space, and two auxiliary pages.
+    fn editor() -> ProcessSpec {
+        let context = vec![0; size_of::<pss::sys::CONTEXT>()];
+        ProcessSpec::new()
+            .image(r"C:\Program Files\Contoso\editor.exe")
+            .thread(ThreadSpec::new(0x1a8))
+            .thread(ThreadSpec::new(0x1ac).suspended(1))
+            .thread(ThreadSpec::new(0x1b0).context_record(context, 4))
+            .thread(ThreadSpec::new(0x1b4).terminated(0))
+            .handle(HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
+            .handle(HandleSpec::event(0x8, true, false).named(r"\BaseNamedObjects\editor-ready"))
+            .handle(HandleSpec::event(0xc, false, true))
+            .handle(
+                HandleSpec::mutant(0x10, 0, false)
+                    .named(r"\Sessions\1\BaseNamedObjects\editor-single-instance"),
+            )
+            .handle(HandleSpec::semaphore(0x14, 2, 8))
+            .handle(HandleSpec::section(0x18, 0x1_0000).named(r"\BaseNamedObjects\editor-shared"))
+            .handle(HandleSpec::process(0x1c, 0x1a4, 0xf0))
+            .handle(HandleSpec::thread(0x20, 0x1a4, 0x1a8))
+            .handle(
+                HandleSpec::other(0x24, "File")
+                    .named(r"\Device\HarddiskVolume3\Users\me\Documents\notes.txt"),
+            )
+            .handle(
+                HandleSpec::other(0x28, "Key")
+                    .named(r"\REGISTRY\USER\S-1-5-21-1000\Software\Contoso"),
+            )
+            .region(RegionSpec::free(0x0, 0x7ffe_0000))
+            .region(RegionSpec::private(0x7ffe_0000, 0x2000))
+            .region(RegionSpec::private(0x0000_01f0_0000_0000, 0x10_0000))
+            .region(RegionSpec::image(
+                0x7ff6_0000_0000,
+                0x4_0000,
+                r"\Device\HarddiskVolume3\Program Files\Contoso\editor.exe",
+            ))
+            .region(RegionSpec::mapped(
+                0x7ff6_1000_0000,
+                0x3000,
+                r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
+            ))
+            .region(RegionSpec::image(
+                0x7ffb_0000_0000,
+                0xc_0000,
+                r"\Device\HarddiskVolume3\Windows\System32\kernel32.dll",
+            ))
+            .region(RegionSpec::free(0x7ffb_000c_0000, 0x4_0000))
+            .aux_page(AuxPageSpec::with_contents(0x7ffe_0000, vec![0xa5; 4096]))
+            .aux_page(AuxPageSpec::without_contents(0x7ffe_1000))
+    }
+}
