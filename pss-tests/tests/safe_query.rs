@@ -231,6 +231,7 @@ fn wide_strings_convert_lossless_and_lossy() {
     assert_eq!(owned, s);
     let nt = WideStr::from_vec(r"\Device\HarddiskVolume3\x".encode_utf16().collect());
     assert_eq!(nt.to_string().unwrap(), r"\Device\HarddiskVolume3\x");
+    assert_no_leaks();
 }
 
 /// The VA clone handle is borrowed from the snapshot, names a process other than the target,

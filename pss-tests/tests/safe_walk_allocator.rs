@@ -243,4 +243,5 @@ fn deallocate_panic_aborts() {
         "{stderr}"
     );
     assert!(!stderr.contains("went on"), "{stderr}");
+    assert_no_leaks();
 }
