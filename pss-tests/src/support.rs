@@ -333,3 +333,35 @@ pub fn pss_allocator(
     }
     allocator
 }
+
+/// `spec` spawned in the model and captured raw with `flags` through a handle with all access;
+/// the process must outlive the snapshot's use.
+#[cfg(not(windows))]
+#[track_caller]
+pub fn spawn_and_capture_raw(
+    spec: crate::model::ProcessSpec,
+    flags: PSS_CAPTURE_FLAGS,
+) -> (crate::model::ModelProcess, HPSS) {
+    let process = spec.spawn();
+    let handle = open_process(process.pid(), PROCESS_ALL_ACCESS).expect("OpenProcess");
+    let (code, snapshot) = capture(handle, flags, 0);
+    assert_eq!(code, ERROR_SUCCESS, "PssCaptureSnapshot({flags:#x})");
+    close_handle(handle);
+    (process, snapshot)
+}
+
+/// `spec` spawned in the model, opened with the rights `flags` need
+/// ([`pss::ProcessAccess::for_capture`]) and captured with `flags` through `pss`.
+#[cfg(not(windows))]
+#[track_caller]
+pub fn spawn_and_capture(
+    spec: crate::model::ProcessSpec,
+    flags: pss::CaptureFlags,
+) -> (crate::model::ModelProcess, pss::LocalSnapshot) {
+    let process = spec.spawn();
+    let handle = pss::open_process(process.pid(), pss::ProcessAccess::for_capture(flags))
+        .expect("open_process");
+    let snapshot =
+        pss::LocalSnapshot::capture(&handle, flags, pss::ContextFlags::ALL).expect("capture");
+    (process, snapshot)
+}

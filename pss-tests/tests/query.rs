@@ -176,15 +176,6 @@ mod model_processes {
     use super::*;
     use pss_tests::model::*;
 
-    fn captured(spec: ProcessSpec, flags: u32) -> (ModelProcess, HPSS) {
-        let target = spec.spawn();
-        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
-        let (code, snapshot) = capture(process, flags, 0);
-        assert_eq!(code, ERROR_SUCCESS);
-        close_handle(process);
-        (target, snapshot)
-    }
-
     /// A value that was never a snapshot is `ERROR_INVALID_HANDLE` (documented, 3.4). (Against
     /// real kernel32 an arbitrary HPSS is undefined behaviour, so this runs on the model only.)
     #[test]
@@ -200,7 +191,7 @@ mod model_processes {
     /// running process's `STILL_ACTIVE` exit status, its image name (8).
     #[test]
     fn process_information_reports_the_process() {
-        let (target, snapshot) = captured(
+        let (target, snapshot) = spawn_and_capture_raw(
             ProcessSpec::new()
                 .parent(0x44)
                 .wow64()
@@ -228,7 +219,8 @@ mod model_processes {
     #[test]
     fn image_name_filling_the_buffer_has_no_terminator() {
         let long = format!(r"C:\{}.exe", "a".repeat(300));
-        let (_target, snapshot) = captured(ProcessSpec::new().image(&long), PSS_CAPTURE_NONE);
+        let (_target, snapshot) =
+            spawn_and_capture_raw(ProcessSpec::new().image(&long), PSS_CAPTURE_NONE);
         let (_, info) = query::<PSS_PROCESS_INFORMATION>(snapshot, PSS_QUERY_PROCESS_INFORMATION);
         assert!(info.ImageFileName.iter().all(|&u| u != 0));
         let expected: Vec<u16> = long.encode_utf16().take(MAX_PATH as usize).collect();
@@ -244,7 +236,7 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .aux_page(AuxPageSpec::with_contents(0x1000, vec![1; 16]))
             .aux_page(AuxPageSpec::without_contents(0x2000));
-        let (_a, without) = captured(
+        let (_a, without) = spawn_and_capture_raw(
             spec.clone(),
             PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES,
         );
@@ -256,7 +248,7 @@ mod model_processes {
             .0,
             ERROR_NOT_FOUND
         );
-        let (_b, with) = captured(spec, PSS_CAPTURE_VA_CLONE);
+        let (_b, with) = spawn_and_capture_raw(spec, PSS_CAPTURE_VA_CLONE);
         let (code, info) =
             query::<PSS_AUXILIARY_PAGES_INFORMATION>(with, PSS_QUERY_AUXILIARY_PAGES_INFORMATION);
         assert_eq!((code, info.AuxPagesCaptured), (ERROR_SUCCESS, 2));
@@ -272,13 +264,14 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .thread(ThreadSpec::new(4))
             .thread(ThreadSpec::new(8).terminated(0));
-        let (_a, plain) = captured(spec.clone(), PSS_CAPTURE_THREADS);
+        let (_a, plain) = spawn_and_capture_raw(spec.clone(), PSS_CAPTURE_THREADS);
         let (code, info) = query::<PSS_THREAD_INFORMATION>(plain, PSS_QUERY_THREAD_INFORMATION);
         assert_eq!(
             (code, info.ThreadsCaptured, info.ContextLength),
             (ERROR_SUCCESS, 2, 0)
         );
-        let (_b, contexts) = captured(spec, PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT);
+        let (_b, contexts) =
+            spawn_and_capture_raw(spec, PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT);
         let (_, info) = query::<PSS_THREAD_INFORMATION>(contexts, PSS_QUERY_THREAD_INFORMATION);
         assert_eq!(info.ContextLength as usize, size_of::<CONTEXT>());
         free_local(plain);
@@ -295,7 +288,8 @@ mod model_processes {
             .handle(HandleSpec::event(4, false, false))
             .handle(HandleSpec::mutant(8, 1, false))
             .handle(HandleSpec::other(12, "File"));
-        let (_t, snapshot) = captured(spec, PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_HANDLES);
+        let (_t, snapshot) =
+            spawn_and_capture_raw(spec, PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_HANDLES);
         assert_eq!(
             query::<PSS_VA_SPACE_INFORMATION>(snapshot, PSS_QUERY_VA_SPACE_INFORMATION)
                 .1
@@ -315,7 +309,7 @@ mod model_processes {
     /// The VA clone handle is a process handle to the clone, owned by the snapshot (2.1, 8).
     #[test]
     fn va_clone_handle_names_a_clone_process() {
-        let (target, snapshot) = captured(ProcessSpec::new(), PSS_CAPTURE_VA_CLONE);
+        let (target, snapshot) = spawn_and_capture_raw(ProcessSpec::new(), PSS_CAPTURE_VA_CLONE);
         let (_, info) = query::<PSS_VA_CLONE_INFORMATION>(snapshot, PSS_QUERY_VA_CLONE_INFORMATION);
         // SAFETY: the handle is borrowed from the live snapshot.
         let clone_pid = unsafe { GetProcessId(info.VaCloneHandle) };

@@ -5,10 +5,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use pss::handle::OwnedHandle;
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, ExitStatus, Function, LocalSnapshot, ProcessAccess,
-    ProcessFlags, WideStr,
+    CaptureFlags, ContextFlags, ErrorKind, ExitStatus, Function, LocalSnapshot, ProcessFlags,
+    WideStr,
 };
 use pss_tests::model::*;
 use pss_tests::*;
@@ -21,15 +20,6 @@ const EVERYTHING: CaptureFlags = CaptureFlags::VA_CLONE
     .union(CaptureFlags::THREAD_CONTEXT)
     .union(CaptureFlags::VA_SPACE)
     .union(CaptureFlags::CREATE_MEASURE_PERFORMANCE);
-
-/// `spec` spawned, opened with the rights `flags` need, and captured with `flags`.
-fn captured(spec: ProcessSpec, flags: CaptureFlags) -> (ModelProcess, LocalSnapshot) {
-    let process = spec.spawn();
-    let handle: OwnedHandle =
-        pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL).unwrap();
-    (process, snapshot)
-}
 
 fn rich() -> ProcessSpec {
     ProcessSpec::new()
@@ -48,7 +38,7 @@ fn rich() -> ProcessSpec {
 /// Every class answers when captured, with what the process holds (3.4, 7.2).
 #[test]
 fn every_query_class_answers_when_captured() {
-    let (process, snapshot) = captured(rich(), EVERYTHING);
+    let (process, snapshot) = spawn_and_capture(rich(), EVERYTHING);
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.process_id(), process.pid());
     assert_eq!(snapshot.auxiliary_page_count().unwrap(), 1);
@@ -121,7 +111,7 @@ fn every_query_class_not_captured_names_its_flag() {
 #[test]
 fn each_query_is_one_kernel32_call() {
     pss::is_available();
-    let (_process, snapshot) = captured(rich(), EVERYTHING);
+    let (_process, snapshot) = spawn_and_capture(rich(), EVERYTHING);
     let queries: [(&str, &dyn Fn() -> bool); 8] = [
         ("process", &|| snapshot.process_information().is_ok()),
         ("va clone", &|| snapshot.va_clone().is_ok()),
@@ -145,7 +135,7 @@ fn each_query_is_one_kernel32_call() {
 /// Process information is typed: ids, flags, times as `SystemTime`/`Duration`, memory (8).
 #[test]
 fn process_information_is_typed() {
-    let (process, snapshot) = captured(rich().wow64().frozen(), CaptureFlags::NONE);
+    let (process, snapshot) = spawn_and_capture(rich().wow64().frozen(), CaptureFlags::NONE);
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.process_id(), process.pid());
     assert_eq!(info.parent_process_id(), 0x44);
@@ -178,7 +168,7 @@ fn exit_status_tells_still_active_from_exit_code_259() {
             Some(code) => ProcessSpec::new().exited(code),
             None => ProcessSpec::new(),
         };
-        let (_process, snapshot) = captured(spec, CaptureFlags::NONE);
+        let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::NONE);
         let info = snapshot.process_information().unwrap();
         assert_eq!(info.exit_status(), expected);
         assert_eq!(info.exit_status_raw(), exit.unwrap_or(259));
@@ -194,7 +184,8 @@ fn exit_status_tells_still_active_from_exit_code_259() {
 fn image_name_exactly_filling_the_buffer_is_read_whole() {
     for (len, fills) in [(259, false), (260, true), (300, true)] {
         let name = format!(r"C:\{}", "n".repeat(len - 3));
-        let (_process, snapshot) = captured(ProcessSpec::new().image(&name), CaptureFlags::NONE);
+        let (_process, snapshot) =
+            spawn_and_capture(ProcessSpec::new().image(&name), CaptureFlags::NONE);
         let info = snapshot.process_information().unwrap();
         let read = info.image_file_name();
         assert_eq!(read.len(), len.min(260), "{len}");
@@ -208,7 +199,7 @@ fn image_name_exactly_filling_the_buffer_is_read_whole() {
 /// An empty image name is an empty string, not an error.
 #[test]
 fn empty_image_name_is_empty() {
-    let (_process, snapshot) = captured(ProcessSpec::new().image(""), CaptureFlags::NONE);
+    let (_process, snapshot) = spawn_and_capture(ProcessSpec::new().image(""), CaptureFlags::NONE);
     let info = snapshot.process_information().unwrap();
     assert!(info.image_file_name().is_empty());
     assert_eq!(info.image_file_name().to_string().unwrap(), "");
@@ -239,7 +230,7 @@ fn wide_strings_convert_lossless_and_lossy() {
 #[test]
 fn va_clone_is_borrowed_and_ends_with_the_snapshot() {
     pss::is_available();
-    let (process, snapshot) = captured(ProcessSpec::new(), CaptureFlags::VA_CLONE);
+    let (process, snapshot) = spawn_and_capture(ProcessSpec::new(), CaptureFlags::VA_CLONE);
     let clone = snapshot.va_clone().unwrap();
     reset_calls();
     let pid = clone.process_id().unwrap();

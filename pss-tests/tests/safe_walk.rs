@@ -6,11 +6,10 @@
 
 use std::borrow::Cow;
 
-use pss::handle::OwnedHandle;
 use pss::{
     CaptureFlags, ContextFlags, ErrorKind, EventObject, ExitStatus, Function, HandleFlags,
     LocalSnapshot, MemoryProtection, MemoryState, MemoryType, MutantObject, ObjectType,
-    ProcessAccess, SemaphoreObject, ThreadFlags, TypeSpecific,
+    SemaphoreObject, ThreadFlags, TypeSpecific,
 };
 use pss_tests::model::*;
 use pss_tests::*;
@@ -25,14 +24,6 @@ const HANDLE_DETAIL: CaptureFlags = CaptureFlags::HANDLES
     .union(CaptureFlags::HANDLE_NAME_INFORMATION)
     .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
     .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION);
-
-fn captured(spec: ProcessSpec, flags: CaptureFlags) -> (ModelProcess, LocalSnapshot) {
-    let process = spec.spawn();
-    let handle: OwnedHandle =
-        pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL).unwrap();
-    (process, snapshot)
-}
 
 /// A process with `n` threads, handles, regions and auxiliary pages.
 fn with_entries(n: usize) -> ProcessSpec {
@@ -52,7 +43,7 @@ fn with_entries(n: usize) -> ProcessSpec {
 #[test]
 fn every_walk_class_yields_zero_one_and_many_entries() {
     for n in [0, 1, 5] {
-        let (_process, snapshot) = captured(with_entries(n), WALKABLE);
+        let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
         let threads = snapshot.threads().unwrap();
         assert_eq!(threads.iter().map(Result::unwrap).count(), n);
         assert_eq!(
@@ -85,7 +76,7 @@ fn every_walk_class_yields_zero_one_and_many_entries() {
 fn walk_makes_one_kernel32_call_per_entry() {
     pss::is_available();
     for n in [0, 1, 4] {
-        let (_process, snapshot) = captured(with_entries(n), WALKABLE);
+        let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
         reset_calls();
         let walk = snapshot.handles().unwrap();
         let mut seen = 0;
@@ -165,7 +156,7 @@ fn thread_entries_flag_terminated_threads() {
     let spec = ProcessSpec::new()
         .thread(ThreadSpec::new(4))
         .thread(ThreadSpec::new(8).terminated(259).suspended(2));
-    let (process, snapshot) = captured(spec, CaptureFlags::THREADS);
+    let (process, snapshot) = spawn_and_capture(spec, CaptureFlags::THREADS);
     let walk = snapshot.threads().unwrap();
     let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
     let (running, gone) = (&threads[0], &threads[1]);
@@ -205,7 +196,8 @@ fn context_records_borrowed_copied_or_too_short() {
         .thread(ThreadSpec::new(4))
         .thread(ThreadSpec::new(8).context_record(pattern.clone(), 4))
         .thread(ThreadSpec::new(12).context_record(vec![7; 40], 0));
-    let (_process, snapshot) = captured(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
+    let (_process, snapshot) =
+        spawn_and_capture(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
     let walk = snapshot.threads().unwrap();
     let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
     assert_eq!(threads[0].context_bytes().map(<[u8]>::len), Some(full));
@@ -236,7 +228,7 @@ fn handle_entries_expose_parts_only_under_their_flags() {
         .handle(HandleSpec::thread(20, 77, 78))
         .handle(HandleSpec::section(24, 0x2000))
         .handle(HandleSpec::other(28, "File").named(r"\Device\HarddiskVolume3\log.txt"));
-    let (_a, bare) = captured(spec.clone(), CaptureFlags::HANDLES);
+    let (_a, bare) = spawn_and_capture(spec.clone(), CaptureFlags::HANDLES);
     let walk = bare.handles().unwrap();
     for entry in &walk {
         let entry = entry.unwrap();
@@ -246,7 +238,7 @@ fn handle_entries_expose_parts_only_under_their_flags() {
         assert!(entry.basic_information().is_none() && entry.type_specific().is_none());
     }
     drop(walk);
-    let (_b, full) = captured(spec, HANDLE_DETAIL);
+    let (_b, full) = spawn_and_capture(spec, HANDLE_DETAIL);
     let walk = full.handles().unwrap();
     let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
     assert_eq!(e[0].handle_value(), 4);
@@ -315,7 +307,7 @@ fn empty_names_are_empty_and_counted_names_read_exactly() {
     let spec = ProcessSpec::new()
         .handle(HandleSpec::other(4, ""))
         .handle(HandleSpec::other(8, "Key").named(&long));
-    let (_process, snapshot) = captured(spec, HANDLE_DETAIL);
+    let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
     let walk = snapshot.handles().unwrap();
     let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
     assert_eq!(e[0].type_name().map(|n| n.len()), Some(0));
@@ -344,7 +336,7 @@ fn va_entries_carry_image_values_and_nt_paths() {
         ))
         .region(RegionSpec::free(0x42_0000, 0x1000))
         .region(RegionSpec::mapped(0x50_0000, 0x3000, &longest));
-    let (_a, plain) = captured(spec.clone(), CaptureFlags::VA_SPACE);
+    let (_a, plain) = spawn_and_capture(spec.clone(), CaptureFlags::VA_SPACE);
     let walk = plain.va_space().unwrap();
     let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
     assert_eq!(e[0].region().kind, MemoryType::Image);
@@ -352,7 +344,7 @@ fn va_entries_carry_image_values_and_nt_paths() {
     assert!(e[0].mapped_file_name().is_none());
     drop(e);
     drop(walk);
-    let (_b, sections) = captured(
+    let (_b, sections) = spawn_and_capture(
         spec,
         CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION,
     );
@@ -402,7 +394,7 @@ fn auxiliary_page_entries_borrow_their_contents() {
     let spec = ProcessSpec::new()
         .aux_page(AuxPageSpec::with_contents(0x5000, vec![9; 4096]))
         .aux_page(AuxPageSpec::without_contents(0x6000));
-    let (_process, snapshot) = captured(spec, CaptureFlags::VA_CLONE);
+    let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::VA_CLONE);
     let walk = snapshot.auxiliary_pages().unwrap();
     let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
     assert_eq!((e[0].address(), e[0].page_size()), (0x5000, 4096));
@@ -423,7 +415,7 @@ fn entries_stay_valid_across_later_steps_and_rewind() {
     let spec = ProcessSpec::new()
         .handle(HandleSpec::event(4, false, false).named("first"))
         .handle(HandleSpec::event(8, false, false).named("second"));
-    let (_process, snapshot) = captured(spec, HANDLE_DETAIL);
+    let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
     let walk = snapshot.handles().unwrap();
     let first_pass: Vec<_> = walk.iter().map(Result::unwrap).collect();
     walk.rewind().unwrap();
@@ -446,7 +438,7 @@ fn entries_stay_valid_across_later_steps_and_rewind() {
 /// yields nothing until the marker is moved back (3.8-3.10).
 #[test]
 fn position_save_restore_and_rewind() {
-    let (_process, snapshot) = captured(with_entries(4), CaptureFlags::VA_SPACE);
+    let (_process, snapshot) = spawn_and_capture(with_entries(4), CaptureFlags::VA_SPACE);
     let walk = snapshot.va_space().unwrap();
     let base = |e: pss::Result<pss::VaSpaceEntry<'_>>| e.unwrap().region().base_address;
     let mut iter = walk.iter();
@@ -469,7 +461,7 @@ fn position_save_restore_and_rewind() {
 #[test]
 fn position_from_another_walk_is_refused() {
     pss::is_available();
-    let (_process, snapshot) = captured(with_entries(2), CaptureFlags::VA_SPACE);
+    let (_process, snapshot) = spawn_and_capture(with_entries(2), CaptureFlags::VA_SPACE);
     let (a, b) = (snapshot.va_space().unwrap(), snapshot.va_space().unwrap());
     a.iter().next();
     let from_a = a.position().unwrap();
@@ -498,7 +490,7 @@ fn owned_entries_outlive_the_walk() {
         | HANDLE_DETAIL
         | CaptureFlags::THREAD_CONTEXT
         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let (_process, snapshot) = captured(spec, flags);
+    let (_process, snapshot) = spawn_and_capture(spec, flags);
     let thread = snapshot
         .threads()
         .unwrap()
@@ -546,7 +538,7 @@ fn owned_entries_outlive_the_walk() {
 /// `close` frees the marker and reports success; dropping a walk frees it too.
 #[test]
 fn close_and_drop_free_the_marker() {
-    let (_process, snapshot) = captured(with_entries(1), CaptureFlags::THREADS);
+    let (_process, snapshot) = spawn_and_capture(with_entries(1), CaptureFlags::THREADS);
     let walk = snapshot.threads().unwrap();
     assert_eq!(live().markers, 1);
     walk.close().unwrap();

@@ -153,15 +153,6 @@ mod model_processes {
     use super::*;
     use pss_tests::model::*;
 
-    fn captured(spec: ProcessSpec, flags: u32) -> (ModelProcess, HPSS) {
-        let target = spec.spawn();
-        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
-        let (code, snapshot) = capture(process, flags, 0);
-        assert_eq!(code, ERROR_SUCCESS);
-        close_handle(process);
-        (target, snapshot)
-    }
-
     fn many(spec: ProcessSpec, n: usize) -> ProcessSpec {
         (0..n).fold(spec, |s, i| {
             let i32 = i as u32;
@@ -197,7 +188,7 @@ mod model_processes {
     #[test]
     fn every_class_walks_zero_one_and_many_entries() {
         for n in [0, 1, 7] {
-            let (_t, s) = captured(many(ProcessSpec::new(), n), ALL);
+            let (_t, s) = spawn_and_capture_raw(many(ProcessSpec::new(), n), ALL);
             assert_eq!(walk_all::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS).len(), n);
             assert_eq!(walk_all::<PSS_HANDLE_ENTRY>(s, PSS_WALK_HANDLES).len(), n);
             assert_eq!(
@@ -228,7 +219,7 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .handle(HandleSpec::event(4, true, false).named(r"\BaseNamedObjects\a"))
             .handle(HandleSpec::section(8, 0x1000).named(r"\BaseNamedObjects\bb"));
-        let (_t, s) = captured(
+        let (_t, s) = spawn_and_capture_raw(
             spec,
             PSS_CAPTURE_HANDLES | PSS_CAPTURE_HANDLE_NAME_INFORMATION,
         );
@@ -274,7 +265,7 @@ mod model_processes {
             .handle(HandleSpec::thread(20, 77, 78))
             .handle(HandleSpec::section(24, 0x2000))
             .handle(HandleSpec::other(28, "File"));
-        let (_t, bare) = captured(spec.clone(), PSS_CAPTURE_HANDLES);
+        let (_t, bare) = spawn_and_capture_raw(spec.clone(), PSS_CAPTURE_HANDLES);
         for e in walk_all::<PSS_HANDLE_ENTRY>(bare, PSS_WALK_HANDLES) {
             assert_eq!(e.Flags, PSS_HANDLE_NONE);
             assert!(e.TypeName.is_null() && e.ObjectName.is_null());
@@ -283,7 +274,7 @@ mod model_processes {
             | PSS_CAPTURE_HANDLE_NAME_INFORMATION
             | PSS_CAPTURE_HANDLE_BASIC_INFORMATION
             | PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION;
-        let (_u, full) = captured(spec, detail);
+        let (_u, full) = spawn_and_capture_raw(spec, detail);
         let e = walk_all::<PSS_HANDLE_ENTRY>(full, PSS_WALK_HANDLES);
         let all = PSS_HANDLE_HAVE_TYPE
             | PSS_HANDLE_HAVE_BASIC_INFORMATION
@@ -357,7 +348,7 @@ mod model_processes {
                 r"\Device\HarddiskVolume1\a.exe",
             ))
             .region(RegionSpec::free(0x42_0000, 0x1000));
-        let (_t, plain) = captured(spec.clone(), PSS_CAPTURE_VA_SPACE);
+        let (_t, plain) = spawn_and_capture_raw(spec.clone(), PSS_CAPTURE_VA_SPACE);
         let e = walk_all::<PSS_VA_SPACE_ENTRY>(plain, PSS_WALK_VA_SPACE);
         assert_eq!(
             (
@@ -369,7 +360,7 @@ mod model_processes {
             (MEM_IMAGE, MEM_COMMIT, 0, 0)
         );
         assert!(e[0].MappedFileName.is_null());
-        let (_u, sections) = captured(
+        let (_u, sections) = spawn_and_capture_raw(
             spec,
             PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION,
         );
@@ -397,12 +388,13 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .thread(ThreadSpec::new(4))
             .thread(ThreadSpec::new(8).context_record(vec![7; 40], 4));
-        let (_t, plain) = captured(spec.clone(), PSS_CAPTURE_THREADS);
+        let (_t, plain) = spawn_and_capture_raw(spec.clone(), PSS_CAPTURE_THREADS);
         for e in walk_all::<PSS_THREAD_ENTRY>(plain, PSS_WALK_THREADS) {
             assert!(e.ContextRecord.is_null());
             assert_eq!(e.SizeOfContextRecord, 0);
         }
-        let (_u, contexts) = captured(spec, PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT);
+        let (_u, contexts) =
+            spawn_and_capture_raw(spec, PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT);
         let marker = new_marker();
         let (_, full) = walk_one::<PSS_THREAD_ENTRY>(contexts, PSS_WALK_THREADS, marker);
         let (_, short) = walk_one::<PSS_THREAD_ENTRY>(contexts, PSS_WALK_THREADS, marker);
@@ -426,7 +418,7 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .thread(ThreadSpec::new(4))
             .thread(ThreadSpec::new(8).terminated(5).suspended(2));
-        let (_t, s) = captured(spec, PSS_CAPTURE_THREADS);
+        let (_t, s) = spawn_and_capture_raw(spec, PSS_CAPTURE_THREADS);
         let e = walk_all::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS);
         assert_eq!(
             (e[0].Flags, e[0].ExitStatus),
@@ -452,7 +444,7 @@ mod model_processes {
         let spec = ProcessSpec::new()
             .aux_page(AuxPageSpec::with_contents(0x5000, vec![9; 4096]))
             .aux_page(AuxPageSpec::without_contents(0x6000));
-        let (_t, s) = captured(spec, PSS_CAPTURE_VA_CLONE);
+        let (_t, s) = spawn_and_capture_raw(spec, PSS_CAPTURE_VA_CLONE);
         let marker = new_marker();
         let (_, with) = walk_one::<PSS_AUXILIARY_PAGE_ENTRY>(s, PSS_WALK_AUXILIARY_PAGES, marker);
         let (_, without) =

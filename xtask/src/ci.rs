@@ -154,20 +154,7 @@ pub fn main(args: &[String]) -> Result {
     }
     for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {
         m.check("cross", "link", target, || {
-            let json = run::output(run::cargo().args([
-                "test",
-                "--workspace",
-                "--exclude",
-                "xtask",
-                "--no-run",
-                "--message-format=json",
-                "--target",
-                target,
-            ]))?;
-            let binaries = run::test_executables(&json);
-            if binaries.is_empty() {
-                return Err("cargo reported no test binaries".into());
-            }
+            let binaries = run::build_tests(target)?;
             Ok(format!("{} test binaries", binaries.len()))
         });
         m.check("cross", "imports", target, || imports(target));

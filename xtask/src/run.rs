@@ -114,6 +114,26 @@ pub fn check_same(path: &Path, fresh: &str, regenerate: &str) -> Result {
     Err(summary.into())
 }
 
+/// Builds (and links) the workspace's test binaries for `target` without running them, and
+/// returns their paths; no binary at all is an error.
+pub fn build_tests(target: &str) -> Result<Vec<PathBuf>> {
+    let json = output(cargo().args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--no-run",
+        "--message-format=json",
+        "--target",
+        target,
+    ]))?;
+    let binaries = test_executables(&json);
+    if binaries.is_empty() {
+        return Err("cargo reported no test binaries".into());
+    }
+    Ok(binaries)
+}
+
 /// The executables `cargo test --no-run --message-format=json` reports, one per test target.
 /// Examples, which `cargo test` also builds (their profile is not a test profile), are left out:
 /// they are programs, not libtest binaries.

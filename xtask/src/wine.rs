@@ -43,20 +43,7 @@ impl std::fmt::Display for Summary {
 
 pub fn run_tier() -> Result<Summary> {
     let prefix = prepare_prefix()?;
-    let json = run::output(run::cargo().args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "xtask",
-        "--no-run",
-        "--message-format=json",
-        "--target",
-        TARGET,
-    ]))?;
-    let binaries = run::test_executables(&json);
-    if binaries.is_empty() {
-        return Err("cargo reported no test binaries".into());
-    }
+    let binaries = run::build_tests(TARGET)?;
     let mut summary = Summary::default();
     let mut failures = Vec::new();
     for exe in &binaries {
