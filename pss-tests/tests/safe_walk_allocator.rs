@@ -245,3 +245,53 @@ fn deallocate_panic_aborts() {
     assert!(!stderr.contains("went on"), "{stderr}");
     assert_no_leaks();
 }
+
+/// Serves blocks like `Counting`, but first tries a PSS call on the snapshot it holds, as safe
+/// allocator code can, and records what `pss` answered.
+struct Reentrant<'s> {
+    snapshot: &'s LocalSnapshot,
+    inner: Counting,
+    answers: RefCell<Vec<ErrorKind>>,
+}
+
+impl WalkAllocator for Reentrant<'_> {
+    fn allocate(&self, size: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        if let Err(error) = self.snapshot.region_count() {
+            self.answers.borrow_mut().push(error.kind());
+        }
+        self.inner.allocate(size)
+    }
+
+    unsafe fn deallocate(&self, block: NonNull<[MaybeUninit<u8>]>) {
+        // SAFETY: forwarded: `block` came from `self.inner.allocate`.
+        unsafe { self.inner.deallocate(block) }
+    }
+}
+
+/// A PSS call from inside an allocator callback (here a query on the snapshot being walked) is
+/// refused with `Reentrant`, without reaching kernel32 in the middle of its own call (the
+/// model would report that as misuse).
+#[test]
+fn pss_calls_from_allocator_callbacks_are_refused() {
+    let (_process, snapshot) = three_regions();
+    let allocator = Reentrant {
+        snapshot: &snapshot,
+        inner: Counting::new(),
+        answers: RefCell::new(Vec::new()),
+    };
+    let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
+    assert_eq!(walk.iter().filter_map(Result::ok).count(), 3);
+    walk.close().unwrap();
+    assert_eq!(
+        *allocator.answers.borrow(),
+        [ErrorKind::Reentrant; 3],
+        "creation and two named regions"
+    );
+    assert_eq!(
+        snapshot.region_count().unwrap(),
+        3,
+        "outside the callback, calls work again"
+    );
+    drop(snapshot);
+    assert_no_leaks();
+}

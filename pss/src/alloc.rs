@@ -9,6 +9,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pss_sys as sys;
 
+use crate::calls::AllocatorCallback;
+
 /// The alignment every block a [`WalkAllocator`] returns must have: 16 bytes.
 ///
 /// kernel32 stores entry data (pointers, `CONTEXT` records) in these blocks; the documents do
@@ -48,6 +50,13 @@ pub const WALK_ALLOCATION_ALIGNMENT: usize = 16;
 /// not documented (the `pss-tests` model: one allocation at creation, one per entry that has
 /// variable-length data, all freed by `PssWalkMarkerFree`, which also frees NULL once; `pss`
 /// does not pass NULL on to [`deallocate`](Self::deallocate)).
+///
+/// # Re-entrancy
+///
+/// The callbacks run in the middle of a PSS call. A PSS call made from inside them (for
+/// example through a snapshot or walk the allocator holds a reference to) is refused with
+/// [`ErrorKind::Reentrant`](crate::ErrorKind::Reentrant) instead of reaching kernel32; a
+/// snapshot or walk dropped there is leaked, not freed.
 ///
 /// # Panics
 ///
@@ -232,6 +241,7 @@ unsafe extern "system" fn alloc_routine<W: WalkAllocator>(
         return ptr::null_mut();
     };
     let Ok(Some(block)) = catch_unwind(AssertUnwindSafe(|| {
+        let _callback = AllocatorCallback::enter();
         allocator.allocate(wanted).map(NonNull::from)
     })) else {
         return ptr::null_mut();
@@ -279,7 +289,11 @@ unsafe extern "system" fn free_routine<W: WalkAllocator>(
 
 /// Runs a deallocation; a panic in it aborts the process rather than unwind into kernel32.
 fn free_or_abort(free: impl FnOnce()) {
-    if catch_unwind(AssertUnwindSafe(free)).is_err() {
+    let guarded = || {
+        let _callback = AllocatorCallback::enter();
+        free();
+    };
+    if catch_unwind(AssertUnwindSafe(guarded)).is_err() {
         std::process::abort();
     }
 }

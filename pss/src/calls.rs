@@ -4,6 +4,7 @@
 //! obtained after [`is_available`](crate::is_available) said yes: no code path can reach a
 //! missing import.
 
+use core::cell::Cell;
 use core::ffi::c_void;
 use core::ptr::{self, NonNull};
 
@@ -12,6 +13,42 @@ use pss_sys as sys;
 use crate::available::current_process_if_available;
 use crate::handle::{AsRawHandle, BorrowedHandle};
 use crate::{CaptureFlags, ContextFlags, Error, Function, Result};
+
+thread_local! {
+    /// How deep this thread is inside a caller's [`WalkAllocator`](crate::WalkAllocator)
+    /// callback, which kernel32 runs in the middle of a PSS call.
+    static IN_ALLOCATOR: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks the calling thread as running a caller's allocator callback while it lives (also
+/// through a caught panic).
+pub(crate) struct AllocatorCallback(());
+
+impl AllocatorCallback {
+    pub(crate) fn enter() -> Self {
+        IN_ALLOCATOR.with(|depth| depth.set(depth.get() + 1));
+        AllocatorCallback(())
+    }
+}
+
+impl Drop for AllocatorCallback {
+    fn drop(&mut self) {
+        IN_ALLOCATOR.with(|depth| depth.set(depth.get() - 1));
+    }
+}
+
+/// Refuses `function` while an allocator callback runs on this thread: the callback runs
+/// inside `PssWalkMarkerCreate`, `PssWalkSnapshot` or `PssWalkMarkerFree`, and a PSS call from
+/// there would overlap that call on the same thread, which the documents do not allow for (they
+/// say nothing of concurrent calls; `pss` requires exclusive use). Safe allocator code can reach
+/// a snapshot or walk (through a reference it holds), so this is checked, not assumed.
+fn not_in_allocator(function: Function) -> Result<()> {
+    if IN_ALLOCATOR.with(Cell::get) == 0 {
+        Ok(())
+    } else {
+        Err(Error::reentrant(function))
+    }
+}
 
 /// A snapshot handle (`HPSS`) known to be non-null.
 pub(crate) type RawSnapshot = NonNull<c_void>;
@@ -49,6 +86,7 @@ impl PssApi {
         flags: CaptureFlags,
         context: ContextFlags,
     ) -> Result<RawSnapshot> {
+        not_in_allocator(Function::PssCaptureSnapshot)?;
         let mut snapshot = ptr::null_mut();
         // SAFETY: the function exists (`self`); `process` is a handle borrowed for the call;
         // `snapshot` is a valid place for the one `HPSS` written.
@@ -77,6 +115,7 @@ impl PssApi {
         target: BorrowedHandle<'_>,
         flags: sys::PSS_DUPLICATE_FLAGS,
     ) -> Result<RawSnapshot> {
+        not_in_allocator(Function::PssDuplicateSnapshot)?;
         let mut duplicate = ptr::null_mut();
         // SAFETY: the function exists (`self`); the caller guarantees `snapshot` is live in
         // `source`'s context and unshared; both process handles are borrowed for the call;
@@ -106,6 +145,7 @@ impl PssApi {
         process: BorrowedHandle<'_>,
         snapshot: RawSnapshot,
     ) -> Result<()> {
+        not_in_allocator(Function::PssFreeSnapshot)?;
         // SAFETY: the function exists (`self`); the caller hands over `snapshot`, live in
         // `process`'s context, for its one free.
         let code = unsafe { sys::PssFreeSnapshot(process.as_raw_handle(), snapshot.as_ptr()) };
@@ -132,6 +172,7 @@ impl PssApi {
         class: sys::PSS_QUERY_INFORMATION_CLASS,
         out: &mut T,
     ) -> Result<()> {
+        not_in_allocator(Function::PssQuerySnapshot)?;
         // SAFETY: the function exists (`self`); the caller vouches for `snapshot` and for `T`
         // matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
         let code = unsafe {
@@ -164,6 +205,7 @@ impl PssApi {
         marker: RawMarker,
         out: &mut T,
     ) -> Result<bool> {
+        not_in_allocator(Function::PssWalkSnapshot)?;
         // SAFETY: the function exists (`self`); the caller vouches for both handles and for `T`
         // matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
         let code = unsafe {
@@ -192,6 +234,7 @@ impl PssApi {
         self,
         allocator: *const sys::PSS_ALLOCATOR,
     ) -> Result<RawMarker> {
+        not_in_allocator(Function::PssWalkMarkerCreate)?;
         let mut marker = ptr::null_mut();
         // SAFETY: the function exists (`self`); the caller vouches for `allocator`; `marker` is
         // a valid place for the one `HPSSWALK` written.
@@ -213,6 +256,7 @@ impl PssApi {
     /// `marker` must be live, owned by the caller, and never used again whatever this returns;
     /// nothing may read entry memory of the marker afterwards.
     pub(crate) unsafe fn marker_free(self, marker: RawMarker) -> Result<()> {
+        not_in_allocator(Function::PssWalkMarkerFree)?;
         // SAFETY: the function exists (`self`); the caller hands over `marker` for its one free.
         let code = unsafe { sys::PssWalkMarkerFree(marker.as_ptr()) };
         marker_result(Function::PssWalkMarkerFree, code)
@@ -224,6 +268,7 @@ impl PssApi {
     ///
     /// `marker` must be live and not used by another thread meanwhile.
     pub(crate) unsafe fn marker_position(self, marker: RawMarker) -> Result<usize> {
+        not_in_allocator(Function::PssWalkMarkerGetPosition)?;
         let mut position = 0;
         // SAFETY: the function exists (`self`); the caller vouches for `marker`; `position` is
         // a valid place for the one `ULONG_PTR` written.
@@ -242,6 +287,7 @@ impl PssApi {
         marker: RawMarker,
         position: usize,
     ) -> Result<()> {
+        not_in_allocator(Function::PssWalkMarkerSetPosition)?;
         // SAFETY: the function exists (`self`); the caller vouches for `marker` and `position`.
         let code = unsafe { sys::PssWalkMarkerSetPosition(marker.as_ptr(), position) };
         marker_result(Function::PssWalkMarkerSetPosition, code)
@@ -253,6 +299,7 @@ impl PssApi {
     ///
     /// `marker` must be live and not used by another thread meanwhile.
     pub(crate) unsafe fn marker_rewind(self, marker: RawMarker) -> Result<()> {
+        not_in_allocator(Function::PssWalkMarkerSeekToBeginning)?;
         // SAFETY: the function exists (`self`); the caller vouches for `marker`.
         let code = unsafe { sys::PssWalkMarkerSeekToBeginning(marker.as_ptr()) };
         marker_result(Function::PssWalkMarkerSeekToBeginning, code)

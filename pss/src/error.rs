@@ -63,7 +63,16 @@ impl Error {
         }
     }
 
-    /// `PssWalkMarkerSetPosition` was not called: the position was saved on another walk.
+    /// `function` was not called: an allocator callback made it, in the middle of a PSS call.
+    pub(crate) fn reentrant(function: Function) -> Self {
+        Error {
+            function,
+            kind: ErrorKind::Reentrant,
+            reason: Some("called from inside a WalkAllocator callback"),
+        }
+    }
+
+    /// `PssWalkMarkerSetPosition` was not called: the position belongs to another walk.
     pub(crate) fn foreign_position() -> Self {
         Error {
             function: Function::PssWalkMarkerSetPosition,
@@ -137,7 +146,8 @@ impl fmt::Display for Message<'_> {
 /// host interprets that number as an `errno` for `kind()` and `Display`.) Without a code:
 /// [`Unavailable`](ErrorKind::Unavailable) becomes [`io::ErrorKind::Unsupported`];
 /// [`InvalidFlags`](ErrorKind::InvalidFlags) and [`ForeignPosition`](ErrorKind::ForeignPosition)
-/// become [`io::ErrorKind::InvalidInput`]; each wraps this error.
+/// become [`io::ErrorKind::InvalidInput`]; [`Reentrant`](ErrorKind::Reentrant) becomes
+/// [`io::ErrorKind::ResourceBusy`]; each wraps this error.
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         match (error.raw_os_error(), error.kind) {
@@ -145,6 +155,7 @@ impl From<Error> for io::Error {
             (None, ErrorKind::InvalidFlags | ErrorKind::ForeignPosition) => {
                 io::Error::new(io::ErrorKind::InvalidInput, error)
             }
+            (None, ErrorKind::Reentrant) => io::Error::new(io::ErrorKind::ResourceBusy, error),
             (None, _) => io::Error::new(io::ErrorKind::Unsupported, error),
         }
     }
@@ -274,6 +285,10 @@ pub enum ErrorKind {
     /// `PssWalkMarkerGetPosition` on the same marker; what it does with another marker's is not
     /// documented, so `pss` checks first.
     ForeignPosition,
+    /// Not called: a [`WalkAllocator`](crate::WalkAllocator) callback, which kernel32 runs in
+    /// the middle of a PSS call, tried to make another PSS call on the same thread. A free
+    /// refused this way leaks the snapshot or marker instead.
+    Reentrant,
 }
 
 impl ErrorKind {
@@ -305,7 +320,10 @@ impl ErrorKind {
             ErrorKind::MoreData => sys::ERROR_MORE_DATA,
             ErrorKind::NoMoreItems => sys::ERROR_NO_MORE_ITEMS,
             ErrorKind::Other(code) => code,
-            ErrorKind::Unavailable | ErrorKind::InvalidFlags | ErrorKind::ForeignPosition => {
+            ErrorKind::Unavailable
+            | ErrorKind::InvalidFlags
+            | ErrorKind::ForeignPosition
+            | ErrorKind::Reentrant => {
                 return None;
             }
         })
@@ -331,6 +349,7 @@ impl fmt::Display for ErrorKind {
                 return f.write_str(" (ERROR_NOT_FOUND)");
             }
             ErrorKind::ForeignPosition => "the position was saved on another walk",
+            ErrorKind::Reentrant => "a PSS call from inside a walk allocator callback",
             ErrorKind::Unavailable => {
                 "kernel32 has no Process Snapshotting API (it needs Windows 8.1 or later)"
             }

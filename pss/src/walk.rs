@@ -525,5 +525,7 @@ impl<C: WalkClass> fmt::Debug for Entries<'_, C> {
 }
 
 static_assertions::assert_not_impl_any!(Walk<'static, ThreadClass>: Send, Sync);
+// A custom allocator is called on the thread that created the walk (documented): never Send.
+static_assertions::assert_not_impl_any!(Walk<'static, ThreadClass, &'static dyn WalkAllocator>: Send, Sync);
 static_assertions::assert_not_impl_any!(Entries<'static, ThreadClass>: Send, Sync);
 static_assertions::assert_impl_all!(WalkPosition: Send, Sync, Copy);

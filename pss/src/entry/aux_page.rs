@@ -33,10 +33,11 @@ impl<'w> AuxiliaryPageEntry<'w> {
     /// `raw.PageContents`, unless NULL, points to `PageSize` bytes valid and unchanged for
     /// `'w`.
     pub(crate) unsafe fn from_raw(raw: sys::PSS_AUXILIARY_PAGE_ENTRY) -> Self {
-        let len = usize::try_from(raw.PageSize).unwrap_or(usize::MAX);
-        // SAFETY: forwarded from the caller (a length that does not fit `usize` cannot be
-        // valid memory; kernel32 never reports one).
-        let contents = unsafe { bytes(raw.PageContents.cast::<u8>().cast_const(), len) };
+        // SAFETY: forwarded from the caller; a length that does not fit `usize` is no memory
+        // at all (kernel32 never reports one) and gives `None`.
+        let contents = usize::try_from(raw.PageSize)
+            .ok()
+            .and_then(|len| unsafe { bytes(raw.PageContents.cast::<u8>().cast_const(), len) });
         AuxiliaryPageEntry {
             raw: RawEntry(raw),
             contents,

@@ -286,8 +286,9 @@ impl<'w> HandleEntry<'w> {
             None
         };
         let object_name = if flags.contains(HandleFlags::HAVE_NAME) {
-            // SAFETY: flagged; valid for `'w` (the caller).
+            // SAFETY: flagged; valid for `'w` (the caller). An empty name is no name.
             unsafe { WideStr::from_counted(raw.ObjectName, raw.ObjectNameLength) }
+                .filter(|name| !name.is_empty())
         } else {
             None
         };
@@ -441,11 +442,14 @@ impl<'w> HandleEntry<'w> {
         })
     }
 
-    /// An owned copy: both names are copied, the raw `TypeName` and `ObjectName` set to NULL.
+    /// An owned copy: both names are copied, the raw `TypeName` and `ObjectName` set to NULL
+    /// (and their lengths to 0).
     pub fn into_owned(self) -> HandleEntry<'static> {
         let mut raw = self.raw;
         raw.0.TypeName = core::ptr::null();
+        raw.0.TypeNameLength = 0;
         raw.0.ObjectName = core::ptr::null();
+        raw.0.ObjectNameLength = 0;
         HandleEntry {
             raw,
             type_name: self.type_name.map(WideStr::into_owned),

@@ -26,10 +26,23 @@ use std::borrow::Cow;
 #[derive(Clone, Copy)]
 pub(crate) struct RawEntry<T>(pub(crate) T);
 
-// SAFETY: see above: no pointer in `T` is dereferenced through `RawEntry`.
-unsafe impl<T> Send for RawEntry<T> {}
-// SAFETY: as above; shared access only copies or reads the plain fields.
-unsafe impl<T> Sync for RawEntry<T> {}
+/// Implements `Send` and `Sync` for `RawEntry` of exactly the four PSS entry structures, which
+/// are plain data (see above); no other `T` gets them by accident.
+macro_rules! plain_data_entries {
+    ($($entry:ty),+) => {$(
+        // SAFETY: see above: no pointer in the structure is dereferenced through `RawEntry`.
+        unsafe impl Send for RawEntry<$entry> {}
+        // SAFETY: as above; shared access only copies or reads the plain fields.
+        unsafe impl Sync for RawEntry<$entry> {}
+    )+};
+}
+
+plain_data_entries!(
+    pss_sys::PSS_THREAD_ENTRY,
+    pss_sys::PSS_HANDLE_ENTRY,
+    pss_sys::PSS_VA_SPACE_ENTRY,
+    pss_sys::PSS_AUXILIARY_PAGE_ENTRY
+);
 
 /// `len` bytes at `ptr` borrowed for `'w`; `None` for NULL or an empty record.
 ///
@@ -38,7 +51,9 @@ unsafe impl<T> Sync for RawEntry<T> {}
 /// Unless NULL, `ptr` must point to `len` readable bytes that stay valid and unchanged for
 /// `'w`.
 pub(crate) unsafe fn bytes<'w>(ptr: *const u8, len: usize) -> Option<Cow<'w, [u8]>> {
-    if ptr.is_null() || len == 0 {
+    // No valid slice is longer than `isize::MAX` bytes (reachable only through a kernel32 bug,
+    // e.g. a `PageSize` above 2 GiB on 32-bit).
+    if ptr.is_null() || len == 0 || len > isize::MAX as usize {
         return None;
     }
     // SAFETY: non-null and `len` readable bytes valid for `'w` (the caller); `u8` needs no

@@ -107,10 +107,12 @@ impl<'w> VaSpaceEntry<'w> {
         self.mapped_file_name.as_ref()
     }
 
-    /// An owned copy: the file name is copied, the raw `MappedFileName` set to NULL.
+    /// An owned copy: the file name is copied, the raw `MappedFileName` set to NULL (and its
+    /// length to 0).
     pub fn into_owned(self) -> VaSpaceEntry<'static> {
         let mut raw = self.raw;
         raw.0.MappedFileName = core::ptr::null();
+        raw.0.MappedFileNameLength = 0;
         VaSpaceEntry {
             raw,
             mapped_file_name: self.mapped_file_name.map(WideStr::into_owned),

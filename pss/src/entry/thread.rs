@@ -211,10 +211,12 @@ impl<'w> ThreadEntry<'w> {
         }
     }
 
-    /// An owned copy: the context record is copied, the raw `ContextRecord` set to NULL.
+    /// An owned copy: the context record is copied, the raw `ContextRecord` set to NULL (and
+    /// `SizeOfContextRecord` to 0).
     pub fn into_owned(self) -> ThreadEntry<'static> {
         let mut raw = self.raw;
         raw.0.ContextRecord = core::ptr::null_mut();
+        raw.0.SizeOfContextRecord = 0;
         ThreadEntry {
             raw,
             context: self.context.map(owned),
