@@ -203,6 +203,22 @@ pub fn main(args: &[String]) -> Result {
             kernel.trim()
         ))
     });
+    // The declared rust-version really builds the published crates, for the host and Windows.
+    m.check("host", "msrv", HOST, || {
+        let msrv = crate::provision::msrv()?;
+        for target in [None, Some(crate::provision::MSRV_TARGET)] {
+            let mut check = run::cargo_on(&msrv);
+            check.args(["check", "-p", "pss-sys", "-p", "pss", "--lib"]);
+            if let Some(target) = target {
+                check.args(["--target", target]);
+            }
+            run::run(&mut check)?;
+        }
+        Ok(format!(
+            "rust {msrv}: pss-sys and pss build for the host and {}",
+            crate::provision::MSRV_TARGET
+        ))
+    });
     m.check("host", "miri", HOST, || {
         run::run(run::cargo_on(NIGHTLY).args([
             "miri",

@@ -19,6 +19,21 @@ pub const WINDOWS_TARGETS: [&str; 5] = [
 /// The toolchain Miri runs on.
 pub const NIGHTLY: &str = "nightly";
 
+/// The Windows target the MSRV check builds for (besides the host).
+pub const MSRV_TARGET: &str = "x86_64-pc-windows-msvc";
+
+/// The workspace's `rust-version`, read from the root Cargo.toml: the toolchain the MSRV
+/// check runs on.
+pub fn msrv() -> Result<String> {
+    let manifest = std::fs::read_to_string("Cargo.toml")?;
+    manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("rust-version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_owned)
+        .ok_or_else(|| "no `rust-version = \"...\"` in Cargo.toml".into())
+}
+
 const SYSTEM_TOOLS: [&str; 6] = [
     "x86_64-w64-mingw32-gcc",
     "x86_64-w64-mingw32-objcopy",
@@ -74,6 +89,42 @@ pub fn ensure() -> Result<String> {
         did.push(format!("rustup toolchain {NIGHTLY} with miri"));
     } else {
         did.extend(components(Some(NIGHTLY), &["miri", "rust-src"])?);
+    }
+
+    let msrv = msrv()?;
+    let has_msrv = Command::new("rustup")
+        .args(["run", &msrv, "rustc", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_msrv {
+        run::run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            &msrv,
+            "--profile",
+            "minimal",
+            "--target",
+            MSRV_TARGET,
+        ]))?;
+        did.push(format!("rustup toolchain {msrv} (the MSRV)"));
+    } else {
+        let installed = run::output(Command::new("rustup").args([
+            "target",
+            "list",
+            "--installed",
+            "--toolchain",
+            &msrv,
+        ]))?;
+        if !installed.lines().any(|l| l == MSRV_TARGET) {
+            run::run(Command::new("rustup").args([
+                "target",
+                "add",
+                "--toolchain",
+                &msrv,
+                MSRV_TARGET,
+            ]))?;
+            did.push(format!("rustup target {MSRV_TARGET} for {msrv}"));
+        }
     }
 
     let missing: Vec<&str> = SYSTEM_TOOLS
