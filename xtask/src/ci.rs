@@ -26,14 +26,15 @@ struct Row {
     seconds: f64,
 }
 
+/// Checks run so far, printed as one table.
 #[derive(Default)]
-struct Matrix {
+pub struct Matrix {
     rows: Vec<Row>,
 }
 
 impl Matrix {
     /// Runs one check and records it; `f` returns a short note for the result column.
-    fn check(
+    pub fn check(
         &mut self,
         tier: &'static str,
         check: &'static str,
@@ -55,7 +56,7 @@ impl Matrix {
         });
     }
 
-    fn skip(&mut self, tier: &'static str, check: &'static str, target: &str, why: &str) {
+    pub fn skip(&mut self, tier: &'static str, check: &'static str, target: &str, why: &str) {
         self.rows.push(Row {
             tier,
             check,
@@ -65,7 +66,7 @@ impl Matrix {
         });
     }
 
-    fn print(&self) -> (usize, usize, usize) {
+    pub fn print(&self) -> (usize, usize, usize) {
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         println!(
             "\n{:<7} {:<9} {:<24} {:>8}  result",

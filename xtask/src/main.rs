@@ -8,6 +8,7 @@ mod demo;
 mod layout;
 mod provision;
 mod run;
+mod windows;
 mod wine;
 
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ TASKS:
                           files, and write pss-sys/src/layout.rs. --check: fail if the committed
                           file differs.
     wine                  Build the x86_64-pc-windows-gnu test binaries and run them under Wine.
+    windows               On Windows only: the suite against the real kernel32, the model-choice
+                          tests (--ignored) compared with it, and the demo. Not run yet.
     provision             Install what `ci` needs, then stop.
     help                  Print this text.
 ";
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         "bindgen" => bindgen::main(rest),
         "layout" => layout::main(rest),
         "wine" => wine::main(rest),
+        "windows" => windows::main(rest),
         "provision" => provision::main(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -1,0 +1,56 @@
+//! `cargo xtask windows`: the real-Windows tier, for maintainers on a Windows machine or runner
+//! (x86_64, i686 or aarch64, Windows 8.1 or later). It has not run yet: no Windows machine is
+//! available to this project's CI, which is why it is not part of `cargo xtask ci`.
+//!
+//! - `test`: the whole suite against the real kernel32 (the PSS tests run instead of skipping).
+//! - `ignored`: the tests that pin a choice the pss-tests model makes where Microsoft's
+//!   documents are silent (`#[cfg_attr(windows, ignore)]`); a failure means Windows behaves
+//!   differently from the model, and the model (and its table) should follow Windows.
+//! - `demo`: the psscap example against this process, through the real kernel32.
+
+use crate::ci::Matrix;
+use crate::{Result, run};
+
+pub fn main(args: &[String]) -> Result {
+    crate::flags(args, [])?;
+    if !cfg!(windows) {
+        return Err("this tier needs Windows; on other hosts run `cargo xtask ci`".into());
+    }
+    let host = "this Windows";
+    let mut m = Matrix::default();
+    m.check("windows", "test", host, || {
+        run::run(run::cargo().args(["test", "--workspace", "--exclude", "xtask"]))?;
+        Ok(String::new())
+    });
+    m.check("windows", "ignored", host, || {
+        run::run(run::cargo().args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--",
+            "--ignored",
+        ]))?;
+        Ok("every model choice also holds here".into())
+    });
+    m.check("windows", "demo", host, || {
+        let report =
+            run::output(run::cargo().args(["run", "--quiet", "-p", "pss", "--example", "psscap"]))?;
+        match report.lines().find(|l| l.starts_with("kernel:")) {
+            Some(line) if line.contains("real kernel32") => {
+                Ok(format!("{} report lines", report.lines().count()))
+            }
+            other => Err(format!(
+                "the report does not say it ran against the real kernel32: {other:?}"
+            )
+            .into()),
+        }
+    });
+    let (passed, failed, skipped) = m.print();
+    println!("windows: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} check(s) failed").into())
+    }
+}
