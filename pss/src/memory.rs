@@ -73,6 +73,7 @@ impl MemoryRegion {
 ///
 /// [`VirtualQuery`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-virtualquery
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[doc(alias = "MEM_COMMIT", alias = "MEM_RESERVE", alias = "MEM_FREE")]
 pub enum MemoryState {
     /// `MEM_COMMIT` (0x1000): committed pages, backed by memory or the paging file.
     #[doc(alias = "MEM_COMMIT")]
@@ -114,6 +115,7 @@ impl MemoryState {
 ///
 /// [`VirtualQuery`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-virtualquery
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[doc(alias = "MEM_IMAGE", alias = "MEM_MAPPED", alias = "MEM_PRIVATE")]
 pub enum MemoryType {
     /// `MEM_IMAGE` (0x1000000): a view of an executable image section.
     #[doc(alias = "MEM_IMAGE")]

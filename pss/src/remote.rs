@@ -145,6 +145,7 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// # Panics
     ///
     /// If `raw` is null.
+    #[doc(alias = "HPSS")]
     pub unsafe fn from_raw_parts(process: P, raw: sys::HPSS) -> Self {
         let raw = NonNull::new(raw).expect("RemoteSnapshot::from_raw_parts: null HPSS");
         // SAFETY: the caller's guarantees are those of `from_parts`.

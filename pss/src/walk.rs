@@ -412,6 +412,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     }
 
     /// The raw marker handle, still owned by the walk: valid until the walk is freed.
+    #[doc(alias = "HPSSWALK")]
     pub fn as_raw(&self) -> sys::HPSSWALK {
         self.marker.as_ptr()
     }

@@ -79,6 +79,7 @@ impl<'w> AuxiliaryPageEntry<'w> {
     }
 
     /// `PageSize`: the size in bytes of the contents.
+    #[doc(alias = "PageSize")]
     pub fn page_size(&self) -> u32 {
         self.raw.0.PageSize
     }

@@ -88,6 +88,7 @@ impl ObjectType {
 /// while the flag's page declares them valid; `pss` follows the flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_HANDLE_HAVE_BASIC_INFORMATION")]
 pub struct HandleBasicInformation {
     /// `Attributes`: the handle's attributes (e.g. `OBJ_INHERIT`).
     #[doc(alias = "Attributes")]
@@ -112,6 +113,7 @@ pub struct HandleBasicInformation {
 /// A process object (`TypeSpecificInformation.Process`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_PROCESS")]
 pub struct ProcessObject {
     /// `ExitStatus` as written: `STILL_ACTIVE` (259) while running, but also for a process that
     /// exited with 259. This arm carries no exit time to tell them apart.
@@ -137,6 +139,7 @@ pub struct ProcessObject {
 /// A thread object (`TypeSpecificInformation.Thread`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_THREAD")]
 pub struct ThreadObject {
     /// `ExitStatus` as written (`STILL_ACTIVE`, 259, while running; no exit time here to tell
     /// that from an exit with 259). The documents call it the process's exit code; it is the
@@ -166,6 +169,7 @@ pub struct ThreadObject {
 /// A mutant (mutex) object (`TypeSpecificInformation.Mutant`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_MUTANT")]
 pub struct MutantObject {
     /// `CurrentCount` ("reserved for use by the operating system").
     #[doc(alias = "CurrentCount")]
@@ -185,6 +189,7 @@ pub struct MutantObject {
 /// An event object (`TypeSpecificInformation.Event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_EVENT")]
 pub struct EventObject {
     /// `ManualReset`: a manual-reset (not auto-reset) event.
     #[doc(alias = "ManualReset")]
@@ -198,6 +203,7 @@ pub struct EventObject {
 /// "reserved for use by the operating system".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_SECTION")]
 pub struct SectionObject {
     /// `BaseAddress`.
     #[doc(alias = "BaseAddress")]
@@ -214,6 +220,7 @@ pub struct SectionObject {
 /// a description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "PSS_OBJECT_TYPE_SEMAPHORE")]
 pub struct SemaphoreObject {
     /// `CurrentCount`.
     #[doc(alias = "CurrentCount")]
@@ -225,6 +232,10 @@ pub struct SemaphoreObject {
 
 /// `PSS_HANDLE_ENTRY.TypeSpecificInformation`: the union arm that matches the object type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[doc(
+    alias = "TypeSpecificInformation",
+    alias = "PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION"
+)]
 pub enum TypeSpecific {
     /// `Process`.
     Process(ProcessObject),
@@ -342,6 +353,12 @@ impl<'w> HandleEntry<'w> {
 
     /// `Attributes` .. `NonPagedPoolCharge`, with `PSS_HANDLE_HAVE_BASIC_INFORMATION`; `None`
     /// without it.
+    #[doc(
+        alias = "GrantedAccess",
+        alias = "HandleCount",
+        alias = "PointerCount",
+        alias = "Attributes"
+    )]
     pub fn basic_information(&self) -> Option<HandleBasicInformation> {
         let r = &self.raw.0;
         self.flags()

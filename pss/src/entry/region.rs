@@ -13,6 +13,12 @@ use crate::{MemoryRegion, MemoryType, WideStr};
 /// [`PSS_VA_SPACE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_va_space_entry
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(
+    alias = "TimeDateStamp",
+    alias = "SizeOfImage",
+    alias = "ImageBase",
+    alias = "CheckSum"
+)]
 pub struct ImageInformation {
     /// `TimeDateStamp`: the low 32 bits of the image's link time, in seconds since 1970 (a C
     /// `time_t`); often a hash in reproducible builds.

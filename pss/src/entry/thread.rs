@@ -102,6 +102,7 @@ impl<'w> ThreadEntry<'w> {
 
     /// `ExitStatus` as the OS wrote it (`STILL_ACTIVE`, 259, while running). Prefer
     /// [`exit_status`](Self::exit_status).
+    #[doc(alias = "ExitStatus")]
     pub fn exit_status_raw(&self) -> u32 {
         self.raw.0.ExitStatus
     }

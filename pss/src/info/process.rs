@@ -125,6 +125,7 @@ impl ProcessInformation {
 
     /// `ExitStatus` as the OS wrote it: `STILL_ACTIVE` (259) for a running process, and for one
     /// that exited with 259. Prefer [`exit_status`](Self::exit_status).
+    #[doc(alias = "ExitStatus")]
     pub fn exit_status_raw(&self) -> u32 {
         self.raw.ExitStatus
     }
@@ -178,6 +179,12 @@ impl ProcessInformation {
     }
 
     /// `PeakVirtualSize` .. `PrivateUsage`: the memory counters.
+    #[doc(
+        alias = "WorkingSetSize",
+        alias = "PrivateUsage",
+        alias = "PagefileUsage",
+        alias = "VirtualSize"
+    )]
     pub fn memory(&self) -> MemoryCounters {
         let r = &self.raw;
         MemoryCounters {
@@ -206,6 +213,7 @@ impl ProcessInformation {
     }
 
     /// True if the name fills the whole `MAX_PATH` buffer, i.e. it was probably truncated.
+    #[doc(alias = "ImageFileName")]
     pub fn image_file_name_fills_buffer(&self) -> bool {
         !self.raw.ImageFileName.contains(&0)
     }
