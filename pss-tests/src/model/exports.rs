@@ -174,8 +174,9 @@ fn attach_owned_handles(k: &mut kernel::Kernel, value: usize, clone_pid: Option<
     }
 }
 
-fn va_clone_pid(k: &kernel::Kernel, snapshot: &Snapshot) -> Option<u32> {
-    snapshot.va_clone.and_then(|h| match k.objects.get(&h) {
+/// The pid of the clone process behind a snapshot's VA clone handle.
+fn va_clone_pid(k: &kernel::Kernel, va_clone: Option<usize>) -> Option<u32> {
+    va_clone.and_then(|h| match k.objects.get(&h) {
         Some(Object::Handle(KernelHandle {
             object: HandleObject::VaClone { pid, .. },
             ..
@@ -252,17 +253,8 @@ pub extern "system" fn PssDuplicateSnapshot(
         copy.owner = me();
         copy.va_clone = None;
         copy.trace_section = None;
-        let has_trace = snapshot.trace_section.is_some();
-        let clone_pid = va_clone_pid(
-            k,
-            k.objects
-                .get(&source)
-                .and_then(|o| match o {
-                    Object::Snapshot(s) => Some(s),
-                    _ => None,
-                })
-                .expect("resolved above"),
-        );
+        let (va_clone, has_trace) = (snapshot.va_clone, snapshot.trace_section.is_some());
+        let clone_pid = va_clone_pid(k, va_clone);
         let value = k.issue_snapshot(copy);
         if dst_pid == CURRENT_PID {
             attach_owned_handles(k, value, clone_pid, has_trace);
@@ -635,15 +627,7 @@ pub extern "system" fn GetProcessId(process: HANDLE) -> u32 {
     let call = e.call;
     let k = e.k();
     let value = process.addr();
-    let resolved = match k.objects.get(&value) {
-        Some(Object::Handle(KernelHandle {
-            object: HandleObject::VaClone { pid, .. },
-            access,
-            ..
-        })) => Ok((*pid, *access)),
-        _ => k.process_handle(call, value),
-    };
-    match resolved {
+    match k.process_handle(call, value) {
         Ok((pid, access)) if covers(access, PROCESS_QUERY_LIMITED_INFORMATION) => pid,
         Ok(_) => {
             set_last_error(ERROR_ACCESS_DENIED);
@@ -750,14 +734,7 @@ pub extern "system" fn DuplicateHandle(
             return Err(ERROR_INVALID_PARAMETER);
         }
         let source = hsourcehandle.addr();
-        let (pid, access) = match k.objects.get(&source) {
-            Some(Object::Handle(KernelHandle {
-                object: HandleObject::VaClone { pid, .. },
-                access,
-                ..
-            })) => (*pid, *access),
-            _ => k.process_handle(call, source)?,
-        };
+        let (pid, access) = k.process_handle(call, source)?;
         let access = if dwoptions & DUPLICATE_SAME_ACCESS != 0 {
             access
         } else {

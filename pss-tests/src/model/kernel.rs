@@ -229,7 +229,8 @@ impl Kernel {
         }
     }
 
-    /// Resolves a process handle to (pid, granted access). The pseudo handle has all access.
+    /// Resolves a process handle to (pid, granted access). The pseudo handle has all access; a
+    /// snapshot's VA clone handle is a handle to the clone process (borrowed from the snapshot).
     pub fn process_handle(&self, call: &'static str, value: usize) -> Result<(u32, u32), u32> {
         self.check_not_failed(call, value, "HANDLE");
         if value == CURRENT_PROCESS {
@@ -237,7 +238,7 @@ impl Kernel {
         }
         match self.objects.get(&value) {
             Some(Object::Handle(KernelHandle {
-                object: HandleObject::Process(pid),
+                object: HandleObject::Process(pid) | HandleObject::VaClone { pid },
                 access,
                 ..
             })) => {
