@@ -1,12 +1,27 @@
-//! What the model's processes hold, how tests describe them, and what a snapshot copies.
+//! What the model's processes hold and how tests describe them.
+//!
+//! A process's threads, handles, regions and auxiliary pages are shared (`Arc`) between the
+//! process and every snapshot that captured them, so a capture copies nothing but a few words;
+//! the model's own API changes a process only through `Arc::make_mut`, which leaves earlier
+//! snapshots (and VA clones) with what they captured.
 
-use super::kernel::{self, CURRENT_PID, Object};
+use super::kernel::{self, CURRENT_PID};
 use pss_sys::*;
-use std::thread::ThreadId;
+use std::sync::Arc;
 
-/// UTF-16 without a terminator, as PSS returns names.
+/// UTF-16 without a terminator (the model adds the NUL Windows counts when it returns names).
 fn utf16(s: &str) -> Vec<u16> {
     s.encode_utf16().collect()
+}
+
+/// An address in a model process: the 64-bit one where `usize` holds it, else a 32-bit one
+/// (the model also runs on 32-bit hosts, under Miri for `i686`).
+const fn addr(wide: u64, narrow: u32) -> usize {
+    if usize::BITS >= 64 {
+        wide as usize
+    } else {
+        narrow as usize
+    }
 }
 
 /// One thread of a model process.
@@ -19,8 +34,11 @@ pub struct ThreadSpec {
     pub(crate) priority: i32,
     pub(crate) start_address: usize,
     /// Bytes returned as the context record instead of a zeroed `CONTEXT`, and how many bytes
-    /// past an aligned address they start.
+    /// past a 16-byte boundary they start (Windows always aligns records to 16: a non-zero
+    /// value is hostile data).
     pub(crate) context: Option<(Vec<u8>, usize)>,
+    /// `GetThreadContext` fails for this thread: no context record, whatever the flags.
+    pub(crate) context_unreadable: bool,
 }
 
 impl ThreadSpec {
@@ -32,8 +50,9 @@ impl ThreadSpec {
             terminated: false,
             suspend_count: 0,
             priority: 8,
-            start_address: 0x7FF6_0000_1000,
+            start_address: addr(0x7FF6_0000_1000, 0x0040_1000),
             context: None,
+            context_unreadable: false,
         }
     }
     /// A thread that exited with `code` but still has open handles, so capture still sees it.
@@ -51,6 +70,12 @@ impl ThreadSpec {
     /// 16-byte boundary.
     pub fn context_record(mut self, bytes: Vec<u8>, misalign: usize) -> Self {
         self.context = Some((bytes, misalign));
+        self
+    }
+    /// Its context cannot be read (`ZwGetContextThread` fails): Windows then gives the entry a
+    /// NULL `ContextRecord` and a `SizeOfContextRecord` of 0, and the capture succeeds.
+    pub fn context_unreadable(mut self) -> Self {
+        self.context_unreadable = true;
         self
     }
 }
@@ -102,6 +127,8 @@ pub struct HandleSpec {
     pub(crate) handle_count: u32,
     pub(crate) pointer_count: u32,
     pub(crate) info: TypeInfo,
+    /// Capture cannot duplicate it out of the process: its entry keeps only value and time.
+    pub(crate) duplicable: bool,
 }
 
 impl HandleSpec {
@@ -115,6 +142,7 @@ impl HandleSpec {
             handle_count: 1,
             pointer_count: 32769,
             info,
+            duplicable: true,
         }
     }
     /// A handle of a type PSS does not describe (`PSS_OBJECT_TYPE_UNKNOWN`), e.g. `"File"`.
@@ -195,9 +223,16 @@ impl HandleSpec {
             TypeInfo::Semaphore { count, maximum },
         )
     }
-    /// The object's name (e.g. `\BaseNamedObjects\ready`).
+    /// The object's name (e.g. `\BaseNamedObjects\ready`). File objects are never named in a
+    /// snapshot, whatever this says (Windows skips their name query).
     pub fn named(mut self, name: &str) -> Self {
         self.object_name = utf16(name);
+        self
+    }
+    /// Capture cannot duplicate this handle out of the process (e.g. a protected object): its
+    /// entry has `Flags` 0, only the value and capture time.
+    pub fn not_duplicable(mut self) -> Self {
+        self.duplicable = false;
         self
     }
 }
@@ -308,53 +343,99 @@ impl AuxPageSpec {
     }
 }
 
-/// A process of the model.
+/// The process-wide facts of a model process: what `PSS_PROCESS_INFORMATION` reports and the
+/// knobs that change how capture treats it.
 #[derive(Clone, Debug)]
-pub struct ProcessData {
+pub(crate) struct ProcessInfo {
     pub(crate) pid: u32,
     pub(crate) parent: u32,
     pub(crate) image: Vec<u16>,
     pub(crate) flags: PSS_PROCESS_FLAGS,
     pub(crate) exit: Option<u32>,
-    pub(crate) threads: Vec<ThreadSpec>,
-    pub(crate) handles: Vec<HandleSpec>,
-    pub(crate) regions: Vec<RegionSpec>,
-    pub(crate) aux_pages: Vec<AuxPageSpec>,
     /// The most a handle opened by `OpenProcess` may be granted.
     pub(crate) grantable: u32,
+    /// Image paths of this many UTF-16 units or more come back as an empty `ImageFileName`.
+    pub(crate) image_name_limit: usize,
+    /// Handle tracing is enabled in the process, so `PSS_CAPTURE_HANDLE_TRACE` finds data.
+    pub(crate) handle_tracing: bool,
+    /// Bytes of a context record captured with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`.
+    pub(crate) extended_context_length: u32,
+    /// The process is in a job that does not allow its VA clone to break away.
+    pub(crate) breakaway_forbidden: bool,
+}
+
+/// A process of the model.
+#[derive(Clone, Debug)]
+pub struct ProcessData {
+    pub(crate) info: ProcessInfo,
+    pub(crate) threads: Arc<Vec<ThreadSpec>>,
+    pub(crate) handles: Arc<Vec<HandleSpec>>,
+    pub(crate) regions: Arc<Vec<RegionSpec>>,
+    pub(crate) aux_pages: Arc<Vec<AuxPageSpec>>,
+}
+
+/// What `ImageFileName` holds by default: paths this long or longer come back empty, as
+/// ntdll captures the name through a buffer much smaller than `MAX_PATH` (about 128 units).
+pub const IMAGE_NAME_LIMIT: usize = 128;
+
+/// The XSAVE area the model appends to a context captured with
+/// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`, by default (CPU-dependent on Windows).
+pub const EXTENDED_CONTEXT_EXTRA: u32 = 1024;
+
+fn default_info() -> ProcessInfo {
+    ProcessInfo {
+        pid: 0,
+        parent: CURRENT_PID,
+        image: utf16(r"C:\Windows\System32\notepad.exe"),
+        flags: PSS_PROCESS_FLAGS_NONE,
+        exit: None,
+        grantable: PROCESS_ALL_ACCESS,
+        image_name_limit: IMAGE_NAME_LIMIT,
+        handle_tracing: false,
+        extended_context_length: size_of::<CONTEXT>() as u32 + EXTENDED_CONTEXT_EXTRA,
+        breakaway_forbidden: false,
+    }
 }
 
 /// The current process as the model shows it: a small, plausible program.
 pub(crate) fn current_process() -> ProcessData {
+    let exe = addr(0x7FF6_0000_0000, 0x0040_0000);
+    let nls = addr(0x7FF6_1000_0000, 0x1000_0000);
     ProcessData {
-        pid: CURRENT_PID,
-        parent: 0x0F0,
-        image: utf16(r"C:\pss\target\debug\deps\contract.exe"),
-        flags: PSS_PROCESS_FLAGS_NONE,
-        exit: None,
-        threads: vec![ThreadSpec::new(0x1A8), ThreadSpec::new(0x1AC).suspended(0)],
-        handles: vec![
+        info: ProcessInfo {
+            pid: CURRENT_PID,
+            parent: 0x0F0,
+            image: utf16(r"C:\pss\target\debug\deps\contract.exe"),
+            ..default_info()
+        },
+        threads: Arc::new(vec![
+            ThreadSpec::new(0x1A8),
+            ThreadSpec::new(0x1AC).suspended(0),
+        ]),
+        handles: Arc::new(vec![
             HandleSpec::other(0x04, "File").named(r"\Device\ConDrv"),
             HandleSpec::event(0x08, true, false),
             HandleSpec::section(0x0C, 0x1000).named(r"\BaseNamedObjects\pss-tests"),
             HandleSpec::thread(0x10, CURRENT_PID, 0x1A8),
-        ],
-        regions: vec![
+        ]),
+        regions: Arc::new(vec![
             RegionSpec::free(0x0, 0x7FFE_0000),
             RegionSpec::private(0x7FFE_0000, 0x1000),
             RegionSpec::image(
-                0x7FF6_0000_0000,
+                exe,
                 0x20_000,
                 r"\Device\HarddiskVolume3\pss\target\debug\deps\contract.exe",
             ),
             RegionSpec::mapped(
-                0x7FF6_1000_0000,
+                nls,
                 0x3000,
                 r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
             ),
-        ],
-        aux_pages: vec![AuxPageSpec::with_contents(0x7FFE_0000, vec![0xA5; 4096])],
-        grantable: PROCESS_ALL_ACCESS,
+        ]),
+        aux_pages: Arc::new(vec![AuxPageSpec::with_contents(
+            0x7FFE_0000,
+            vec![0xA5; 4096],
+        )]),
     }
 }
 
@@ -365,16 +446,11 @@ pub struct ProcessSpec(ProcessData);
 impl Default for ProcessSpec {
     fn default() -> Self {
         Self(ProcessData {
-            pid: 0,
-            parent: CURRENT_PID,
-            image: utf16(r"C:\Windows\System32\notepad.exe"),
-            flags: PSS_PROCESS_FLAGS_NONE,
-            exit: None,
-            threads: Vec::new(),
-            handles: Vec::new(),
-            regions: Vec::new(),
-            aux_pages: Vec::new(),
-            grantable: PROCESS_ALL_ACCESS,
+            info: default_info(),
+            threads: Arc::default(),
+            handles: Arc::default(),
+            regions: Arc::default(),
+            aux_pages: Arc::default(),
         })
     }
 }
@@ -385,56 +461,83 @@ impl ProcessSpec {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The image file name, as `PSS_PROCESS_INFORMATION.ImageFileName` will report it (cut to
-    /// `MAX_PATH` UTF-16 units, without a terminator when it fills the buffer).
+    /// The image file name, as `PSS_PROCESS_INFORMATION.ImageFileName` will report it: empty
+    /// if it has [`image_name_limit`](Self::image_name_limit) units or more, else cut to
+    /// `MAX_PATH` units, without a terminator when it fills the buffer.
     pub fn image(mut self, name: &str) -> Self {
-        self.0.image = utf16(name);
+        self.0.info.image = utf16(name);
+        self
+    }
+    /// Image names of `units` UTF-16 units or more are captured empty (default
+    /// [`IMAGE_NAME_LIMIT`]); `usize::MAX` captures every name, cut at `MAX_PATH`.
+    pub fn image_name_limit(mut self, units: usize) -> Self {
+        self.0.info.image_name_limit = units;
         self
     }
     /// The parent pid.
     pub fn parent(mut self, pid: u32) -> Self {
-        self.0.parent = pid;
+        self.0.info.parent = pid;
         self
     }
     /// Adds `PSS_PROCESS_FLAGS_WOW64`.
     pub fn wow64(mut self) -> Self {
-        self.0.flags |= PSS_PROCESS_FLAGS_WOW64;
+        self.0.info.flags |= PSS_PROCESS_FLAGS_WOW64;
         self
     }
     /// Adds `PSS_PROCESS_FLAGS_FROZEN`.
     pub fn frozen(mut self) -> Self {
-        self.0.flags |= PSS_PROCESS_FLAGS_FROZEN;
+        self.0.info.flags |= PSS_PROCESS_FLAGS_FROZEN;
         self
     }
     /// The process has exited with `code` (its object is still referenced by a handle).
     pub fn exited(mut self, code: u32) -> Self {
-        self.0.exit = Some(code);
+        self.0.info.exit = Some(code);
+        self
+    }
+    /// Handle tracing is enabled, so `PSS_CAPTURE_HANDLE_TRACE` captures a trace section
+    /// (without it, the trace query gives `ERROR_NOT_FOUND`, as on Windows).
+    pub fn handle_tracing(mut self) -> Self {
+        self.0.info.handle_tracing = true;
+        self
+    }
+    /// Bytes of each context record captured with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED` (on
+    /// Windows `RtlGetExtendedContextLength`, which depends on the CPU's features). Default:
+    /// the host's `CONTEXT` plus [`EXTENDED_CONTEXT_EXTRA`].
+    pub fn extended_context_length(mut self, bytes: u32) -> Self {
+        self.0.info.extended_context_length = bytes;
+        self
+    }
+    /// The process is in a job that does not let its VA clone break away:
+    /// `PSS_CREATE_BREAKAWAY` fails with `ERROR_ACCESS_DENIED` unless
+    /// `PSS_CREATE_BREAKAWAY_OPTIONAL` lets the clone stay in the job.
+    pub fn breakaway_forbidden(mut self) -> Self {
+        self.0.info.breakaway_forbidden = true;
         self
     }
     /// Adds a thread.
     pub fn thread(mut self, thread: ThreadSpec) -> Self {
-        self.0.threads.push(thread);
+        Arc::make_mut(&mut self.0.threads).push(thread);
         self
     }
     /// Adds a handle.
     pub fn handle(mut self, handle: HandleSpec) -> Self {
-        self.0.handles.push(handle);
+        Arc::make_mut(&mut self.0.handles).push(handle);
         self
     }
     /// Adds a region.
     pub fn region(mut self, region: RegionSpec) -> Self {
-        self.0.regions.push(region);
+        Arc::make_mut(&mut self.0.regions).push(region);
         self
     }
     /// Adds an auxiliary page.
     pub fn aux_page(mut self, page: AuxPageSpec) -> Self {
-        self.0.aux_pages.push(page);
+        Arc::make_mut(&mut self.0.aux_pages).push(page);
         self
     }
     /// Limits what `OpenProcess` grants: asking for any other right fails with
     /// `ERROR_ACCESS_DENIED`.
     pub fn grantable(mut self, access: u32) -> Self {
-        self.0.grantable = access;
+        self.0.info.grantable = access;
         self
     }
     /// Adds the process to the model and returns it.
@@ -443,7 +546,7 @@ impl ProcessSpec {
         let pid = k.next_pid;
         k.next_pid += 4;
         let mut data = self.0;
-        data.pid = pid;
+        data.info.pid = pid;
         k.processes.insert(pid, data);
         ModelProcess { pid }
     }
@@ -464,12 +567,13 @@ impl ModelProcess {
     /// Marks it exited with `code`: capture still works and reports the exit status.
     pub fn exit(&self, code: u32) {
         if let Some(p) = kernel::lock().processes.get_mut(&self.pid) {
-            p.exit = Some(code);
+            p.info.exit = Some(code);
         }
     }
 
     /// A snapshot that this process captured of itself, in its own context, as if its raw value
-    /// had been sent to us. `vm` chooses `PSS_CREATE_USE_VM_ALLOCATIONS`.
+    /// had been sent to us. `vm` chooses `PSS_CREATE_USE_VM_ALLOCATIONS`. No VA clone or trace
+    /// section is made.
     pub fn own_snapshot(&self, flags: u32, vm: bool) -> HPSS {
         let mut k = kernel::lock();
         let flags = if vm {
@@ -477,13 +581,19 @@ impl ModelProcess {
         } else {
             flags
         };
-        let data = std::sync::Arc::new(capture(&k.processes[&self.pid], flags));
+        let flags = flags & !(PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_HANDLE_TRACE);
+        let data = Arc::new(super::capture::contents(
+            &k.processes[&self.pid],
+            flags,
+            PROCESS_ALL_ACCESS,
+        ));
         let snapshot = kernel::Snapshot {
             context: self.pid,
             flags,
             vm_allocated: vm,
             duplicated_remotely: false,
             data,
+            clone_pid: None,
             va_clone: None,
             trace_section: None,
             owner: std::thread::current().id(),
@@ -499,7 +609,7 @@ impl Drop for ModelProcess {
         let gone: Vec<usize> = k
             .objects
             .iter()
-            .filter(|(_, o)| matches!(o, Object::Snapshot(s) if s.context == self.pid))
+            .filter(|(_, o)| matches!(o, kernel::Object::Snapshot(s) if s.context == self.pid))
             .map(|(v, _)| *v)
             .collect();
         for value in gone {
@@ -508,73 +618,7 @@ impl Drop for ModelProcess {
     }
 }
 
-/// What one snapshot holds: copies of exactly what its flags asked for.
-#[derive(Debug)]
-pub struct Captured {
-    pub(crate) process: ProcessData,
-    pub(crate) aux_pages: Option<Vec<AuxPageSpec>>,
-    pub(crate) regions: Option<Vec<RegionSpec>>,
-    pub(crate) section_info: bool,
-    pub(crate) handles: Option<Vec<HandleSpec>>,
-    pub(crate) handle_detail: u32,
-    pub(crate) threads: Option<Vec<ThreadSpec>>,
-    /// Bytes per context record, when contexts were captured.
-    pub(crate) context_length: Option<u32>,
-    pub(crate) performance: bool,
-    pub(crate) capture_time: u64,
-}
-
-/// Size of a full context record in the model: the host's `CONTEXT`, plus an XSAVE area of
-/// 1024 bytes with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`.
-pub(crate) fn context_length(flags: u32) -> u32 {
-    let base = size_of::<CONTEXT>() as u32;
-    if flags & PSS_CAPTURE_THREAD_CONTEXT_EXTENDED != 0 {
-        base + 1024
-    } else {
-        base
-    }
-}
-
-/// Copies what `flags` asks for out of `process`.
-pub(crate) fn capture(process: &ProcessData, flags: u32) -> Captured {
-    let has = |f: u32| flags & f != 0;
-    let threads_wanted =
-        has(PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED);
-    let handles_wanted = has(PSS_CAPTURE_HANDLES);
-    static CLOCK: std::sync::atomic::AtomicU64 =
-        std::sync::atomic::AtomicU64::new(133_500_000_000_000_000);
-    Captured {
-        process: ProcessData {
-            threads: Vec::new(),
-            handles: Vec::new(),
-            regions: Vec::new(),
-            aux_pages: Vec::new(),
-            ..process.clone()
-        },
-        aux_pages: has(PSS_CAPTURE_VA_CLONE).then(|| process.aux_pages.clone()),
-        regions: has(PSS_CAPTURE_VA_SPACE).then(|| process.regions.clone()),
-        section_info: has(PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION),
-        handles: handles_wanted.then(|| process.handles.clone()),
-        handle_detail: flags
-            & (PSS_CAPTURE_HANDLE_NAME_INFORMATION
-                | PSS_CAPTURE_HANDLE_BASIC_INFORMATION
-                | PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION),
-        // An exited process has no threads left to capture.
-        threads: threads_wanted.then(|| {
-            if process.exit.is_some() {
-                Vec::new()
-            } else {
-                process.threads.clone()
-            }
-        }),
-        context_length: has(PSS_CAPTURE_THREAD_CONTEXT | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED)
-            .then(|| context_length(flags)),
-        performance: has(PSS_CREATE_MEASURE_PERFORMANCE),
-        capture_time: CLOCK.fetch_add(10_000, std::sync::atomic::Ordering::Relaxed),
-    }
-}
-
 /// Who owns what the calling thread creates.
-pub(crate) fn me() -> ThreadId {
+pub(crate) fn me() -> std::thread::ThreadId {
     std::thread::current().id()
 }

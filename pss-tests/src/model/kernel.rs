@@ -1,10 +1,11 @@
-//! The model's state: one table of every object ever issued, per-thread call counters, and the
-//! loud misuse report.
+//! The model's state: one table of every object ever issued, the process table, VA-clone
+//! lifetimes, per-thread call counters, and the loud misuse report.
 //!
 //! Values are never reused, so a freed snapshot, marker or handle stays known as freed and a
 //! second free or a late use is caught exactly.
 
-use super::data::{Captured, ProcessData};
+use super::capture::Captured;
+use super::data::ProcessData;
 use pss_sys::HANDLE;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
@@ -14,11 +15,12 @@ use std::thread::ThreadId;
 pub const CURRENT_PID: u32 = 0x1A4;
 /// `GetCurrentProcess()`'s pseudo handle, `(HANDLE)-1`.
 pub const CURRENT_PROCESS: usize = usize::MAX;
-/// The value written to `*SnapshotHandle` when capture or duplicate fails: any later use of it
-/// is reported as misuse (the documents say nothing about the out-parameter on failure).
-pub const FAILED_HPSS: usize = 0x00BA_D055;
 /// The module handle `GetModuleHandleW("kernel32.dll")` returns.
 pub const KERNEL32: usize = 0x7FF8_0000;
+/// The access a VA clone handle has, as ntdll opens it: `PROCESS_QUERY_INFORMATION |
+/// PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ | PROCESS_VM_OPERATION`, no
+/// `PROCESS_TERMINATE` (WINDOWS-EVIDENCE.md, Query).
+pub const VA_CLONE_ACCESS: u32 = 0x1418;
 
 const SNAPSHOT_BASE: usize = 0x5500_0000;
 const MARKER_BASE: usize = 0x6600_0000;
@@ -51,8 +53,12 @@ pub struct Snapshot {
     /// Created in another process's context by PssDuplicateSnapshot.
     pub duplicated_remotely: bool,
     pub data: std::sync::Arc<Captured>,
-    /// VA clone and trace section handles this snapshot owns in the current process.
+    /// The VA clone process this descriptor holds a handle to (in its context's handle table):
+    /// every descriptor, original or duplicate, local or remote, holds its own.
+    pub clone_pid: Option<u32>,
+    /// That handle's value, when the descriptor lives in this process.
     pub va_clone: Option<usize>,
+    /// The trace-section handle, when the descriptor lives in this process and has one.
     pub trace_section: Option<usize>,
     pub owner: ThreadId,
 }
@@ -61,6 +67,9 @@ pub struct Snapshot {
 pub enum Object {
     Snapshot(Snapshot),
     Marker(super::walk::Marker),
+    /// A marker taken out of the table by a call that runs allocator callbacks (without the
+    /// lock held); it goes back when that call ends.
+    MarkerInUse { call: &'static str },
     Handle(KernelHandle),
     /// Freed: what it was and which call freed it.
     Freed {
@@ -85,6 +94,9 @@ pub struct Live {
 pub struct Kernel {
     pub objects: HashMap<usize, Object>,
     pub processes: BTreeMap<u32, ProcessData>,
+    /// VA clone processes, with how many references (snapshot descriptors, process handles)
+    /// keep each alive. A clone leaves the process table with its last reference.
+    pub clones: HashMap<u32, usize>,
     pub calls: HashMap<ThreadId, BTreeMap<&'static str, u64>>,
     next_snapshot: usize,
     next_marker: usize,
@@ -106,21 +118,12 @@ static KERNEL: LazyLock<Mutex<Kernel>> = LazyLock::new(|| {
 });
 
 thread_local! {
-    static INSIDE: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    /// The PSS call whose allocator callback this thread is running, if any.
+    static IN_CALLBACK: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
 }
 
-/// Enters the model for `call`: counts the call for this thread and locks the state. A call
-/// made while another model call is in progress on this thread (from an allocator callback) is
-/// reported as misuse: a PSS call there re-enters the walk-marker code that is running the
-/// callback, and the model, which runs callbacks with its state locked, cannot serve any call.
+/// Enters the model for `call`: counts the call for this thread and locks the state.
 pub fn enter(call: &'static str) -> Entered {
-    if let Some(outer) = INSIDE.with(|i| i.get()) {
-        misuse(
-            call,
-            format!("called from inside {outer} (an allocator callback must not call PSS)"),
-        );
-    }
-    INSIDE.with(|i| i.set(Some(call)));
     let mut kernel = lock();
     *kernel
         .calls
@@ -131,9 +134,50 @@ pub fn enter(call: &'static str) -> Entered {
     Entered { kernel, call }
 }
 
-/// The locked kernel for one exported call. Allocator callbacks run with it held: the
-/// re-entrancy check in [`enter`] turns a PSS call from a callback into a misuse report
-/// instead of a deadlock.
+/// Enters the model for the PSS function `call`. A PSS call from inside an allocator callback
+/// is misuse: it re-enters the walk-marker code that is running the callback. (Other kernel32
+/// calls from a callback are served: callbacks run without the model's lock.)
+pub fn enter_pss(call: &'static str) -> Entered {
+    if let Some(outer) = IN_CALLBACK.with(|c| c.get()) {
+        misuse(
+            call,
+            format!("called from inside {outer}'s allocator callback (a callback must not call PSS)"),
+        );
+    }
+    let entered = enter(call);
+    if entered.kernel.pss_absent {
+        misuse(
+            call,
+            "kernel32 has no PSS here (set_pss_absent): Windows before 8.1 fails to load, Wine aborts",
+        );
+    }
+    entered
+}
+
+/// Locks the state again for `call`, which released it to run allocator callbacks (not counted
+/// again).
+pub fn relock(call: &'static str) -> Entered {
+    Entered {
+        kernel: lock(),
+        call,
+    }
+}
+
+/// Marks this thread as running an allocator callback of `call` while it lives. The model's
+/// lock is not held meanwhile.
+pub struct InCallback(Option<&'static str>);
+
+pub fn in_callback(call: &'static str) -> InCallback {
+    InCallback(IN_CALLBACK.with(|c| c.replace(Some(call))))
+}
+
+impl Drop for InCallback {
+    fn drop(&mut self) {
+        IN_CALLBACK.with(|c| c.set(self.0));
+    }
+}
+
+/// The locked kernel for one exported call.
 pub struct Entered {
     kernel: MutexGuard<'static, Kernel>,
     pub call: &'static str,
@@ -142,12 +186,6 @@ pub struct Entered {
 impl Entered {
     pub fn k(&mut self) -> &mut Kernel {
         &mut self.kernel
-    }
-}
-
-impl Drop for Entered {
-    fn drop(&mut self) {
-        INSIDE.with(|i| i.set(None));
     }
 }
 
@@ -169,6 +207,9 @@ pub fn handle(value: usize) -> HANDLE {
 
 impl Kernel {
     pub fn issue_snapshot(&mut self, snapshot: Snapshot) -> usize {
+        if let Some(pid) = snapshot.clone_pid {
+            self.hold_clone(pid);
+        }
         self.next_snapshot += 1;
         let value = SNAPSHOT_BASE + self.next_snapshot * 16;
         self.objects.insert(value, Object::Snapshot(snapshot));
@@ -183,26 +224,76 @@ impl Kernel {
     }
 
     pub fn issue_handle(&mut self, handle: KernelHandle) -> usize {
+        if let HandleObject::Process(pid) = handle.object {
+            if self.clones.contains_key(&pid) {
+                self.hold_clone(pid);
+            }
+        }
         self.next_handle += 1;
         let value = HANDLE_BASE + self.next_handle * 4;
         self.objects.insert(value, Object::Handle(handle));
         value
     }
 
-    /// Marks `value` freed by `call`, returning what it was.
+    /// Adds `data` to the process table as a new VA clone process (no references yet).
+    pub fn create_clone(&mut self, mut data: ProcessData) -> u32 {
+        let pid = self.next_pid;
+        self.next_pid += 4;
+        data.info.pid = pid;
+        self.processes.insert(pid, data);
+        self.clones.insert(pid, 0);
+        pid
+    }
+
+    fn hold_clone(&mut self, pid: u32) {
+        *self.clones.get_mut(&pid).expect("a VA clone") += 1;
+    }
+
+    /// Drops one reference to `pid` if it is a VA clone; the last one ends the clone process.
+    fn release_clone(&mut self, pid: u32) {
+        if let Some(refs) = self.clones.get_mut(&pid) {
+            *refs -= 1;
+            if *refs == 0 {
+                self.clones.remove(&pid);
+                self.processes.remove(&pid);
+            }
+        }
+    }
+
+    /// Marks `value` freed by `call`, returning what it was. A snapshot takes its own handles
+    /// (VA clone, trace section) with it, and every reference to a VA clone is released.
     pub fn retire(
         &mut self,
         value: usize,
         kind: &'static str,
         call: &'static str,
     ) -> Option<Object> {
-        self.objects.insert(value, Object::Freed { kind, by: call })
+        let old = self.objects.insert(value, Object::Freed { kind, by: call });
+        match &old {
+            Some(Object::Snapshot(s)) => {
+                for h in [s.va_clone, s.trace_section].into_iter().flatten() {
+                    self.objects.insert(h, Object::Freed { kind: "handle", by: call });
+                }
+                if let Some(pid) = s.clone_pid {
+                    self.release_clone(pid);
+                }
+            }
+            Some(Object::Handle(KernelHandle {
+                object: HandleObject::Process(pid),
+                ..
+            })) => self.release_clone(*pid),
+            _ => {}
+        }
+        old
     }
 
-    /// The snapshot behind `value` for `call`: `Err(ERROR_INVALID_HANDLE)` for a value never
-    /// issued; misuse for a freed one or the value a failed call wrote.
+    /// The snapshot behind `value` for `call`: `Err(ERROR_INVALID_HANDLE)` for NULL (what
+    /// ntdll checks); misuse for a freed descriptor or a value never issued (ntdll raises
+    /// `STATUS_INVALID_HANDLE` or reads garbage there, never returning a code).
     pub fn snapshot(&mut self, call: &'static str, value: usize) -> Result<&mut Snapshot, u32> {
-        self.check_not_failed(call, value, "HPSS");
+        if value == 0 {
+            return Err(pss_sys::ERROR_INVALID_HANDLE);
+        }
         match self.objects.get_mut(&value) {
             Some(Object::Snapshot(s)) => Ok(s),
             Some(Object::Freed {
@@ -212,27 +303,42 @@ impl Kernel {
                 call,
                 format!("HPSS {value:#x} was already freed by {by} (use after free / double free)"),
             ),
-            _ => Err(pss_sys::ERROR_INVALID_HANDLE),
+            _ => misuse(
+                call,
+                format!(
+                    "{value:#x} is not an HPSS (Windows raises STATUS_INVALID_HANDLE or reads garbage; only NULL gives ERROR_INVALID_HANDLE)"
+                ),
+            ),
         }
     }
 
-    pub fn marker(&mut self, call: &'static str, value: usize) -> &mut super::walk::Marker {
-        match self.objects.get_mut(&value) {
+    /// Takes the marker behind `value` out of the table for `call`, which puts it back with
+    /// [`put_marker`](Self::put_marker) (or retires it); misuse for anything else.
+    pub fn take_marker(&mut self, call: &'static str, value: usize) -> super::walk::Marker {
+        match self.objects.insert(value, Object::MarkerInUse { call }) {
             Some(Object::Marker(m)) => m,
-            Some(Object::Freed { kind: "marker", by }) => misuse(
-                call,
-                format!(
-                    "HPSSWALK {value:#x} was already freed by {by} (use after free / double free)"
-                ),
-            ),
-            _ => misuse(call, format!("{value:#x} is not a walk marker")),
+            other => {
+                let what = match other {
+                    Some(Object::Freed { kind: "marker", by }) => format!(
+                        "HPSSWALK {value:#x} was already freed by {by} (use after free / double free)"
+                    ),
+                    Some(Object::MarkerInUse { call: busy }) => format!(
+                        "HPSSWALK {value:#x} is in use by {busy} (the same marker used by two calls at once)"
+                    ),
+                    _ => format!("{value:#x} is not a walk marker"),
+                };
+                misuse(call, what)
+            }
         }
+    }
+
+    pub fn put_marker(&mut self, value: usize, marker: super::walk::Marker) {
+        self.objects.insert(value, Object::Marker(marker));
     }
 
     /// Resolves a process handle to (pid, granted access). The pseudo handle has all access; a
     /// snapshot's VA clone handle is a handle to the clone process (borrowed from the snapshot).
     pub fn process_handle(&self, call: &'static str, value: usize) -> Result<(u32, u32), u32> {
-        self.check_not_failed(call, value, "HANDLE");
         if value == CURRENT_PROCESS {
             return Ok((CURRENT_PID, pss_sys::PROCESS_ALL_ACCESS));
         }
@@ -256,17 +362,6 @@ impl Kernel {
                 misuse(call, format!("{value:#x} is an HPSS, not a process handle"))
             }
             _ => Err(pss_sys::ERROR_INVALID_HANDLE),
-        }
-    }
-
-    fn check_not_failed(&self, call: &'static str, value: usize, what: &str) {
-        if value == FAILED_HPSS {
-            misuse(
-                call,
-                format!(
-                    "{what} {value:#x} is the value a failed PssCaptureSnapshot/PssDuplicateSnapshot left in its out-parameter"
-                ),
-            );
         }
     }
 

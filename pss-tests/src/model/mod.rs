@@ -59,17 +59,20 @@
 //! | `PSS_WALK_THREAD_NAME` (4, header-only) gives `ERROR_INVALID_PARAMETER` | not in Microsoft's documents | 7.3 | `walk::unknown_class_is_invalid_parameter` |
 //! | Thread contexts are the host's `CONTEXT` (plus 1024 bytes with `THREAD_CONTEXT_EXTENDED`); `ContextRecord` is NULL without context flags | layout and NULL-ness are unstated | 8, 11.16 | `walk::thread_context_records_follow_capture_flags` |
 
+mod capture;
 mod data;
 mod exports;
 mod kernel;
+mod process;
 mod walk;
 
+pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access};
 pub use data::{
-    AuxPageSpec, HandleSpec, ImageInfo, ModelProcess, ProcessSpec, RegionSpec, ThreadSpec,
+    AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HandleSpec, IMAGE_NAME_LIMIT, ImageInfo, ModelProcess,
+    ProcessSpec, RegionSpec, ThreadSpec,
 };
-pub use exports::capture_access;
-pub use kernel::{CURRENT_PID, Live};
-pub use walk::MARKER_INTERNAL_SIZE;
+pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
+pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
 
 use kernel::Object;
 use std::collections::BTreeMap;
@@ -130,6 +133,12 @@ pub fn leaks() -> Vec<String> {
     leaks
 }
 
+/// True while process `pid` is in the model's process table (a VA clone leaves it when the
+/// last handle to it closes).
+pub fn process_alive(pid: u32) -> bool {
+    kernel::lock().processes.contains_key(&pid)
+}
+
 /// Makes kernel32 export no PSS function, for the rest of this process: `GetProcAddress` finds
 /// none, and calling one anyway is misuse (Wine aborts there). Use it in a test binary of its
 /// own; it cannot be undone.
@@ -140,33 +149,33 @@ pub fn set_pss_absent() {
 type FarProc = unsafe extern "system" fn() -> isize;
 
 macro_rules! exports {
-    ($($name:ident),+ $(,)?) => {
+    ($($module:ident::$name:ident),+ $(,)?) => {
         /// Every function the model defines, as `GetProcAddress` returns them.
         pub(crate) static EXPORTS: &[(&str, FarProc)] = &[$(
             // SAFETY: only the address is handed out; callers cast it back to the real
             // signature before calling, as with any GetProcAddress result.
-            (stringify!($name), unsafe { std::mem::transmute::<*const (), FarProc>(exports::$name as *const ()) }),
+            (stringify!($name), unsafe { std::mem::transmute::<*const (), FarProc>($module::$name as *const ()) }),
         )+];
     };
 }
 
 exports!(
-    PssCaptureSnapshot,
-    PssDuplicateSnapshot,
-    PssFreeSnapshot,
-    PssQuerySnapshot,
-    PssWalkSnapshot,
-    PssWalkMarkerCreate,
-    PssWalkMarkerFree,
-    PssWalkMarkerGetPosition,
-    PssWalkMarkerSetPosition,
-    PssWalkMarkerSeekToBeginning,
-    GetCurrentProcess,
-    GetProcessId,
-    OpenProcess,
-    CloseHandle,
-    DuplicateHandle,
-    GetLastError,
-    GetModuleHandleW,
-    GetProcAddress,
+    exports::PssCaptureSnapshot,
+    exports::PssDuplicateSnapshot,
+    exports::PssFreeSnapshot,
+    exports::PssQuerySnapshot,
+    exports::PssWalkSnapshot,
+    exports::PssWalkMarkerCreate,
+    exports::PssWalkMarkerFree,
+    exports::PssWalkMarkerGetPosition,
+    exports::PssWalkMarkerSetPosition,
+    exports::PssWalkMarkerSeekToBeginning,
+    process::GetCurrentProcess,
+    process::GetProcessId,
+    process::OpenProcess,
+    process::CloseHandle,
+    process::DuplicateHandle,
+    process::GetLastError,
+    process::GetModuleHandleW,
+    process::GetProcAddress,
 );

@@ -1,7 +1,12 @@
 //! Walk markers: the cursor of one walk, the memory behind entry pointers, and the entries.
+//!
+//! A marker's allocator callbacks run without the model's lock (the exported functions take the
+//! marker out of the table first), so a callback may make other kernel32 calls; a PSS call from
+//! one is misuse ([`kernel::enter_pss`]).
 
-use super::data::{Captured, RegionSpec};
-use super::kernel::misuse;
+use super::capture::Captured;
+use super::data::RegionSpec;
+use super::kernel::{self, misuse};
 use pss_sys::*;
 use std::alloc::Layout;
 use std::ffi::c_void;
@@ -85,6 +90,7 @@ impl Marker {
             });
         let mut internal = std::ptr::null_mut();
         if let Some(a) = &allocator {
+            let _callback = kernel::in_callback("PssWalkMarkerCreate");
             // SAFETY: calling the caller's routine as documented, on the creating thread.
             internal = unsafe { (a.alloc)(a.context, MARKER_INTERNAL_SIZE) };
             if internal.is_null() {
@@ -108,6 +114,7 @@ impl Marker {
     /// 0xDD bytes), the internal structure, and calls FreeRoutine once with NULL, which the
     /// documents say it must accept.
     pub fn free(self) {
+        let _callback = kernel::in_callback("PssWalkMarkerFree");
         for block in self.blocks {
             match block {
                 Block::Heap(ptr, layout) => {
@@ -175,6 +182,7 @@ impl Marker {
         let size = size.max(1);
         let ptr = match &self.allocator {
             Some(a) => {
+                let _callback = kernel::in_callback("PssWalkSnapshot");
                 // SAFETY: calling the caller's routine as documented.
                 let p = unsafe { (a.alloc)(a.context, size as u32) };
                 if p.is_null() {
@@ -203,14 +211,16 @@ impl Marker {
         Ok(ptr)
     }
 
-    /// Copies the variable-length parts into one marker-owned block; returns their addresses.
-    fn store(&mut self, parts: &[(&[u8], usize)]) -> Result<Vec<*mut u8>, u32> {
+    /// Copies the variable-length parts into one marker-owned block; returns their addresses
+    /// (NULL for an empty part). Each part starts `misalign` bytes past a 16-byte boundary; a
+    /// [`Part::Name`] gets a NUL after it, as Windows stores names.
+    fn store(&mut self, parts: &[Part<'_>]) -> Result<Vec<*mut u8>, u32> {
         let mut offsets = Vec::with_capacity(parts.len());
         let mut size = 0usize;
-        for (bytes, misalign) in parts {
-            size = size.next_multiple_of(16) + misalign;
+        for part in parts {
+            size = size.next_multiple_of(16) + part.misalign();
             offsets.push(size);
-            size += bytes.len();
+            size += part.stored_len();
         }
         if size == 0 {
             return Ok(vec![std::ptr::null_mut(); parts.len()]);
@@ -219,11 +229,18 @@ impl Marker {
         Ok(parts
             .iter()
             .zip(offsets)
-            .map(|((bytes, _), offset)| {
-                // SAFETY: `offset + bytes.len() <= size`, the block's length.
+            .map(|(part, offset)| {
+                let bytes = part.bytes();
+                if part.stored_len() == 0 {
+                    return std::ptr::null_mut();
+                }
+                // SAFETY: `offset + stored_len <= size`, the block's length.
                 unsafe {
                     let dst = block.add(offset);
                     std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+                    if let Part::Name(_) = part {
+                        dst.add(bytes.len()).cast::<u16>().write_unaligned(0);
+                    }
                     dst
                 }
             })
@@ -263,7 +280,7 @@ impl Marker {
     fn aux_page(&mut self, data: &Captured, out: *mut PSS_AUXILIARY_PAGE_ENTRY) -> Result<(), u32> {
         let page = &data.aux_pages.as_ref().expect("captured")[self.index];
         let contents = page.contents.as_deref().unwrap_or(&[]);
-        let [ptr] = self.store(&[(contents, 0)])?[..] else {
+        let [ptr] = self.store(&[Part::Bytes(contents, 0)])?[..] else {
             unreachable!()
         };
         let mut entry = PSS_AUXILIARY_PAGE_ENTRY {
@@ -277,15 +294,11 @@ impl Marker {
         entry.BasicInformation.Protect = PAGE_READWRITE;
         entry.BasicInformation.Type = MEM_PRIVATE;
         entry.CaptureTime = filetime(data.capture_time);
-        entry.PageContents = if page.contents.is_some() {
-            ptr.cast()
-        } else {
-            std::ptr::null_mut()
-        };
-        entry.PageSize = if page.contents.is_some() {
-            contents.len() as u32
-        } else {
+        entry.PageContents = ptr.cast();
+        entry.PageSize = if ptr.is_null() {
             0
+        } else {
+            contents.len() as u32
         };
         write(out, entry);
         Ok(())
@@ -293,12 +306,13 @@ impl Marker {
 
     fn region(&mut self, data: &Captured, out: *mut PSS_VA_SPACE_ENTRY) -> Result<(), u32> {
         let r: &RegionSpec = &data.regions.as_ref().expect("captured")[self.index];
-        let name: &[u16] = if data.section_info {
-            &r.mapped_name
-        } else {
-            &[]
-        };
-        let [ptr] = self.store(&[(as_bytes(name), 0)])?[..] else {
+        // Names for image and mapped regions, with section information; cut to nothing when
+        // the counted length would not fit the WORD field.
+        let named = data.section_info
+            && (r.kind == MEM_IMAGE || r.kind == MEM_MAPPED)
+            && name_fits(&r.mapped_name, u16::MAX as usize);
+        let name: &[u16] = if named { &r.mapped_name } else { &[] };
+        let [ptr] = self.store(&[Part::Name(name)])?[..] else {
             unreachable!()
         };
         let base = std::ptr::without_provenance_mut(r.base);
@@ -316,45 +330,53 @@ impl Marker {
             Type: r.kind,
             ..Default::default()
         };
-        if let (true, Some(image)) = (data.section_info, r.image) {
+        if let (true, MEM_IMAGE, Some(image)) = (data.image_fields, r.kind, r.image) {
             entry.TimeDateStamp = image.time_date_stamp;
             entry.SizeOfImage = image.size_of_image;
             entry.ImageBase = std::ptr::without_provenance_mut(image.image_base);
             entry.CheckSum = image.checksum;
         }
-        entry.MappedFileNameLength = byte_len(name);
-        entry.MappedFileName = if name.is_empty() {
-            std::ptr::null()
-        } else {
-            ptr.cast()
-        };
+        entry.MappedFileNameLength = counted_len(name);
+        entry.MappedFileName = ptr.cast_const().cast();
         write(out, entry);
         Ok(())
     }
 
+    /// As ntdll: a handle that cannot be duplicated out of the process keeps only its value and
+    /// capture time; otherwise it has its type name (`HAVE_TYPE`) with `HANDLES` alone, its
+    /// object name with `HANDLE_NAME_INFORMATION` (never for File objects, nor for names too
+    /// long for ntdll's 0x210-byte query buffer), basic information with
+    /// `HANDLE_BASIC_INFORMATION`, and its `ObjectType` value and union arm only with
+    /// `HANDLE_TYPE_SPECIFIC_INFORMATION` for the six types PSS describes.
     fn handle(&mut self, data: &Captured, out: *mut PSS_HANDLE_ENTRY) -> Result<(), u32> {
         let h = &data.handles.as_ref().expect("captured")[self.index];
         let detail = data.handle_detail;
-        let typed = detail != 0;
-        let named = detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0 && !h.object_name.is_empty();
+        let typed = data.handle_duplication && h.duplicable;
+        let is_file = String::from_utf16_lossy(&h.type_name).eq_ignore_ascii_case("File");
+        let named = typed
+            && detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0
+            && !is_file
+            && !h.object_name.is_empty()
+            && name_fits(&h.object_name, OBJECT_NAME_BUFFER - 2 * size_of::<usize>());
         let type_name: &[u16] = if typed { &h.type_name } else { &[] };
         let object_name: &[u16] = if named { &h.object_name } else { &[] };
-        let ptrs = self.store(&[(as_bytes(type_name), 0), (as_bytes(object_name), 0)])?;
+        let ptrs = self.store(&[Part::Name(type_name), Part::Name(object_name)])?;
         let mut entry = PSS_HANDLE_ENTRY {
             Handle: std::ptr::without_provenance_mut(h.value),
             CaptureTime: filetime(data.capture_time),
             ..Default::default()
         };
-        if typed {
-            entry.Flags |= PSS_HANDLE_HAVE_TYPE;
-            entry.ObjectType = h.object_type;
-            entry.TypeNameLength = byte_len(type_name);
-            entry.TypeName = ptrs[0].cast();
+        if !typed {
+            write(out, entry);
+            return Ok(());
         }
+        entry.Flags |= PSS_HANDLE_HAVE_TYPE;
+        entry.TypeNameLength = counted_len(type_name);
+        entry.TypeName = ptrs[0].cast_const().cast();
         if named {
             entry.Flags |= PSS_HANDLE_HAVE_NAME;
-            entry.ObjectNameLength = byte_len(object_name);
-            entry.ObjectName = ptrs[1].cast();
+            entry.ObjectNameLength = counted_len(object_name);
+            entry.ObjectName = ptrs[1].cast_const().cast();
         }
         if detail & PSS_CAPTURE_HANDLE_BASIC_INFORMATION != 0 {
             entry.Flags |= PSS_HANDLE_HAVE_BASIC_INFORMATION;
@@ -364,87 +386,11 @@ impl Marker {
             entry.PagedPoolCharge = 0x98;
             entry.NonPagedPoolCharge = 0x58;
         }
-        if detail & PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION != 0 {
-            use super::data::TypeInfo;
-            let info = &mut entry.TypeSpecificInformation;
-            let have = match h.info {
-                TypeInfo::None => false,
-                TypeInfo::Process {
-                    pid,
-                    parent,
-                    exit_status,
-                } => {
-                    info.Process = PSS_HANDLE_ENTRY_0_0 {
-                        ExitStatus: exit_status,
-                        ProcessId: pid,
-                        ParentProcessId: parent,
-                        BasePriority: 8,
-                        ..Default::default()
-                    };
-                    true
-                }
-                TypeInfo::Thread {
-                    pid,
-                    tid,
-                    exit_status,
-                } => {
-                    info.Thread = PSS_HANDLE_ENTRY_0_1 {
-                        ExitStatus: exit_status,
-                        ProcessId: pid,
-                        ThreadId: tid,
-                        Priority: 8,
-                        BasePriority: 8,
-                        ..Default::default()
-                    };
-                    true
-                }
-                TypeInfo::Mutant {
-                    count,
-                    abandoned,
-                    owner_pid,
-                    owner_tid,
-                } => {
-                    info.Mutant = PSS_HANDLE_ENTRY_0_2 {
-                        CurrentCount: count,
-                        Abandoned: abandoned.into(),
-                        OwnerProcessId: owner_pid,
-                        OwnerThreadId: owner_tid,
-                    };
-                    true
-                }
-                TypeInfo::Event {
-                    manual_reset,
-                    signaled,
-                } => {
-                    info.Event = PSS_HANDLE_ENTRY_0_3 {
-                        ManualReset: manual_reset.into(),
-                        Signaled: signaled.into(),
-                    };
-                    true
-                }
-                TypeInfo::Section {
-                    base,
-                    attributes,
-                    maximum_size,
-                } => {
-                    info.Section = PSS_HANDLE_ENTRY_0_4 {
-                        BaseAddress: std::ptr::without_provenance_mut(base),
-                        AllocationAttributes: attributes,
-                        MaximumSize: maximum_size,
-                    };
-                    true
-                }
-                TypeInfo::Semaphore { count, maximum } => {
-                    info.Semaphore = PSS_HANDLE_ENTRY_0_5 {
-                        CurrentCount: count,
-                        MaximumCount: maximum,
-                    };
-                    true
-                }
-            };
-            if have {
-                entry.Flags |= PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION;
-            }
+        if detail & PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION != 0
+            && type_specific(h.info, &mut entry.TypeSpecificInformation)
+        {
+            entry.ObjectType = h.object_type;
+            entry.Flags |= PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION;
         }
         write(out, entry);
         Ok(())
@@ -453,18 +399,19 @@ impl Marker {
     fn thread(&mut self, data: &Captured, out: *mut PSS_THREAD_ENTRY) -> Result<(), u32> {
         let t = &data.threads.as_ref().expect("captured")[self.index];
         let default_context;
-        let (context, misalign): (&[u8], usize) = match (&data.context_length, &t.context) {
-            (None, _) => (&[], 0),
-            (Some(_), Some((bytes, misalign))) => (bytes, *misalign),
-            (Some(length), None) => {
-                default_context = vec![0u8; *length as usize];
-                (&default_context, 0)
-            }
-        };
-        let [ptr] = self.store(&[(context, misalign)])?[..] else {
+        let (context, misalign): (&[u8], usize) =
+            match (&data.context_length, &t.context, t.context_unreadable) {
+                (None, _, _) | (_, _, true) => (&[], 0),
+                (Some(_), Some((bytes, misalign)), false) => (bytes, *misalign),
+                (Some(length), None, false) => {
+                    default_context = vec![0u8; *length as usize];
+                    (&default_context, 0)
+                }
+            };
+        let [ptr] = self.store(&[Part::Bytes(context, misalign)])?[..] else {
             unreachable!()
         };
-        let entry = PSS_THREAD_ENTRY {
+        let mut entry = PSS_THREAD_ENTRY {
             ExitStatus: t.exit_status,
             ProcessId: data.process.pid,
             ThreadId: t.tid,
@@ -486,25 +433,141 @@ impl Marker {
             },
             SuspendCount: t.suspend_count,
             SizeOfContextRecord: context.len() as u16,
-            ContextRecord: if context.is_empty() {
-                std::ptr::null_mut()
-            } else {
-                ptr.cast()
-            },
+            ContextRecord: ptr.cast(),
             ..Default::default()
         };
+        if data.last_syscall {
+            entry.LastSyscallNumber = LAST_SYSCALL_NUMBER;
+        }
         write(out, entry);
         Ok(())
     }
 }
 
+/// The system call number the model reports as every thread's last one with flag `0x400`.
+pub const LAST_SYSCALL_NUMBER: u16 = 0x0004;
+
+/// The buffer ntdll queries an object's name into (`OBJECT_NAME_INFORMATION`, whose
+/// `UNICODE_STRING` header takes two pointers' worth): longer names are not captured.
+const OBJECT_NAME_BUFFER: usize = 0x210;
+
+/// True if `name` and its NUL fit in `capacity` bytes.
+fn name_fits(name: &[u16], capacity: usize) -> bool {
+    size_of_val(name) + 2 <= capacity
+}
+
+/// A variable-length part of an entry, as [`Marker::store`] keeps it.
+enum Part<'a> {
+    /// Raw bytes (context record, page contents), `misalign` bytes past a 16-byte boundary.
+    Bytes(&'a [u8], usize),
+    /// A name, stored with a NUL that its counted length includes; empty is no name at all.
+    Name(&'a [u16]),
+}
+
+impl Part<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Part::Bytes(bytes, _) => bytes,
+            Part::Name(units) => as_bytes(units),
+        }
+    }
+    fn misalign(&self) -> usize {
+        match self {
+            Part::Bytes(_, misalign) => *misalign,
+            Part::Name(_) => 0,
+        }
+    }
+    fn stored_len(&self) -> usize {
+        match self {
+            Part::Bytes(bytes, _) => bytes.len(),
+            Part::Name([]) => 0,
+            Part::Name(units) => size_of_val(*units) + 2,
+        }
+    }
+}
+
+/// Fills the union arm for `info`; false for a type PSS has no arm for.
+fn type_specific(info: super::data::TypeInfo, out: &mut PSS_HANDLE_ENTRY_0) -> bool {
+    use super::data::TypeInfo;
+    match info {
+        TypeInfo::None => return false,
+        TypeInfo::Process {
+            pid,
+            parent,
+            exit_status,
+        } => {
+            out.Process = PSS_HANDLE_ENTRY_0_0 {
+                ExitStatus: exit_status,
+                ProcessId: pid,
+                ParentProcessId: parent,
+                BasePriority: 8,
+                ..Default::default()
+            }
+        }
+        TypeInfo::Thread {
+            pid,
+            tid,
+            exit_status,
+        } => {
+            out.Thread = PSS_HANDLE_ENTRY_0_1 {
+                ExitStatus: exit_status,
+                ProcessId: pid,
+                ThreadId: tid,
+                Priority: 8,
+                BasePriority: 8,
+                ..Default::default()
+            }
+        }
+        TypeInfo::Mutant {
+            count,
+            abandoned,
+            owner_pid,
+            owner_tid,
+        } => {
+            out.Mutant = PSS_HANDLE_ENTRY_0_2 {
+                CurrentCount: count,
+                Abandoned: abandoned.into(),
+                OwnerProcessId: owner_pid,
+                OwnerThreadId: owner_tid,
+            }
+        }
+        TypeInfo::Event {
+            manual_reset,
+            signaled,
+        } => {
+            out.Event = PSS_HANDLE_ENTRY_0_3 {
+                ManualReset: manual_reset.into(),
+                Signaled: signaled.into(),
+            }
+        }
+        TypeInfo::Section {
+            base,
+            attributes,
+            maximum_size,
+        } => {
+            out.Section = PSS_HANDLE_ENTRY_0_4 {
+                BaseAddress: std::ptr::without_provenance_mut(base),
+                AllocationAttributes: attributes,
+                MaximumSize: maximum_size,
+            }
+        }
+        TypeInfo::Semaphore { count, maximum } => {
+            out.Semaphore = PSS_HANDLE_ENTRY_0_5 {
+                CurrentCount: count,
+                MaximumCount: maximum,
+            }
+        }
+    }
+    true
+}
+
 /// How many entries a walk of `class` has, or `None` if it was not captured.
 pub fn captured_count(data: &Captured, class: PSS_WALK_INFORMATION_CLASS) -> Option<usize> {
     match class {
-        PSS_WALK_AUXILIARY_PAGES => data.aux_pages.as_ref().map(Vec::len),
-        PSS_WALK_VA_SPACE => data.regions.as_ref().map(Vec::len),
-        PSS_WALK_HANDLES => data.handles.as_ref().map(Vec::len),
-        PSS_WALK_THREADS => data.threads.as_ref().map(Vec::len),
+        PSS_WALK_AUXILIARY_PAGES => data.aux_pages.as_ref().map(|parts| parts.len()),
+        PSS_WALK_VA_SPACE => data.regions.as_ref().map(|parts| parts.len()),
+        PSS_WALK_HANDLES => data.handles.as_ref().map(|parts| parts.len()),
+        PSS_WALK_THREADS => data.threads.as_ref().map(|parts| parts.len()),
         _ => None,
     }
 }
@@ -545,9 +608,9 @@ fn as_bytes(units: &[u16]) -> &[u8] {
     unsafe { std::slice::from_raw_parts(units.as_ptr().cast(), size_of_val(units)) }
 }
 
-/// Byte length as the WORD fields carry it; longer names are cut at a whole UTF-16 unit.
-fn byte_len(units: &[u16]) -> u16 {
-    (size_of_val(units).min(u16::MAX as usize - 1)) as u16
+/// A stored name's counted length in bytes, its NUL included (0 for no name).
+fn counted_len(units: &[u16]) -> u16 {
+    Part::Name(units).stored_len() as u16
 }
 
 fn write<T>(out: *mut T, value: T) {
