@@ -50,6 +50,15 @@ pub fn assert_no_leaks() {
     );
 }
 
+/// This process's id as kernel32 reports it: `std::process::id()` on Windows, the model's
+/// current process elsewhere.
+pub fn current_pid() -> u32 {
+    #[cfg(windows)]
+    return std::process::id();
+    #[cfg(not(windows))]
+    return crate::model::CURRENT_PID;
+}
+
 /// `GetCurrentProcess()`.
 pub fn current_process() -> HANDLE {
     // SAFETY: no preconditions.

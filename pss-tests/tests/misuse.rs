@@ -104,18 +104,21 @@ fn querying_a_remote_snapshot_is_misuse() {
     });
 }
 
-/// Model choice: the out-parameter of a failed capture is never a snapshot (3.1, 11.2).
+/// ntdll reads `*SnapshotHandle` on entry and builds the snapshot in the memory a non-NULL
+/// value points to: passing anything but a NULL-initialised variable is misuse (3.1;
+/// WINDOWS-EVIDENCE Capture, out-parameter).
 #[test]
-fn hpss_from_failed_capture_is_never_valid() {
-    expect_misuse("PssFreeSnapshot", || {
-        let (code, s) = capture(current_process(), PSS_CAPTURE_RESERVED_00000002, 0);
-        assert_ne!(code, ERROR_SUCCESS);
-        free(current_process(), s);
+fn non_null_out_parameter_is_misuse() {
+    expect_misuse("PssCaptureSnapshot", || {
+        let s = capture_current(PSS_CAPTURE_NONE);
+        let mut reused = s;
+        // SAFETY: deliberately wrong: this is the misuse under test.
+        unsafe { PssCaptureSnapshot(current_process(), PSS_CAPTURE_NONE, 0, &mut reused) };
     });
 }
 
-/// Model choice: with `PSS_DUPLICATE_CLOSE_SOURCE` the source is gone even after a failure;
-/// freeing it again is a double free (2.1).
+/// With `PSS_DUPLICATE_CLOSE_SOURCE` the source is gone even after a failure; freeing it again
+/// is a double free (2.1, documented).
 #[test]
 fn free_after_failed_close_source_is_misuse() {
     expect_misuse("PssFreeSnapshot", || {
@@ -123,11 +126,42 @@ fn free_after_failed_close_source_is_misuse() {
         let (code, _) = duplicate(
             current_process(),
             s,
-            current_process(),
+            std::ptr::null_mut(),
             PSS_DUPLICATE_CLOSE_SOURCE,
         );
-        assert_eq!(code, ERROR_NOT_SUPPORTED);
+        assert_eq!(code, ERROR_INVALID_HANDLE);
         free(current_process(), s);
+    });
+}
+
+/// A value that is neither NULL nor a snapshot makes ntdll raise `STATUS_INVALID_HANDLE` (or
+/// read garbage) instead of returning a code; only NULL gives `ERROR_INVALID_HANDLE`
+/// (WINDOWS-EVIDENCE Duplicate and free; Query).
+#[test]
+fn garbage_snapshot_handle_is_misuse() {
+    expect_misuse("PssQuerySnapshot", || {
+        query::<PSS_PROCESS_INFORMATION>(
+            std::ptr::without_provenance_mut(0x1234_5670),
+            PSS_QUERY_PROCESS_INFORMATION,
+        );
+    });
+}
+
+/// ntdll writes the answer through the query buffer unchecked: NULL is an access violation
+/// (WINDOWS-EVIDENCE Query).
+#[test]
+fn null_query_buffer_is_misuse() {
+    expect_misuse("PssQuerySnapshot", || {
+        let s = capture_current(PSS_CAPTURE_NONE);
+        // SAFETY: deliberately wrong: this is the misuse under test.
+        unsafe {
+            PssQuerySnapshot(
+                s,
+                PSS_QUERY_PROCESS_INFORMATION,
+                std::ptr::null_mut(),
+                size_of::<PSS_PROCESS_INFORMATION>() as u32,
+            )
+        };
     });
 }
 

@@ -4,8 +4,8 @@ use pss_sys::*;
 use pss_tests::*;
 
 const EVERYTHING: u32 = PSS_CAPTURE_VA_CLONE
+    | PSS_CAPTURE_RESERVED_00000002
     | PSS_CAPTURE_HANDLES
-    | PSS_CAPTURE_HANDLE_TRACE
     | PSS_CAPTURE_THREADS
     | PSS_CAPTURE_VA_SPACE
     | PSS_CREATE_MEASURE_PERFORMANCE;
@@ -17,10 +17,14 @@ fn every_captured_class_answers() {
     let snapshot = capture_current(EVERYTHING);
     let (code, process) = query::<PSS_PROCESS_INFORMATION>(snapshot, PSS_QUERY_PROCESS_INFORMATION);
     assert_eq!(code, ERROR_SUCCESS);
-    assert_ne!(process.ProcessId, 0);
+    assert_eq!(process.ProcessId, current_pid());
     let (code, clone) = query::<PSS_VA_CLONE_INFORMATION>(snapshot, PSS_QUERY_VA_CLONE_INFORMATION);
     assert_eq!(code, ERROR_SUCCESS);
     assert!(!clone.VaCloneHandle.is_null());
+    assert_eq!(
+        query::<PSS_AUXILIARY_PAGES_INFORMATION>(snapshot, PSS_QUERY_AUXILIARY_PAGES_INFORMATION).0,
+        ERROR_SUCCESS
+    );
     assert_eq!(
         query::<PSS_VA_SPACE_INFORMATION>(snapshot, PSS_QUERY_VA_SPACE_INFORMATION).0,
         ERROR_SUCCESS
@@ -31,20 +35,15 @@ fn every_captured_class_answers() {
     let (code, threads) = query::<PSS_THREAD_INFORMATION>(snapshot, PSS_QUERY_THREAD_INFORMATION);
     assert_eq!(code, ERROR_SUCCESS);
     assert!(threads.ThreadsCaptured >= 1, "at least the calling thread");
-    assert_eq!(
-        query::<PSS_HANDLE_TRACE_INFORMATION>(snapshot, PSS_QUERY_HANDLE_TRACE_INFORMATION).0,
-        ERROR_SUCCESS
-    );
-    assert_eq!(
-        query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS).0,
-        ERROR_SUCCESS
-    );
+    let (code, counters) =
+        query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_ne!(counters.TotalCycleCount, 0, "measured");
     free_local(snapshot);
     assert_no_leaks();
 }
 
-/// Information that was not captured is `ERROR_NOT_FOUND` (documented, 3.4); performance
-/// counters need `PSS_CREATE_MEASURE_PERFORMANCE` (7.2).
+/// Information that was not captured is `ERROR_NOT_FOUND` (documented, 3.4).
 #[test]
 fn not_captured_is_not_found() {
     require_pss!();
@@ -73,22 +72,63 @@ fn not_captured_is_not_found() {
         query::<PSS_HANDLE_TRACE_INFORMATION>(snapshot, PSS_QUERY_HANDLE_TRACE_INFORMATION).0,
         ERROR_NOT_FOUND
     );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Performance counters have no presence check: without `PSS_CREATE_MEASURE_PERFORMANCE` the
+/// query succeeds with zeros (7.2 says the flag is needed; WINDOWS-EVIDENCE Query: ntdll).
+#[test]
+fn unmeasured_performance_counters_are_zeros() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_THREADS);
+    let (code, counters) =
+        query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS);
+    assert_eq!(code, ERROR_SUCCESS);
     assert_eq!(
-        query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS).0,
-        ERROR_NOT_FOUND
+        (counters.TotalCycleCount, counters.TotalWallClockPeriod),
+        (0, 0)
     );
     free_local(snapshot);
     assert_no_leaks();
 }
 
-/// An information class that does not exist is `ERROR_INVALID_PARAMETER` (documented, 3.4).
+/// An information class that does not exist is `ERROR_INVALID_PARAMETER` (documented, 3.4),
+/// whatever the length (ntdll checks the class first; WINDOWS-EVIDENCE Query).
 #[test]
 fn unknown_class_is_invalid_parameter() {
     require_pss!();
     let snapshot = capture_current(PSS_CAPTURE_NONE);
-    for class in [8, 100, -1] {
+    for class in [11, 100, -1] {
         assert_eq!(
             query::<PSS_PERFORMANCE_COUNTERS>(snapshot, class).0,
+            ERROR_INVALID_PARAMETER,
+            "class {class}"
+        );
+        assert_eq!(
+            query_with_length::<PSS_PERFORMANCE_COUNTERS>(snapshot, class, 3),
+            ERROR_INVALID_PARAMETER,
+            "class {class} comes before the length"
+        );
+    }
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// Model choice: the undocumented classes ntdll answers (8 VM counters, 9 job memory, 10 IPT)
+/// are not passed through by kernel32's model: `ERROR_INVALID_PARAMETER` (whether kernel32
+/// passes them is unknown).
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
+)]
+fn undocumented_classes_are_invalid_parameter() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    for class in [8, 9, 10] {
+        assert_eq!(
+            query::<PSS_PROCESS_INFORMATION>(snapshot, class).0,
             ERROR_INVALID_PARAMETER,
             "class {class}"
         );
@@ -97,7 +137,9 @@ fn unknown_class_is_invalid_parameter() {
     assert_no_leaks();
 }
 
-/// A buffer shorter than the class's structure is `ERROR_BAD_LENGTH` (documented, 3.4, 4).
+/// A buffer shorter than the class's structure is `ERROR_BAD_LENGTH` (documented, 3.4, 4),
+/// even where the data was not captured (ntdll checks the length before presence;
+/// WINDOWS-EVIDENCE Query).
 #[test]
 fn short_buffer_is_bad_length() {
     require_pss!();
@@ -119,17 +161,18 @@ fn short_buffer_is_bad_length() {
         query_with_length::<PSS_THREAD_INFORMATION>(snapshot, PSS_QUERY_THREAD_INFORMATION, 0),
         ERROR_BAD_LENGTH
     );
+    assert_eq!(
+        query_with_length::<PSS_HANDLE_INFORMATION>(snapshot, PSS_QUERY_HANDLE_INFORMATION, 2),
+        ERROR_BAD_LENGTH,
+        "not captured, but the length comes first"
+    );
     free_local(snapshot);
     assert_no_leaks();
 }
 
-/// Model choice: only the exact structure size is accepted; a larger buffer is
-/// `ERROR_BAD_LENGTH` too (4, 11.5).
+/// Only the exact structure size is accepted; a larger buffer is `ERROR_BAD_LENGTH` too (4,
+/// 11.5; WINDOWS-EVIDENCE Query: exact sizes only).
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
-)]
 fn buffer_length_must_be_exact() {
     require_pss!();
     let snapshot = capture_current(PSS_CAPTURE_THREADS);
@@ -147,26 +190,26 @@ fn buffer_length_must_be_exact() {
     assert_no_leaks();
 }
 
-/// Model choice: a NULL buffer is `ERROR_INVALID_PARAMETER`; query has no presence probe (4).
+/// A NULL snapshot handle is `ERROR_INVALID_HANDLE` (documented, 3.4; only NULL: any other
+/// invalid value makes Windows raise an exception, see `misuse.rs`).
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
-)]
-fn null_buffer_is_invalid_parameter() {
+fn null_snapshot_is_invalid_handle() {
     require_pss!();
-    let snapshot = capture_current(PSS_CAPTURE_THREADS);
-    let length = size_of::<PSS_THREAD_INFORMATION>() as u32;
-    // SAFETY: a NULL buffer is what this test passes; kernel32 must reject it.
-    let code = unsafe {
-        PssQuerySnapshot(
-            snapshot,
-            PSS_QUERY_THREAD_INFORMATION,
-            std::ptr::null_mut(),
-            length,
-        )
-    };
-    assert_eq!(code, ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        query::<PSS_THREAD_INFORMATION>(std::ptr::null_mut(), PSS_QUERY_THREAD_INFORMATION).0,
+        ERROR_INVALID_HANDLE
+    );
+}
+
+/// The VA clone handle is the snapshot's own: the same value on every query (2.1, 11.9;
+/// WINDOWS-EVIDENCE Query).
+#[test]
+fn va_clone_handle_is_the_same_on_every_query() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_VA_CLONE);
+    let (_, first) = query::<PSS_VA_CLONE_INFORMATION>(snapshot, PSS_QUERY_VA_CLONE_INFORMATION);
+    let (_, second) = query::<PSS_VA_CLONE_INFORMATION>(snapshot, PSS_QUERY_VA_CLONE_INFORMATION);
+    assert_eq!(first.VaCloneHandle, second.VaCloneHandle);
     free_local(snapshot);
     assert_no_leaks();
 }
@@ -175,17 +218,6 @@ fn null_buffer_is_invalid_parameter() {
 mod model_processes {
     use super::*;
     use pss_tests::model::*;
-
-    /// A value that was never a snapshot is `ERROR_INVALID_HANDLE` (documented, 3.4). (Against
-    /// real kernel32 an arbitrary HPSS is undefined behaviour, so this runs on the model only.)
-    #[test]
-    fn invalid_snapshot_is_invalid_handle() {
-        let bogus = std::ptr::without_provenance_mut(0x1234_5670);
-        assert_eq!(
-            query::<PSS_THREAD_INFORMATION>(bogus, PSS_QUERY_THREAD_INFORMATION).0,
-            ERROR_INVALID_HANDLE
-        );
-    }
 
     /// Process information reports the captured process: ids, WOW64 and frozen flags, a
     /// running process's `STILL_ACTIVE` exit status, its image name (8).
@@ -214,13 +246,15 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Model choice: an image name of `MAX_PATH` units or more fills the buffer with no
-    /// terminator (8, 11.17).
+    /// Model choice: with the length limit lifted, an image name of `MAX_PATH` units or more
+    /// fills the buffer with no terminator (8, 11.17).
     #[test]
     fn image_name_filling_the_buffer_has_no_terminator() {
         let long = format!(r"C:\{}.exe", "a".repeat(300));
-        let (_target, snapshot) =
-            spawn_and_capture_raw(ProcessSpec::new().image(&long), PSS_CAPTURE_NONE);
+        let (_target, snapshot) = spawn_and_capture_raw(
+            ProcessSpec::new().image(&long).image_name_limit(usize::MAX),
+            PSS_CAPTURE_NONE,
+        );
         let (_, info) = query::<PSS_PROCESS_INFORMATION>(snapshot, PSS_QUERY_PROCESS_INFORMATION);
         assert!(info.ImageFileName.iter().all(|&u| u != 0));
         let expected: Vec<u16> = long.encode_utf16().take(MAX_PATH as usize).collect();
@@ -229,16 +263,31 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Model choice: auxiliary pages come with `PSS_CAPTURE_VA_CLONE` and with nothing else
-    /// (7.2, 11.4).
+    /// Long image paths come back empty: ntdll reads the name through a buffer much smaller
+    /// than `MAX_PATH` (11.17; WINDOWS-EVIDENCE Walk, `ImageFileName`; the model's limit is a
+    /// knob, about 128 units by default).
     #[test]
-    fn auxiliary_pages_come_with_va_clone() {
+    fn long_image_name_is_empty() {
+        let long = format!(r"C:\{}.exe", "a".repeat(IMAGE_NAME_LIMIT));
+        let (_target, snapshot) =
+            spawn_and_capture_raw(ProcessSpec::new().image(&long), PSS_CAPTURE_NONE);
+        let (_, info) = query::<PSS_PROCESS_INFORMATION>(snapshot, PSS_QUERY_PROCESS_INFORMATION);
+        assert!(info.ImageFileName.iter().all(|&u| u == 0));
+        free_local(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Auxiliary pages come with flag `0x2` (`PSS_CAPTURE_RESERVED_00000002`) and with nothing
+    /// else, `PSS_CAPTURE_VA_CLONE` included (7.2, 11.4; WINDOWS-EVIDENCE Capture: ntdll, and
+    /// Vanara's tests see the query fail with `VA_CLONE` alone).
+    #[test]
+    fn auxiliary_pages_come_with_flag_0x2() {
         let spec = ProcessSpec::new()
             .aux_page(AuxPageSpec::with_contents(0x1000, vec![1; 16]))
             .aux_page(AuxPageSpec::without_contents(0x2000));
         let (_a, without) = spawn_and_capture_raw(
             spec.clone(),
-            PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES,
+            PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES,
         );
         assert_eq!(
             query::<PSS_AUXILIARY_PAGES_INFORMATION>(
@@ -248,12 +297,34 @@ mod model_processes {
             .0,
             ERROR_NOT_FOUND
         );
-        let (_b, with) = spawn_and_capture_raw(spec, PSS_CAPTURE_VA_CLONE);
+        let (_b, with) = spawn_and_capture_raw(spec, AUXILIARY_PAGES);
         let (code, info) =
             query::<PSS_AUXILIARY_PAGES_INFORMATION>(with, PSS_QUERY_AUXILIARY_PAGES_INFORMATION);
         assert_eq!((code, info.AuxPagesCaptured), (ERROR_SUCCESS, 2));
         free_local(without);
         free_local(with);
+        assert_no_leaks();
+    }
+
+    /// A handle trace exists only when the process has handle tracing enabled (WINDOWS-EVIDENCE
+    /// Capture: Vanara on Windows, ntdll).
+    #[test]
+    fn handle_trace_needs_tracing_in_the_process() {
+        let (_a, untraced) = spawn_and_capture_raw(ProcessSpec::new(), PSS_CAPTURE_HANDLE_TRACE);
+        assert_eq!(
+            query::<PSS_HANDLE_TRACE_INFORMATION>(untraced, PSS_QUERY_HANDLE_TRACE_INFORMATION).0,
+            ERROR_NOT_FOUND
+        );
+        let (_b, traced) = spawn_and_capture_raw(
+            ProcessSpec::new().handle_tracing(),
+            PSS_CAPTURE_HANDLE_TRACE,
+        );
+        let (code, info) =
+            query::<PSS_HANDLE_TRACE_INFORMATION>(traced, PSS_QUERY_HANDLE_TRACE_INFORMATION);
+        assert_eq!(code, ERROR_SUCCESS);
+        assert!(!info.SectionHandle.is_null());
+        free_local(untraced);
+        free_local(traced);
         assert_no_leaks();
     }
 
@@ -276,6 +347,26 @@ mod model_processes {
         assert_eq!(info.ContextLength as usize, size_of::<CONTEXT>());
         free_local(plain);
         free_local(contexts);
+        assert_no_leaks();
+    }
+
+    /// Extended contexts are as long as the CPU needs (a model knob here), and
+    /// `THREAD_CONTEXT_EXTENDED` without `THREAD_CONTEXT` captures none (8, 11.16;
+    /// WINDOWS-EVIDENCE Walk, thread contexts).
+    #[test]
+    fn extended_context_length_is_the_cpus() {
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .extended_context_length(3000);
+        let extended = PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
+        let (_a, alone) = spawn_and_capture_raw(spec.clone(), extended);
+        let (_, info) = query::<PSS_THREAD_INFORMATION>(alone, PSS_QUERY_THREAD_INFORMATION);
+        assert_eq!(info.ContextLength, 0);
+        let (_b, both) = spawn_and_capture_raw(spec, extended | PSS_CAPTURE_THREAD_CONTEXT);
+        let (_, info) = query::<PSS_THREAD_INFORMATION>(both, PSS_QUERY_THREAD_INFORMATION);
+        assert_eq!(info.ContextLength, 3000);
+        free_local(alone);
+        free_local(both);
         assert_no_leaks();
     }
 
@@ -306,7 +397,9 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// The VA clone handle is a process handle to the clone, owned by the snapshot (2.1, 8).
+    /// The VA clone handle is a process handle to the clone, owned by the snapshot, with
+    /// access `0x1418` (no `PROCESS_TERMINATE`); the clone process ends when the last handle to
+    /// it closes (2.1, 8; WINDOWS-EVIDENCE Query, Duplicate and free).
     #[test]
     fn va_clone_handle_names_a_clone_process() {
         let (target, snapshot) = spawn_and_capture_raw(ProcessSpec::new(), PSS_CAPTURE_VA_CLONE);
@@ -315,7 +408,35 @@ mod model_processes {
         let clone_pid = unsafe { GetProcessId(info.VaCloneHandle) };
         assert_ne!(clone_pid, 0);
         assert_ne!(clone_pid, target.pid());
+        assert_eq!(handle_access(info.VaCloneHandle), Some(VA_CLONE_ACCESS));
+        let mut copy = std::ptr::null_mut();
+        // SAFETY: a same-access duplicate of the borrowed handle into this process.
+        let ok = unsafe {
+            DuplicateHandle(
+                current_process(),
+                info.VaCloneHandle,
+                current_process(),
+                &mut copy,
+                0,
+                0,
+                DUPLICATE_SAME_ACCESS,
+            )
+        };
+        assert_ne!(ok, 0);
+        assert_eq!(
+            open_process(clone_pid, PROCESS_TERMINATE).map(close_handle),
+            Ok(()),
+            "the clone is a process one can open by id"
+        );
         free_local(snapshot);
+        assert!(
+            process_alive(clone_pid),
+            "the duplicated handle keeps it alive"
+        );
+        // SAFETY: `copy` is ours; same-access: it has exactly the clone handle's rights.
+        assert_eq!(unsafe { GetProcessId(copy) }, clone_pid);
+        close_handle(copy);
+        assert!(!process_alive(clone_pid), "gone with its last handle");
         assert_no_leaks();
     }
 }

@@ -49,17 +49,21 @@ impl Error {
         }
     }
 
-    /// `function` answered `ERROR_NOT_FOUND` for information that `flags` would have captured;
-    /// `reason` says where that flag is only inferred.
-    pub(crate) fn not_captured(
-        function: Function,
-        flags: CaptureFlags,
-        reason: Option<&'static str>,
-    ) -> Self {
+    /// `function` answered `ERROR_NOT_FOUND` for information that only `flags` would have
+    /// captured.
+    pub(crate) fn not_captured(function: Function, flags: CaptureFlags) -> Self {
         Error {
             function,
             kind: ErrorKind::NotCaptured(flags),
-            reason,
+            reason: None,
+        }
+    }
+
+    /// This error, with `reason` saying what it likely means.
+    pub(crate) fn with_reason(self, reason: &'static str) -> Self {
+        Error {
+            reason: Some(reason),
+            ..self
         }
     }
 
@@ -113,9 +117,10 @@ impl Error {
         self.code().map(|code| code as i32)
     }
 
-    /// Why `pss` refused the call, for [`InvalidFlags`](ErrorKind::InvalidFlags) and
-    /// [`ForeignPosition`](ErrorKind::ForeignPosition); for
-    /// [`NotCaptured`](ErrorKind::NotCaptured), where the capture flag is only inferred.
+    /// Why `pss` refused the call, for [`InvalidFlags`](ErrorKind::InvalidFlags),
+    /// [`ForeignPosition`](ErrorKind::ForeignPosition) and [`Reentrant`](ErrorKind::Reentrant);
+    /// for [`NotFound`](ErrorKind::NotFound) from a query or walk, the likely causes where
+    /// there is more than one (e.g. threads: not captured, or the process had exited).
     pub fn reason(&self) -> Option<&'static str> {
         self.reason
     }
@@ -241,20 +246,21 @@ pub enum ErrorKind {
     /// `ERROR_INVALID_PARAMETER` (87): e.g. an invalid information class or process ID.
     #[doc(alias = "ERROR_INVALID_PARAMETER")]
     InvalidParameter,
-    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where `pss`
-    /// knows no capture flag that would have put it there (queries and walks report
-    /// [`NotCaptured`](ErrorKind::NotCaptured) instead wherever they know one).
+    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where a
+    /// missing capture flag is not the only possible cause ([`Error::reason`] names the causes;
+    /// queries and walks report [`NotCaptured`](ErrorKind::NotCaptured) instead wherever the
+    /// flag is the only one).
     #[doc(alias = "ERROR_NOT_FOUND")]
     NotFound,
     /// `ERROR_NOT_FOUND` (1168) from [`PssQuerySnapshot`] or [`PssWalkSnapshot`]: the snapshot
     /// was captured without the flag(s) carried here, which would have provided the
     /// information.
     ///
-    /// Which flag provides which class is implied by the class names only, except
-    /// `PSS_CREATE_MEASURE_PERFORMANCE` for performance counters (documented). For auxiliary
-    /// pages the documents name no flag at all: `pss` reports
-    /// [`CaptureFlags::VA_CLONE`], our inference (it is what the `pss-tests` model captures
-    /// them with), and [`Error::reason`] says so.
+    /// Used where the flag is the only cause: the VA clone ([`CaptureFlags::VA_CLONE`]), the
+    /// auxiliary pages ([`CaptureFlags::AUXILIARY_PAGES`]), the address space
+    /// ([`CaptureFlags::VA_SPACE`]) and the handles ([`CaptureFlags::HANDLES`]). Threads and the
+    /// handle trace can be missing for other reasons too, and are reported as
+    /// [`NotFound`](ErrorKind::NotFound) with those reasons.
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot

@@ -16,18 +16,21 @@ bitflags::bitflags! {
     /// [`LocalSnapshot::capture`](crate::LocalSnapshot::capture) refuses, with
     /// [`ErrorKind::InvalidFlags`](crate::ErrorKind::InvalidFlags) and without calling the OS:
     /// - [`VA_SPACE_SECTION_INFORMATION`](Self::VA_SPACE_SECTION_INFORMATION) without
-    ///   [`VA_SPACE`](Self::VA_SPACE) ("only valid when `PSS_CAPTURE_VA_SPACE` is specified");
+    ///   [`VA_SPACE`](Self::VA_SPACE) ("only valid when `PSS_CAPTURE_VA_SPACE` is specified";
+    ///   Windows ignores it there);
     /// - [`CREATE_BREAKAWAY_OPTIONAL`](Self::CREATE_BREAKAWAY_OPTIONAL) without
     ///   [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY) or
     ///   [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY) ("must be specified in
-    ///   combination");
-    /// - the three `RESERVED_*` flags ("do not use");
-    /// - any bit no flag here names. The documentation does not say what the OS does with
-    ///   unknown bits; a future flag could change how a snapshot is allocated or freed, which
-    ///   this crate's ownership rules depend on, so `pss` does not pass them.
+    ///   combination"; Windows answers `ERROR_INVALID_PARAMETER`);
+    /// - [`RESERVED_00000400`](Self::RESERVED_00000400) and
+    ///   [`RESERVED_00004000`](Self::RESERVED_00004000) ("do not use"; Windows accepts them, for
+    ///   data no `pss` type reads);
+    /// - any bit no flag here names. Windows rejects bits `0x03FF8000` and accepts the rest; a
+    ///   future flag could change how a snapshot is allocated or freed, which this crate's
+    ///   ownership rules depend on, so `pss` does not pass unknown bits.
     ///
-    /// What the OS does with the first two combinations is not documented; the documentation
-    /// calls them invalid, so `pss` never sends them.
+    /// [`AUXILIARY_PAGES`](Self::AUXILIARY_PAGES), reserved in the pages, is accepted: it is the
+    /// only way to capture auxiliary pages.
     ///
     /// [`PSS_CAPTURE_FLAGS`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ne-processsnapshot-pss_capture_flags
     #[doc(alias = "PSS_CAPTURE_FLAGS")]
@@ -36,14 +39,26 @@ bitflags::bitflags! {
         /// `PSS_CAPTURE_VA_CLONE`: capture all cloneable pages (all `MEM_PRIVATE` regions
         /// and the shareable `MEM_MAPPED`/`MEM_IMAGE` sections) into a "VA clone" process
         /// owned by the snapshot. Costs copy-on-write memory in the target until the snapshot
-        /// is freed. Rights: undocumented.
+        /// is freed. Rights: undocumented; Windows needs `PROCESS_CREATE_PROCESS` (the clone is
+        /// created with the target as its parent). See [`VaClone`](crate::VaClone).
         #[doc(alias = "PSS_CAPTURE_VA_CLONE")]
         const VA_CLONE = sys::PSS_CAPTURE_VA_CLONE;
-        /// `PSS_CAPTURE_RESERVED_00000002`: "do not use"; `pss` refuses it.
+        /// `0x2`, `PSS_CAPTURE_RESERVED_00000002` in Microsoft's pages ("do not use"): the
+        /// auxiliary pages, the only flag that captures them.
+        ///
+        /// Microsoft's pages name no flag for auxiliary pages and call this bit reserved; the
+        /// implementation captures them with it and with nothing else (Windows' own capture in
+        /// Windows Error Reporting sets it). On Windows 11 that is one page, the shared user-data
+        /// page at `0x7FFE0000` ([`auxiliary_pages`](crate::LocalSnapshot::auxiliary_pages)).
+        /// Without it, [`auxiliary_page_count`](crate::LocalSnapshot::auxiliary_page_count)
+        /// and the walk report [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) with
+        /// this flag. `pss` accepts it on that evidence, against the page's "do not use".
         #[doc(alias = "PSS_CAPTURE_RESERVED_00000002")]
-        const RESERVED_00000002 = sys::PSS_CAPTURE_RESERVED_00000002;
-        /// `PSS_CAPTURE_HANDLES`: capture the handle table (handle values only). Rights:
-        /// undocumented.
+        const AUXILIARY_PAGES = sys::PSS_CAPTURE_RESERVED_00000002;
+        /// `PSS_CAPTURE_HANDLES`: capture the handle table. The pages say "handle values only";
+        /// Windows also gives each handle it can duplicate out of the process its type name.
+        /// Rights: undocumented; without `PROCESS_DUP_HANDLE` Windows still captures the values,
+        /// but no handle gets a type name or any detail (see [`HandleEntry`](crate::HandleEntry)).
         #[doc(alias = "PSS_CAPTURE_HANDLES")]
         const HANDLES = sys::PSS_CAPTURE_HANDLES;
         /// `PSS_CAPTURE_HANDLE_NAME_INFORMATION`: capture each handle's object name. Rights:
@@ -58,7 +73,9 @@ bitflags::bitflags! {
         /// for process, thread, event, mutant and section handles. Rights: undocumented.
         #[doc(alias = "PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION")]
         const HANDLE_TYPE_SPECIFIC_INFORMATION = sys::PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION;
-        /// `PSS_CAPTURE_HANDLE_TRACE`: capture the handle tracing table. Rights: undocumented.
+        /// `PSS_CAPTURE_HANDLE_TRACE`: capture the handle tracing table, if the process has handle
+        /// tracing enabled (otherwise there is none, and the query says so). A failure to read
+        /// it does not fail the capture. Rights: undocumented.
         #[doc(alias = "PSS_CAPTURE_HANDLE_TRACE")]
         const HANDLE_TRACE = sys::PSS_CAPTURE_HANDLE_TRACE;
         /// `PSS_CAPTURE_THREADS`: capture thread information (IDs only). Rights: undocumented.
@@ -69,11 +86,14 @@ bitflags::bitflags! {
         #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT")]
         const THREAD_CONTEXT = sys::PSS_CAPTURE_THREAD_CONTEXT;
         /// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`: capture extended thread contexts (e.g.
-        /// `CONTEXT_XSTATE`); whether [`ContextFlags`] must then name `CONTEXT_XSTATE` is not
-        /// documented. Rights: undocumented.
+        /// `CONTEXT_XSTATE`), sized by the CPU's features; whether [`ContextFlags`] must then
+        /// name `CONTEXT_XSTATE` is not documented (Windows' own captures pass
+        /// `CONTEXT_ALL | CONTEXT_XSTATE`). Without [`THREAD_CONTEXT`](Self::THREAD_CONTEXT) it
+        /// does nothing on Windows. Rights: undocumented.
         #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT_EXTENDED")]
         const THREAD_CONTEXT_EXTENDED = sys::PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
-        /// `PSS_CAPTURE_RESERVED_00000400`: "do not use"; `pss` refuses it.
+        /// `PSS_CAPTURE_RESERVED_00000400`: "do not use"; `pss` refuses it. (Windows accepts it
+        /// and records each thread's last system call in reserved entry fields.)
         #[doc(alias = "PSS_CAPTURE_RESERVED_00000400")]
         const RESERVED_00000400 = sys::PSS_CAPTURE_RESERVED_00000400;
         /// `PSS_CAPTURE_VA_SPACE`: capture the address space as `MEMORY_BASIC_INFORMATION`
@@ -83,7 +103,8 @@ bitflags::bitflags! {
         /// `PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION`: for `MEM_IMAGE` and `MEM_MAPPED`
         /// regions, the backing file's path; for images also `TimeDateStamp`, `SizeOfImage`,
         /// `ImageBase` and `CheckSum`. Only valid with [`VA_SPACE`](Self::VA_SPACE). Rights:
-        /// `PROCESS_VM_READ` (the only right the documentation names for capture).
+        /// `PROCESS_VM_READ` (the only right the documentation names for capture); without it
+        /// Windows still captures the names but leaves the image values zero.
         #[doc(alias = "PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION")]
         const VA_SPACE_SECTION_INFORMATION = sys::PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION;
         /// `PSS_CAPTURE_IPT_TRACE`: listed by the documentation without a description (an
@@ -91,12 +112,15 @@ bitflags::bitflags! {
         #[doc(alias = "PSS_CAPTURE_IPT_TRACE")]
         const IPT_TRACE = sys::PSS_CAPTURE_IPT_TRACE;
         /// `PSS_CAPTURE_RESERVED_00004000`: reserved, named in the syntax block without a
-        /// value (0x4000 from the headers); `pss` refuses it.
+        /// value (0x4000 from the headers); `pss` refuses it. (Windows accepts it: it queries
+        /// the address space in bulk.)
         #[doc(alias = "PSS_CAPTURE_RESERVED_00004000")]
         const RESERVED_00004000 = sys::PSS_CAPTURE_RESERVED_00004000;
         /// `PSS_CREATE_BREAKAWAY_OPTIONAL`: if the VA clone cannot break away from the job,
         /// create it inside the job. Needs [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY) or
-        /// [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY).
+        /// [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY). Windows retries a refused
+        /// clone without force, then without breakaway. The breakaway flags only matter with
+        /// [`VA_CLONE`](Self::VA_CLONE); Windows ignores them otherwise.
         #[doc(alias = "PSS_CREATE_BREAKAWAY_OPTIONAL")]
         const CREATE_BREAKAWAY_OPTIONAL = sys::PSS_CREATE_BREAKAWAY_OPTIONAL;
         /// `PSS_CREATE_BREAKAWAY`: the VA clone leaves the parent's job (as
@@ -115,8 +139,9 @@ bitflags::bitflags! {
         /// record it.
         #[doc(alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
         const CREATE_USE_VM_ALLOCATIONS = sys::PSS_CREATE_USE_VM_ALLOCATIONS;
-        /// `PSS_CREATE_MEASURE_PERFORMANCE`: measure the capture; enables the
-        /// `PSS_QUERY_PERFORMANCE_COUNTERS` query.
+        /// `PSS_CREATE_MEASURE_PERFORMANCE`: measure the capture; fills the
+        /// `PSS_QUERY_PERFORMANCE_COUNTERS` query (without it, Windows answers that query with
+        /// zeros: see [`PerformanceCounters`](crate::PerformanceCounters)).
         #[doc(alias = "PSS_CREATE_MEASURE_PERFORMANCE")]
         const CREATE_MEASURE_PERFORMANCE = sys::PSS_CREATE_MEASURE_PERFORMANCE;
         /// `PSS_CREATE_RELEASE_SECTION`: the VA clone holds no reference to the image (so
@@ -132,9 +157,7 @@ impl CaptureFlags {
     #[doc(alias = "PSS_CAPTURE_NONE")]
     pub const NONE: Self = Self::empty();
 
-    const RESERVED: Self = Self::RESERVED_00000002
-        .union(Self::RESERVED_00000400)
-        .union(Self::RESERVED_00004000);
+    const RESERVED: Self = Self::RESERVED_00000400.union(Self::RESERVED_00004000);
 
     /// Checks the documented rules; `Err` carries the reason for
     /// [`Error::reason`](crate::Error::reason).
@@ -143,7 +166,9 @@ impl CaptureFlags {
             return Err("bits that no documented PSS_CAPTURE_FLAGS value names");
         }
         if self.intersects(Self::RESERVED) {
-            return Err("PSS_CAPTURE_RESERVED_* flags are reserved (\"do not use\")");
+            return Err(
+                "PSS_CAPTURE_RESERVED_00000400 and _00004000 are reserved (\"do not use\")",
+            );
         }
         if self.contains(Self::VA_SPACE_SECTION_INFORMATION) && !self.contains(Self::VA_SPACE) {
             return Err(
@@ -305,23 +330,26 @@ impl ProcessAccess {
         .union(Self::DUPLICATE_SOURCE)
         .union(Self::REMOTE_FREE);
 
-    /// A least-privilege set of rights for capturing with `flags`: **our inference**.
+    /// A least-privilege set of rights for capturing with `flags`, everything captured in full.
     ///
     /// `PssCaptureSnapshot` documents no rights except `PROCESS_VM_READ` for
-    /// `VA_SPACE_SECTION_INFORMATION`. The rest is derived from the documented rights of the
-    /// Win32 functions that report the same information, and may be wrong for some Windows
-    /// versions; if capture fails with [`AccessDenied`](crate::ErrorKind::AccessDenied),
-    /// pass your own set to [`open_process`](crate::open_process).
+    /// `VA_SPACE_SECTION_INFORMATION`. The rest comes from what the implementation is seen to
+    /// do (decompiled ntdll; Windows Error Reporting opens its targets with
+    /// `QUERY_INFORMATION | CREATE_PROCESS | DUP_HANDLE | VM_READ`) and, where nothing shows
+    /// it, from the documented rights of the Win32 functions that report the same information.
+    /// If capture fails with [`AccessDenied`](crate::ErrorKind::AccessDenied), pass your own set
+    /// to [`open_process`](crate::open_process).
     ///
-    /// | flags | rights | reasoning |
+    /// | flags | rights | without them |
     /// |---|---|---|
-    /// | always | `QUERY_LIMITED_INFORMATION` | the process information every snapshot holds (exit status, times, image name, memory counters) is what `GetExitCodeProcess`, `GetProcessTimes`, `QueryFullProcessImageName` and `GetProcessMemoryInfo` report with this right |
-    /// | `VA_CLONE` | `CREATE_PROCESS` | the clone is a new process created from the target, i.e. with the target as parent |
-    /// | `HANDLES`, `HANDLE_TRACE`, `HANDLE_NAME_INFORMATION`, `HANDLE_BASIC_INFORMATION`, `HANDLE_TYPE_SPECIFIC_INFORMATION` | `QUERY_INFORMATION \| DUP_HANDLE` | reading the handle table and trace is querying process information; what a handle refers to can only be examined through a duplicate of it, which a capture of handles may make even for values only |
-    /// | `THREADS`, `THREAD_CONTEXT`, `THREAD_CONTEXT_EXTENDED` | `QUERY_INFORMATION` | enumerating a process's threads; thread rights are requested on the threads, not here |
-    /// | `VA_SPACE` | `QUERY_INFORMATION` | `VirtualQueryEx` documents it |
-    /// | `VA_SPACE_SECTION_INFORMATION` | `VM_READ` (**documented**) `\| QUERY_INFORMATION` | the PE header fields are read from the target's memory |
-    /// | `IPT_TRACE` | none added | undescribed; pass your own rights |
+    /// | always | `QUERY_LIMITED_INFORMATION` | the capture fails: the process information every snapshot holds needs it (seen) |
+    /// | `VA_CLONE` | `CREATE_PROCESS` | the capture fails: the clone is created with the target as parent (seen) |
+    /// | `HANDLES` and the handle-detail flags | `QUERY_INFORMATION \| DUP_HANDLE` | handle values are read with query rights (inferred); without `DUP_HANDLE` every handle loses its type name and details, and the capture still succeeds (seen) |
+    /// | `HANDLE_TRACE` | `QUERY_INFORMATION` | the trace is left out, the capture succeeds (seen) |
+    /// | `THREADS`, `THREAD_CONTEXT`, `THREAD_CONTEXT_EXTENDED` | `QUERY_INFORMATION` | enumerating threads (inferred) |
+    /// | `VA_SPACE` | `QUERY_INFORMATION` | `VirtualQueryEx` documents it (inferred) |
+    /// | `VA_SPACE_SECTION_INFORMATION` | `VM_READ` (**documented**) `\| QUERY_INFORMATION` | the image values are read from the target's memory; without `VM_READ` they are zero and the names remain (seen) |
+    /// | `AUXILIARY_PAGES`, `IPT_TRACE` | none added | the page is read with the query rights above; IPT is undescribed: pass your own rights |
     /// | `CREATE_*` | none | they govern the clone and the snapshot's memory, not the target |
     pub const fn for_capture(flags: CaptureFlags) -> Self {
         let mut access = Self::QUERY_LIMITED_INFORMATION;
@@ -331,12 +359,12 @@ impl ProcessAccess {
         let query = CaptureFlags::THREADS
             .union(CaptureFlags::THREAD_CONTEXT)
             .union(CaptureFlags::THREAD_CONTEXT_EXTENDED)
-            .union(CaptureFlags::VA_SPACE);
+            .union(CaptureFlags::VA_SPACE)
+            .union(CaptureFlags::HANDLE_TRACE);
         if flags.intersects(query) {
             access = access.union(Self::QUERY_INFORMATION);
         }
         let handles = CaptureFlags::HANDLES
-            .union(CaptureFlags::HANDLE_TRACE)
             .union(CaptureFlags::HANDLE_NAME_INFORMATION)
             .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
             .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION);

@@ -38,7 +38,9 @@
 //!   [`handle_trace`](LocalSnapshot::handle_trace),
 //!   [`performance_counters`](LocalSnapshot::performance_counters). Information the snapshot
 //!   was captured without is [`ErrorKind::NotCaptured`], naming the flag that would have
-//!   provided it.
+//!   provided it; where another cause is possible too (threads of a process that had exited,
+//!   a handle trace the process never kept), [`ErrorKind::NotFound`] with the causes in
+//!   [`Error::reason`].
 //! - **Walks** (multi-instance data) own a walk marker and borrow the snapshot:
 //!   [`threads`](LocalSnapshot::threads), [`handles`](LocalSnapshot::handles),
 //!   [`va_space`](LocalSnapshot::va_space), [`auxiliary_pages`](LocalSnapshot::auxiliary_pages)

@@ -298,11 +298,12 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssDuplicateSnapshot`]`(GetCurrentProcess(), h, GetCurrentProcess(), ...)`: a second,
     /// independently owned snapshot in this process.
     ///
-    /// Whether the two stay independent (freeing one leaves the other valid) is not
-    /// documented; `pss` treats each as separately owned, as the documentation's ownership model
-    /// implies. Whether a duplicate keeps `PSS_CREATE_USE_VM_ALLOCATIONS` is not documented
-    /// either, so the duplicate is typed [`HeapAllocated`], the conservative type, even when
-    /// this one is [`VmAllocated`].
+    /// The two are independent: freeing one leaves the other fully readable. The pages do not
+    /// say so; Windows makes the duplicate a new descriptor with its own duplicate of every
+    /// handle the snapshot holds, its [VA clone](crate::VaClone) handle included (so the clone
+    /// lives until both are freed). Whether a duplicate keeps `PSS_CREATE_USE_VM_ALLOCATIONS`
+    /// is not documented, so the duplicate is typed [`HeapAllocated`], the conservative type,
+    /// even when this one is [`VmAllocated`].
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle, source and target, comes from
     /// the one-time probe).
@@ -379,7 +380,8 @@ impl<A: Allocation> LocalSnapshot<A> {
     }
 
     /// The raw snapshot handle, still owned by `self`: valid until `self` is freed, only in
-    /// this process. Use it e.g. as the handle `MiniDumpWriteDump` takes; never free it.
+    /// this process. Use it e.g. as the process handle `MiniDumpWriteDump` takes to dump the
+    /// snapshot; never free it.
     pub fn as_raw(&self) -> sys::HPSS {
         self.raw.as_ptr()
     }

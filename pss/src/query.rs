@@ -9,22 +9,43 @@ use crate::{
     PerformanceCounters, ProcessInformation, Result, ThreadInformation, VaClone,
 };
 
-/// [`Error::reason`] for auxiliary pages reported as not captured.
-pub(crate) const AUXILIARY_PAGES_FLAG_INFERRED: &str = "the documents name no capture flag for \
-    auxiliary pages; PSS_CAPTURE_VA_CLONE is inferred (the pss-tests model captures them with it)";
+/// What `ERROR_NOT_FOUND` from a query or walk of one information class means.
+#[derive(Clone, Copy, Debug)]
+#[doc(hidden)]
+pub enum Missing {
+    /// One cause only: the snapshot was captured without this flag
+    /// ([`ErrorKind::NotCaptured`]).
+    Flag(CaptureFlags),
+    /// More than one cause is possible: [`ErrorKind::NotFound`], with the causes as its
+    /// [`Error::reason`].
+    Causes(&'static str),
+}
 
-/// `ERROR_NOT_FOUND` becomes [`ErrorKind::NotCaptured`] naming `flags`; other errors pass.
-pub(crate) fn not_captured(
-    error: Error,
-    flags: CaptureFlags,
-    reason: Option<&'static str>,
-) -> Error {
-    if error.kind() == ErrorKind::NotFound {
-        Error::not_captured(error.function(), flags, reason)
-    } else {
-        error
+impl Missing {
+    /// Turns `ERROR_NOT_FOUND` into what it means for this class; other errors pass.
+    pub(crate) fn explain(self, error: Error) -> Error {
+        if error.kind() != ErrorKind::NotFound {
+            return error;
+        }
+        match self {
+            Missing::Flag(flags) => Error::not_captured(error.function(), flags),
+            Missing::Causes(reason) => error.with_reason(reason),
+        }
     }
 }
+
+/// Threads are missing from snapshots captured without `THREADS`, and from every snapshot of a
+/// process that had exited (Windows captures no thread data then; decompiled ntdll).
+pub(crate) const THREADS_MISSING: Missing = Missing::Causes(
+    "captured without PSS_CAPTURE_THREADS, or the process had exited before the capture \
+     (Windows then captures no thread data)",
+);
+
+/// The handle trace is missing without `HANDLE_TRACE`, and also when the process does not have
+/// handle tracing enabled (decompiled ntdll; Vanara's tests on Windows).
+pub(crate) const TRACE_MISSING: Missing = Missing::Causes(
+    "captured without PSS_CAPTURE_HANDLE_TRACE, or handle tracing was not enabled in the process",
+);
 
 impl<A: Allocation> LocalSnapshot<A> {
     /// One `PssQuerySnapshot` call for `class` into a `T`.
@@ -44,10 +65,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssQuerySnapshot`] with `PSS_QUERY_PROCESS_INFORMATION`: the process's ids, exit
     /// status, times, memory counters, flags and image name ([`ProcessInformation`]).
     ///
-    /// Which capture flag provides this class is not documented; every snapshot the
-    /// `pss-tests` model captures has it, even with [`CaptureFlags::NONE`]. Should the OS
-    /// answer `ERROR_NOT_FOUND`, it is reported as [`ErrorKind::NotFound`] (there is no flag to
-    /// name).
+    /// Which capture flag provides this class is not documented; Windows captures it for
+    /// every snapshot, even with [`CaptureFlags::NONE`] (a capture fails if it cannot read
+    /// it). Should the OS answer `ERROR_NOT_FOUND`, it is reported as [`ErrorKind::NotFound`]
+    /// (there is no flag to name).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
@@ -75,7 +96,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     pub fn va_clone(&self) -> Result<VaClone<'_>> {
         // SAFETY: PSS_VA_CLONE_INFORMATION is the structure of this class.
         let raw = unsafe { self.query(sys::PSS_QUERY_VA_CLONE_INFORMATION) }
-            .map_err(|e| not_captured(e, CaptureFlags::VA_CLONE, None))?;
+            .map_err(|e| Missing::Flag(CaptureFlags::VA_CLONE).explain(e))?;
         // SAFETY: the clone handle belongs to the snapshot and stays open until it is freed,
         // which the borrow of `self` prevents for the result's life.
         unsafe { VaClone::from_raw(raw) }
@@ -84,10 +105,8 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssQuerySnapshot`] with `PSS_QUERY_AUXILIARY_PAGES_INFORMATION`: how many auxiliary
     /// pages were captured (`PSS_AUXILIARY_PAGES_INFORMATION.AuxPagesCaptured`).
     ///
-    /// The documents name no capture flag for auxiliary pages. When the OS answers
-    /// `ERROR_NOT_FOUND`, `pss` reports [`ErrorKind::NotCaptured`] with
-    /// [`CaptureFlags::VA_CLONE`], our inference (the `pss-tests` model captures them with
-    /// it), and [`Error::reason`] says it is inferred.
+    /// Not captured ([`ErrorKind::NotCaptured`]) without [`CaptureFlags::AUXILIARY_PAGES`],
+    /// the flag Microsoft's pages call reserved and Windows captures them with (see there).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
@@ -100,13 +119,8 @@ impl<A: Allocation> LocalSnapshot<A> {
     pub fn auxiliary_page_count(&self) -> Result<u32> {
         // SAFETY: PSS_AUXILIARY_PAGES_INFORMATION is the structure of this class.
         let raw: sys::PSS_AUXILIARY_PAGES_INFORMATION =
-            unsafe { self.query(sys::PSS_QUERY_AUXILIARY_PAGES_INFORMATION) }.map_err(|e| {
-                not_captured(
-                    e,
-                    CaptureFlags::VA_CLONE,
-                    Some(AUXILIARY_PAGES_FLAG_INFERRED),
-                )
-            })?;
+            unsafe { self.query(sys::PSS_QUERY_AUXILIARY_PAGES_INFORMATION) }
+                .map_err(|e| Missing::Flag(CaptureFlags::AUXILIARY_PAGES).explain(e))?;
         Ok(raw.AuxPagesCaptured)
     }
 
@@ -124,7 +138,7 @@ impl<A: Allocation> LocalSnapshot<A> {
         // SAFETY: PSS_VA_SPACE_INFORMATION is the structure of this class.
         let raw: sys::PSS_VA_SPACE_INFORMATION =
             unsafe { self.query(sys::PSS_QUERY_VA_SPACE_INFORMATION) }
-                .map_err(|e| not_captured(e, CaptureFlags::VA_SPACE, None))?;
+                .map_err(|e| Missing::Flag(CaptureFlags::VA_SPACE).explain(e))?;
         Ok(raw.RegionCount)
     }
 
@@ -142,7 +156,7 @@ impl<A: Allocation> LocalSnapshot<A> {
         // SAFETY: PSS_HANDLE_INFORMATION is the structure of this class.
         let raw: sys::PSS_HANDLE_INFORMATION =
             unsafe { self.query(sys::PSS_QUERY_HANDLE_INFORMATION) }
-                .map_err(|e| not_captured(e, CaptureFlags::HANDLES, None))?;
+                .map_err(|e| Missing::Flag(CaptureFlags::HANDLES).explain(e))?;
         Ok(raw.HandlesCaptured)
     }
 
@@ -150,7 +164,11 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// captured, terminated ones that still have handles included, and the length of their
     /// context records ([`ThreadInformation`]).
     ///
-    /// Not captured ([`ErrorKind::NotCaptured`]) without [`CaptureFlags::THREADS`].
+    /// [`ErrorKind::NotFound`] when the snapshot holds no thread data, which has two causes
+    /// (both in [`Error::reason`]): it was captured without [`CaptureFlags::THREADS`], or the
+    /// process had exited before the capture, for which Windows captures no thread data at
+    /// all rather than zero threads. [`process_information`](Self::process_information)'s
+    /// [`exit_status`](ProcessInformation::exit_status) tells them apart.
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
@@ -161,15 +179,17 @@ impl<A: Allocation> LocalSnapshot<A> {
         // SAFETY: PSS_THREAD_INFORMATION is the structure of this class.
         let raw: sys::PSS_THREAD_INFORMATION =
             unsafe { self.query(sys::PSS_QUERY_THREAD_INFORMATION) }
-                .map_err(|e| not_captured(e, CaptureFlags::THREADS, None))?;
+                .map_err(|e| THREADS_MISSING.explain(e))?;
         Ok(raw.into())
     }
 
     /// [`PssQuerySnapshot`] with `PSS_QUERY_HANDLE_TRACE_INFORMATION`: the handle-trace
     /// section, borrowed from this snapshot, and its size ([`HandleTrace`]).
     ///
-    /// Not captured ([`ErrorKind::NotCaptured`]) without [`CaptureFlags::HANDLE_TRACE`].
-    /// Success with a NULL section handle (not documented) is reported as
+    /// [`ErrorKind::NotFound`] when there is no trace, which has two causes (both in
+    /// [`Error::reason`]): the snapshot was captured without [`CaptureFlags::HANDLE_TRACE`],
+    /// or the process did not have handle tracing enabled (Windows captures a trace only
+    /// then). Success with a NULL section handle (not documented) is reported as
     /// [`InvalidHandle`](ErrorKind::InvalidHandle).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
@@ -183,7 +203,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     pub fn handle_trace(&self) -> Result<HandleTrace<'_>> {
         // SAFETY: PSS_HANDLE_TRACE_INFORMATION is the structure of this class.
         let raw = unsafe { self.query(sys::PSS_QUERY_HANDLE_TRACE_INFORMATION) }
-            .map_err(|e| not_captured(e, CaptureFlags::HANDLE_TRACE, None))?;
+            .map_err(|e| TRACE_MISSING.explain(e))?;
         // SAFETY: the section handle belongs to the snapshot and stays open until it is freed,
         // which the borrow of `self` prevents for the result's life.
         unsafe { HandleTrace::from_raw(raw) }
@@ -192,8 +212,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssQuerySnapshot`] with `PSS_QUERY_PERFORMANCE_COUNTERS`: what the capture cost
     /// ([`PerformanceCounters`]).
     ///
-    /// Not captured ([`ErrorKind::NotCaptured`]) without
-    /// [`CaptureFlags::CREATE_MEASURE_PERFORMANCE`] (documented).
+    /// The page says the class needs [`CaptureFlags::CREATE_MEASURE_PERFORMANCE`]; Windows
+    /// does not check: without that flag the query succeeds with zeros
+    /// ([`PerformanceCounters::is_measured`] is then false). `pss` passes on what Windows
+    /// answers and promises no [`ErrorKind::NotCaptured`] here.
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
@@ -202,8 +224,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     #[doc(alias = "PSS_PERFORMANCE_COUNTERS")]
     pub fn performance_counters(&self) -> Result<PerformanceCounters> {
         // SAFETY: PSS_PERFORMANCE_COUNTERS is the structure of this class.
-        let raw = unsafe { self.query(sys::PSS_QUERY_PERFORMANCE_COUNTERS) }
-            .map_err(|e| not_captured(e, CaptureFlags::CREATE_MEASURE_PERFORMANCE, None))?;
+        let raw = unsafe { self.query(sys::PSS_QUERY_PERFORMANCE_COUNTERS) }?;
         Ok(PerformanceCounters::from_raw(raw))
     }
 }

@@ -10,7 +10,7 @@ use pss_sys as sys;
 
 use crate::alloc::Installed;
 use crate::calls::{PssApi, RawMarker, RawSnapshot};
-use crate::query::{AUXILIARY_PAGES_FLAG_INFERRED, not_captured};
+use crate::query::{Missing, THREADS_MISSING};
 use crate::{
     Allocation, AuxiliaryPageEntry, CaptureFlags, Error, Function, HandleEntry, LocalSnapshot,
     ProcessHeap, Result, ThreadEntry, VaSpaceEntry, WalkAllocator,
@@ -33,9 +33,9 @@ pub trait WalkClass: sealed::Sealed + 'static {
     /// The class value.
     #[doc(hidden)]
     const CLASS: sys::PSS_WALK_INFORMATION_CLASS;
-    /// The capture flag that provides this class, and why it is only inferred, if so.
+    /// What `ERROR_NOT_FOUND` means for this class.
     #[doc(hidden)]
-    const CAPTURED_BY: (CaptureFlags, Option<&'static str>);
+    const MISSING: Missing;
     /// The entry for a structure the walk filled.
     ///
     /// # Safety
@@ -57,7 +57,9 @@ mod sealed {
 /// `PSS_WALK_THREADS`: threads, as [`ThreadEntry`]; captured with [`CaptureFlags::THREADS`].
 ///
 /// Includes threads that have terminated but still have open handles (see
-/// [`ThreadEntry::is_terminated`]).
+/// [`ThreadEntry::is_terminated`]). A snapshot of a process that had exited has no thread data
+/// at all: its walk yields one [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (see
+/// [`LocalSnapshot::thread_information`]).
 #[doc(alias = "PSS_WALK_THREADS")]
 #[derive(Debug)]
 pub enum ThreadClass {}
@@ -73,8 +75,9 @@ pub enum HandleClass {}
 #[derive(Debug)]
 pub enum VaSpaceClass {}
 
-/// `PSS_WALK_AUXILIARY_PAGES`: auxiliary pages, as [`AuxiliaryPageEntry`]. The documents name
-/// no capture flag for them; [`CaptureFlags::VA_CLONE`] is our inference.
+/// `PSS_WALK_AUXILIARY_PAGES`: auxiliary pages, as [`AuxiliaryPageEntry`]; captured with
+/// [`CaptureFlags::AUXILIARY_PAGES`] (reserved in Microsoft's pages, which name no flag for
+/// them; see there).
 #[doc(alias = "PSS_WALK_AUXILIARY_PAGES")]
 #[derive(Debug)]
 pub enum AuxiliaryPageClass {}
@@ -83,7 +86,7 @@ impl WalkClass for ThreadClass {
     type Entry<'w> = ThreadEntry<'w>;
     type Raw = sys::PSS_THREAD_ENTRY;
     const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_THREADS;
-    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::THREADS, None);
+    const MISSING: Missing = THREADS_MISSING;
     unsafe fn entry<'w>(raw: Self::Raw) -> ThreadEntry<'w> {
         // SAFETY: forwarded from the caller.
         unsafe { ThreadEntry::from_raw(raw) }
@@ -94,7 +97,7 @@ impl WalkClass for HandleClass {
     type Entry<'w> = HandleEntry<'w>;
     type Raw = sys::PSS_HANDLE_ENTRY;
     const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_HANDLES;
-    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::HANDLES, None);
+    const MISSING: Missing = Missing::Flag(CaptureFlags::HANDLES);
     unsafe fn entry<'w>(raw: Self::Raw) -> HandleEntry<'w> {
         // SAFETY: forwarded from the caller.
         unsafe { HandleEntry::from_raw(raw) }
@@ -105,7 +108,7 @@ impl WalkClass for VaSpaceClass {
     type Entry<'w> = VaSpaceEntry<'w>;
     type Raw = sys::PSS_VA_SPACE_ENTRY;
     const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_VA_SPACE;
-    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) = (CaptureFlags::VA_SPACE, None);
+    const MISSING: Missing = Missing::Flag(CaptureFlags::VA_SPACE);
     unsafe fn entry<'w>(raw: Self::Raw) -> VaSpaceEntry<'w> {
         // SAFETY: forwarded from the caller.
         unsafe { VaSpaceEntry::from_raw(raw) }
@@ -116,8 +119,7 @@ impl WalkClass for AuxiliaryPageClass {
     type Entry<'w> = AuxiliaryPageEntry<'w>;
     type Raw = sys::PSS_AUXILIARY_PAGE_ENTRY;
     const CLASS: sys::PSS_WALK_INFORMATION_CLASS = sys::PSS_WALK_AUXILIARY_PAGES;
-    const CAPTURED_BY: (CaptureFlags, Option<&'static str>) =
-        (CaptureFlags::VA_CLONE, Some(AUXILIARY_PAGES_FLAG_INFERRED));
+    const MISSING: Missing = Missing::Flag(CaptureFlags::AUXILIARY_PAGES);
     unsafe fn entry<'w>(raw: Self::Raw) -> AuxiliaryPageEntry<'w> {
         // SAFETY: forwarded from the caller.
         unsafe { AuxiliaryPageEntry::from_raw(raw) }
@@ -139,8 +141,8 @@ impl WalkClass for AuxiliaryPageClass {
 /// `PssWalkSnapshot` call per entry into a buffer inside the iterator step (no heap allocation),
 /// and one more whose `ERROR_NO_MORE_ITEMS` ends it. The first error ends it too, after being
 /// yielded: walking a class that was not captured yields one
-/// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (no extra call is spent probing for
-/// it up front).
+/// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (or, for threads, `NotFound`;
+/// see [`ThreadClass`]), and no extra call is spent probing for it up front.
 ///
 /// The walk is the cursor: every iterator continues where the marker is, and a new
 /// [`iter`](Self::iter) after the end yields nothing until [`rewind`](Self::rewind) or
@@ -344,7 +346,8 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// size), which fills a buffer that the item then holds by value: no heap allocation per
     /// entry. `Some(Ok(entry))` on `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any
     /// other code, `Some(Err(..))` once (`ERROR_NOT_FOUND` as
-    /// [`NotCaptured`](crate::ErrorKind::NotCaptured)), then `None`.
+    /// [`NotCaptured`](crate::ErrorKind::NotCaptured) where the capture flag is the only
+    /// cause, else as `NotFound` with the causes in [`Error::reason`]), then `None`.
     ///
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
     #[doc(alias = "PssWalkSnapshot")]
@@ -507,8 +510,7 @@ impl<'w, C: WalkClass> Iterator for Entries<'w, C> {
             }
             Err(error) => {
                 self.done = true;
-                let (flags, reason) = C::CAPTURED_BY;
-                Some(Err(not_captured(error, flags, reason)))
+                Some(Err(C::MISSING.explain(error)))
             }
         }
     }

@@ -25,11 +25,13 @@ use std::string::FromUtf16Error;
 /// # What the length means
 ///
 /// - Counted names (walk entries): the byte count is cut to whole units (an odd trailing byte
-///   is dropped); the units are kept as counted, NULs included (NT names may contain them),
-///   nothing is added or stripped.
+///   is dropped). Windows stores handle type and object names and mapped file names with a
+///   terminating NUL *and counts it* in the length; the Microsoft pages say the strings "may
+///   not be terminated". So exactly one trailing NUL is removed when present, none is assumed,
+///   and any other unit (a NUL inside an NT name included) is kept.
 /// - `PSS_PROCESS_INFORMATION.ImageFileName`, a fixed `MAX_PATH` buffer: the name ends at the
 ///   first NUL, or fills all 260 units when the path was truncated without a terminator
-///   (termination is not documented).
+///   (termination is not documented). Windows leaves it empty for long paths.
 /// - Paths may be in the NT namespace (`\Device\HarddiskVolume3\...`), not `C:\...`: they are
 ///   returned as they are, never translated.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
@@ -58,10 +60,11 @@ impl<'w> WideStr<'w> {
         Self::from_utf16(&buffer[..end.unwrap_or(buffer.len())])
     }
 
-    /// A counted string from a walk entry: `bytes` bytes at `ptr`, cut to whole units. `None`
-    /// for a NULL pointer with a non-zero length (nothing to read). A pointer that is not
-    /// 2-byte aligned (never seen, not excluded by the documents) is copied unit by unit, the
-    /// one case that allocates.
+    /// A counted name from a walk entry: `bytes` bytes at `ptr`, cut to whole units, without
+    /// one trailing NUL if the count includes it (as Windows counts them). `None` for a NULL
+    /// pointer with a non-zero length (nothing to read). A pointer that is not 2-byte aligned
+    /// (never seen, not excluded by the documents) is copied unit by unit, the one case that
+    /// allocates.
     ///
     /// # Safety
     ///
@@ -75,19 +78,33 @@ impl<'w> WideStr<'w> {
         if ptr.is_null() {
             return None;
         }
-        if ptr.is_aligned() {
+        let units = if ptr.is_aligned() {
             // SAFETY: non-null, aligned, and `len * 2 <= bytes` readable bytes valid for `'w`
             // (the caller); any bit pattern is a valid `u16`.
-            let units = unsafe { core::slice::from_raw_parts(ptr, len) };
-            return Some(Self::from_utf16(units));
-        }
-        let units = (0..len)
+            Cow::Borrowed(unsafe { core::slice::from_raw_parts(ptr, len) })
+        } else {
             // SAFETY: as above; `read_unaligned` needs no alignment.
-            .map(|i| unsafe { ptr.add(i).read_unaligned() })
-            .collect();
-        Some(WideStr {
-            units: Cow::Owned(units),
-        })
+            Cow::Owned(
+                (0..len)
+                    .map(|i| unsafe { ptr.add(i).read_unaligned() })
+                    .collect(),
+            )
+        };
+        let mut name = WideStr { units };
+        name.strip_one_nul();
+        Some(name)
+    }
+
+    /// Drops one trailing NUL, if there is one, without copying.
+    fn strip_one_nul(&mut self) {
+        if self.units.last() == Some(&0) {
+            match &mut self.units {
+                Cow::Borrowed(units) => *units = &units[..units.len() - 1],
+                Cow::Owned(units) => {
+                    units.pop();
+                }
+            }
+        }
     }
 
     /// The UTF-16 units, exactly as captured.

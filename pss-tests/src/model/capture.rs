@@ -112,9 +112,10 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
         handle_duplication: covers(access, PROCESS_DUP_HANDLE),
         // An exited process has no threads left: no thread data at all (the query then gives
         // ERROR_NOT_FOUND, not a count of 0).
-        threads: (has(
-            PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED,
-        ) && !exited)
+        threads: (has(PSS_CAPTURE_THREADS
+            | PSS_CAPTURE_THREAD_CONTEXT
+            | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED)
+            && !exited)
             .then(|| process.threads.clone()),
         // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts.
         context_length: has(PSS_CAPTURE_THREAD_CONTEXT).then(|| {

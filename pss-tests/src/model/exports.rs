@@ -23,7 +23,10 @@ pub extern "system" fn PssCaptureSnapshot(
         return code; // before ntdll looks at the out-parameter: it stays as it was
     }
     if snapshothandle.is_null() {
-        misuse(call, "NULL SnapshotHandle (ntdll reads and writes through it)");
+        misuse(
+            call,
+            "NULL SnapshotHandle (ntdll reads and writes through it)",
+        );
     }
     // SAFETY: the caller passes a readable, writable HPSS, as the documents require.
     if !unsafe { snapshothandle.read() }.is_null() {
@@ -370,11 +373,7 @@ pub extern "system" fn PssWalkSnapshot(
         ERROR_MORE_DATA
     } else {
         check_buffer(call, buffer, walk::entry_align(informationclass));
-        // Allocator callbacks run in here: without the lock, so they may call kernel32.
-        drop(e);
-        let code = marker.next(&data, informationclass, buffer);
-        e = kernel::relock(call);
-        code
+        marker.next(&data, informationclass, buffer) // entry data never uses the allocator
     };
     e.k().put_marker(marker_value, marker);
     code
@@ -442,12 +441,14 @@ pub extern "system" fn PssWalkMarkerSetPosition(
     walkmarkerhandle: HPSSWALK,
     position: usize,
 ) -> u32 {
-    with_marker("PssWalkMarkerSetPosition", walkmarkerhandle, |marker| {
-        match marker.set_position(position) {
+    with_marker(
+        "PssWalkMarkerSetPosition",
+        walkmarkerhandle,
+        |marker| match marker.set_position(position) {
             Ok(()) => ERROR_SUCCESS,
             Err(code) => code,
-        }
-    })
+        },
+    )
 }
 
 #[unsafe(no_mangle)]

@@ -69,7 +69,9 @@ pub enum Object {
     Marker(super::walk::Marker),
     /// A marker taken out of the table by a call that runs allocator callbacks (without the
     /// lock held); it goes back when that call ends.
-    MarkerInUse { call: &'static str },
+    MarkerInUse {
+        call: &'static str,
+    },
     Handle(KernelHandle),
     /// Freed: what it was and which call freed it.
     Freed {
@@ -141,7 +143,9 @@ pub fn enter_pss(call: &'static str) -> Entered {
     if let Some(outer) = IN_CALLBACK.with(|c| c.get()) {
         misuse(
             call,
-            format!("called from inside {outer}'s allocator callback (a callback must not call PSS)"),
+            format!(
+                "called from inside {outer}'s allocator callback (a callback must not call PSS)"
+            ),
         );
     }
     let entered = enter(call);
@@ -152,15 +156,6 @@ pub fn enter_pss(call: &'static str) -> Entered {
         );
     }
     entered
-}
-
-/// Locks the state again for `call`, which released it to run allocator callbacks (not counted
-/// again).
-pub fn relock(call: &'static str) -> Entered {
-    Entered {
-        kernel: lock(),
-        call,
-    }
 }
 
 /// Marks this thread as running an allocator callback of `call` while it lives. The model's
@@ -272,7 +267,13 @@ impl Kernel {
         match &old {
             Some(Object::Snapshot(s)) => {
                 for h in [s.va_clone, s.trace_section].into_iter().flatten() {
-                    self.objects.insert(h, Object::Freed { kind: "handle", by: call });
+                    self.objects.insert(
+                        h,
+                        Object::Freed {
+                            kind: "handle",
+                            by: call,
+                        },
+                    );
                 }
                 if let Some(pid) = s.clone_pid {
                     self.release_clone(pid);

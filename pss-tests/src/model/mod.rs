@@ -139,6 +139,14 @@ pub fn process_alive(pid: u32) -> bool {
     kernel::lock().processes.contains_key(&pid)
 }
 
+/// The access a kernel handle of this process was granted, or `None` if `handle` is not one.
+pub fn handle_access(handle: pss_sys::HANDLE) -> Option<u32> {
+    match kernel::lock().objects.get(&handle.addr()) {
+        Some(Object::Handle(h)) => Some(h.access),
+        _ => None,
+    }
+}
+
 /// Makes kernel32 export no PSS function, for the rest of this process: `GetProcAddress` finds
 /// none, and calling one anyway is misuse (Wine aborts there). Use it in a test binary of its
 /// own; it cannot be undone.

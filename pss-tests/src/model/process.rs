@@ -154,7 +154,11 @@ pub extern "system" fn DuplicateHandle(
         } else {
             dwdesiredaccess
         };
-        if !covers(k.processes.get(&pid).map_or(0, |p| p.info.grantable), access) && pid != CURRENT_PID {
+        if !covers(
+            k.processes.get(&pid).map_or(0, |p| p.info.grantable),
+            access,
+        ) && pid != CURRENT_PID
+        {
             return Err(ERROR_ACCESS_DENIED);
         }
         if dwoptions & DUPLICATE_CLOSE_SOURCE != 0 {

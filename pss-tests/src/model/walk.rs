@@ -39,12 +39,10 @@ const _: () = assert!(
     std::mem::offset_of!(AllocatorAbi, free) == std::mem::offset_of!(PSS_ALLOCATOR, FreeRoutine)
 );
 
-/// Memory a marker owns: everything entry pointers point into.
+/// Memory a marker owns: everything entry pointers point into (on Windows, the snapshot's
+/// sections mapped into a read-only view; never the caller's allocator).
 #[derive(Debug)]
-enum Block {
-    Heap(*mut u8, Layout),
-    Custom(*mut c_void),
-}
+struct Block(*mut u8, Layout);
 
 #[derive(Debug)]
 pub struct Marker {
@@ -115,27 +113,16 @@ impl Marker {
     /// documents say it must accept.
     pub fn free(self) {
         let _callback = kernel::in_callback("PssWalkMarkerFree");
-        for block in self.blocks {
-            match block {
-                Block::Heap(ptr, layout) => {
-                    // SAFETY: allocated by `alloc` below with this layout, freed once here.
-                    unsafe {
-                        ptr.write_bytes(0xDD, layout.size());
-                        std::alloc::dealloc(ptr, layout);
-                    }
-                }
-                Block::Custom(ptr) => {
-                    let a = self
-                        .allocator
-                        .as_ref()
-                        .expect("custom blocks come from an allocator");
-                    // SAFETY: `ptr` came from this allocator's AllocRoutine and is freed once.
-                    unsafe { (a.free)(a.context, ptr) }
-                }
+        for Block(ptr, layout) in self.blocks {
+            // SAFETY: allocated by `alloc` below with this layout, freed once here.
+            unsafe {
+                ptr.write_bytes(0xDD, layout.size());
+                std::alloc::dealloc(ptr, layout);
             }
         }
         if let Some(a) = &self.allocator {
-            // SAFETY: as above; NULL is documented as acceptable to FreeRoutine.
+            // SAFETY: `internal` came from this allocator's AllocRoutine and is freed once; NULL
+            // is documented as acceptable to FreeRoutine.
             unsafe {
                 (a.free)(a.context, self.internal);
                 (a.free)(a.context, std::ptr::null_mut());
@@ -176,39 +163,18 @@ impl Marker {
         }
     }
 
-    /// Allocates `size` bytes (16-aligned) owned by this marker. Custom allocators get exactly
-    /// one AllocRoutine call per entry that has variable-length data.
+    /// Allocates `size` bytes (16-aligned) owned by this marker, for entry data. Not from the
+    /// caller's allocator: Windows keeps entry data in a mapped view, and the allocator sees
+    /// only the marker's own structure (WINDOWS-EVIDENCE Walk).
     fn alloc(&mut self, size: usize) -> Result<*mut u8, u32> {
-        let size = size.max(1);
-        let ptr = match &self.allocator {
-            Some(a) => {
-                let _callback = kernel::in_callback("PssWalkSnapshot");
-                // SAFETY: calling the caller's routine as documented.
-                let p = unsafe { (a.alloc)(a.context, size as u32) };
-                if p.is_null() {
-                    return Err(ERROR_NOT_ENOUGH_MEMORY);
-                }
-                if p.addr() % 16 != 0 {
-                    misuse(
-                        "PssWalkSnapshot",
-                        "AllocRoutine returned memory that is not 16-byte aligned",
-                    );
-                }
-                self.blocks.push(Block::Custom(p));
-                p.cast::<u8>()
-            }
-            None => {
-                let layout = Layout::from_size_align(size, 16).expect("small layout");
-                // SAFETY: `layout` has a non-zero size.
-                let p = unsafe { std::alloc::alloc(layout) };
-                if p.is_null() {
-                    return Err(ERROR_NOT_ENOUGH_MEMORY);
-                }
-                self.blocks.push(Block::Heap(p, layout));
-                p
-            }
-        };
-        Ok(ptr)
+        let layout = Layout::from_size_align(size.max(1), 16).expect("small layout");
+        // SAFETY: `layout` has a non-zero size.
+        let p = unsafe { std::alloc::alloc(layout) };
+        if p.is_null() {
+            return Err(ERROR_NOT_ENOUGH_MEMORY);
+        }
+        self.blocks.push(Block(p, layout));
+        Ok(p)
     }
 
     /// Copies the variable-length parts into one marker-owned block; returns their addresses

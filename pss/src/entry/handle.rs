@@ -258,21 +258,31 @@ pub enum TypeSpecific {
 ///
 /// Each part is returned only where the entry's [`HandleFlags`] say it is valid:
 ///
-/// | part | needs | capture flag |
+/// | part | needs | capture flag (as Windows fills it) |
 /// |---|---|---|
-/// | [`object_type`](Self::object_type), [`type_name`](Self::type_name) | `HAVE_TYPE` | any handle detail flag (model) |
+/// | [`type_name`](Self::type_name) | `HAVE_TYPE` | `HANDLES` alone |
+/// | [`object_type`](Self::object_type) | `HAVE_TYPE` | a value other than `Unknown` only with `HANDLE_TYPE_SPECIFIC_INFORMATION` |
 /// | [`object_name`](Self::object_name) | `HAVE_NAME` | `HANDLE_NAME_INFORMATION` |
 /// | [`basic_information`](Self::basic_information) | `HAVE_BASIC_INFORMATION` | `HANDLE_BASIC_INFORMATION` |
 /// | [`type_specific`](Self::type_specific) | `HAVE_TYPE_SPECIFIC_INFORMATION` and `HAVE_TYPE` | `HANDLE_TYPE_SPECIFIC_INFORMATION` |
 ///
-/// No flag covers `TypeName` (not documented): `pss` reads it only with `HAVE_TYPE`, which
-/// describes the object's type, rather than follow a pointer no flag vouches for.
-/// `CreationTime` is reserved and covered by no flag either; it is only in
+/// No documented flag covers `TypeName`: `pss` reads it only with `HAVE_TYPE`, which is how
+/// Windows marks an entry whose type it read, rather than follow a pointer no flag vouches
+/// for. `CreationTime` is reserved and covered by no flag either; it is only in
 /// [`as_raw`](Self::as_raw).
 ///
-/// Names are counted UTF-16 borrowed from the marker for `'w` ([`WideStr`]); they may be empty,
-/// and object names are NT-namespace paths (`\BaseNamedObjects\...`).
-/// [`into_owned`](Self::into_owned) copies them.
+/// # What Windows leaves out
+///
+/// - A handle the capture could not duplicate out of the process (the process handle lacked
+///   `PROCESS_DUP_HANDLE`, or the object refused) has [`flags`](Self::flags) empty: only its
+///   value and capture time are there.
+/// - File objects never have a name, whatever the flags (Windows skips their name query, which
+///   could block), nor do names longer than about 255 UTF-16 units.
+/// - `HandleCount` and `PointerCount` include the capture's own temporary duplicate.
+///
+/// Names are counted UTF-16 borrowed from the marker for `'w` ([`WideStr`], without the NUL
+/// Windows counts in their length); object names are NT-namespace paths
+/// (`\BaseNamedObjects\...`). [`into_owned`](Self::into_owned) copies them.
 ///
 /// [`PSS_HANDLE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_handle_entry
 #[doc(alias = "PSS_HANDLE_ENTRY")]
@@ -323,7 +333,10 @@ impl<'w> HandleEntry<'w> {
         HandleFlags::from_bits_retain(self.raw.0.Flags as u32)
     }
 
-    /// `ObjectType`, with `PSS_HANDLE_HAVE_TYPE`; `None` without it.
+    /// `ObjectType`, with `PSS_HANDLE_HAVE_TYPE`; `None` without it. Windows fills in a value
+    /// other than [`ObjectType::Unknown`] only when it captured type-specific information
+    /// (`HANDLE_TYPE_SPECIFIC_INFORMATION`, for the six types PSS describes):
+    /// [`type_name`](Self::type_name) names every type.
     #[doc(alias = "ObjectType")]
     pub fn object_type(&self) -> Option<ObjectType> {
         self.flags()

@@ -40,10 +40,12 @@ pub struct ImageInformation {
 ///
 /// [`region`](Self::region) is the `MEMORY_BASIC_INFORMATION` part. With
 /// [`CaptureFlags::VA_SPACE_SECTION_INFORMATION`](crate::CaptureFlags::VA_SPACE_SECTION_INFORMATION),
-/// image regions also carry their PE header values ([`image`](Self::image)) and image and
-/// mapped regions the path of the file behind them ([`mapped_file_name`](Self::mapped_file_name)),
-/// which "may be in NT namespace" and "may not be terminated by a NULL character"; it is
-/// borrowed from the marker for `'w` ([`into_owned`](Self::into_owned) copies it).
+/// image regions also carry their PE header values ([`image`](Self::image); every region of one
+/// image module carries the module's values, and they are zero when the process handle lacked
+/// `PROCESS_VM_READ`) and image and mapped regions the path of the file behind them
+/// ([`mapped_file_name`](Self::mapped_file_name)), which "may be in NT namespace"; Windows
+/// counts a terminating NUL in its length, which `pss` drops. It is borrowed from the marker for
+/// `'w` ([`into_owned`](Self::into_owned) copies it).
 ///
 /// [`PSS_VA_SPACE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_va_space_entry
 #[doc(alias = "PSS_VA_SPACE_ENTRY")]

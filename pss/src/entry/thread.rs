@@ -37,7 +37,9 @@ bitflags::bitflags! {
 /// # Context record
 ///
 /// With [`CaptureFlags::THREAD_CONTEXT`](crate::CaptureFlags::THREAD_CONTEXT), each entry points
-/// to the thread's context record, `SizeOfContextRecord` bytes owned by the walk marker.
+/// to the thread's context record, `SizeOfContextRecord` bytes owned by the walk marker
+/// (16-byte aligned on Windows). A thread whose context Windows could not read has none, even
+/// in a snapshot captured with contexts: [`context_bytes`](Self::context_bytes) is `None`.
 /// [`context_bytes`](Self::context_bytes) borrows exactly those bytes (never more);
 /// [`context`](Self::context) reads them as this architecture's `CONTEXT`, borrowed when they are
 /// long and aligned enough, copied when misaligned, `None` when too short. Extended contexts

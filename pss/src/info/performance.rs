@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use pss_sys as sys;
 
-use crate::time::duration_from_ticks;
-
 /// What capturing one part of a snapshot cost: a `…CycleCount` / `…WallClockPeriod` pair of
 /// [`PSS_PERFORMANCE_COUNTERS`].
 ///
@@ -15,27 +13,32 @@ use crate::time::duration_from_ticks;
 pub struct CaptureCost {
     /// `…CycleCount`: "the count of clock cycles spent".
     pub cycles: u64,
-    /// `…WallClockPeriod`: "the count of FILETIME units spent" (100 ns each), as a duration.
+    /// `…WallClockPeriod`, in microseconds, as a duration (see [`PerformanceCounters`] on the
+    /// unit).
     pub wall_clock: Duration,
 }
 
 impl CaptureCost {
-    fn new(cycles: u64, wall_clock_ticks: u64) -> Self {
+    fn new(cycles: u64, wall_clock_micros: u64) -> Self {
         CaptureCost {
             cycles,
-            wall_clock: duration_from_ticks(wall_clock_ticks),
+            wall_clock: Duration::from_micros(wall_clock_micros),
         }
     }
 }
 
-/// How long the capture took, in total and per part: [`PSS_PERFORMANCE_COUNTERS`], available
+/// How long the capture took, in total and per part: [`PSS_PERFORMANCE_COUNTERS`], measured
 /// when the snapshot was captured with
 /// [`CaptureFlags::CREATE_MEASURE_PERFORMANCE`](crate::CaptureFlags::CREATE_MEASURE_PERFORMANCE).
 ///
-/// Units: the structure's page describes the wall-clock fields as `FILETIME` units (100 ns),
-/// which `pss` follows; the separate constant `PSS_PERF_RESOLUTION` (1000000, "the resolution
-/// in microseconds of the performance counters") contradicts that and is not used. The raw
-/// numbers are in [`as_raw`](Self::as_raw).
+/// Without that flag Windows still answers the query, with zeros: [`is_measured`](Self::is_measured)
+/// tells the two apart.
+///
+/// Units: cycle counts are the capturing thread's cycle-time deltas. The wall-clock fields are
+/// microseconds: Windows computes them as `1,000,000 × ΔQPC / frequency`, which matches the
+/// header's `PSS_PERF_RESOLUTION` (1000000, "the resolution in microseconds"); the structure's
+/// page calls them "FILETIME units", which is wrong. The raw numbers are in
+/// [`as_raw`](Self::as_raw).
 ///
 /// [`PSS_PERFORMANCE_COUNTERS`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_performance_counters
 #[doc(alias = "PSS_PERFORMANCE_COUNTERS")]
@@ -47,6 +50,30 @@ pub struct PerformanceCounters {
 impl PerformanceCounters {
     pub(crate) fn from_raw(raw: sys::PSS_PERFORMANCE_COUNTERS) -> Self {
         PerformanceCounters { raw }
+    }
+
+    /// False when every counter is zero: the capture was not measured (captured without
+    /// `PSS_CREATE_MEASURE_PERFORMANCE`), or measured nothing.
+    pub fn is_measured(&self) -> bool {
+        self.as_array().iter().any(|&n| n != 0)
+    }
+
+    fn as_array(&self) -> [u64; 12] {
+        let r = &self.raw;
+        [
+            r.TotalCycleCount,
+            r.TotalWallClockPeriod,
+            r.VaCloneCycleCount,
+            r.VaCloneWallClockPeriod,
+            r.VaSpaceCycleCount,
+            r.VaSpaceWallClockPeriod,
+            r.AuxPagesCycleCount,
+            r.AuxPagesWallClockPeriod,
+            r.HandlesCycleCount,
+            r.HandlesWallClockPeriod,
+            r.ThreadsCycleCount,
+            r.ThreadsWallClockPeriod,
+        ]
     }
 
     /// `TotalCycleCount`, `TotalWallClockPeriod`: the whole capture.
@@ -97,6 +124,7 @@ impl PerformanceCounters {
 impl core::fmt::Debug for PerformanceCounters {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PerformanceCounters")
+            .field("measured", &self.is_measured())
             .field("total", &self.total())
             .field("va_clone", &self.va_clone())
             .field("va_space", &self.va_space())

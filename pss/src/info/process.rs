@@ -207,6 +207,10 @@ impl ProcessInformation {
     /// `MAX_PATH` (260) units when it fills the buffer without one ("if the path exceeds the
     /// allocated buffer size, it is truncated"; whether a terminator is kept then is not
     /// documented).
+    ///
+    /// It may be **empty**: Windows reads the name through a buffer much smaller than
+    /// `MAX_PATH`, and long paths (from about 128 characters) come back empty rather than
+    /// truncated. Never assume it is set.
     #[doc(alias = "ImageFileName")]
     pub fn image_file_name(&self) -> WideStr<'_> {
         WideStr::until_nul(&self.raw.ImageFileName)

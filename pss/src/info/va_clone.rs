@@ -9,17 +9,41 @@ use crate::{Error, Function, Result};
 /// the copy-on-write clone of the captured process's memory (captured with
 /// [`CaptureFlags::VA_CLONE`](crate::CaptureFlags::VA_CLONE)).
 ///
-/// # Ownership
+/// # Ownership and lifetime
 ///
-/// The clone belongs to the snapshot: freeing the snapshot ends it. The handle is therefore
-/// only *borrowed*, for as long as the snapshot is (`'s`), and nobody but the snapshot's free
-/// closes it. Tools that closed it themselves, or tracked the clone by pid alone, leaked
-/// clones or hit reused pids (`PITFALLS.md` 3). Who owns the handle is not documented: this
-/// is our reading, and the `pss-tests` model treats closing it as misuse.
+/// The handle belongs to the snapshot: the query returns the same value every time, and freeing
+/// the snapshot closes it. It is therefore only *borrowed*, for as long as the snapshot is
+/// (`'s`); never close it yourself (tools that did, or that tracked the clone by pid alone,
+/// leaked clones or hit reused pids). Microsoft's pages do not say who owns it; Windows' own
+/// code shows the snapshot does.
 ///
-/// Use [`handle`](Self::handle) wherever a process handle is needed (e.g. to read the clone's
-/// memory, or `MiniDumpWriteDump`). If it must outlive the snapshot, duplicate it (on Windows,
-/// `BorrowedHandle::try_clone_to_owned`); the clone process still ends with the snapshot.
+/// The clone *process* lives while any handle to it is open, not just this one: every
+/// [duplicate](crate::LocalSnapshot::duplicate) of the snapshot, local or in another process,
+/// holds its own handle to the same clone, and a handle you duplicate
+/// ([`try_clone_to_owned`](https://doc.rust-lang.org/std/os/windows/io/struct.BorrowedHandle.html#method.try_clone_to_owned)
+/// on Windows) keeps it alive too. So freeing one snapshot does not end a clone that another
+/// copy still refers to, and the copy-on-write memory it costs the target lasts until the last
+/// handle closes.
+///
+/// # Access
+///
+/// Windows opens the clone with `PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION |
+/// PROCESS_VM_READ | PROCESS_VM_OPERATION` (`0x1418`): enough to read its memory and query it,
+/// not `PROCESS_TERMINATE`. The clone cannot be ended through this handle; it ends when every
+/// handle to it is closed.
+///
+/// # What the clone holds
+///
+/// All of the target's private memory and its shareable image and mapped sections as they were
+/// at capture time. It does **not** hold anonymous, pagefile-backed shared sections: reading
+/// them through the clone fails with `ERROR_PARTIAL_COPY` (ClrMD hit this).
+///
+/// # Not for `MiniDumpWriteDump`
+///
+/// A dump written from the clone handle has no threads (the clone process has none). To dump a
+/// snapshot, pass the *snapshot* handle ([`LocalSnapshot::as_raw`](crate::LocalSnapshot::as_raw))
+/// as the process handle, with the target's process id, and answer `MiniDumpWriteDump`'s
+/// `IsProcessSnapshotCallback` with `S_FALSE`.
 ///
 /// [`PSS_VA_CLONE_INFORMATION`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_va_clone_information
 #[doc(alias = "PSS_VA_CLONE_INFORMATION", alias = "VaCloneHandle")]
