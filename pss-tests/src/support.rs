@@ -374,3 +374,142 @@ pub fn spawn_and_capture(
         pss::LocalSnapshot::capture(&handle, flags, pss::ContextFlags::ALL).expect("capture");
     (process, snapshot)
 }
+
+/// A process the tests can capture and put snapshots into, other than this one: a model process
+/// (one thread) on hosts without kernel32; on Windows a child process the test spawns
+/// (`cmd.exe /D /C pause`, waiting on a pipe), killed when this value drops.
+pub struct TestProcess {
+    #[cfg(not(windows))]
+    model: crate::model::ModelProcess,
+    #[cfg(windows)]
+    child: std::process::Child,
+}
+
+impl TestProcess {
+    /// Starts the process.
+    #[track_caller]
+    pub fn spawn() -> Self {
+        #[cfg(not(windows))]
+        return TestProcess {
+            model: crate::model::ProcessSpec::new()
+                .thread(crate::model::ThreadSpec::new(4))
+                .spawn(),
+        };
+        #[cfg(windows)]
+        {
+            let shell = std::env::var_os("ComSpec").unwrap_or_else(|| "cmd.exe".into());
+            let child = std::process::Command::new(shell)
+                .args(["/D", "/C", "pause"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn a child process");
+            TestProcess { child }
+        }
+    }
+
+    /// Starts a process that exits at once with `code`; the process object stays (this value
+    /// holds a handle to it), so it can still be opened and captured.
+    #[track_caller]
+    pub fn exited(code: u32) -> Self {
+        #[cfg(not(windows))]
+        {
+            let process = Self::spawn();
+            process.model.exit(code);
+            process
+        }
+        #[cfg(windows)]
+        {
+            let shell = std::env::var_os("ComSpec").unwrap_or_else(|| "cmd.exe".into());
+            let mut child = std::process::Command::new(shell)
+                .args(["/D", "/C", &format!("exit {code}")])
+                .spawn()
+                .expect("spawn a child process");
+            child.wait().expect("the child exits");
+            TestProcess { child }
+        }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        #[cfg(not(windows))]
+        return self.model.pid();
+        #[cfg(windows)]
+        return self.child.id();
+    }
+
+    /// The model process behind it (hosts without kernel32 only).
+    #[cfg(not(windows))]
+    pub fn model(&self) -> &crate::model::ModelProcess {
+        &self.model
+    }
+}
+
+#[cfg(windows)]
+impl Drop for TestProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Model-only assertions on live objects: against the model they check its accounting; against
+/// real kernel32, which keeps none, they check nothing (the test's other assertions still run).
+pub mod expect {
+    /// This thread holds `n` live snapshots.
+    #[track_caller]
+    pub fn live_snapshots(n: usize) {
+        #[cfg(not(windows))]
+        assert_eq!(crate::model::live().snapshots, n, "live snapshots of this thread");
+        #[cfg(windows)]
+        let _ = n;
+    }
+
+    /// This thread holds `n` live walk markers.
+    #[track_caller]
+    pub fn live_markers(n: usize) {
+        #[cfg(not(windows))]
+        assert_eq!(crate::model::live().markers, n, "live markers of this thread");
+        #[cfg(windows)]
+        let _ = n;
+    }
+
+    /// `n` snapshots live in process `pid`'s context.
+    #[track_caller]
+    pub fn snapshots_in(pid: u32, n: usize) {
+        #[cfg(not(windows))]
+        assert_eq!(
+            crate::model::live_in(pid).snapshots,
+            n,
+            "snapshots in {pid:#x}"
+        );
+        #[cfg(windows)]
+        let _ = (pid, n);
+    }
+
+    /// Runs `f`, during which this thread calls the kernel32 function `name` exactly `n` times.
+    #[track_caller]
+    pub fn calls<T>(name: &str, n: u64, f: impl FnOnce() -> T) -> T {
+        #[cfg(not(windows))]
+        {
+            let before = crate::model::call_count(name);
+            let result = f();
+            assert_eq!(crate::model::call_count(name) - before, n, "calls to {name}");
+            result
+        }
+        #[cfg(windows)]
+        {
+            let _ = (name, n);
+            f()
+        }
+    }
+
+    /// Process `pid` still exists (a VA clone ends with the last handle to it).
+    #[track_caller]
+    pub fn process_alive(pid: u32, alive: bool) {
+        #[cfg(not(windows))]
+        assert_eq!(crate::model::process_alive(pid), alive, "process {pid:#x}");
+        #[cfg(windows)]
+        let _ = (pid, alive);
+    }
+}

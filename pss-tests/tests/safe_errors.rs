@@ -1,21 +1,20 @@
-//! Flags, access presets and errors of the safe crate.
-#![cfg(not(windows))]
+//! Flags, access presets and errors of the safe crate. Runs against real kernel32 too, but for
+//! the tests that need the model's access rules or a model process with limited rights.
 
 use pss::{CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess};
 use pss_sys::*;
-use pss_tests::model::*;
 use pss_tests::*;
 
-/// The combinations the documents call invalid, and bits they do not name, are refused before
-/// the OS is called, with a reason (7.1).
+/// The combinations the documents call invalid, the reserved bits Windows accepts but no `pss`
+/// type reads, and bits no flag names are refused before the OS is called (so also where PSS
+/// is missing), with a reason (7.1).
 #[test]
 fn invalid_flag_combinations_are_refused() {
     for flags in [
         CaptureFlags::VA_SPACE_SECTION_INFORMATION,
         CaptureFlags::VA_CLONE | CaptureFlags::CREATE_BREAKAWAY_OPTIONAL,
-        CaptureFlags::from_bits_retain(PSS_CAPTURE_RESERVED_00000002),
-        CaptureFlags::from_bits_retain(PSS_CAPTURE_RESERVED_00000400),
-        CaptureFlags::from_bits_retain(PSS_CAPTURE_RESERVED_00004000),
+        CaptureFlags::RESERVED_00000400,
+        CaptureFlags::RESERVED_00004000,
         CaptureFlags::from_bits_retain(0x0100_0000),
     ] {
         let error = LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap_err();
@@ -27,6 +26,9 @@ fn invalid_flag_combinations_are_refused() {
         assert!(error.reason().is_some());
         assert_eq!(error.raw_os_error(), None);
     }
+    require_pss!();
+    let ok = CaptureFlags::AUXILIARY_PAGES;
+    drop(LocalSnapshot::capture_current(ok, ContextFlags::NONE).unwrap());
     let ok = CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
     drop(LocalSnapshot::capture_current(ok, ContextFlags::NONE).unwrap());
     let ok = CaptureFlags::VA_CLONE
@@ -46,14 +48,16 @@ fn capture_flags_debug_prints_names() {
     );
 }
 
-/// An OS error keeps its function and code, also as `std::io::Error`.
+/// An OS error keeps its function and code, also as `std::io::Error`: a VA clone through a
+/// handle without `PROCESS_CREATE_PROCESS` is refused (WINDOWS-EVIDENCE Capture, Rights).
 #[test]
 fn os_errors_keep_their_code() {
-    let process = ProcessSpec::new().spawn();
+    require_pss!();
+    let process = TestProcess::spawn();
     let handle =
         pss::open_process(process.pid(), ProcessAccess::QUERY_LIMITED_INFORMATION).unwrap();
     let error =
-        LocalSnapshot::capture(&handle, CaptureFlags::THREADS, ContextFlags::NONE).unwrap_err();
+        LocalSnapshot::capture(&handle, CaptureFlags::VA_CLONE, ContextFlags::NONE).unwrap_err();
     assert_eq!(
         (error.function(), error.kind(), error.code()),
         (
@@ -69,9 +73,22 @@ fn os_errors_keep_their_code() {
     assert_no_leaks();
 }
 
-/// `open_process` failures come from `GetLastError`, typed, naming `OpenProcess`.
+/// `open_process` of a process id that names no process fails with the code from
+/// `GetLastError`, typed, naming `OpenProcess`.
 #[test]
 fn open_process_errors_are_typed() {
+    let error = pss::open_process(0x7FFF_0000, ProcessAccess::VM_READ).unwrap_err();
+    assert_eq!(
+        (error.function(), error.kind()),
+        (Function::OpenProcess, ErrorKind::InvalidParameter)
+    );
+}
+
+/// A right the process does not grant is a typed `AccessDenied` from `OpenProcess`.
+#[cfg(not(windows))]
+#[test]
+fn open_process_without_grantable_rights_is_access_denied() {
+    use pss_tests::model::*;
     let process = ProcessSpec::new()
         .grantable(PROCESS_QUERY_LIMITED_INFORMATION)
         .spawn();
@@ -80,9 +97,6 @@ fn open_process_errors_are_typed() {
         (error.function(), error.kind()),
         (Function::OpenProcess, ErrorKind::AccessDenied)
     );
-    drop(process);
-    let error = pss::open_process(0x7FFF_0000, ProcessAccess::VM_READ).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidParameter);
 }
 
 /// The presets are exactly the documented rights (3.2, 3.3).
@@ -102,32 +116,47 @@ fn access_presets_are_the_documented_rights() {
     );
 }
 
-/// `for_capture` grants at least what the model demands for each flag and for all of them, so
-/// a handle opened with it captures (the model's demands are its strict reading, 11.1).
-#[test]
-fn for_capture_opens_enough_for_the_model() {
-    let process = ProcessSpec::new().thread(ThreadSpec::new(4)).spawn();
+/// Every flag `pss` accepts (but forced breakaway, which needs the Tcb privilege, and IPT
+/// tracing, which needs a trace driver), singly and together.
+fn capturable() -> impl Iterator<Item = CaptureFlags> {
     let all = CaptureFlags::all()
-        - CaptureFlags::from_bits_retain(
-            PSS_CAPTURE_RESERVED_00000002
-                | PSS_CAPTURE_RESERVED_00000400
-                | PSS_CAPTURE_RESERVED_00004000,
-        )
-        - CaptureFlags::CREATE_FORCE_BREAKAWAY;
+        - CaptureFlags::RESERVED_00000400
+        - CaptureFlags::RESERVED_00004000
+        - CaptureFlags::CREATE_FORCE_BREAKAWAY
+        - CaptureFlags::IPT_TRACE;
     let singles = all.iter().filter(|f| {
         *f != CaptureFlags::VA_SPACE_SECTION_INFORMATION
             && *f != CaptureFlags::CREATE_BREAKAWAY_OPTIONAL
     });
-    for flags in singles.chain([all]) {
-        let needed = capture_access(flags.bits());
+    singles.chain([all]).collect::<Vec<_>>().into_iter()
+}
+
+/// A handle opened with `for_capture(flags)` captures a child process with `flags`, each flag
+/// alone and all together (its rights are enough for what Windows checks, 11.1).
+#[test]
+fn for_capture_opens_enough_to_capture() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    for flags in capturable() {
+        let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
+        let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL)
+            .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        drop((snapshot, handle));
+    }
+    assert_no_leaks();
+}
+
+/// `for_capture` grants at least what the model demands for each flag and for all of them (the
+/// model's demands are its strict reading, 11.1).
+#[cfg(not(windows))]
+#[test]
+fn for_capture_covers_the_models_demands() {
+    for flags in capturable() {
+        let needed = pss_tests::model::capture_access(flags.bits());
         assert_eq!(
             ProcessAccess::for_capture(flags).bits() & needed,
             needed,
             "{flags:?}"
         );
-        let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-        let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL).unwrap();
-        drop((snapshot, handle));
     }
-    assert_no_leaks();
 }

@@ -1,21 +1,16 @@
-//! `pss`'s walks against the model: every `PSS_WALK_*` class on processes with zero, one and
-//! many entries; one `PssWalkSnapshot` call per entry; entries typed, each part only under its
-//! flag, borrowed from the marker and copied on request; positions and rewind
-//! (PSS-CONTRACT.md 2.2, 3.5-3.10, 5, 8).
-#![cfg(not(windows))]
-
-use std::borrow::Cow;
+//! `pss`'s walks: every `PSS_WALK_*` class; one `PssWalkSnapshot` call per entry; entries
+//! typed, each part only under its flag, borrowed from the marker and copied on request;
+//! positions and rewind (PSS-CONTRACT.md 2.2, 3.5-3.10, 5, 8). Tests on this process run
+//! against real kernel32 too; those that need a model process with particular contents, or the
+//! model's call counters, are model-only (`model_processes`).
 
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, EventObject, ExitStatus, Function, HandleFlags,
-    LocalSnapshot, MemoryProtection, MemoryState, MemoryType, MutantObject, ObjectType,
-    SemaphoreObject, ThreadFlags, TypeSpecific,
+    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, MemoryType, ThreadEntry,
 };
-use pss_tests::model::*;
 use pss_tests::*;
 
 /// Everything a walk can yield.
-const WALKABLE: CaptureFlags = CaptureFlags::VA_CLONE
+const WALKABLE: CaptureFlags = CaptureFlags::AUXILIARY_PAGES
     .union(CaptureFlags::THREADS)
     .union(CaptureFlags::HANDLES)
     .union(CaptureFlags::VA_SPACE);
@@ -25,88 +20,67 @@ const HANDLE_DETAIL: CaptureFlags = CaptureFlags::HANDLES
     .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
     .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION);
 
-/// A process with `n` threads, handles, regions and auxiliary pages.
-fn with_entries(n: usize) -> ProcessSpec {
-    (0..n).fold(ProcessSpec::new(), |spec, i| {
-        spec.thread(ThreadSpec::new(0x100 + 4 * i as u32))
-            .handle(HandleSpec::event(0x40 + 4 * i, false, false))
-            .region(RegionSpec::private(0x10_0000 + 0x1000 * i, 0x1000))
-            .aux_page(AuxPageSpec::with_contents(
-                0x10_0000 + 0x1000 * i,
-                vec![i as u8; 8],
-            ))
-    })
-}
-
-/// Every class walks processes with zero, one and many entries; the count equals the query's
-/// (3.5, 7.3).
+/// Every class walks this process; each walk's length equals its query's count; every thread
+/// belongs to this process; names come without the NUL Windows counts (3.5, 7.3, 8).
 #[test]
-fn every_walk_class_yields_zero_one_and_many_entries() {
-    for n in [0, 1, 5] {
-        let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
-        let threads = snapshot.threads().unwrap();
-        assert_eq!(threads.iter().map(Result::unwrap).count(), n);
-        assert_eq!(
-            snapshot.thread_information().unwrap().threads_captured as usize,
-            n
-        );
-        let handles = snapshot.handles().unwrap();
-        assert_eq!(handles.iter().map(Result::unwrap).count(), n);
-        assert_eq!(snapshot.handle_count().unwrap() as usize, n);
-        let regions = snapshot.va_space().unwrap();
-        assert_eq!(regions.iter().map(Result::unwrap).count(), n);
-        assert_eq!(snapshot.region_count().unwrap() as usize, n);
-        let pages = snapshot.auxiliary_pages().unwrap();
-        let entries: Vec<_> = pages.iter().map(Result::unwrap).collect();
-        assert_eq!(entries.len(), n);
-        assert_eq!(snapshot.auxiliary_page_count().unwrap() as usize, n);
-        for (i, page) in entries.iter().enumerate() {
-            assert_eq!(page.contents(), Some(&[i as u8; 8][..]));
+fn every_walk_class_walks_this_process() {
+    require_pss!();
+    let flags = WALKABLE
+        | HANDLE_DETAIL
+        | CaptureFlags::THREAD_CONTEXT
+        | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
+    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL).unwrap();
+    let thread_walk = snapshot.threads().unwrap();
+    let threads: Vec<ThreadEntry<'_>> = thread_walk.iter().map(Result::unwrap).collect();
+    assert_eq!(
+        threads.len(),
+        snapshot.thread_information().unwrap().threads_captured as usize
+    );
+    assert!(threads.iter().all(|t| t.process_id() == current_pid()));
+    assert!(threads.iter().any(|t| t.context_bytes().is_some()));
+    drop(threads);
+    drop(thread_walk);
+    let handles = snapshot.handles().unwrap();
+    let mut count = 0;
+    for handle in &handles {
+        let handle = handle.unwrap();
+        count += 1;
+        for name in [handle.type_name(), handle.object_name()].into_iter().flatten() {
+            assert_ne!(name.as_utf16().last(), Some(&0), "{name:?}: the counted NUL is dropped");
         }
-        drop(entries);
-        drop((threads, handles, regions, pages));
-        drop(snapshot);
+        if handle.type_name().is_some_and(|t| *t == "File") {
+            assert!(handle.object_name().is_none(), "File objects have no name");
+        }
     }
+    assert_eq!(count, snapshot.handle_count().unwrap() as usize);
+    let regions = snapshot.va_space().unwrap();
+    let mut count = 0;
+    let mut named_images = 0;
+    for region in &regions {
+        let region = region.unwrap();
+        count += 1;
+        if let Some(name) = region.mapped_file_name() {
+            assert_ne!(name.as_utf16().last(), Some(&0), "{name:?}");
+            named_images += usize::from(region.region().kind == MemoryType::Image);
+        }
+    }
+    assert_eq!(count, snapshot.region_count().unwrap() as usize);
+    assert!(named_images > 0, "this program's image is mapped");
+    let pages = snapshot.auxiliary_pages().unwrap();
+    assert_eq!(
+        pages.iter().map(Result::unwrap).count(),
+        snapshot.auxiliary_page_count().unwrap() as usize
+    );
+    drop((handles, regions, pages));
+    drop(snapshot);
     assert_no_leaks();
 }
 
-/// A walk of N entries costs exactly: one `PssWalkMarkerCreate`, N + 1 `PssWalkSnapshot` (the
-/// last one answering `ERROR_NO_MORE_ITEMS`), one `PssWalkMarkerFree`; nothing else (3.5).
+/// A class that was not captured yields one error, after one call, and then nothing:
+/// `NotCaptured` naming the flag, or for threads `NotFound` with the causes (3.5).
 #[test]
-fn walk_makes_one_kernel32_call_per_entry() {
-    pss::is_available();
-    for n in [0, 1, 4] {
-        let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
-        reset_calls();
-        let walk = snapshot.handles().unwrap();
-        let mut seen = 0;
-        for entry in &walk {
-            entry.unwrap();
-            seen += 1;
-            assert_eq!(call_count("PssWalkSnapshot"), seen, "one call per entry");
-        }
-        assert_eq!(
-            walk.iter().count(),
-            0,
-            "after the end: nothing, for one more call"
-        );
-        drop(walk);
-        let expected = [
-            ("PssWalkMarkerCreate", 1),
-            ("PssWalkMarkerFree", 1),
-            ("PssWalkSnapshot", n as u64 + 2),
-        ];
-        assert_eq!(calls().into_iter().collect::<Vec<_>>(), expected, "n = {n}");
-        drop(snapshot);
-    }
-    assert_no_leaks();
-}
-
-/// A class that was not captured yields one `NotCaptured` naming the flag, after one call, and
-/// then nothing (3.5).
-#[test]
-fn walk_of_an_uncaptured_class_yields_not_captured_once() {
-    pss::is_available();
+fn walk_of_an_uncaptured_class_yields_one_error() {
+    require_pss!();
     let snapshot =
         LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
     let cases = [
@@ -126,7 +100,7 @@ fn walk_of_an_uncaptured_class_yields_not_captured_once() {
             snapshot
                 .auxiliary_pages()
                 .map(|w| w.iter().map(|e| e.map(drop)).collect()),
-            CaptureFlags::VA_CLONE,
+            CaptureFlags::AUXILIARY_PAGES,
         ),
     ];
     for (items, flag) in cases {
@@ -138,299 +112,16 @@ fn walk_of_an_uncaptured_class_yields_not_captured_once() {
     }
     let bare = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
     let walk = bare.threads().unwrap();
-    reset_calls();
     let mut iter = walk.iter();
-    let error = iter.next().unwrap().unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NotCaptured(CaptureFlags::THREADS));
-    assert!(iter.next().is_none());
-    assert_eq!(call_count("PssWalkSnapshot"), 1);
+    let error = expect::calls("PssWalkSnapshot", 1, || {
+        let error = iter.next().unwrap().unwrap_err();
+        assert!(iter.next().is_none());
+        error
+    });
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert!(error.reason().unwrap().contains("PSS_CAPTURE_THREADS"));
     drop(walk);
     drop((snapshot, bare));
-    assert_no_leaks();
-}
-
-/// Thread entries are typed; terminated threads that still have handles are walked and
-/// flagged (8; PITFALLS 9).
-#[test]
-fn thread_entries_flag_terminated_threads() {
-    let spec = ProcessSpec::new()
-        .thread(ThreadSpec::new(4))
-        .thread(ThreadSpec::new(8).terminated(259).suspended(2));
-    let (process, snapshot) = spawn_and_capture(spec, CaptureFlags::THREADS);
-    let walk = snapshot.threads().unwrap();
-    let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    let (running, gone) = (&threads[0], &threads[1]);
-    assert_eq!(
-        (running.thread_id(), running.process_id()),
-        (4, process.pid())
-    );
-    assert!(!running.is_terminated());
-    assert_eq!(running.exit_status(), ExitStatus::Running);
-    assert_eq!(running.exit_time(), None);
-    assert!(running.create_time().is_some() && running.capture_time().is_some());
-    assert_eq!(running.start_address(), 0x7FF6_0000_1000);
-    assert_eq!(gone.flags(), ThreadFlags::TERMINATED);
-    assert!(gone.is_terminated());
-    assert_eq!(
-        gone.exit_status(),
-        ExitStatus::Exited(259),
-        "not STILL_ACTIVE"
-    );
-    assert_eq!(gone.suspend_count(), 2);
-    assert_eq!(running.context_bytes(), None, "no context captured");
-    assert!(running.context().is_none());
-    drop(threads);
-    drop(walk);
-    drop(snapshot);
-    assert_no_leaks();
-}
-
-/// Context records: a full aligned record is borrowed as `&CONTEXT`; a full misaligned one is
-/// copied; a short one gives its bytes but no `CONTEXT`; bytes are never read past
-/// `SizeOfContextRecord` (8, 11.16; PITFALLS 7).
-#[test]
-fn context_records_borrowed_copied_or_too_short() {
-    let full = size_of::<pss_sys::CONTEXT>();
-    let pattern: Vec<u8> = (0..full).map(|i| i as u8).collect();
-    let spec = ProcessSpec::new()
-        .thread(ThreadSpec::new(4))
-        .thread(ThreadSpec::new(8).context_record(pattern.clone(), 4))
-        .thread(ThreadSpec::new(12).context_record(vec![7; 40], 0));
-    let (_process, snapshot) =
-        spawn_and_capture(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
-    let walk = snapshot.threads().unwrap();
-    let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    assert_eq!(threads[0].context_bytes().map(<[u8]>::len), Some(full));
-    assert!(matches!(threads[0].context(), Some(Cow::Borrowed(_))));
-    assert_eq!(threads[1].context_bytes(), Some(&pattern[..]));
-    let copied = threads[1].context().unwrap();
-    assert!(matches!(copied, Cow::Owned(_)), "misaligned: copied");
-    // SAFETY: `CONTEXT` is plain data; view the copy's bytes to compare them.
-    let copy_bytes = unsafe { std::slice::from_raw_parts((&raw const *copied).cast::<u8>(), full) };
-    assert_eq!(copy_bytes, &pattern[..]);
-    assert_eq!(threads[2].context_bytes(), Some(&[7u8; 40][..]));
-    assert!(threads[2].context().is_none(), "too short for CONTEXT");
-    drop(threads);
-    drop(walk);
-    drop(snapshot);
-    assert_no_leaks();
-}
-
-/// Handle entries: without detail flags only the value; with them type, names, basic and
-/// type-specific information, each arm typed (7.4, 8).
-#[test]
-fn handle_entries_expose_parts_only_under_their_flags() {
-    let spec = ProcessSpec::new()
-        .handle(HandleSpec::event(4, true, true).named(r"\BaseNamedObjects\ready"))
-        .handle(HandleSpec::mutant(8, 1, true))
-        .handle(HandleSpec::semaphore(12, 2, 5))
-        .handle(HandleSpec::process(16, 77, 70))
-        .handle(HandleSpec::thread(20, 77, 78))
-        .handle(HandleSpec::section(24, 0x2000))
-        .handle(HandleSpec::other(28, "File").named(r"\Device\HarddiskVolume3\log.txt"));
-    let (_a, bare) = spawn_and_capture(spec.clone(), CaptureFlags::HANDLES);
-    let walk = bare.handles().unwrap();
-    for entry in &walk {
-        let entry = entry.unwrap();
-        assert_eq!(entry.flags(), HandleFlags::empty());
-        assert_eq!(entry.object_type(), None);
-        assert!(entry.type_name().is_none() && entry.object_name().is_none());
-        assert!(entry.basic_information().is_none() && entry.type_specific().is_none());
-    }
-    drop(walk);
-    let (_b, full) = spawn_and_capture(spec, HANDLE_DETAIL);
-    let walk = full.handles().unwrap();
-    let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    assert_eq!(e[0].handle_value(), 4);
-    assert_eq!(e[0].object_type(), Some(ObjectType::Event));
-    assert_eq!(e[0].type_name().unwrap(), "Event");
-    assert_eq!(e[0].object_name().unwrap(), r"\BaseNamedObjects\ready");
-    let basic = e[0].basic_information().unwrap();
-    assert_eq!((basic.granted_access, basic.handle_count), (0x001F_0003, 1));
-    assert!(matches!(
-        e[0].type_specific(),
-        Some(TypeSpecific::Event(EventObject {
-            manual_reset: true,
-            signaled: true,
-            ..
-        }))
-    ));
-    assert!(matches!(
-        e[1].type_specific(),
-        Some(TypeSpecific::Mutant(MutantObject {
-            abandoned: true,
-            current_count: 1,
-            ..
-        }))
-    ));
-    assert_eq!(e[1].object_name(), None, "unnamed");
-    assert!(matches!(
-        e[2].type_specific(),
-        Some(TypeSpecific::Semaphore(SemaphoreObject {
-            current_count: 2,
-            maximum_count: 5,
-            ..
-        }))
-    ));
-    let Some(TypeSpecific::Process(p)) = e[3].type_specific() else {
-        panic!()
-    };
-    assert_eq!(
-        (p.process_id, p.parent_process_id, p.exit_status_raw),
-        (77, 70, 259)
-    );
-    let Some(TypeSpecific::Thread(t)) = e[4].type_specific() else {
-        panic!()
-    };
-    assert_eq!((t.process_id, t.thread_id), (77, 78));
-    let Some(TypeSpecific::Section(s)) = e[5].type_specific() else {
-        panic!()
-    };
-    assert_eq!(s.maximum_size, 0x2000);
-    assert_eq!(e[6].object_type(), Some(ObjectType::Unknown));
-    assert_eq!(e[6].type_name().unwrap(), "File");
-    assert_eq!(
-        e[6].object_name().unwrap(),
-        r"\Device\HarddiskVolume3\log.txt"
-    );
-    assert_eq!(e[6].type_specific(), None, "no type-specific data for File");
-    drop(e);
-    drop(walk);
-    drop((bare, full));
-    assert_no_leaks();
-}
-
-/// Empty type names are empty strings; names are read exactly to their byte count (8).
-#[test]
-fn empty_names_are_empty_and_counted_names_read_exactly() {
-    let long = "x".repeat(300);
-    let spec = ProcessSpec::new()
-        .handle(HandleSpec::other(4, ""))
-        .handle(HandleSpec::other(8, "Key").named(&long));
-    let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
-    let walk = snapshot.handles().unwrap();
-    let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    assert_eq!(e[0].type_name().map(|n| n.len()), Some(0));
-    assert_eq!(e[0].object_name(), None);
-    assert_eq!(e[1].object_name().unwrap().len(), 300);
-    assert_eq!(e[1].object_name().unwrap().to_string().unwrap(), long);
-    drop(e);
-    drop(walk);
-    drop(snapshot);
-    assert_no_leaks();
-}
-
-/// VA entries: typed state, protection and type; PE values and the NT-namespace mapped file
-/// name only with section information, a name filling its WORD count exactly included (8).
-#[test]
-fn va_entries_carry_image_values_and_nt_paths() {
-    // The longest name a WORD byte count can carry: 32767 units (Miri: a shorter one, which
-    // fills its count just as exactly, to keep the run light).
-    let units = if cfg!(miri) { 300 } else { 32767 };
-    let longest = format!(r"\Device\HarddiskVolume3\{}", "d".repeat(units - 24));
-    let spec = ProcessSpec::new()
-        .region(RegionSpec::image(
-            0x40_0000,
-            0x2_0000,
-            r"\Device\HarddiskVolume3\app.exe",
-        ))
-        .region(RegionSpec::free(0x42_0000, 0x1000))
-        .region(RegionSpec::mapped(0x50_0000, 0x3000, &longest));
-    let (_a, plain) = spawn_and_capture(spec.clone(), CaptureFlags::VA_SPACE);
-    let walk = plain.va_space().unwrap();
-    let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    assert_eq!(e[0].region().kind, MemoryType::Image);
-    assert_eq!(e[0].image(), None, "no section information");
-    assert!(e[0].mapped_file_name().is_none());
-    drop(e);
-    drop(walk);
-    let (_b, sections) = spawn_and_capture(
-        spec,
-        CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION,
-    );
-    let walk = sections.va_space().unwrap();
-    let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    let image = e[0].region();
-    assert_eq!(
-        (image.base_address, image.region_size),
-        (0x40_0000, 0x2_0000)
-    );
-    assert_eq!(image.range(), 0x40_0000..0x42_0000);
-    assert_eq!(image.state, MemoryState::Commit);
-    assert_eq!(image.protect, MemoryProtection::EXECUTE_READ);
-    assert_eq!(image.protect.to_string(), "r-x");
-    let pe = e[0].image().unwrap();
-    assert_eq!((pe.size_of_image, pe.image_base), (0x2_0000, 0x40_0000));
-    assert_eq!(
-        e[0].mapped_file_name().unwrap(),
-        r"\Device\HarddiskVolume3\app.exe"
-    );
-    let free = e[1].region();
-    assert_eq!(
-        (free.state, free.kind, free.allocation_base),
-        (MemoryState::Free, MemoryType::None, 0)
-    );
-    assert!(e[1].mapped_file_name().is_none() && e[1].image().is_none());
-    assert_eq!(e[2].region().kind, MemoryType::Mapped);
-    assert_eq!(
-        usize::from(e[2].as_raw().MappedFileNameLength),
-        2 * units,
-        "the name fills its count exactly"
-    );
-    assert_eq!(e[2].mapped_file_name().unwrap().len(), units);
-    assert_eq!(
-        e[2].mapped_file_name().unwrap().to_string().unwrap(),
-        longest
-    );
-    drop(e);
-    drop(walk);
-    drop((plain, sections));
-    assert_no_leaks();
-}
-
-/// Auxiliary pages: contents borrowed from the marker, exactly `PageSize` bytes, or none (8).
-#[test]
-fn auxiliary_page_entries_borrow_their_contents() {
-    let spec = ProcessSpec::new()
-        .aux_page(AuxPageSpec::with_contents(0x5000, vec![9; 4096]))
-        .aux_page(AuxPageSpec::without_contents(0x6000));
-    let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::VA_CLONE);
-    let walk = snapshot.auxiliary_pages().unwrap();
-    let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    assert_eq!((e[0].address(), e[0].page_size()), (0x5000, 4096));
-    assert_eq!(e[0].contents(), Some(&[9u8; 4096][..]));
-    assert_eq!(e[0].basic_information().kind, MemoryType::Private);
-    assert!(e[0].capture_time().is_some());
-    assert_eq!((e[1].address(), e[1].contents()), (0x6000, None));
-    drop(e);
-    drop(walk);
-    drop(snapshot);
-    assert_no_leaks();
-}
-
-/// Entries borrow the walk, not the iterator: they stay valid across later steps, a rewind and
-/// a second pass (2.2, 11.8).
-#[test]
-fn entries_stay_valid_across_later_steps_and_rewind() {
-    let spec = ProcessSpec::new()
-        .handle(HandleSpec::event(4, false, false).named("first"))
-        .handle(HandleSpec::event(8, false, false).named("second"));
-    let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
-    let walk = snapshot.handles().unwrap();
-    let first_pass: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    walk.rewind().unwrap();
-    let second_pass: Vec<_> = walk.iter().map(Result::unwrap).collect();
-    for pass in [&first_pass, &second_pass] {
-        let names: Vec<String> = pass
-            .iter()
-            .map(|e| e.object_name().unwrap().to_string().unwrap())
-            .collect();
-        assert_eq!(names, ["first", "second"]);
-    }
-    drop(first_pass);
-    drop(second_pass);
-    drop(walk);
-    drop(snapshot);
     assert_no_leaks();
 }
 
@@ -438,14 +129,17 @@ fn entries_stay_valid_across_later_steps_and_rewind() {
 /// yields nothing until the marker is moved back (3.8-3.10).
 #[test]
 fn position_save_restore_and_rewind() {
-    let (_process, snapshot) = spawn_and_capture(with_entries(4), CaptureFlags::VA_SPACE);
+    require_pss!();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::VA_SPACE, ContextFlags::NONE).unwrap();
     let walk = snapshot.va_space().unwrap();
     let base = |e: pss::Result<pss::VaSpaceEntry<'_>>| e.unwrap().region().base_address;
     let mut iter = walk.iter();
     let first = base(iter.next().unwrap());
     let saved = walk.position().unwrap();
     let second = base(iter.next().unwrap());
-    assert_eq!(iter.by_ref().count(), 2);
+    assert_ne!(first, second);
+    iter.by_ref().for_each(drop);
     assert_eq!(walk.iter().count(), 0, "the walk is at its end");
     walk.set_position(saved).unwrap();
     assert_eq!(base(walk.iter().next().unwrap()), second);
@@ -460,17 +154,18 @@ fn position_save_restore_and_rewind() {
 /// called (3.9, 11.14).
 #[test]
 fn position_from_another_walk_is_refused() {
-    pss::is_available();
-    let (_process, snapshot) = spawn_and_capture(with_entries(2), CaptureFlags::VA_SPACE);
+    require_pss!();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::VA_SPACE, ContextFlags::NONE).unwrap();
     let (a, b) = (snapshot.va_space().unwrap(), snapshot.va_space().unwrap());
     a.iter().next();
     let from_a = a.position().unwrap();
-    reset_calls();
-    let error = b.set_position(from_a).unwrap_err();
+    let error = expect::calls("PssWalkMarkerSetPosition", 0, || {
+        b.set_position(from_a).unwrap_err()
+    });
     assert_eq!(error.kind(), ErrorKind::ForeignPosition);
     assert_eq!(error.function(), Function::PssWalkMarkerSetPosition);
     assert_eq!(error.code(), None);
-    assert_eq!(calls().values().sum::<u64>(), 0, "kernel32 not called");
     a.set_position(from_a).unwrap();
     drop((a, b));
     drop(snapshot);
@@ -478,74 +173,441 @@ fn position_from_another_walk_is_refused() {
 }
 
 /// `into_owned` copies names, contexts and contents, so owned entries outlive the walk and
-/// its snapshot.
+/// its snapshot, equal to what was borrowed.
 #[test]
 fn owned_entries_outlive_the_walk() {
-    let spec = ProcessSpec::new()
-        .thread(ThreadSpec::new(4).context_record(vec![5; 64], 0))
-        .handle(HandleSpec::event(4, false, false).named("owned"))
-        .region(RegionSpec::mapped(0x1000, 0x1000, r"\Device\X\y.dat"))
-        .aux_page(AuxPageSpec::with_contents(0x1000, vec![3; 32]));
+    require_pss!();
     let flags = WALKABLE
         | HANDLE_DETAIL
         | CaptureFlags::THREAD_CONTEXT
         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let (_process, snapshot) = spawn_and_capture(spec, flags);
-    let thread = snapshot
-        .threads()
-        .unwrap()
+    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL).unwrap();
+    let threads = snapshot.threads().unwrap();
+    let thread = threads.iter().next().unwrap().unwrap();
+    let context = thread.context_bytes().map(<[u8]>::to_vec);
+    let thread = thread.into_owned();
+    drop(threads);
+    let handles = snapshot.handles().unwrap();
+    let handle = handles
         .iter()
-        .next()
-        .unwrap()
-        .unwrap()
-        .into_owned();
-    let handle = snapshot
-        .handles()
-        .unwrap()
+        .map(Result::unwrap)
+        .find(|h| h.object_name().is_some())
+        .expect("a named handle");
+    let name = handle.object_name().unwrap().to_string_lossy();
+    let handle = handle.into_owned();
+    drop(handles);
+    let regions = snapshot.va_space().unwrap();
+    let region = regions
         .iter()
-        .next()
-        .unwrap()
-        .unwrap()
-        .into_owned();
-    let region = snapshot
-        .va_space()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap()
-        .unwrap()
-        .into_owned();
-    let page = snapshot
-        .auxiliary_pages()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap()
-        .unwrap()
-        .into_owned();
+        .map(Result::unwrap)
+        .find(|r| r.mapped_file_name().is_some())
+        .expect("a mapped region");
+    let path = region.mapped_file_name().unwrap().to_string_lossy();
+    let region = region.into_owned();
+    drop(regions);
+    let pages = snapshot.auxiliary_pages().unwrap();
+    let page = pages.iter().next().map(|p| p.unwrap().into_owned());
+    drop(pages);
     snapshot.close().unwrap();
     assert_no_leaks();
-    assert_eq!(thread.context_bytes(), Some(&[5u8; 64][..]));
+    assert_eq!(thread.context_bytes().map(<[u8]>::to_vec), context);
     assert!(thread.as_raw().ContextRecord.is_null());
-    assert_eq!(handle.object_name().unwrap(), "owned");
+    assert_eq!(handle.object_name().unwrap().to_string_lossy(), name);
     assert!(handle.as_raw().ObjectName.is_null());
-    assert_eq!(region.mapped_file_name().unwrap(), r"\Device\X\y.dat");
-    assert_eq!(page.contents(), Some(&[3u8; 32][..]));
-    let send = std::thread::spawn(move || (thread.thread_id(), page.page_size()));
-    assert_eq!(send.join().unwrap(), (4, 32));
+    assert_eq!(region.mapped_file_name().unwrap().to_string_lossy(), path);
+    let send = std::thread::spawn(move || (thread.thread_id(), page.map(|p| p.page_size())));
+    assert_ne!(send.join().unwrap().0, 0);
 }
 
 /// `close` frees the marker and reports success; dropping a walk frees it too.
 #[test]
 fn close_and_drop_free_the_marker() {
-    let (_process, snapshot) = spawn_and_capture(with_entries(1), CaptureFlags::THREADS);
+    require_pss!();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
     let walk = snapshot.threads().unwrap();
-    assert_eq!(live().markers, 1);
+    expect::live_markers(1);
     walk.close().unwrap();
-    assert_eq!(live().markers, 0);
+    expect::live_markers(0);
     let walk = snapshot.threads().unwrap();
     drop(walk);
-    assert_eq!(live().markers, 0);
+    expect::live_markers(0);
     drop(snapshot);
     assert_no_leaks();
+}
+
+#[cfg(not(windows))]
+mod model_processes {
+    use super::*;
+    use pss::{
+        EventObject, ExitStatus, HandleFlags, MemoryProtection, MemoryState, MutantObject,
+        ObjectType, SemaphoreObject, ThreadFlags, TypeSpecific,
+    };
+    use pss_tests::model::*;
+    use std::borrow::Cow;
+
+    /// A process with `n` threads, handles, regions and auxiliary pages.
+    fn with_entries(n: usize) -> ProcessSpec {
+        (0..n).fold(ProcessSpec::new(), |spec, i| {
+            spec.thread(ThreadSpec::new(0x100 + 4 * i as u32))
+                .handle(HandleSpec::event(0x40 + 4 * i, false, false))
+                .region(RegionSpec::private(0x10_0000 + 0x1000 * i, 0x1000))
+                .aux_page(AuxPageSpec::with_contents(
+                    0x10_0000 + 0x1000 * i,
+                    vec![i as u8; 8],
+                ))
+        })
+    }
+
+    /// Every class walks processes with zero, one and many entries; the count equals the query's
+    /// (3.5, 7.3).
+    #[test]
+    fn every_walk_class_yields_zero_one_and_many_entries() {
+        for n in [0, 1, 5] {
+            let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
+            let threads = snapshot.threads().unwrap();
+            assert_eq!(threads.iter().map(Result::unwrap).count(), n);
+            assert_eq!(
+                snapshot.thread_information().unwrap().threads_captured as usize,
+                n
+            );
+            let handles = snapshot.handles().unwrap();
+            assert_eq!(handles.iter().map(Result::unwrap).count(), n);
+            assert_eq!(snapshot.handle_count().unwrap() as usize, n);
+            let regions = snapshot.va_space().unwrap();
+            assert_eq!(regions.iter().map(Result::unwrap).count(), n);
+            assert_eq!(snapshot.region_count().unwrap() as usize, n);
+            let pages = snapshot.auxiliary_pages().unwrap();
+            let entries: Vec<_> = pages.iter().map(Result::unwrap).collect();
+            assert_eq!(entries.len(), n);
+            assert_eq!(snapshot.auxiliary_page_count().unwrap() as usize, n);
+            for (i, page) in entries.iter().enumerate() {
+                assert_eq!(page.contents(), Some(&[i as u8; 8][..]));
+            }
+            drop(entries);
+            drop((threads, handles, regions, pages));
+            drop(snapshot);
+        }
+        assert_no_leaks();
+    }
+
+    /// A walk of N entries costs exactly: one `PssWalkMarkerCreate`, N + 1 `PssWalkSnapshot` (the
+    /// last one answering `ERROR_NO_MORE_ITEMS`), one `PssWalkMarkerFree`; nothing else (3.5).
+    #[test]
+    fn walk_makes_one_kernel32_call_per_entry() {
+        pss::is_available();
+        for n in [0, 1, 4] {
+            let (_process, snapshot) = spawn_and_capture(with_entries(n), WALKABLE);
+            reset_calls();
+            let walk = snapshot.handles().unwrap();
+            let mut seen = 0;
+            for entry in &walk {
+                entry.unwrap();
+                seen += 1;
+                assert_eq!(call_count("PssWalkSnapshot"), seen, "one call per entry");
+            }
+            assert_eq!(
+                walk.iter().count(),
+                0,
+                "after the end: nothing, for one more call"
+            );
+            drop(walk);
+            let expected = [
+                ("PssWalkMarkerCreate", 1),
+                ("PssWalkMarkerFree", 1),
+                ("PssWalkSnapshot", n as u64 + 2),
+            ];
+            assert_eq!(calls().into_iter().collect::<Vec<_>>(), expected, "n = {n}");
+            drop(snapshot);
+        }
+        assert_no_leaks();
+    }
+
+    /// Thread entries are typed; terminated threads that still have handles are walked and
+    /// flagged (8; PITFALLS 9).
+    #[test]
+    fn thread_entries_flag_terminated_threads() {
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .thread(ThreadSpec::new(8).terminated(259).suspended(2));
+        let (process, snapshot) = spawn_and_capture(spec, CaptureFlags::THREADS);
+        let walk = snapshot.threads().unwrap();
+        let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        let (running, gone) = (&threads[0], &threads[1]);
+        assert_eq!(
+            (running.thread_id(), running.process_id()),
+            (4, process.pid())
+        );
+        assert!(!running.is_terminated());
+        assert_eq!(running.exit_status(), ExitStatus::Running);
+        assert_eq!(running.exit_time(), None);
+        assert!(running.create_time().is_some() && running.capture_time().is_some());
+        assert_ne!(running.start_address(), 0);
+        assert_eq!(gone.flags(), ThreadFlags::TERMINATED);
+        assert!(gone.is_terminated());
+        assert_eq!(
+            gone.exit_status(),
+            ExitStatus::Exited(259),
+            "not STILL_ACTIVE"
+        );
+        assert_eq!(gone.suspend_count(), 2);
+        assert_eq!(running.context_bytes(), None, "no context captured");
+        assert!(running.context().is_none());
+        drop(threads);
+        drop(walk);
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Context records: a full aligned record is borrowed as `&CONTEXT`; a full misaligned one is
+    /// copied; a short one gives its bytes but no `CONTEXT`; bytes are never read past
+    /// `SizeOfContextRecord` (8, 11.16; PITFALLS 7).
+    #[test]
+    fn context_records_borrowed_copied_or_too_short() {
+        let full = size_of::<pss_sys::CONTEXT>();
+        let pattern: Vec<u8> = (0..full).map(|i| i as u8).collect();
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .thread(ThreadSpec::new(8).context_record(pattern.clone(), 4))
+            .thread(ThreadSpec::new(12).context_record(vec![7; 40], 0));
+        let (_process, snapshot) =
+            spawn_and_capture(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
+        let walk = snapshot.threads().unwrap();
+        let threads: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        assert_eq!(threads[0].context_bytes().map(<[u8]>::len), Some(full));
+        assert!(matches!(threads[0].context(), Some(Cow::Borrowed(_))));
+        assert_eq!(threads[1].context_bytes(), Some(&pattern[..]));
+        let copied = threads[1].context().unwrap();
+        assert!(matches!(copied, Cow::Owned(_)), "misaligned: copied");
+        // SAFETY: `CONTEXT` is plain data; view the copy's bytes to compare them.
+        let copy_bytes = unsafe { std::slice::from_raw_parts((&raw const *copied).cast::<u8>(), full) };
+        assert_eq!(copy_bytes, &pattern[..]);
+        assert_eq!(threads[2].context_bytes(), Some(&[7u8; 40][..]));
+        assert!(threads[2].context().is_none(), "too short for CONTEXT");
+        drop(threads);
+        drop(walk);
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Handle entries: without detail flags only the value; with them type, names, basic and
+    /// type-specific information, each arm typed (7.4, 8).
+    #[test]
+    fn handle_entries_expose_parts_only_under_their_flags() {
+        let spec = ProcessSpec::new()
+            .handle(HandleSpec::event(4, true, true).named(r"\BaseNamedObjects\ready"))
+            .handle(HandleSpec::mutant(8, 1, true))
+            .handle(HandleSpec::semaphore(12, 2, 5))
+            .handle(HandleSpec::process(16, 77, 70))
+            .handle(HandleSpec::thread(20, 77, 78))
+            .handle(HandleSpec::section(24, 0x2000))
+            .handle(HandleSpec::other(28, "File").named(r"\Device\HarddiskVolume3\log.txt"));
+        let (_a, bare) = spawn_and_capture(spec.clone(), CaptureFlags::HANDLES);
+        let walk = bare.handles().unwrap();
+        for entry in &walk {
+            // HANDLES alone: the type name, nothing else (WINDOWS-EVIDENCE Walk, Handle type).
+            let entry = entry.unwrap();
+            assert_eq!(entry.flags(), HandleFlags::HAVE_TYPE);
+            assert_eq!(entry.object_type(), Some(ObjectType::Unknown));
+            assert!(entry.type_name().is_some() && entry.object_name().is_none());
+            assert!(entry.basic_information().is_none() && entry.type_specific().is_none());
+        }
+        drop(walk);
+        let (_b, full) = spawn_and_capture(spec, HANDLE_DETAIL);
+        let walk = full.handles().unwrap();
+        let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        assert_eq!(e[0].handle_value(), 4);
+        assert_eq!(e[0].object_type(), Some(ObjectType::Event));
+        assert_eq!(e[0].type_name().unwrap(), "Event");
+        assert_eq!(e[0].object_name().unwrap(), r"\BaseNamedObjects\ready");
+        let basic = e[0].basic_information().unwrap();
+        assert_eq!((basic.granted_access, basic.handle_count), (0x001F_0003, 1));
+        assert!(matches!(
+            e[0].type_specific(),
+            Some(TypeSpecific::Event(EventObject {
+                manual_reset: true,
+                signaled: true,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            e[1].type_specific(),
+            Some(TypeSpecific::Mutant(MutantObject {
+                abandoned: true,
+                current_count: 1,
+                ..
+            }))
+        ));
+        assert_eq!(e[1].object_name(), None, "unnamed");
+        assert!(matches!(
+            e[2].type_specific(),
+            Some(TypeSpecific::Semaphore(SemaphoreObject {
+                current_count: 2,
+                maximum_count: 5,
+                ..
+            }))
+        ));
+        let Some(TypeSpecific::Process(p)) = e[3].type_specific() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.process_id, p.parent_process_id, p.exit_status_raw),
+            (77, 70, 259)
+        );
+        let Some(TypeSpecific::Thread(t)) = e[4].type_specific() else {
+            panic!()
+        };
+        assert_eq!((t.process_id, t.thread_id), (77, 78));
+        let Some(TypeSpecific::Section(s)) = e[5].type_specific() else {
+            panic!()
+        };
+        assert_eq!(s.maximum_size, 0x2000);
+        assert_eq!(e[6].object_type(), Some(ObjectType::Unknown));
+        assert_eq!(e[6].type_name().unwrap(), "File");
+        assert_eq!(e[6].object_name(), None, "File objects are never named");
+        assert_eq!(e[6].type_specific(), None, "no type-specific data for File");
+        drop(e);
+        drop(walk);
+        drop((bare, full));
+        assert_no_leaks();
+    }
+
+    /// Empty type names are empty strings; names are read exactly to their byte count (8).
+    #[test]
+    fn empty_names_are_empty_and_counted_names_read_exactly() {
+        let long = "x".repeat(250);
+        let spec = ProcessSpec::new()
+            .handle(HandleSpec::other(4, ""))
+            .handle(HandleSpec::other(8, "Key").named(&long));
+        let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
+        let walk = snapshot.handles().unwrap();
+        let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        assert_eq!(e[0].type_name().map(|n| n.len()), Some(0));
+        assert_eq!(e[0].object_name(), None);
+        assert_eq!(e[1].object_name().unwrap().len(), 250);
+        assert_eq!(
+            usize::from(e[1].as_raw().ObjectNameLength),
+            2 * 251,
+            "Windows counts the NUL"
+        );
+        assert_eq!(e[1].object_name().unwrap().to_string().unwrap(), long);
+        drop(e);
+        drop(walk);
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// VA entries: typed state, protection and type; PE values and the NT-namespace mapped file
+    /// name only with section information, a name filling its WORD count exactly included (8).
+    #[test]
+    fn va_entries_carry_image_values_and_nt_paths() {
+        // The longest name a WORD byte count can carry with its NUL: 32766 units (Miri: a
+        // shorter one, to keep the run light).
+        let units = if cfg!(miri) { 300 } else { 32766 };
+        let longest = format!(r"\Device\HarddiskVolume3\{}", "d".repeat(units - 24));
+        let spec = ProcessSpec::new()
+            .region(RegionSpec::image(
+                0x40_0000,
+                0x2_0000,
+                r"\Device\HarddiskVolume3\app.exe",
+            ))
+            .region(RegionSpec::free(0x42_0000, 0x1000))
+            .region(RegionSpec::mapped(0x50_0000, 0x3000, &longest));
+        let (_a, plain) = spawn_and_capture(spec.clone(), CaptureFlags::VA_SPACE);
+        let walk = plain.va_space().unwrap();
+        let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        assert_eq!(e[0].region().kind, MemoryType::Image);
+        assert_eq!(e[0].image(), None, "no section information");
+        assert!(e[0].mapped_file_name().is_none());
+        drop(e);
+        drop(walk);
+        let (_b, sections) = spawn_and_capture(
+            spec,
+            CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION,
+        );
+        let walk = sections.va_space().unwrap();
+        let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        let image = e[0].region();
+        assert_eq!(
+            (image.base_address, image.region_size),
+            (0x40_0000, 0x2_0000)
+        );
+        assert_eq!(image.range(), 0x40_0000..0x42_0000);
+        assert_eq!(image.state, MemoryState::Commit);
+        assert_eq!(image.protect, MemoryProtection::EXECUTE_READ);
+        assert_eq!(image.protect.to_string(), "r-x");
+        let pe = e[0].image().unwrap();
+        assert_eq!((pe.size_of_image, pe.image_base), (0x2_0000, 0x40_0000));
+        assert_eq!(
+            e[0].mapped_file_name().unwrap(),
+            r"\Device\HarddiskVolume3\app.exe"
+        );
+        let free = e[1].region();
+        assert_eq!(
+            (free.state, free.kind, free.allocation_base),
+            (MemoryState::Free, MemoryType::None, 0)
+        );
+        assert!(e[1].mapped_file_name().is_none() && e[1].image().is_none());
+        assert_eq!(e[2].region().kind, MemoryType::Mapped);
+        assert_eq!(
+            usize::from(e[2].as_raw().MappedFileNameLength),
+            2 * (units + 1),
+            "the name and its counted NUL"
+        );
+        assert_eq!(e[2].mapped_file_name().unwrap().len(), units);
+        assert_eq!(
+            e[2].mapped_file_name().unwrap().to_string().unwrap(),
+            longest
+        );
+        drop(e);
+        drop(walk);
+        drop((plain, sections));
+        assert_no_leaks();
+    }
+
+    /// Auxiliary pages: contents borrowed from the marker, exactly `PageSize` bytes, or none (8).
+    #[test]
+    fn auxiliary_page_entries_borrow_their_contents() {
+        let spec = ProcessSpec::new()
+            .aux_page(AuxPageSpec::with_contents(0x5000, vec![9; 4096]))
+            .aux_page(AuxPageSpec::without_contents(0x6000));
+        let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::AUXILIARY_PAGES);
+        let walk = snapshot.auxiliary_pages().unwrap();
+        let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        assert_eq!((e[0].address(), e[0].page_size()), (0x5000, 4096));
+        assert_eq!(e[0].contents(), Some(&[9u8; 4096][..]));
+        assert_eq!(e[0].basic_information().kind, MemoryType::Private);
+        assert!(e[0].capture_time().is_some());
+        assert_eq!((e[1].address(), e[1].contents()), (0x6000, None));
+        drop(e);
+        drop(walk);
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Entries borrow the walk, not the iterator: they stay valid across later steps, a rewind and
+    /// a second pass (2.2, 11.8).
+    #[test]
+    fn entries_stay_valid_across_later_steps_and_rewind() {
+        let spec = ProcessSpec::new()
+            .handle(HandleSpec::event(4, false, false).named("first"))
+            .handle(HandleSpec::event(8, false, false).named("second"));
+        let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
+        let walk = snapshot.handles().unwrap();
+        let first_pass: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        walk.rewind().unwrap();
+        let second_pass: Vec<_> = walk.iter().map(Result::unwrap).collect();
+        for pass in [&first_pass, &second_pass] {
+            let names: Vec<String> = pass
+                .iter()
+                .map(|e| e.object_name().unwrap().to_string().unwrap())
+                .collect();
+            assert_eq!(names, ["first", "second"]);
+        }
+        drop(first_pass);
+        drop(second_pass);
+        drop(walk);
+        drop(snapshot);
+        assert_no_leaks();
+    }
 }

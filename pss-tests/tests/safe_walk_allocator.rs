@@ -1,8 +1,8 @@
-//! `pss::WalkAllocator` against the model: called and freed exactly as often as the model's
-//! table says, failures and panics turned into `ERROR_NOT_ENOUGH_MEMORY`, bad blocks refused and
-//! handed back, and a panic while freeing aborting instead of unwinding into kernel32
-//! (PSS-CONTRACT.md 3.6, 3.7, 6).
-#![cfg(not(windows))]
+//! `pss::WalkAllocator`: used for the marker's own structure only (never per entry), balanced
+//! by `PssWalkMarkerFree`, failures and panics turned into `ERROR_NOT_ENOUGH_MEMORY`, bad blocks
+//! refused and handed back, a panic while freeing aborting instead of unwinding into kernel32,
+//! PSS calls from callbacks refused and other kernel32 calls served (PSS-CONTRACT.md 3.6, 3.7,
+//! 6). Runs against real kernel32 too; exact call counts are the model's.
 
 use std::alloc::Layout;
 use std::cell::{Cell, RefCell};
@@ -11,10 +11,9 @@ use std::ptr::NonNull;
 
 use pss::handle::OwnedHandle;
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess, VaSpaceClass,
-    WalkAllocator,
+    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
+    VaClone, VaSpaceClass, WalkAllocator,
 };
-use pss_tests::model::*;
 use pss_tests::*;
 
 /// What the test allocator does on the next `allocate`.
@@ -99,39 +98,36 @@ impl WalkAllocator for Counting {
     }
 }
 
-/// A snapshot of two named regions (image, mapped) and one free region.
-fn three_regions() -> (ModelProcess, LocalSnapshot) {
-    let process = ProcessSpec::new()
-        .region(RegionSpec::image(0x40_0000, 0x1000, r"\Device\X\a.dll"))
-        .region(RegionSpec::free(0x40_1000, 0x1000))
-        .region(RegionSpec::mapped(0x50_0000, 0x1000, r"\Device\X\b.dat"))
-        .spawn();
+/// A snapshot of this process's address space, with section information (named regions).
+fn regions() -> LocalSnapshot {
     let flags = CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let handle: OwnedHandle =
-        pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::NONE).unwrap();
-    (process, snapshot)
+    LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap()
 }
 
-/// The model's table: one allocation at creation and one per entry with variable-length data;
-/// `PssWalkMarkerFree` frees each (and NULL once, which `pss` does not pass on) (6).
+/// The allocator serves the marker's own structure at creation, never an entry (Windows keeps
+/// entry data in a mapped view; WINDOWS-EVIDENCE Walk), and `PssWalkMarkerFree` frees what it
+/// allocated (and NULL, which `pss` does not pass on) (6). The model allocates exactly once.
 #[test]
-fn custom_allocator_calls_match_the_model() {
-    let (_process, snapshot) = three_regions();
+fn custom_allocator_serves_the_marker_only() {
+    require_pss!();
+    let snapshot = regions();
     let allocator = Counting::new();
     let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
-    assert_eq!(allocator.counts(), (1, 0), "the marker itself");
+    let (created, _) = allocator.counts();
+    assert!(created >= 1, "the marker itself");
+    #[cfg(not(windows))]
+    assert_eq!(created, 1, "the model: exactly one block");
     assert!(walk.allocator().is_some());
-    let names: Vec<_> = walk
+    let names = walk
         .iter()
-        .map(|e| e.unwrap().mapped_file_name().map(|n| n.to_string_lossy()))
-        .collect();
-    assert_eq!(names.iter().flatten().count(), 2);
-    assert_eq!(allocator.counts(), (3, 0), "and the two named regions");
+        .filter(|e| e.as_ref().unwrap().mapped_file_name().is_some())
+        .count();
+    assert!(names > 0);
+    assert_eq!(allocator.counts(), (created, 0), "no allocation per entry");
     walk.close().unwrap();
     assert_eq!(
         allocator.counts(),
-        (3, 3),
+        (created, created),
         "each freed once; NULL not passed on"
     );
     drop(snapshot);
@@ -141,7 +137,8 @@ fn custom_allocator_calls_match_the_model() {
 /// An allocator with no memory makes creation fail with `NotEnoughMemory` (documented, 3.6).
 #[test]
 fn allocator_failure_at_creation_is_not_enough_memory() {
-    let (_process, snapshot) = three_regions();
+    require_pss!();
+    let snapshot = regions();
     let allocator = Counting::new();
     allocator.mode.set(Mode::Fail);
     let error = snapshot
@@ -156,25 +153,20 @@ fn allocator_failure_at_creation_is_not_enough_memory() {
     assert_no_leaks();
 }
 
-/// An allocator failing during a walk ends the iteration with one `NotEnoughMemory`; the marker
-/// does not move, so a later iterator yields the same entry (model choice, 6).
+/// An allocator that fails after creation does not affect walks, which never allocate through
+/// it (WINDOWS-EVIDENCE Walk).
 #[test]
-fn allocator_failure_during_a_walk_is_not_enough_memory() {
-    let (_process, snapshot) = three_regions();
+fn allocator_failure_after_creation_does_not_affect_walks() {
+    require_pss!();
+    let snapshot = regions();
     let allocator = Counting::new();
     let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
     allocator.mode.set(Mode::Fail);
-    let mut iter = walk.iter();
-    let error = iter.next().unwrap().unwrap_err();
     assert_eq!(
-        (error.function(), error.kind()),
-        (Function::PssWalkSnapshot, ErrorKind::NotEnoughMemory)
+        walk.iter().map(Result::unwrap).count(),
+        snapshot.region_count().unwrap() as usize
     );
-    assert!(iter.next().is_none(), "stops after the error");
     allocator.mode.set(Mode::Serve);
-    let first = walk.iter().next().unwrap().unwrap();
-    assert_eq!(first.mapped_file_name().unwrap(), r"\Device\X\a.dll");
-    drop(first);
     drop(walk);
     assert_eq!(allocator.allocations.get(), allocator.frees.get());
     drop(snapshot);
@@ -184,7 +176,8 @@ fn allocator_failure_during_a_walk_is_not_enough_memory() {
 /// A panic in `allocate` never unwinds into kernel32: it becomes a failed allocation (6).
 #[test]
 fn allocate_panic_becomes_not_enough_memory() {
-    let (_process, snapshot) = three_regions();
+    require_pss!();
+    let snapshot = regions();
     let allocator = Counting::new();
     allocator.mode.set(Mode::Panic);
     let error = snapshot
@@ -199,8 +192,9 @@ fn allocate_panic_becomes_not_enough_memory() {
 /// is told the allocation failed.
 #[test]
 fn misaligned_or_short_blocks_are_refused_and_returned() {
+    require_pss!();
     for mode in [Mode::Misaligned, Mode::Short] {
-        let (_process, snapshot) = three_regions();
+        let snapshot = regions();
         let allocator = Counting::new();
         allocator.mode.set(mode);
         let error = snapshot
@@ -217,9 +211,10 @@ fn misaligned_or_short_blocks_are_refused_and_returned() {
 /// in a child process (this test, filtered); Miri cannot spawn one.
 #[test]
 fn deallocate_panic_aborts() {
+    require_pss!();
     const CHILD: &str = "PSS_DEALLOCATE_PANIC_CHILD";
     if std::env::var_os(CHILD).is_some() {
-        let (_process, snapshot) = three_regions();
+        let snapshot = regions();
         let allocator = Counting::new();
         let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
         allocator.mode.set(Mode::PanicOnFree);
@@ -273,25 +268,85 @@ impl WalkAllocator for Reentrant<'_> {
 /// model would report that as misuse).
 #[test]
 fn pss_calls_from_allocator_callbacks_are_refused() {
-    let (_process, snapshot) = three_regions();
+    require_pss!();
+    let snapshot = regions();
     let allocator = Reentrant {
         snapshot: &snapshot,
         inner: Counting::new(),
         answers: RefCell::new(Vec::new()),
     };
     let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
-    assert_eq!(walk.iter().filter_map(Result::ok).count(), 3);
+    let regions = snapshot.region_count().unwrap() as usize;
+    assert_eq!(walk.iter().filter_map(Result::ok).count(), regions);
     walk.close().unwrap();
+    let answers = allocator.answers.borrow();
+    assert!(!answers.is_empty(), "creation allocates");
+    assert!(answers.iter().all(|&kind| kind == ErrorKind::Reentrant));
     assert_eq!(
-        *allocator.answers.borrow(),
-        [ErrorKind::Reentrant; 3],
-        "creation and two named regions"
-    );
-    assert_eq!(
-        snapshot.region_count().unwrap(),
-        3,
+        snapshot.region_count().unwrap() as usize,
+        regions,
         "outside the callback, calls work again"
     );
     drop(snapshot);
+    assert_no_leaks();
+}
+
+/// Serves blocks like `Counting`, but first runs what safe code may do in a callback without
+/// calling PSS itself: drop an `OwnedHandle` (`CloseHandle`), ask a VA clone its process id
+/// (`GetProcessId`), and drop a `RemoteSnapshot` (whose free `pss` refuses there, leaking it,
+/// and whose handle it closes).
+struct KernelCalls<'s> {
+    clone: VaClone<'s>,
+    target: u32,
+    remote: RefCell<Option<RemoteSnapshot<OwnedHandle>>>,
+    inner: Counting,
+    clone_pids: RefCell<Vec<u32>>,
+}
+
+impl WalkAllocator for KernelCalls<'_> {
+    fn allocate(&self, size: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        drop(pss::open_process(self.target, ProcessAccess::QUERY_LIMITED_INFORMATION).unwrap());
+        self.clone_pids
+            .borrow_mut()
+            .push(self.clone.process_id().unwrap());
+        drop(self.remote.borrow_mut().take());
+        self.inner.allocate(size)
+    }
+
+    unsafe fn deallocate(&self, block: NonNull<[MaybeUninit<u8>]>) {
+        drop(pss::open_process(self.target, ProcessAccess::QUERY_LIMITED_INFORMATION).unwrap());
+        // SAFETY: forwarded: `block` came from `self.inner.allocate`.
+        unsafe { self.inner.deallocate(block) }
+    }
+}
+
+/// Kernel32 calls other than PSS ones work from inside allocator callbacks: only re-entering
+/// PSS is refused (6; the model serves them, its lock not being held during callbacks).
+#[test]
+fn other_kernel32_calls_from_allocator_callbacks_work() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::VA_CLONE, ContextFlags::NONE).unwrap();
+    let remote = snapshot.duplicate_into(handle).unwrap();
+    let clone = snapshot.va_clone().unwrap();
+    let allocator = KernelCalls {
+        clone,
+        target: process.pid(),
+        remote: RefCell::new(Some(remote)),
+        inner: Counting::new(),
+        clone_pids: RefCell::new(Vec::new()),
+    };
+    let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
+    assert!(allocator.remote.borrow().is_none(), "dropped in the callback");
+    assert_eq!(
+        allocator.clone_pids.borrow()[0],
+        clone.process_id().unwrap()
+    );
+    walk.close().unwrap();
+    drop(allocator);
+    drop(snapshot);
+    drop(process); // the remote snapshot `pss` could not free there goes with its process
     assert_no_leaks();
 }

@@ -316,25 +316,30 @@ impl Kernel {
     /// Takes the marker behind `value` out of the table for `call`, which puts it back with
     /// [`put_marker`](Self::put_marker) (or retires it); misuse for anything else.
     pub fn take_marker(&mut self, call: &'static str, value: usize) -> super::walk::Marker {
-        match self.objects.insert(value, Object::MarkerInUse { call }) {
-            Some(Object::Marker(m)) => m,
-            other => {
-                let what = match other {
-                    Some(Object::Freed { kind: "marker", by }) => format!(
-                        "HPSSWALK {value:#x} was already freed by {by} (use after free / double free)"
-                    ),
-                    Some(Object::MarkerInUse { call: busy }) => format!(
-                        "HPSSWALK {value:#x} is in use by {busy} (the same marker used by two calls at once)"
-                    ),
-                    _ => format!("{value:#x} is not a walk marker"),
-                };
-                misuse(call, what)
-            }
+        // Replaced in place, never inserted: an insert may grow the table, which would make the
+        // model's own allocations depend on how many objects exist (tests count allocations).
+        let slot = self.objects.get_mut(&value);
+        if let Some(slot @ Object::Marker(_)) = slot {
+            let Object::Marker(m) = std::mem::replace(slot, Object::MarkerInUse { call }) else {
+                unreachable!()
+            };
+            return m;
         }
+        let what = match slot {
+            Some(Object::Freed { kind: "marker", by }) => format!(
+                "HPSSWALK {value:#x} was already freed by {by} (use after free / double free)"
+            ),
+            Some(Object::MarkerInUse { call: busy }) => format!(
+                "HPSSWALK {value:#x} is in use by {busy} (the same marker used by two calls at once)"
+            ),
+            _ => format!("{value:#x} is not a walk marker"),
+        };
+        misuse(call, what)
     }
 
     pub fn put_marker(&mut self, value: usize, marker: super::walk::Marker) {
-        self.objects.insert(value, Object::Marker(marker));
+        let slot = self.objects.get_mut(&value).expect("taken by take_marker");
+        *slot = Object::Marker(marker);
     }
 
     /// Resolves a process handle to (pid, granted access). The pseudo handle has all access; a
