@@ -460,7 +460,11 @@ pub mod expect {
     #[track_caller]
     pub fn live_snapshots(n: usize) {
         #[cfg(not(windows))]
-        assert_eq!(crate::model::live().snapshots, n, "live snapshots of this thread");
+        assert_eq!(
+            crate::model::live().snapshots,
+            n,
+            "live snapshots of this thread"
+        );
         #[cfg(windows)]
         let _ = n;
     }
@@ -469,7 +473,11 @@ pub mod expect {
     #[track_caller]
     pub fn live_markers(n: usize) {
         #[cfg(not(windows))]
-        assert_eq!(crate::model::live().markers, n, "live markers of this thread");
+        assert_eq!(
+            crate::model::live().markers,
+            n,
+            "live markers of this thread"
+        );
         #[cfg(windows)]
         let _ = n;
     }
@@ -494,7 +502,11 @@ pub mod expect {
         {
             let before = crate::model::call_count(name);
             let result = f();
-            assert_eq!(crate::model::call_count(name) - before, n, "calls to {name}");
+            assert_eq!(
+                crate::model::call_count(name) - before,
+                n,
+                "calls to {name}"
+            );
             result
         }
         #[cfg(windows)]

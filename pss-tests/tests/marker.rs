@@ -47,26 +47,6 @@ fn seek_to_beginning_rewinds() {
     assert_no_leaks();
 }
 
-/// Model choice: a position from another marker is `ERROR_INVALID_PARAMETER` (3.9, 11.14).
-#[test]
-#[cfg_attr(
-    windows,
-    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
-)]
-fn position_from_another_marker_is_rejected() {
-    require_pss!();
-    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
-    let (a, b) = (new_marker(), new_marker());
-    walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
-    let from_a = marker_position(a);
-    assert_eq!(set_marker_position(b, from_a), ERROR_INVALID_PARAMETER);
-    assert_eq!(set_marker_position(a, from_a), ERROR_SUCCESS);
-    free_marker(a);
-    free_marker(b);
-    free_local(snapshot);
-    assert_no_leaks();
-}
-
 /// Counts the calls a test allocator receives. Routines run on the creating thread (6), but
 /// the counters are atomics so a misbehaving kernel could not make the test unsound.
 #[derive(Default)]

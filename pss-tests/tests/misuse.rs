@@ -104,6 +104,20 @@ fn querying_a_remote_snapshot_is_misuse() {
     });
 }
 
+/// A position from another marker: Windows never validates positions (raw offsets into the
+/// marker's view) and would read unrelated data (3.9, 11.14; WINDOWS-EVIDENCE Walk).
+#[test]
+fn position_from_another_marker_is_misuse() {
+    expect_misuse("PssWalkMarkerSetPosition", || {
+        let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+        let (a, b) = (new_marker(), new_marker());
+        walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
+        let from_a = marker_position(a);
+        assert_eq!(set_marker_position(a, from_a), ERROR_SUCCESS);
+        set_marker_position(b, from_a);
+    });
+}
+
 /// ntdll reads `*SnapshotHandle` on entry and builds the snapshot in the memory a non-NULL
 /// value points to: passing anything but a NULL-initialised variable is misuse (3.1;
 /// WINDOWS-EVIDENCE Capture, out-parameter).

@@ -112,7 +112,13 @@ fn exited_process_has_no_thread_data() {
     assert!(info.exit_time().is_some());
     let error = snapshot.thread_information().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
-    let walked = snapshot.threads().unwrap().iter().next().unwrap().unwrap_err();
+    let walked = snapshot
+        .threads()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(walked.kind(), ErrorKind::NotFound);
     drop((snapshot, handle));
     assert_no_leaks();
@@ -323,7 +329,10 @@ mod model_processes {
     #[test]
     fn empty_image_name_is_empty() {
         let long = format!(r"C:\{}.exe", "a".repeat(200));
-        for spec in [ProcessSpec::new().image(""), ProcessSpec::new().image(&long)] {
+        for spec in [
+            ProcessSpec::new().image(""),
+            ProcessSpec::new().image(&long),
+        ] {
             let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::NONE);
             let info = snapshot.process_information().unwrap();
             assert!(info.image_file_name().is_empty());

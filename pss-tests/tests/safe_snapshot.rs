@@ -66,7 +66,9 @@ fn remote_close_reports_not_supported() {
 #[test]
 fn remote_close_frees_a_vm_allocated_snapshot() {
     let (process, handle) = target();
-    let raw = process.model().own_snapshot(pss_sys::PSS_CAPTURE_THREADS, true);
+    let raw = process
+        .model()
+        .own_snapshot(pss_sys::PSS_CAPTURE_THREADS, true);
     // SAFETY: as above.
     let remote = unsafe { RemoteSnapshot::from_raw_parts(handle, raw) };
     expect::snapshots_in(process.pid(), 1);

@@ -76,7 +76,10 @@ fn entry_memory_survives_later_steps_and_rewinds() {
         .map(|r| r.mapped_file_name().unwrap().as_utf16().to_vec())
         .collect();
     regions.rewind().unwrap();
-    assert_eq!(regions.iter().count(), snapshot.region_count().unwrap() as usize);
+    assert_eq!(
+        regions.iter().count(),
+        snapshot.region_count().unwrap() as usize
+    );
     for (region, name) in named.iter().zip(&names) {
         assert_eq!(region.mapped_file_name().unwrap().as_utf16(), &name[..]);
     }
@@ -110,7 +113,11 @@ fn va_clone_handle_is_stable_until_the_snapshot_is_freed() {
     }
     let copy = snapshot.duplicate().unwrap();
     drop(copy);
-    assert_eq!(clone.process_id().unwrap(), pid, "still usable after a copy is freed");
+    assert_eq!(
+        clone.process_id().unwrap(),
+        pid,
+        "still usable after a copy is freed"
+    );
     snapshot.close().unwrap();
     assert_no_leaks();
 }

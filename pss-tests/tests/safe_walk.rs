@@ -45,8 +45,15 @@ fn every_walk_class_walks_this_process() {
     for handle in &handles {
         let handle = handle.unwrap();
         count += 1;
-        for name in [handle.type_name(), handle.object_name()].into_iter().flatten() {
-            assert_ne!(name.as_utf16().last(), Some(&0), "{name:?}: the counted NUL is dropped");
+        for name in [handle.type_name(), handle.object_name()]
+            .into_iter()
+            .flatten()
+        {
+            assert_ne!(
+                name.as_utf16().last(),
+                Some(&0),
+                "{name:?}: the counted NUL is dropped"
+            );
         }
         if handle.type_name().is_some_and(|t| *t == "File") {
             assert!(handle.object_name().is_none(), "File objects have no name");
@@ -380,7 +387,8 @@ mod model_processes {
         let copied = threads[1].context().unwrap();
         assert!(matches!(copied, Cow::Owned(_)), "misaligned: copied");
         // SAFETY: `CONTEXT` is plain data; view the copy's bytes to compare them.
-        let copy_bytes = unsafe { std::slice::from_raw_parts((&raw const *copied).cast::<u8>(), full) };
+        let copy_bytes =
+            unsafe { std::slice::from_raw_parts((&raw const *copied).cast::<u8>(), full) };
         assert_eq!(copy_bytes, &pattern[..]);
         assert_eq!(threads[2].context_bytes(), Some(&[7u8; 40][..]));
         assert!(threads[2].context().is_none(), "too short for CONTEXT");

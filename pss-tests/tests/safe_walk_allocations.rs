@@ -92,9 +92,8 @@ fn compare(snapshot: &LocalSnapshot) -> [(usize, usize, usize); 2] {
     raw_walk::<PSS_HANDLE_ENTRY>(snapshot, PSS_WALK_HANDLES);
     raw_walk::<PSS_THREAD_ENTRY>(snapshot, PSS_WALK_THREADS);
     let raw = raw_walk::<PSS_HANDLE_ENTRY>(snapshot, PSS_WALK_HANDLES);
-    let (safe, names) = pss_walk::<pss::HandleClass>(snapshot, |e| {
-        e.object_name().map_or(0, |name| name.len())
-    });
+    let (safe, names) =
+        pss_walk::<pss::HandleClass>(snapshot, |e| e.object_name().map_or(0, |name| name.len()));
     let handles = (raw, safe, names);
     let raw = raw_walk::<PSS_THREAD_ENTRY>(snapshot, PSS_WALK_THREADS);
     let (safe, bytes) = pss_walk::<pss::ThreadClass>(snapshot, |e| {
@@ -112,9 +111,15 @@ fn walks_of_this_process_allocate_what_the_raw_loop_does() {
     let snapshot = LocalSnapshot::capture_current(FLAGS, ContextFlags::ALL).unwrap();
     let [(raw, safe, names), (raw_t, safe_t, bytes)] = compare(&snapshot);
     assert!(names > 0, "names were read");
-    assert_eq!(safe, raw, "handles: pss allocated {safe}, the raw loop {raw}");
+    assert_eq!(
+        safe, raw,
+        "handles: pss allocated {safe}, the raw loop {raw}"
+    );
     assert!(bytes > 0, "contexts were read");
-    assert_eq!(safe_t, raw_t, "threads: pss allocated {safe_t}, the raw loop {raw_t}");
+    assert_eq!(
+        safe_t, raw_t,
+        "threads: pss allocated {safe_t}, the raw loop {raw_t}"
+    );
     drop(snapshot);
     assert_no_leaks();
 }

@@ -339,7 +339,10 @@ fn other_kernel32_calls_from_allocator_callbacks_work() {
         clone_pids: RefCell::new(Vec::new()),
     };
     let walk = snapshot.walk_with::<VaSpaceClass, _>(&allocator).unwrap();
-    assert!(allocator.remote.borrow().is_none(), "dropped in the callback");
+    assert!(
+        allocator.remote.borrow().is_none(),
+        "dropped in the callback"
+    );
     assert_eq!(
         allocator.clone_pids.borrow()[0],
         clone.process_id().unwrap()

@@ -23,6 +23,7 @@ use pss::{
 
 /// Everything a snapshot can hold (the breakaway flags only matter inside jobs).
 const FLAGS: CaptureFlags = CaptureFlags::VA_CLONE
+    .union(CaptureFlags::AUXILIARY_PAGES)
     .union(CaptureFlags::HANDLES)
     .union(CaptureFlags::HANDLE_NAME_INFORMATION)
     .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
@@ -68,16 +69,22 @@ fn run() -> Result {
     auxiliary_pages_section(&snapshot)?;
 
     snapshot.close()?;
-    println!("\nsnapshot freed (PssFreeSnapshot); its VA clone ended with it");
+    println!("\nsnapshot freed (PssFreeSnapshot); its VA clone ends with the last handle to it");
     Ok(()) // `target` (on other hosts, the model process) goes last
 }
 
-/// `Ok(Some(value))`, or `Ok(None)` after printing what was not captured; other errors pass.
+/// `Ok(Some(value))`, or `Ok(None)` after printing what is not in the snapshot and why (not
+/// captured; for threads and the handle trace, possibly another cause); other errors pass.
 fn captured<T>(label: &str, result: pss::Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(error) if matches!(error.kind(), ErrorKind::NotCaptured(_)) => {
-            println!("  {label:<14} not captured: {error}");
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::NotCaptured(_) | ErrorKind::NotFound
+            ) =>
+        {
+            println!("  {label:<14} not in the snapshot: {error}");
             Ok(None)
         }
         Err(error) => Err(error.into()),
@@ -525,6 +532,7 @@ mod target {
         let context = vec![0; size_of::<pss::sys::CONTEXT>()];
         ProcessSpec::new()
             .image(r"C:\Program Files\Contoso\editor.exe")
+            .handle_tracing()
             .thread(ThreadSpec::new(0x1a8))
             .thread(ThreadSpec::new(0x1ac).suspended(1))
             .thread(ThreadSpec::new(0x1b0).context_record(context, 4))

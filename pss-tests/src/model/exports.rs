@@ -441,14 +441,10 @@ pub extern "system" fn PssWalkMarkerSetPosition(
     walkmarkerhandle: HPSSWALK,
     position: usize,
 ) -> u32 {
-    with_marker(
-        "PssWalkMarkerSetPosition",
-        walkmarkerhandle,
-        |marker| match marker.set_position(position) {
-            Ok(()) => ERROR_SUCCESS,
-            Err(code) => code,
-        },
-    )
+    with_marker("PssWalkMarkerSetPosition", walkmarkerhandle, |marker| {
+        marker.set_position(position);
+        ERROR_SUCCESS
+    })
 }
 
 #[unsafe(no_mangle)]

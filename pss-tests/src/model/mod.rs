@@ -1,63 +1,119 @@
 //! A model of kernel32's Process Snapshotting API, for hosts that are not Windows.
 //!
 //! `pss-sys` declares kernel32's functions as `extern "system"` items; this module defines every
-//! one of them with `#[unsafe(no_mangle)]` (in `exports.rs`), so unchanged `pss` code links against
-//! it. It follows `PSS-CONTRACT.md` and Microsoft's pages, answers from real state (no canned
-//! replies), and is loud about misuse: a double free, a use after free, a free through the wrong
-//! process, a snapshot handle given to `CloseHandle` and the like print
-//! `pss-tests model: misuse in <Call>: ...` and abort the process.
+//! one of them with `#[unsafe(no_mangle)]` (the PSS functions in `exports.rs`, the process and
+//! handle functions around them in `process.rs`), so unchanged `pss` code links against it. It
+//! answers from real state (no canned replies) and is loud about misuse: a double free, a use
+//! after free, a free through the wrong process, a snapshot handle given to `CloseHandle` and
+//! the like print `pss-tests model: misuse in <Call>: ...` and abort the process.
+//!
+//! # What it follows
+//!
+//! Where public evidence shows what Windows really does (`WINDOWS-EVIDENCE.md` in the project's
+//! shared reference folder: decompiled Windows 11 ntdll, Microsoft's samples, tests run on
+//! Windows, production users), the model does that. Elsewhere it takes the strictest plausible
+//! reading of Microsoft's pages (`PSS-CONTRACT.md`). Every such choice is a row of the table
+//! below, with its evidence, and a test pins each.
 //!
 //! # What it holds
 //!
 //! - A process table: the current process ([`CURRENT_PID`], pseudo handle `-1`; two threads,
 //!   four handles, its image, a mapped file, one auxiliary page) and processes a test creates
-//!   with [`ProcessSpec`].
+//!   with [`ProcessSpec`] (with knobs for what Windows varies: the image-name limit, handle
+//!   tracing, the extended context length, jobs that forbid breakaway; per thread, an unreadable
+//!   context; per handle, one that cannot be duplicated). VA clones join the table while any
+//!   handle to them is open.
 //! - Kernel handles of the current process, with granted access: `OpenProcess` grants only
 //!   what the target's [`ProcessSpec::grantable`] allows.
-//! - Snapshots living in one process's context, each a copy of exactly what its flags asked for;
-//!   walk markers with opaque positions that own the memory every entry pointer points into.
+//! - Snapshots living in one process's context, each sharing (`Arc`) exactly the parts its flags
+//!   asked for; walk markers with opaque positions that own the memory every entry pointer
+//!   points into.
 //! - Per-thread call counters ([`calls`]) and per-thread and per-process live-object counts
 //!   ([`live`], [`live_in`], [`leaks`]). libtest runs each test on its own thread, so
 //!   a test sees only its own calls and objects even though all share the current process.
 //!
-//! # Where the documents are silent
+//! It builds and runs on 32-bit hosts too (Miri runs the safe-crate tests for `i686`).
 //!
-//! The model picks the strictest plausible behaviour. Every such choice, so each can be checked
-//! against real Windows; the test that pins it is in `pss-tests/tests/`.
+//! # Choices, and the evidence for each
 //!
-//! | behaviour | reason | contract | pinned by |
-//! |---|---|---|---|
-//! | On failure, capture and duplicate write the poison value `0x00BAD055` to the out-parameter; any later use of it is misuse | the out-parameter's state on failure is unstated: only read it after `ERROR_SUCCESS` | 3.1, 11.2 | `misuse::hpss_from_failed_capture_is_never_valid` |
-//! | Capture fails with `ERROR_INVALID_PARAMETER` for reserved or unknown flag bits, section information without `VA_SPACE`, and `BREAKAWAY_OPTIONAL` without a breakaway flag | invalid combinations are named but their result is not | 7.1, 11.3 | `capture::invalid_flag_combinations_are_rejected` |
-//! | `FORCE_BREAKAWAY` fails with `ERROR_PRIVILEGE_NOT_HELD` (no Tcb privilege here) | Tcb is documented as required; the code is not | 7.1, 11.3 | `capture::force_breakaway_needs_tcb_privilege` |
-//! | Capture demands the rights [`capture_access`] derives from the flags, else `ERROR_ACCESS_DENIED` | only `PROCESS_VM_READ` for section information is documented | 3.1, 11.1 | `capture::capture_without_rights_is_access_denied` |
-//! | A bad process handle gives `ERROR_INVALID_HANDLE` from capture | capture documents no failure codes | 3.1, 11.2 | `capture::invalid_process_handle_is_invalid_handle` |
-//! | Process information is always captured, even with `PSS_CAPTURE_NONE` and for an exited process | unstated which flag provides it | 7.2, 11.4 | `capture::process_information_is_always_captured` |
-//! | Auxiliary pages are captured with `PSS_CAPTURE_VA_CLONE` only | no flag is named for them | 7.2, 11.4 | `query::auxiliary_pages_come_with_va_clone` |
-//! | Handle type (`HAVE_TYPE`, `TypeName`) is given with any handle-detail flag; names only with `HANDLE_NAME_INFORMATION` | no flag covers `TypeName` | 7.4 | `walk::handle_entry_flags_follow_capture_flags` |
-//! | Query and walk accept only the exact structure size, else `ERROR_BAD_LENGTH` | larger buffers are not said to be accepted | 4, 11.5 | `query::buffer_length_must_be_exact`, `walk::buffer_length_must_be_exact` |
-//! | A NULL query buffer of the right length gives `ERROR_INVALID_PARAMETER` | no NULL probe is documented for query | 4 | `query::null_buffer_is_invalid_parameter` |
-//! | A misaligned buffer is misuse | C callers pass the structure itself | 4 | `misuse::misaligned_buffer_is_misuse` |
-//! | The walk marker does not advance on `ERROR_MORE_DATA`, `ERROR_BAD_LENGTH` or any failure; after `ERROR_NO_MORE_ITEMS` it stays at the end | unstated | 3.5, 11.6 | `walk::failed_calls_do_not_advance_the_marker` |
-//! | A marker serves one walk: using it for another snapshot or class is misuse | reuse across walks is unstated | 5, 11.7 | `misuse::marker_reused_for_another_class_is_misuse` |
-//! | Positions are opaque and tied to their marker; another marker's position gives `ERROR_INVALID_PARAMETER` | the page promises error codes and lists none | 3.9, 11.14 | `marker::position_from_another_marker_is_rejected` |
-//! | Entry memory lives until `PssWalkMarkerFree` (not invalidated by the next walk call), is poisoned with `0xDD` when freed | "valid for the lifetime of the walk marker" | 2.2, 11.8 | `walk::entry_pointers_live_as_long_as_the_marker` |
-//! | Names are never NUL-terminated; `ImageFileName` that fills `MAX_PATH` has no terminator | termination is unstated | 8, 11.17 | `query::image_name_filling_the_buffer_has_no_terminator` |
-//! | A custom allocator gets one `AllocRoutine` call at marker creation and one per entry that has variable-length data; free calls `FreeRoutine` for each, then once with NULL | which allocations happen is unstated; NULL must be accepted | 6 | `marker::custom_allocator_calls_are_counted_exactly` |
-//! | `AllocRoutine` returning NULL gives `ERROR_NOT_ENOUGH_MEMORY` from create and walk | documented for create only | 3.6, 6 | `marker::allocator_failure_is_not_enough_memory`, `marker::allocator_failure_during_a_walk_is_not_enough_memory` |
-//! | Freeing through a process that does not hold the snapshot is misuse | unstated | 3.3, 11.11 | `misuse::free_through_the_wrong_process_is_misuse` |
-//! | A failed free leaves the snapshot live (still owned by the caller) | unstated | 3.3, 11.11 | `free::failed_free_leaves_the_snapshot_owned` |
-//! | `PSS_DUPLICATE_CLOSE_SOURCE` without `PSS_CREATE_USE_VM_ALLOCATIONS` fails with `ERROR_NOT_SUPPORTED` and still frees the source | the code is unstated; "freed even if duplication fails" | 2.1, 11.10 | `duplicate::close_source_without_vm_allocations_fails_and_frees` |
-//! | A snapshot not in the source process's context gives `ERROR_INVALID_HANDLE` from duplicate | which handle is invalid is unstated | 3.2, 11.11 | `duplicate::snapshot_outside_source_context_is_invalid_handle` |
-//! | Missing process rights give `ERROR_ACCESS_DENIED` from duplicate and free | rights are documented, the failure code is not | 3.2, 3.3 | `duplicate::missing_rights_are_access_denied`, `free::remote_free_without_rights_is_access_denied` |
-//! | Original and duplicate are independent: each must be freed | unstated | 2.1, 11.10 | `duplicate::duplicate_and_original_are_freed_independently` |
-//! | The VA clone and trace-section handles belong to the snapshot: closing them is misuse; freeing the snapshot closes them | ownership is unstated | 2.1, 11.9 | `misuse::closing_the_va_clone_handle_is_misuse` |
-//! | Querying or walking a snapshot that lives in another process is misuse | only handles in the caller's context are meaningful | 3.4 | `misuse::querying_a_remote_snapshot_is_misuse` |
-//! | PSS functions leave the thread's last-error value untouched | unstated | 1, 11.2 | `capture::pss_functions_do_not_set_last_error` |
-//! | Double free or use of a freed marker is misuse | only the snapshot double free is documented as undefined | 11.12 | `misuse::marker_double_free_is_misuse` |
-//! | A PSS call from inside an allocator callback is misuse (the model also serves no other kernel32 call there) | callbacks run inside Create/Free/Walk | 6 | `misuse::pss_call_from_allocator_callback_is_misuse` |
-//! | `PSS_WALK_THREAD_NAME` (4, header-only) gives `ERROR_INVALID_PARAMETER` | not in Microsoft's documents | 7.3 | `walk::unknown_class_is_invalid_parameter` |
-//! | Thread contexts are the host's `CONTEXT` (plus 1024 bytes with `THREAD_CONTEXT_EXTENDED`); `ContextRecord` is NULL without context flags | layout and NULL-ness are unstated | 8, 11.16 | `walk::thread_context_records_follow_capture_flags` |
+//! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
+//! opposite of the model's earlier choice, which now follows it), **PLAUSIBLE** (consistent
+//! with the sources, not shown), **NO EVIDENCE**. Source tags as in `WINDOWS-EVIDENCE.md`: ND
+//! decompiled ntdll, GK Microsoft's samples, VAN Vanara's tests on Windows, WER Windows Error
+//! Reporting, CLRMD, KUDU, CPY, DD, PHNT. The contract column cites `PSS-CONTRACT.md`.
+//!
+//! | behaviour | reason | contract | evidence | pinned by |
+//! |---|---|---|---|---|
+//! | Capture rejects bits `0x03FF8000`, and `BREAKAWAY_OPTIONAL` as the only breakaway bit, with `ERROR_INVALID_PARAMETER`, before looking at anything else | invalid combinations are named, their result is not | 7.1, 11.3 | CHANGED (reserved bits and section information without `VA_SPACE` were rejected): ND | `capture::rejected_flag_bits_are_invalid_parameter` |
+//! | The reserved bits `0x2`, `0x400`, `0x4000` are accepted and act: auxiliary pages, each thread's last system call, a bulk VA query (no visible effect) | "do not use" | 7.1, 11.4 | CHANGED: ND, WER | `capture::reserved_flags_are_accepted_and_0x2_captures_auxiliary_pages`, `walk::flag_0x400_records_the_last_system_call` |
+//! | `VA_SPACE_SECTION_INFORMATION` without `VA_SPACE` is ignored | "only valid with" `VA_SPACE` | 7.1, 11.3 | CHANGED: ND | `capture::section_information_without_va_space_is_ignored` |
+//! | Breakaway flags are read only with `VA_CLONE`; with `BREAKAWAY_OPTIONAL` a refused clone is retried without force, then without breakaway | the combination rules are named, their effect is not | 7.1 | CONFIRMED: ND | `capture::breakaway_flags_only_matter_for_the_va_clone`, `capture::breakaway_from_a_job_that_forbids_it` |
+//! | A clone with `FORCE_BREAKAWAY` fails with `ERROR_PRIVILEGE_NOT_HELD` (nothing here holds the Tcb privilege); `BREAKAWAY` in a job that forbids it ([`ProcessSpec::breakaway_forbidden`]) with `ERROR_ACCESS_DENIED` | the privilege is documented, the codes are not | 7.1 | PLAUSIBLE: PHNT (Tcb), codes inferred | `capture::force_breakaway_needs_tcb_privilege`, `capture::breakaway_from_a_job_that_forbids_it` |
+//! | Process information is always captured, even with `PSS_CAPTURE_NONE` and for an exited process; a capture fails if it cannot be read | no flag is named for it | 7.2, 11.4 | CONFIRMED: ND, CPY, DD | `capture::process_information_is_always_captured` |
+//! | Capture needs `PROCESS_QUERY_LIMITED_INFORMATION` always and `PROCESS_CREATE_PROCESS` for `VA_CLONE`, else `ERROR_ACCESS_DENIED` | only `PROCESS_VM_READ` is documented | 3.1, 11.1 | CONFIRMED: ND | `capture::capture_without_rights_is_access_denied` |
+//! | Threads, handles and the VA space need `PROCESS_QUERY_INFORMATION` ([`capture_access`]), else `ERROR_ACCESS_DENIED` | rights are not documented | 3.1, 11.1 | PLAUSIBLE: inferred | `capture::capture_without_rights_is_access_denied` |
+//! | Without `PROCESS_DUP_HANDLE` every handle keeps only its value and capture time (`Flags` 0), and so does a handle that cannot be duplicated ([`HandleSpec::not_duplicable`]); the capture succeeds | rights are not documented | 3.1, 11.1 | CHANGED (the capture failed): ND | `capture::handles_without_dup_handle_keep_only_values`, `walk::handle_entry_flags_follow_capture_flags` |
+//! | Without `PROCESS_VM_READ`, section information keeps the mapped file names and zeroes the image values; the capture succeeds | `PROCESS_VM_READ` is documented as needed | 3.1 | CHANGED (the capture failed): ND | `capture::section_information_without_vm_read_zeroes_image_values` |
+//! | A handle trace exists only when the process has handle tracing enabled ([`ProcessSpec::handle_tracing`]); otherwise the trace query gives `ERROR_NOT_FOUND` and the capture succeeds | unstated | 7.2 | CONFIRMED: VAN, ND | `query::handle_trace_needs_tracing_in_the_process` |
+//! | A bad process handle gives `ERROR_INVALID_HANDLE` from capture | capture documents no failure codes | 3.1, 11.2 | CONFIRMED: ND | `capture::invalid_process_handle_is_invalid_handle_and_leaves_null` |
+//! | The out-parameter is untouched when the flag checks fail and NULL after any other failure; a non-NULL value on entry is misuse (ntdll would build the snapshot in the memory it points to) | its state on failure is unstated | 3.1, 11.2 | CHANGED (a poison value was written): ND, WER | `capture::invalid_process_handle_is_invalid_handle_and_leaves_null`, `misuse::non_null_out_parameter_is_misuse` |
+//! | An exited process has no thread data: the thread query and walk give `ERROR_NOT_FOUND` | unstated | 3.1, 8 | CHANGED (a count of 0): ND | `capture::capture_of_an_exited_process_still_yields_process_information` |
+//! | Auxiliary pages come with flag `0x2` only, not with `VA_CLONE` | no flag is named for them | 7.2, 11.4 | CHANGED (they came with `VA_CLONE`): ND, VAN, WER | `query::auxiliary_pages_come_with_flag_0x2` |
+//! | `ImageFileName` is empty for paths of [`ProcessSpec::image_name_limit`] units or more (default [`IMAGE_NAME_LIMIT`], 128); with the limit lifted, a name filling `MAX_PATH` has no terminator | termination and truncation are unstated | 8, 11.17 | PLAUSIBLE: ND (a small buffer), the threshold inferred | `query::long_image_name_is_empty`, `query::image_name_filling_the_buffer_has_no_terminator` |
+//! | PSS functions leave the thread's last-error value untouched | unstated | 1, 11.2 | NO EVIDENCE | `capture::pss_functions_do_not_set_last_error` |
+//! | Query and walk accept only the exact structure size, else `ERROR_BAD_LENGTH`; query checks handle, class, length, presence in that order | larger buffers are not said to be accepted | 4, 11.5 | CONFIRMED: ND, GK | `query::buffer_length_must_be_exact`, `query::short_buffer_is_bad_length`, `query::unknown_class_is_invalid_parameter` |
+//! | A NULL query buffer is misuse | no NULL probe is documented for query | 4 | CHANGED (it gave `ERROR_INVALID_PARAMETER`): ND writes through it unchecked | `misuse::null_query_buffer_is_misuse` |
+//! | A NULL `HPSS` gives `ERROR_INVALID_HANDLE`; any other value that is not a live snapshot is misuse, in every function | "the handle is invalid" | 3.3, 3.4, 3.5 | CHANGED (any unknown value gave the code): ND raises `STATUS_INVALID_HANDLE` | `query::null_snapshot_is_invalid_handle`, `walk::null_snapshot_is_invalid_handle`, `misuse::garbage_snapshot_handle_is_misuse` |
+//! | Performance counters have no presence check: zeros with success when not measured; wall-clock periods in microseconds | documented as needing the flag, in FILETIME units | 7.2, 11.15 | CHANGED (`ERROR_NOT_FOUND`): ND | `query::unmeasured_performance_counters_are_zeros` |
+//! | The undocumented classes 8, 9, 10 give `ERROR_INVALID_PARAMETER` | not documented | 7.2 | NO EVIDENCE for kernel32 (ntdll answers them) | `query::undocumented_classes_are_invalid_parameter` |
+//! | The VA clone handle belongs to the snapshot: the same value on every query, access `0x1418` ([`VA_CLONE_ACCESS`], no `PROCESS_TERMINATE`); closing it is misuse; the free closes it | ownership is unstated | 2.1, 11.9 | CONFIRMED: ND | `query::va_clone_handle_is_the_same_on_every_query`, `query::va_clone_handle_names_a_clone_process`, `misuse::closing_the_va_clone_handle_is_misuse` |
+//! | Querying or walking a snapshot that lives in another process is misuse | only handles in the caller's context are meaningful | 3.4 | NO EVIDENCE | `misuse::querying_a_remote_snapshot_is_misuse` |
+//! | Context records are the host's `CONTEXT`, or [`ProcessSpec::extended_context_length`] bytes with `THREAD_CONTEXT_EXTENDED`, which does nothing without `THREAD_CONTEXT` | layout and length are unstated | 8, 11.16 | CONFIRMED: ND (1232 bytes on x64; extended lengths depend on the CPU) | `query::extended_context_length_is_the_cpus`, `query::thread_information_counts_terminated_threads` |
+//! | Walk checks handle, class, length (only for a non-NULL buffer), presence, marker, end, then the NULL-buffer probe: `ERROR_BAD_LENGTH` comes before `ERROR_NOT_FOUND`, and a probe at the end gives `ERROR_NO_MORE_ITEMS` | the order is unstated | 3.5 | CHANGED (presence came first): ND | `walk::bad_length_comes_before_not_found`, `walk::null_buffer_probe_reports_presence` |
+//! | The walk marker does not advance on any failure; after `ERROR_NO_MORE_ITEMS` it stays at the end | unstated | 3.5, 11.6 | CONFIRMED: ND | `walk::failed_calls_do_not_advance_the_marker` |
+//! | A marker serves one walk: using it for another snapshot or class is misuse | reuse across walks is unstated | 5, 11.7 | PLAUSIBLE as a check: Windows does not notice and reads the wrong data (ND, VAN) | `misuse::marker_reused_for_another_class_is_misuse` |
+//! | Positions are opaque and tied to their marker; another marker's position is misuse | the page promises error codes and lists none | 3.9, 11.14 | CHANGED (it gave `ERROR_INVALID_PARAMETER`): ND takes any value as a raw offset | `misuse::position_from_another_marker_is_misuse` |
+//! | Entry memory lives until `PssWalkMarkerFree`, across later walk calls and rewinds, independent of the snapshot's free, and is poisoned with `0xDD` when freed | "valid for the lifetime of the walk marker" | 2.2, 11.8 | CONFIRMED: ND | `walk::entry_pointers_live_as_long_as_the_marker`, `safe_soundness::entry_memory_survives_later_steps_and_rewinds` |
+//! | Handle type and object names and mapped file names end in a NUL that their byte length counts | names "may not be terminated" | 8, 11.17 | CHANGED (never terminated): ND, GK | `walk::entry_pointers_live_as_long_as_the_marker`, `walk::va_entries_carry_section_information_only_when_captured` |
+//! | Handle entries: the type name (`HAVE_TYPE`) with `HANDLES` alone; `ObjectType` and the union only with `HANDLE_TYPE_SPECIFIC_INFORMATION`, for the six described types; File objects are never named; names too long for ntdll's 0x210-byte buffer are not captured | no flag covers `TypeName` | 7.4, 8 | CHANGED (type with any detail flag only): ND | `walk::handle_entry_flags_follow_capture_flags`, `walk::overlong_object_names_are_not_captured` |
+//! | Mapped file names for image and mapped regions, PE values for image regions only, both with section information | PE values only "for images" | 8 | CONFIRMED: ND | `walk::va_entries_carry_section_information_only_when_captured` |
+//! | Context records are 16-byte aligned; `ContextRecord` is NULL (size 0) without `THREAD_CONTEXT` and for a thread whose context could not be read ([`ThreadSpec::context_unreadable`]) | NULL-ness is unstated | 8, 11.16 | CONFIRMED: ND | `walk::thread_context_records_follow_capture_flags` |
+//! | `PSS_WALK_THREAD_NAME` (4, header-only) gives `ERROR_INVALID_PARAMETER` | not in Microsoft's documents | 7.3 | CONFIRMED for ntdll in every build seen (24H2's kernel32 may differ): ND, SDK | `walk::unknown_class_is_invalid_parameter` |
+//! | A custom allocator serves the marker's own structure only: one `AllocRoutine` call at creation, none per entry; the free calls `FreeRoutine` for it, then once with NULL | which allocations happen is unstated; NULL must be accepted | 6 | CHANGED (one call per entry with data): ND; the NULL call NO EVIDENCE | `marker::custom_allocator_calls_are_counted_exactly`, `marker::allocator_failure_after_creation_does_not_affect_walks` |
+//! | Allocator callbacks run without the model's lock: other kernel32 calls from them are served; a PSS call from one is misuse | callbacks run inside Create/Free; re-entry is unstated | 6 | NO EVIDENCE | `marker::allocator_callbacks_may_call_other_kernel32_functions`, `misuse::pss_call_from_allocator_callback_is_misuse` |
+//! | Double free or use of a freed marker is misuse | only the snapshot double free is documented as undefined | 11.12 | NO EVIDENCE | `misuse::marker_double_free_is_misuse` |
+//! | A misaligned buffer is misuse | C callers pass the structure itself | 4 | NO EVIDENCE | `misuse::misaligned_buffer_is_misuse` |
+//! | Freeing through a process that does not hold the snapshot is misuse | unstated | 3.3, 11.11 | CONFIRMED as harmful: ND reads that process at the snapshot's address (pe-sieve does this by mistake) | `misuse::free_through_the_wrong_process_is_misuse` |
+//! | A failed free frees nothing (the snapshot stays owned) | unstated | 3.3, 11.11 | CONFIRMED: ND | `free::failed_free_leaves_the_snapshot_owned` |
+//! | A local free checks no rights; a remote free needs the documented rights, else `ERROR_ACCESS_DENIED` | rights are documented, the code is not | 3.3 | CONFIRMED (local): ND; PLAUSIBLE (remote code) | `duplicate::remote_free_checks_rights_local_free_does_not`, `free::remote_free_without_rights_is_access_denied` |
+//! | `PSS_DUPLICATE_CLOSE_SOURCE` without `PSS_CREATE_USE_VM_ALLOCATIONS` succeeds and frees the source | "will only succeed" with VM allocations | 2.1, 11.10 | CHANGED (`ERROR_NOT_SUPPORTED`): ND, WER | `duplicate::close_source_without_vm_allocations_succeeds_and_frees` |
+//! | Duplicates are independent; each holds its own same-access duplicate of the VA clone (and trace) handle, locally or in another process; a clone lives while any handle to it is open and leaves the process table with the last | unstated | 2.1, 11.9, 11.10 | CONFIRMED: ND, CLRMD | `duplicate::duplicate_and_original_are_freed_independently`, `duplicate::every_copy_holds_its_own_clone_handle`, `query::va_clone_handle_names_a_clone_process` |
+//! | A snapshot not in the source process's context gives `ERROR_INVALID_HANDLE` from duplicate | which handle is invalid is unstated | 3.2, 11.11 | NO EVIDENCE | `duplicate::snapshot_outside_source_context_is_invalid_handle` |
+//! | Missing process rights give `ERROR_ACCESS_DENIED` from duplicate | rights are documented, the code is not | 3.2 | PLAUSIBLE | `duplicate::missing_rights_are_access_denied` |
+//! | A failed duplicate leaves its out-parameter as it was | unstated | 3.2 | NO EVIDENCE | `duplicate::failed_duplicate_leaves_the_out_parameter_alone` |
+//! | Unknown duplicate flags give `ERROR_INVALID_PARAMETER` | unstated | 7.4 | NO EVIDENCE | `duplicate::unknown_duplicate_flags_are_invalid_parameter` |
+//!
+//! # What the evidence shows that the model does not do, and why
+//!
+//! - Thread records truncated silently when threads appear during capture (ND): model processes
+//!   do not change while a capture runs.
+//! - Handle and pointer counts including PSS's own temporary duplicate (ND): the counts are what
+//!   a [`HandleSpec`] says; a test wanting Windows' numbers adds one.
+//! - An entry dropped entirely when its object type cannot be queried (ND): no knob yet; no
+//!   `pss` behaviour depends on it.
+//! - Auxiliary page contents (0xA80 bytes of the caller's shared user data, the rest zero) and
+//!   the page counted only when the target's query succeeds (ND): a model process's auxiliary
+//!   pages are what its [`AuxPageSpec`]s say.
+//! - Capture order and atomicity (contexts taken after the clone) (ND): not observable here.
+//! - Capture across bitness failing (error 18136): the model has no bitness.
+//! - The error codes seen from real captures (`ERROR_NO_SYSTEM_RESOURCES`,
+//!   `ERROR_ARITHMETIC_OVERFLOW`, `ERROR_INVALID_ADDRESS`, `ERROR_PARTIAL_COPY`): nothing here
+//!   makes them happen; fault injection is planned (the reliability issue).
+//! - Reading the VA clone's memory (anonymous shared sections missing, `ERROR_PARTIAL_COPY`)
+//!   and `MiniDumpWriteDump` (its HRESULT in the last error): no memory or dump functions yet
+//!   (the dump issue).
+//! - The undocumented exports `PssWalkMarkerRewind`, `PssWalkMarkerSeek`, `PssWalkMarkerTell`:
+//!   `pss-sys` does not declare them.
 
 mod capture;
 mod data;

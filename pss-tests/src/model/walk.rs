@@ -135,14 +135,20 @@ impl Marker {
         ((self.index << 16) | self.tag) ^ POSITION_SCRAMBLE
     }
 
-    /// Decodes a position from `PssWalkMarkerGetPosition` on this marker.
-    pub fn set_position(&mut self, position: usize) -> Result<(), u32> {
+    /// Decodes a position from `PssWalkMarkerGetPosition` on this marker. Windows takes any
+    /// value as a raw offset into its view and reads whatever is there: a position from another
+    /// marker is misuse here.
+    pub fn set_position(&mut self, position: usize) {
         let raw = position ^ POSITION_SCRAMBLE;
         if raw & 0xFFFF != self.tag {
-            return Err(ERROR_INVALID_PARAMETER);
+            misuse(
+                "PssWalkMarkerSetPosition",
+                format!(
+                    "position {position:#x} did not come from this marker (Windows would read from an unrelated offset)"
+                ),
+            );
         }
         self.index = raw >> 16;
-        Ok(())
     }
 
     pub fn rewind(&mut self) {
