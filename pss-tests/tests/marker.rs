@@ -230,36 +230,37 @@ fn markers_walk_independently() {
     assert_no_leaks();
 }
 
-/// `AllocRoutine` that makes other kernel32 calls (not PSS ones) before allocating: it records
-/// `GetProcessId(GetCurrentProcess())` in its context.
+/// What `kernel32_calling_alloc` saw.
+static PID_SEEN: AtomicUsize = AtomicUsize::new(0);
+
+/// `AllocRoutine` that makes other kernel32 calls (not PSS ones) before allocating like
+/// `test_alloc`: it records `GetProcessId(GetCurrentProcess())`.
 extern "system" fn kernel32_calling_alloc(context: *mut c_void, size: u32) -> *mut c_void {
     // SAFETY: plain kernel32 calls with a valid pseudo handle.
     let pid = unsafe { GetProcessId(GetCurrentProcess()) };
-    // SAFETY: `context` is the test's `AtomicUsize`, alive for the marker.
-    unsafe { &*context.cast::<AtomicUsize>() }.store(pid as usize, Ordering::Relaxed);
-    let layout = std::alloc::Layout::from_size_align(size as usize, 16).unwrap();
-    // SAFETY: non-zero size (the marker structure).
-    unsafe { std::alloc::alloc(layout).cast() }
+    PID_SEEN.store(pid as usize, Ordering::Relaxed);
+    test_alloc(context, size)
 }
-
-extern "system" fn leaking_free(_: *mut c_void, _: *mut c_void) {}
 
 /// Allocator callbacks may call kernel32 functions other than PSS ones: the routines run inside
 /// `PssWalkMarkerCreate`/`Free`, and only re-entering PSS is ruled out (6; the model runs them
-/// without its lock). The block is leaked on purpose: the test's free routine cannot know its
-/// size.
+/// without its lock).
 #[test]
 fn allocator_callbacks_may_call_other_kernel32_functions() {
     require_pss!();
-    let seen = AtomicUsize::new(0);
+    let counts = Counts::default();
     let alloc = pss_allocator(
-        std::ptr::from_ref(&seen).cast_mut().cast(),
+        std::ptr::from_ref(&counts).cast_mut().cast(),
         kernel32_calling_alloc,
-        leaking_free,
+        test_free,
     );
     let (code, marker) = create_with(&alloc);
     assert_eq!(code, ERROR_SUCCESS);
-    assert_eq!(seen.load(Ordering::Relaxed), current_pid() as usize);
+    assert_eq!(PID_SEEN.load(Ordering::Relaxed), current_pid() as usize);
     free_marker(marker);
+    assert_eq!(
+        counts.allocs.load(Ordering::Relaxed),
+        counts.frees.load(Ordering::Relaxed)
+    );
     assert_no_leaks();
 }

@@ -375,7 +375,7 @@ mod model_processes {
         let pattern: Vec<u8> = (0..full).map(|i| i as u8).collect();
         let spec = ProcessSpec::new()
             .thread(ThreadSpec::new(4))
-            .thread(ThreadSpec::new(8).context_record(pattern.clone(), 4))
+            .thread(ThreadSpec::new(8).context_record(pattern.clone(), 1))
             .thread(ThreadSpec::new(12).context_record(vec![7; 40], 0));
         let (_process, snapshot) =
             spawn_and_capture(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);

@@ -7,8 +7,9 @@
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
 //! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
 //!   psscap example (`cargo xtask demo`) end to end against the model; the suite again under
-//!   Miri. (The example is built for every Windows target by the `cross` clippy rows, and
-//!   linked for the `-gnu` ones by the `link` rows.)
+//!   Miri, and the safe-crate tests under Miri for a 32-bit target. (The example is built for
+//!   every Windows target by the `cross` clippy rows, and linked for the `-gnu` ones by the
+//!   `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
 
 use crate::provision::{NIGHTLY, WINDOWS_TARGETS};
@@ -17,6 +18,9 @@ use std::process::Command;
 use std::time::Instant;
 
 const HOST: &str = "host";
+
+/// The 32-bit target Miri runs the safe-crate tests for.
+const MIRI_32BIT: &str = "i686-unknown-linux-gnu";
 
 struct Row {
     tier: &'static str,
@@ -230,6 +234,21 @@ pub fn main(args: &[String]) -> Result {
             "pss-tests",
         ]))?;
         Ok(String::new())
+    });
+    // The safe crate's 32-bit paths (x86 CONTEXT, pointer-sized fields) run nowhere else: Miri
+    // interprets them for a 32-bit target, no linker or 32-bit libraries needed.
+    m.check("host", "miri", MIRI_32BIT, || {
+        run::run(run::cargo_on(NIGHTLY).args([
+            "miri",
+            "test",
+            "-p",
+            "pss-tests",
+            "--target",
+            MIRI_32BIT,
+            "--test",
+            "safe_*",
+        ]))?;
+        Ok("the safe-crate tests, 32-bit".into())
     });
 
     m.check("wine", "run", wine::TARGET, || {

@@ -201,7 +201,7 @@ pub extern "system" fn DuplicateHandle(
 pub extern "system" fn GetModuleHandleW(lpmodulename: PCWSTR) -> HMODULE {
     let _e = kernel::enter("GetModuleHandleW");
     if lpmodulename.is_null() {
-        return handle(0x7FF6_0000_0000); // The executable's module.;
+        return handle(0x0040_0000); // The executable's module.
     }
     // SAFETY: a non-NULL module name is a NUL-terminated UTF-16 string (documented).
     let name = unsafe { wide(lpmodulename) }.to_ascii_lowercase();
