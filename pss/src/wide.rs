@@ -182,3 +182,48 @@ impl PartialEq<&str> for WideStr<'_> {
         *self == **other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(units: &[u16]) -> WideStr<'_> {
+        // SAFETY: `units` is readable for its byte length, for the borrow's lifetime.
+        unsafe { WideStr::from_counted(units.as_ptr(), (units.len() * 2) as u16) }.unwrap()
+    }
+
+    #[test]
+    fn one_counted_nul_is_dropped_and_no_more() {
+        assert_eq!(counted(&[0x41, 0x42, 0]), "AB");
+        assert_eq!(counted(&[0x41, 0x42]), "AB", "no NUL is assumed");
+        assert_eq!(counted(&[0x41, 0, 0]).as_utf16(), &[0x41, 0]);
+        assert_eq!(counted(&[0x41, 0, 0x42]).as_utf16(), &[0x41, 0, 0x42]);
+        assert!(counted(&[0]).is_empty());
+    }
+
+    #[test]
+    fn misaligned_names_are_copied_and_stripped_too() {
+        let bytes: Vec<u8> = [0u8].into_iter().chain([0x41, 0, 0x42, 0, 0, 0]).collect();
+        let ptr = bytes[1..].as_ptr().cast::<u16>();
+        assert!(!ptr.is_aligned());
+        // SAFETY: six readable bytes at `ptr`, alive for the borrow.
+        let name = unsafe { WideStr::from_counted(ptr, 6) }.unwrap();
+        assert_eq!(name, "AB");
+    }
+
+    #[test]
+    fn odd_byte_counts_and_null_pointers() {
+        let units = [0x41u16, 0x42];
+        // SAFETY: three readable bytes; the odd one is dropped.
+        let name = unsafe { WideStr::from_counted(units.as_ptr(), 3) }.unwrap();
+        assert_eq!(name, "A");
+        // SAFETY: NULL with a length: nothing is read.
+        assert!(unsafe { WideStr::from_counted(core::ptr::null(), 4) }.is_none());
+        // SAFETY: a zero length reads nothing.
+        assert!(
+            unsafe { WideStr::from_counted(core::ptr::null(), 0) }
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
