@@ -20,16 +20,18 @@ const HANDLE_DETAIL: CaptureFlags = CaptureFlags::HANDLES
     .union(CaptureFlags::HANDLE_BASIC_INFORMATION)
     .union(CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION);
 
+/// Every class, with every part an entry can borrow (names, contexts, page contents).
+const EVERY_PART: CaptureFlags = WALKABLE
+    .union(HANDLE_DETAIL)
+    .union(CaptureFlags::THREAD_CONTEXT)
+    .union(CaptureFlags::VA_SPACE_SECTION_INFORMATION);
+
 /// Every class walks this process; each walk's length equals its query's count; every thread
 /// belongs to this process; names come without the NUL Windows counts (3.5, 7.3, 8).
 #[test]
 fn every_walk_class_walks_this_process() {
     require_pss!();
-    let flags = WALKABLE
-        | HANDLE_DETAIL
-        | CaptureFlags::THREAD_CONTEXT
-        | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
     let thread_walk = snapshot.threads().unwrap();
     let threads: Vec<ThreadEntry<'_>> = thread_walk.iter().map(Result::unwrap).collect();
     assert_eq!(
@@ -184,11 +186,7 @@ fn position_from_another_walk_is_refused() {
 #[test]
 fn owned_entries_outlive_the_walk() {
     require_pss!();
-    let flags = WALKABLE
-        | HANDLE_DETAIL
-        | CaptureFlags::THREAD_CONTEXT
-        | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
     let threads = snapshot.threads().unwrap();
     let thread = threads.iter().next().unwrap().unwrap();
     let context = thread.context_bytes().map(<[u8]>::to_vec);
