@@ -220,10 +220,7 @@ mod tests {
         // SAFETY: NULL with a length: nothing is read.
         assert!(unsafe { WideStr::from_counted(core::ptr::null(), 4) }.is_none());
         // SAFETY: a zero length reads nothing.
-        assert!(
-            unsafe { WideStr::from_counted(core::ptr::null(), 0) }
-                .unwrap()
-                .is_empty()
-        );
+        let empty = unsafe { WideStr::from_counted(core::ptr::null(), 0) };
+        assert!(empty.unwrap().is_empty());
     }
 }
