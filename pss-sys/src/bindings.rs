@@ -18,6 +18,7 @@ windows_targets::link!("kernel32.dll" "system" fn PssWalkMarkerGetPosition(walkm
 windows_targets::link!("kernel32.dll" "system" fn PssWalkMarkerSeekToBeginning(walkmarkerhandle : HPSSWALK) -> u32);
 windows_targets::link!("kernel32.dll" "system" fn PssWalkMarkerSetPosition(walkmarkerhandle : HPSSWALK, position : usize) -> u32);
 windows_targets::link!("kernel32.dll" "system" fn PssWalkSnapshot(snapshothandle : HPSS, informationclass : PSS_WALK_INFORMATION_CLASS, walkmarkerhandle : HPSSWALK, buffer : *mut core::ffi::c_void, bufferlength : u32) -> u32);
+windows_targets::link!("kernel32.dll" "system" fn ReadProcessMemory(hprocess : HANDLE, lpbaseaddress : *const core::ffi::c_void, lpbuffer : *mut core::ffi::c_void, nsize : usize, lpnumberofbytesread : *mut usize) -> BOOL);
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union ARM64_NT_NEON128 {
@@ -258,10 +259,12 @@ pub const ERROR_BAD_LENGTH: WIN32_ERROR = 24u32;
 pub const ERROR_INVALID_HANDLE: WIN32_ERROR = 6u32;
 pub const ERROR_INVALID_PARAMETER: WIN32_ERROR = 87u32;
 pub const ERROR_MORE_DATA: WIN32_ERROR = 234u32;
+pub const ERROR_NOACCESS: WIN32_ERROR = 998u32;
 pub const ERROR_NOT_ENOUGH_MEMORY: WIN32_ERROR = 8u32;
 pub const ERROR_NOT_FOUND: WIN32_ERROR = 1168u32;
 pub const ERROR_NOT_SUPPORTED: WIN32_ERROR = 50u32;
 pub const ERROR_NO_MORE_ITEMS: WIN32_ERROR = 259u32;
+pub const ERROR_PARTIAL_COPY: WIN32_ERROR = 299u32;
 pub const ERROR_SUCCESS: WIN32_ERROR = 0u32;
 pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 #[repr(C)]

@@ -324,6 +324,25 @@ mod x86 {
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, Context), 0);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, AllocRoutine), 4);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, FreeRoutine), 8);
+
+    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = "minidump")]
+    mod minidump {
+        use super::*;
+        use crate::minidump::*;
+        const_assert_eq!(size_of::<MINIDUMP_CALLBACK_INFORMATION>(), 8);
+        const_assert_eq!(align_of::<MINIDUMP_CALLBACK_INFORMATION>(), 4);
+        const_assert_eq!(
+            offset_of!(MINIDUMP_CALLBACK_INFORMATION, CallbackRoutine),
+            0
+        );
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INFORMATION, CallbackParam), 4);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, ProcessId), 0);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, ProcessHandle), 4);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, CallbackType), 8);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, Anonymous.Status), 12);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_OUTPUT, Anonymous.Status), 0);
+    }
 }
 
 /// 64-bit Windows (numbers from x86_64-w64-mingw32-gcc). aarch64 Windows follows the same LLP64
@@ -647,4 +666,23 @@ mod x64 {
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, Context), 0);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, AllocRoutine), 8);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, FreeRoutine), 16);
+
+    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = "minidump")]
+    mod minidump {
+        use super::*;
+        use crate::minidump::*;
+        const_assert_eq!(size_of::<MINIDUMP_CALLBACK_INFORMATION>(), 16);
+        const_assert_eq!(align_of::<MINIDUMP_CALLBACK_INFORMATION>(), 4);
+        const_assert_eq!(
+            offset_of!(MINIDUMP_CALLBACK_INFORMATION, CallbackRoutine),
+            0
+        );
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INFORMATION, CallbackParam), 8);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, ProcessId), 0);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, ProcessHandle), 4);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, CallbackType), 12);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_INPUT, Anonymous.Status), 16);
+        const_assert_eq!(offset_of!(MINIDUMP_CALLBACK_OUTPUT, Anonymous.Status), 0);
+    }
 }

@@ -14,9 +14,12 @@
 //!   [`HPSS`] and [`HPSSWALK`]; every `PSS_*` constant and `#[repr(C)]` structure.
 //! - The few other kernel32 items a safe wrapper needs: [`GetCurrentProcess`], [`GetProcessId`],
 //!   [`OpenProcess`], [`CloseHandle`], [`DuplicateHandle`], [`GetLastError`],
-//!   [`GetModuleHandleW`], [`GetProcAddress`], the `PROCESS_*` access rights, the `ERROR_*` codes
-//!   the PSS pages name, and the `MEM_*`, `PAGE_*` and `CONTEXT_ALL_*` values found in walk
-//!   entries and thread-context flags.
+//!   [`GetModuleHandleW`], [`GetProcAddress`], [`ReadProcessMemory`] (to read a VA clone), the
+//!   `PROCESS_*` access rights, the `ERROR_*` codes the PSS pages name (and the two unreadable
+//!   memory gives), and the `MEM_*`, `PAGE_*` and `CONTEXT_ALL_*` values found in walk entries
+//!   and thread-context flags.
+//! - With the cargo feature `minidump`, the module [`minidump`]: dbghelp's `MiniDumpWriteDump`
+//!   and its callback types, to write a dump of a snapshot.
 //!
 //! The functions are declared with `windows_targets::link!`, so they are linked from the
 //! import libraries that `windows-targets` ships: no Windows SDK is needed to build. On other
@@ -57,3 +60,32 @@ pub use bindings::*;
 
 #[allow(clippy::all)]
 mod layout;
+
+#[cfg(feature = "minidump")]
+#[allow(
+    missing_docs,
+    non_snake_case,
+    non_camel_case_types,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
+)]
+#[path = "minidump.rs"]
+mod minidump_bindings;
+
+/// dbghelp's [`MiniDumpWriteDump`](minidump::MiniDumpWriteDump) and what calling it on a
+/// snapshot needs (cargo feature `minidump`, off by default so that a program that only
+/// snapshots never imports `dbghelp.dll`).
+///
+/// Generated like the rest of this crate, from `bindings-minidump.txt`; the types the two share
+/// (`HANDLE`, `CONTEXT` and its parts) are the crate root's. To dump a snapshot, pass the
+/// [`HPSS`] as the process handle with the captured process's id, and answer the callback type
+/// [`IsProcessSnapshotCallback`](minidump::IsProcessSnapshotCallback) (16) with
+/// [`S_FALSE`](minidump::S_FALSE) ([Generate Dump File from a Process Snapshot]). On failure
+/// `MiniDumpWriteDump` leaves an `HRESULT` as the thread's last error.
+///
+/// [Generate Dump File from a Process Snapshot]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/export-a-process-snapshot-to-a-file
+#[cfg(feature = "minidump")]
+pub mod minidump {
+    pub use super::minidump_bindings::*;
+}

@@ -124,7 +124,7 @@ fn generated_pss_constants_are_exactly_the_documented_set() {
 /// The error codes the PSS pages name, with their winerror.h values (PSS-CONTRACT.md section 1).
 #[test]
 fn error_codes_equal_winerror_values() {
-    let codes: [(WIN32_ERROR, u32); 10] = [
+    let codes: [(WIN32_ERROR, u32); 12] = [
         (ERROR_SUCCESS, 0),
         (ERROR_ACCESS_DENIED, 5),
         (ERROR_INVALID_HANDLE, 6),
@@ -135,6 +135,8 @@ fn error_codes_equal_winerror_values() {
         (ERROR_MORE_DATA, 234),
         (ERROR_NO_MORE_ITEMS, 259),
         (ERROR_NOT_FOUND, 1168),
+        (ERROR_PARTIAL_COPY, 299),
+        (ERROR_NOACCESS, 998),
     ];
     for (generated, documented) in codes {
         assert_eq!(generated, documented);
@@ -155,5 +157,31 @@ fn process_access_rights_equal_winnt_values() {
     ];
     for (generated, documented) in rights {
         assert_eq!(generated, documented);
+    }
+}
+
+/// The dbghelp values a snapshot dump needs, as minidumpapiset.h gives them (feature
+/// `minidump`): the callback type PSS answers, its answer, and the dump types.
+#[cfg(feature = "minidump")]
+#[test]
+fn minidump_values_equal_the_header() {
+    use pss_sys::minidump::*;
+    assert_eq!(IsProcessSnapshotCallback, 16);
+    assert_eq!(S_FALSE, 1);
+    let types = [
+        (MiniDumpNormal, 0x0),
+        (MiniDumpWithDataSegs, 0x1),
+        (MiniDumpWithFullMemory, 0x2),
+        (MiniDumpWithHandleData, 0x4),
+        (MiniDumpWithUnloadedModules, 0x20),
+        (MiniDumpWithFullMemoryInfo, 0x800),
+        (MiniDumpWithThreadInfo, 0x1000),
+        (MiniDumpIgnoreInaccessibleMemory, 0x2_0000),
+        (MiniDumpWithTokenInformation, 0x4_0000),
+        (MiniDumpWithAvxXStateContext, 0x20_0000),
+        (MiniDumpValidTypeFlags, 0x1FF_FFFF),
+    ];
+    for (value, expected) in types {
+        assert_eq!(value, expected);
     }
 }

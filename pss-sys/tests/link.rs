@@ -11,7 +11,7 @@ use pss_sys::*;
 /// Coerces each import to the function-pointer type written from its Microsoft page
 /// (PSS-CONTRACT.md section 3), so a binding with another signature does not compile, and
 /// returns the addresses so the linker must resolve every one.
-fn imports() -> [(&'static str, usize); 18] {
+fn imports() -> [(&'static str, usize); 19] {
     let capture: unsafe extern "system" fn(HANDLE, PSS_CAPTURE_FLAGS, u32, *mut HPSS) -> u32 =
         PssCaptureSnapshot;
     let duplicate: unsafe extern "system" fn(
@@ -58,6 +58,13 @@ fn imports() -> [(&'static str, usize); 18] {
     let last_error: unsafe extern "system" fn() -> WIN32_ERROR = GetLastError;
     let module: unsafe extern "system" fn(PCWSTR) -> HMODULE = GetModuleHandleW;
     let proc_address: unsafe extern "system" fn(HMODULE, PCSTR) -> FARPROC = GetProcAddress;
+    let read_memory: unsafe extern "system" fn(
+        HANDLE,
+        *const c_void,
+        *mut c_void,
+        usize,
+        *mut usize,
+    ) -> BOOL = ReadProcessMemory;
     [
         ("PssCaptureSnapshot", capture as usize),
         ("PssDuplicateSnapshot", duplicate as usize),
@@ -77,7 +84,25 @@ fn imports() -> [(&'static str, usize); 18] {
         ("GetLastError", last_error as usize),
         ("GetModuleHandleW", module as usize),
         ("GetProcAddress", proc_address as usize),
+        ("ReadProcessMemory", read_memory as usize),
     ]
+}
+
+/// dbghelp's `MiniDumpWriteDump` (feature `minidump`), with the signature of its Microsoft page.
+#[cfg(feature = "minidump")]
+#[test]
+fn minidump_write_dump_resolves_to_an_address() {
+    use pss_sys::minidump::*;
+    let write: unsafe extern "system" fn(
+        HANDLE,
+        u32,
+        HANDLE,
+        MINIDUMP_TYPE,
+        *const MINIDUMP_EXCEPTION_INFORMATION,
+        *const MINIDUMP_USER_STREAM_INFORMATION,
+        *const MINIDUMP_CALLBACK_INFORMATION,
+    ) -> BOOL = MiniDumpWriteDump;
+    assert_ne!(write as usize, 0);
 }
 
 #[test]
