@@ -88,4 +88,8 @@ mod minidump_bindings;
 #[cfg(feature = "minidump")]
 pub mod minidump {
     pub use super::minidump_bindings::*;
+    // The generated module declares its own `BOOL` (the metadata has no type to reference);
+    // this one names the crate root's, so `use pss_sys::*` beside `use pss_sys::minidump::*`
+    // is not ambiguous.
+    pub use super::BOOL;
 }

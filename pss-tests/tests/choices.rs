@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../src/model/mod.rs");
-const FILES: [(&str, &str); 11] = [
+const FILES: [(&str, &str); 13] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -13,6 +13,8 @@ const FILES: [(&str, &str); 11] = [
     ("misuse", include_str!("misuse.rs")),
     ("process", include_str!("process.rs")),
     ("query", include_str!("query.rs")),
+    ("safe_clone_memory", include_str!("safe_clone_memory.rs")),
+    ("safe_minidump", include_str!("safe_minidump.rs")),
     ("safe_soundness", include_str!("safe_soundness.rs")),
     ("walk", include_str!("walk.rs")),
 ];

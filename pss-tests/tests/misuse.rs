@@ -201,3 +201,148 @@ fn pss_call_from_allocator_callback_is_misuse() {
         unsafe { PssWalkMarkerCreate(&*allocator, &mut m) };
     });
 }
+
+mod minidump_protocol {
+    //! `MiniDumpWriteDump` on a snapshot, called the wrong way: each is a dump of the wrong
+    //! thing, a crash, or a race inside dbghelp on Windows ("Generate Dump File from a Process
+    //! Snapshot"; dbghelp is single-threaded).
+    use super::*;
+    use pss::handle::AsRawHandle;
+    use pss_sys::minidump::*;
+    use std::path::PathBuf;
+
+    fn path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("pss-misuse-{}-{name}.dmp", std::process::id()))
+    }
+
+    unsafe extern "system" fn answers(
+        _: *mut std::ffi::c_void,
+        input: *const MINIDUMP_CALLBACK_INPUT,
+        output: *mut MINIDUMP_CALLBACK_OUTPUT,
+    ) -> BOOL {
+        // SAFETY: valid structures from the caller, read and written unaligned (packed).
+        unsafe {
+            if (&raw const (*input).CallbackType).read_unaligned()
+                == IsProcessSnapshotCallback as u32
+            {
+                (&raw mut (*output).Anonymous.Status).write_unaligned(S_FALSE);
+            }
+        }
+        1
+    }
+
+    unsafe extern "system" fn silent(
+        _: *mut std::ffi::c_void,
+        _: *const MINIDUMP_CALLBACK_INPUT,
+        _: *mut MINIDUMP_CALLBACK_OUTPUT,
+    ) -> BOOL {
+        1
+    }
+
+    /// Calls `MiniDumpWriteDump` for a snapshot of this process with `callback`.
+    fn dump(process: HANDLE, pid: u32, file: HANDLE, callback: MINIDUMP_CALLBACK_ROUTINE) -> BOOL {
+        let info = MINIDUMP_CALLBACK_INFORMATION {
+            CallbackRoutine: callback,
+            CallbackParam: std::ptr::null_mut(),
+        };
+        let info_ptr = if callback.is_some() {
+            &raw const info
+        } else {
+            std::ptr::null()
+        };
+        // SAFETY: a raw call with valid pointers; the misuse under test is in the arguments.
+        unsafe {
+            MiniDumpWriteDump(
+                process,
+                pid,
+                file,
+                MiniDumpNormal,
+                std::ptr::null(),
+                std::ptr::null(),
+                info_ptr,
+            )
+        }
+    }
+
+    #[test]
+    fn dump_to_a_read_only_file_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = open_file_read_only(&path("read-only"));
+            dump(s, CURRENT_PID, file.as_raw_handle(), Some(answers));
+        });
+    }
+
+    #[test]
+    fn dump_of_a_snapshot_without_a_callback_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = create_file(&path("no-callback"));
+            dump(s, CURRENT_PID, file.as_raw_handle(), None);
+        });
+    }
+
+    #[test]
+    fn a_callback_that_does_not_answer_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = create_file(&path("silent"));
+            dump(s, CURRENT_PID, file.as_raw_handle(), Some(silent));
+        });
+    }
+
+    #[test]
+    fn a_process_id_that_is_not_the_snapshots_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = create_file(&path("wrong-pid"));
+            dump(s, CURRENT_PID + 4, file.as_raw_handle(), Some(answers));
+        });
+    }
+
+    #[test]
+    fn a_handle_that_is_neither_snapshot_nor_process_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let file = create_file(&path("bogus"));
+            let bogus = std::ptr::without_provenance_mut(0x4440);
+            dump(bogus, CURRENT_PID, file.as_raw_handle(), Some(answers));
+        });
+    }
+
+    unsafe extern "system" fn dumps_again(
+        param: *mut std::ffi::c_void,
+        input: *const MINIDUMP_CALLBACK_INPUT,
+        output: *mut MINIDUMP_CALLBACK_OUTPUT,
+    ) -> BOOL {
+        // SAFETY: `param` is the snapshot, and the file handle follows it (see the test).
+        let (s, file) = unsafe { *param.cast::<(HPSS, HANDLE)>() };
+        dump(s, CURRENT_PID, file, Some(answers));
+        // SAFETY: forwarded unchanged.
+        unsafe { answers(param, input, output) }
+    }
+
+    #[test]
+    fn overlapping_dumps_are_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = create_file(&path("overlap"));
+            let mut param = (s, file.as_raw_handle());
+            let info = MINIDUMP_CALLBACK_INFORMATION {
+                CallbackRoutine: Some(dumps_again),
+                CallbackParam: (&raw mut param).cast(),
+            };
+            // SAFETY: as in `dump`; the callback dumps again while this call runs.
+            unsafe {
+                MiniDumpWriteDump(
+                    s,
+                    CURRENT_PID,
+                    file.as_raw_handle(),
+                    MiniDumpNormal,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    &info,
+                )
+            };
+        });
+    }
+}

@@ -28,6 +28,8 @@ pub struct Error {
     function: Function,
     kind: ErrorKind,
     reason: Option<&'static str>,
+    /// Bytes a memory read copied before it stopped.
+    bytes_read: Option<usize>,
 }
 
 impl Error {
@@ -37,7 +39,30 @@ impl Error {
             function,
             kind: ErrorKind::from_code(code),
             reason: None,
+            bytes_read: None,
         }
+    }
+
+    /// `ReadProcessMemory` failed with `code` after copying `read` bytes.
+    pub(crate) fn read_failed(code: u32, read: usize) -> Self {
+        Error {
+            bytes_read: Some(read),
+            ..Error::os(Function::ReadProcessMemory, code)
+        }
+    }
+
+    #[cfg(feature = "minidump")]
+    /// `function` failed and left `hresult` as the thread's last error (as `MiniDumpWriteDump`
+    /// does): a wrapped Win32 error (`HRESULT_FROM_WIN32`) is typed by its code; any other
+    /// `HRESULT` is kept whole as [`ErrorKind::Other`].
+    pub(crate) fn hresult(function: Function, hresult: u32) -> Self {
+        const FACILITY_WIN32: u32 = 0x8007_0000;
+        let code = if hresult & 0xFFFF_0000 == FACILITY_WIN32 {
+            hresult & 0xFFFF
+        } else {
+            hresult
+        };
+        Error::os(function, code)
     }
 
     /// `function` was not called because kernel32 does not export the PSS functions.
@@ -46,6 +71,7 @@ impl Error {
             function,
             kind: ErrorKind::Unavailable,
             reason: None,
+            bytes_read: None,
         }
     }
 
@@ -56,6 +82,7 @@ impl Error {
             function,
             kind: ErrorKind::NotCaptured(flags),
             reason: None,
+            bytes_read: None,
         }
     }
 
@@ -73,6 +100,7 @@ impl Error {
             function,
             kind: ErrorKind::Reentrant,
             reason: Some("called from inside a WalkAllocator callback"),
+            bytes_read: None,
         }
     }
 
@@ -82,6 +110,7 @@ impl Error {
             function: Function::PssWalkMarkerSetPosition,
             kind: ErrorKind::ForeignPosition,
             reason: Some("a position can only be restored on the walk that saved it"),
+            bytes_read: None,
         }
     }
 
@@ -91,7 +120,15 @@ impl Error {
             function,
             kind: ErrorKind::InvalidFlags,
             reason: Some(reason),
+            bytes_read: None,
         }
+    }
+
+    /// For a failed memory read ([`VaClone::read_exact`](crate::VaClone::read_exact) and the
+    /// like): how many bytes were copied before it stopped (`ReadProcessMemory`'s
+    /// `lpNumberOfBytesRead`). `None` for every other error.
+    pub fn bytes_read(&self) -> Option<usize> {
+        self.bytes_read
     }
 
     /// The kernel32 function that failed, or that `pss` refused to call.
@@ -134,10 +171,14 @@ impl fmt::Display for Message<'_> {
             function,
             kind,
             reason,
+            bytes_read,
         } = self.0;
         match kind.code() {
             Some(_) => write!(f, "{function} failed: {kind}")?,
             None => write!(f, "{function} not called: {kind}")?,
+        }
+        if let Some(read) = bytes_read {
+            write!(f, " after {read} bytes")?;
         }
         match reason {
             Some(reason) => write!(f, ": {reason}"),
@@ -194,6 +235,11 @@ pub enum Function {
     OpenProcess,
     /// [`GetProcessId`](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocessid)
     GetProcessId,
+    /// [`ReadProcessMemory`](https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory)
+    ReadProcessMemory,
+    /// [`MiniDumpWriteDump`](https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/nf-minidumpapiset-minidumpwritedump)
+    /// (dbghelp)
+    MiniDumpWriteDump,
 }
 
 impl Function {
@@ -212,6 +258,8 @@ impl Function {
             Function::PssWalkMarkerSeekToBeginning => "PssWalkMarkerSeekToBeginning",
             Function::OpenProcess => "OpenProcess",
             Function::GetProcessId => "GetProcessId",
+            Function::ReadProcessMemory => "ReadProcessMemory",
+            Function::MiniDumpWriteDump => "MiniDumpWriteDump",
         }
     }
 }
@@ -279,6 +327,14 @@ pub enum ErrorKind {
     /// `ERROR_NO_MORE_ITEMS` (259): a walk is complete.
     #[doc(alias = "ERROR_NO_MORE_ITEMS")]
     NoMoreItems,
+    /// `ERROR_PARTIAL_COPY` (299): a memory read stopped part-way, at memory it could not read
+    /// ([`Error::bytes_read`] says how far it got); from a VA clone, also memory the clone does
+    /// not hold (anonymous shared sections).
+    #[doc(alias = "ERROR_PARTIAL_COPY")]
+    PartialCopy,
+    /// `ERROR_NOACCESS` (998): the memory at the address cannot be read at all.
+    #[doc(alias = "ERROR_NOACCESS")]
+    NoAccess,
     /// Any other Win32 error code.
     Other(u32),
     /// Not called: this kernel32 does not export the Process Snapshotting functions (before
@@ -309,6 +365,8 @@ impl ErrorKind {
             sys::ERROR_ACCESS_DENIED => ErrorKind::AccessDenied,
             sys::ERROR_MORE_DATA => ErrorKind::MoreData,
             sys::ERROR_NO_MORE_ITEMS => ErrorKind::NoMoreItems,
+            sys::ERROR_PARTIAL_COPY => ErrorKind::PartialCopy,
+            sys::ERROR_NOACCESS => ErrorKind::NoAccess,
             other => ErrorKind::Other(other),
         }
     }
@@ -325,6 +383,8 @@ impl ErrorKind {
             ErrorKind::AccessDenied => sys::ERROR_ACCESS_DENIED,
             ErrorKind::MoreData => sys::ERROR_MORE_DATA,
             ErrorKind::NoMoreItems => sys::ERROR_NO_MORE_ITEMS,
+            ErrorKind::PartialCopy => sys::ERROR_PARTIAL_COPY,
+            ErrorKind::NoAccess => sys::ERROR_NOACCESS,
             ErrorKind::Other(code) => code,
             ErrorKind::Unavailable
             | ErrorKind::InvalidFlags
@@ -348,6 +408,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::AccessDenied => "access is denied (ERROR_ACCESS_DENIED)",
             ErrorKind::MoreData => "more data is available (ERROR_MORE_DATA)",
             ErrorKind::NoMoreItems => "no more items (ERROR_NO_MORE_ITEMS)",
+            ErrorKind::PartialCopy => "only part of the memory was read (ERROR_PARTIAL_COPY)",
+            ErrorKind::NoAccess => "the memory cannot be read (ERROR_NOACCESS)",
             ErrorKind::Other(code) => return write!(f, "Win32 error {code}"),
             ErrorKind::NotCaptured(flags) => {
                 f.write_str("not in the snapshot: it was captured without ")?;

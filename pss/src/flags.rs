@@ -157,6 +157,28 @@ impl CaptureFlags {
     #[doc(alias = "PSS_CAPTURE_NONE")]
     pub const NONE: Self = Self::empty();
 
+    /// Everything a minidump of the snapshot can use: the VA clone (memory), the address space
+    /// with section information (modules, memory regions), handles with their details, threads
+    /// with contexts (extended ones too), and the clone breaking away from a job where it may.
+    /// Microsoft's `pssdump` sample and Kudu capture with these and add
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`: capture with
+    /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) to do the same. See
+    /// `MinidumpType` (feature `minidump`) for which dump contents need which flag.
+    pub const MINIDUMP: Self = Self::VA_CLONE
+        .union(Self::VA_SPACE)
+        .union(Self::VA_SPACE_SECTION_INFORMATION)
+        .union(Self::HANDLES)
+        .union(Self::HANDLE_NAME_INFORMATION)
+        .union(Self::HANDLE_BASIC_INFORMATION)
+        .union(Self::HANDLE_TYPE_SPECIFIC_INFORMATION)
+        .union(Self::HANDLE_TRACE)
+        .union(Self::THREADS)
+        .union(Self::THREAD_CONTEXT)
+        .union(Self::THREAD_CONTEXT_EXTENDED)
+        .union(Self::CREATE_BREAKAWAY)
+        .union(Self::CREATE_BREAKAWAY_OPTIONAL)
+        .union(Self::CREATE_RELEASE_SECTION);
+
     const RESERVED: Self = Self::RESERVED_00000400.union(Self::RESERVED_00004000);
 
     /// Checks the documented rules; `Err` carries the reason for

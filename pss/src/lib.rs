@@ -129,6 +129,9 @@ mod alloc;
 mod allocation;
 mod available;
 mod calls;
+mod clone_memory;
+#[cfg(feature = "minidump")]
+mod dump;
 mod entry;
 mod error;
 mod flags;
@@ -146,6 +149,9 @@ mod wide;
 pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
 pub use available::is_available;
+pub use clone_memory::{CloneReader, PlainData};
+#[cfg(feature = "minidump")]
+pub use dump::MinidumpType;
 pub use entry::{
     AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,
     ImageInformation, MutantObject, ObjectType, ProcessObject, SectionObject, SemaphoreObject,

@@ -154,8 +154,20 @@ fn create_clone(k: &mut kernel::Kernel, pid: u32, flags: u32) -> Result<u32, u32
             Some(code) => return Err(code),
         }
     }
-    let mut clone = k.processes[&pid].clone();
+    // The clone holds the target's memory as it is now (shared, copy-on-write), except
+    // anonymous shared sections, and has no threads or handles of its own.
+    let target = &k.processes[&pid];
+    let mut clone = ProcessData {
+        threads: Arc::default(),
+        handles: Arc::default(),
+        ..target.clone()
+    };
     clone.info.parent = pid;
+    if clone.regions.iter().any(RegionSpec::anonymous_shared) {
+        for region in Arc::make_mut(&mut clone.regions) {
+            region.not_cloned |= region.anonymous_shared();
+        }
+    }
     Ok(k.create_clone(clone))
 }
 

@@ -260,32 +260,38 @@ pub struct RegionSpec {
     pub(crate) kind: u32,
     pub(crate) image: Option<ImageInfo>,
     pub(crate) mapped_name: Vec<u16>,
+    /// The first bytes of the region (the rest reads as zeros).
+    pub(crate) contents: Vec<u8>,
+    /// In a VA clone: this region was not cloned (anonymous shared memory), so reading it
+    /// fails with `ERROR_PARTIAL_COPY`.
+    pub(crate) not_cloned: bool,
 }
 
 impl RegionSpec {
-    /// Committed private read-write memory.
-    pub fn private(base: usize, size: usize) -> Self {
+    fn new(base: usize, size: usize, state: u32, protect: u32, kind: u32) -> Self {
         Self {
             base,
             size,
-            state: MEM_COMMIT,
-            protect: PAGE_READWRITE,
-            kind: MEM_PRIVATE,
+            state,
+            protect,
+            kind,
             image: None,
             mapped_name: Vec::new(),
+            contents: Vec::new(),
+            not_cloned: false,
         }
+    }
+    /// Committed private read-write memory.
+    pub fn private(base: usize, size: usize) -> Self {
+        Self::new(base, size, MEM_COMMIT, PAGE_READWRITE, MEM_PRIVATE)
     }
     /// Free address space.
     pub fn free(base: usize, size: usize) -> Self {
-        Self {
-            base,
-            size,
-            state: MEM_FREE,
-            protect: PAGE_NOACCESS,
-            kind: 0,
-            image: None,
-            mapped_name: Vec::new(),
-        }
+        Self::new(base, size, MEM_FREE, PAGE_NOACCESS, 0)
+    }
+    /// Reserved, not committed, address space (unreadable).
+    pub fn reserved(base: usize, size: usize) -> Self {
+        Self::new(base, size, MEM_RESERVE, PAGE_NOACCESS, MEM_PRIVATE)
     }
     /// A mapped image, with its PE values and file name (an NT-namespace path, as PSS gives).
     pub fn image(base: usize, size: usize, name: &str) -> Self {
@@ -296,26 +302,57 @@ impl RegionSpec {
             checksum: 0x000A_BCDE,
         };
         Self {
-            base,
-            size,
-            state: MEM_COMMIT,
-            protect: PAGE_EXECUTE_READ,
-            kind: MEM_IMAGE,
             image: Some(image),
             mapped_name: utf16(name),
+            ..Self::new(base, size, MEM_COMMIT, PAGE_EXECUTE_READ, MEM_IMAGE)
         }
     }
     /// A mapped data file.
     pub fn mapped(base: usize, size: usize, name: &str) -> Self {
         Self {
-            base,
-            size,
-            state: MEM_COMMIT,
-            protect: PAGE_READONLY,
-            kind: MEM_MAPPED,
-            image: None,
             mapped_name: utf16(name),
+            ..Self::new(base, size, MEM_COMMIT, PAGE_READONLY, MEM_MAPPED)
         }
+    }
+    /// Anonymous shared memory (a pagefile-backed section mapped read-write): readable in the
+    /// process, but not part of a VA clone (reads there fail with `ERROR_PARTIAL_COPY`).
+    pub fn shared(base: usize, size: usize) -> Self {
+        Self::new(base, size, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED)
+    }
+    /// Its first bytes (the rest of the region reads as zeros).
+    pub fn contents(mut self, bytes: &[u8]) -> Self {
+        assert!(bytes.len() <= self.size, "contents larger than the region");
+        self.contents = bytes.to_vec();
+        self
+    }
+    /// Its protection, e.g. `PAGE_NOACCESS` (unreadable) or `PAGE_GUARD`.
+    pub fn protection(mut self, protect: u32) -> Self {
+        self.protect = protect;
+        self
+    }
+
+    pub(crate) fn contains(&self, address: usize) -> bool {
+        address >= self.base && address - self.base < self.size
+    }
+
+    /// Readable memory: committed, neither no-access nor guard, and present (in a clone).
+    pub(crate) fn readable(&self) -> bool {
+        self.state == MEM_COMMIT
+            && self.protect & (PAGE_NOACCESS | PAGE_GUARD) == 0
+            && !self.not_cloned
+    }
+
+    /// Anonymous shared memory, which a VA clone does not hold.
+    pub(crate) fn anonymous_shared(&self) -> bool {
+        self.kind == MEM_MAPPED && self.mapped_name.is_empty()
+    }
+
+    /// Copies the region's bytes from `offset` into `out` (zeros past its contents).
+    pub(crate) fn read_at(&self, offset: usize, out: &mut [u8]) {
+        let stored = self.contents.get(offset..).unwrap_or(&[]);
+        let n = stored.len().min(out.len());
+        out[..n].copy_from_slice(&stored[..n]);
+        out[n..].fill(0);
     }
 }
 
@@ -569,6 +606,31 @@ impl ModelProcess {
         if let Some(p) = kernel::lock().processes.get_mut(&self.pid) {
             p.info.exit = Some(code);
         }
+    }
+
+    /// Writes `bytes` at `address` in its memory, as the process itself would (the region must
+    /// exist and hold the whole range). Snapshots and VA clones taken before keep what they
+    /// captured.
+    pub fn write_memory(&self, address: usize, bytes: &[u8]) {
+        let mut k = kernel::lock();
+        let process = k
+            .processes
+            .get_mut(&self.pid)
+            .expect("a live model process");
+        let regions = Arc::make_mut(&mut process.regions);
+        let region = regions
+            .iter_mut()
+            .find(|r| r.contains(address))
+            .expect("the address is in a region");
+        let offset = address - region.base;
+        assert!(
+            offset + bytes.len() <= region.size,
+            "the write crosses a region"
+        );
+        if region.contents.len() < offset + bytes.len() {
+            region.contents.resize(offset + bytes.len(), 0);
+        }
+        region.contents[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
 
     /// A snapshot that this process captured of itself, in its own context, as if its raw value

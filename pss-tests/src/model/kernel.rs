@@ -35,6 +35,11 @@ pub enum HandleObject {
     VaClone { pid: u32 },
     /// A snapshot's handle-trace section: owned by that snapshot, closed when it is freed.
     TraceSection,
+    /// A file on the host's disk (see `model::create_file`), for `MiniDumpWriteDump`.
+    File {
+        path: std::path::PathBuf,
+        writable: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -378,7 +383,7 @@ impl Kernel {
                 Object::Snapshot(s) if s.owner == owner => live.snapshots += 1,
                 Object::Marker(m) if m.owner == owner => live.markers += 1,
                 Object::Handle(KernelHandle {
-                    object: HandleObject::Process(_),
+                    object: HandleObject::Process(_) | HandleObject::File { .. },
                     owner: o,
                     ..
                 }) if *o == owner => live.handles += 1,
@@ -395,7 +400,7 @@ impl Kernel {
                 Object::Snapshot(s) if s.context == pid => live.snapshots += 1,
                 Object::Marker(_) if pid == CURRENT_PID => live.markers += 1,
                 Object::Handle(KernelHandle {
-                    object: HandleObject::Process(_),
+                    object: HandleObject::Process(_) | HandleObject::File { .. },
                     ..
                 }) if pid == CURRENT_PID => live.handles += 1,
                 _ => {}

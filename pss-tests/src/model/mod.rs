@@ -2,7 +2,8 @@
 //!
 //! `pss-sys` declares kernel32's functions as `extern "system"` items; this module defines every
 //! one of them with `#[unsafe(no_mangle)]` (the PSS functions in `exports.rs`, the process and
-//! handle functions around them in `process.rs`), so unchanged `pss` code links against it. It
+//! handle functions around them in `process.rs`, `ReadProcessMemory` in `memory.rs`, and
+//! dbghelp's `MiniDumpWriteDump` in `dump.rs`), so unchanged `pss` code links against it. It
 //! answers from real state (no canned replies) and is loud about misuse: a double free, a use
 //! after free, a free through the wrong process, a snapshot handle given to `CloseHandle` and
 //! the like print `pss-tests model: misuse in <Call>: ...` and abort the process.
@@ -92,6 +93,11 @@
 //! | Missing process rights give `ERROR_ACCESS_DENIED` from duplicate | rights are documented, the code is not | 3.2 | PLAUSIBLE | `duplicate::missing_rights_are_access_denied` |
 //! | A failed duplicate leaves its out-parameter as it was | unstated | 3.2 | NO EVIDENCE | `duplicate::failed_duplicate_leaves_the_out_parameter_alone` |
 //! | Unknown duplicate flags give `ERROR_INVALID_PARAMETER` | unstated | 7.4 | NO EVIDENCE | `duplicate::unknown_duplicate_flags_are_invalid_parameter` |
+//! | `ReadProcessMemory` needs `PROCESS_VM_READ`; memory reads as its contents where it is committed and neither `PAGE_NOACCESS` nor `PAGE_GUARD`; a read stopping part-way fails with `ERROR_PARTIAL_COPY` and the count read, one that cannot read its first byte with `ERROR_NOACCESS` | documented function, codes per case unstated | — | PLAUSIBLE | `safe_clone_memory::reads_stop_at_unreadable_memory` |
+//! | A VA clone holds the target's memory as of the capture (later writes do not show), no threads and no handles; anonymous shared sections are not cloned and read as `ERROR_PARTIAL_COPY` | unstated | 7.1 | CONFIRMED: CLRMD (#1334, PR #1441); no threads: GK (a dump of the clone has none) | `safe_clone_memory::the_clone_keeps_what_was_captured`, `safe_clone_memory::anonymous_shared_sections_are_not_in_the_clone` |
+//! | `MiniDumpWriteDump` of a snapshot needs the `HPSS` as the process handle, the snapshot's process id and a callback answering `IsProcessSnapshotCallback` with `S_FALSE`; anything else, a read-only or invalid file, or an overlapping call is misuse | the protocol is documented; dbghelp is single-threaded | 10 | CONFIRMED (the protocol): GK, KUDU | `misuse::dump_of_a_snapshot_without_a_callback_is_misuse`, `misuse::a_callback_that_does_not_answer_is_misuse`, `misuse::a_process_id_that_is_not_the_snapshots_is_misuse`, `misuse::a_handle_that_is_neither_snapshot_nor_process_is_misuse`, `misuse::dump_to_a_read_only_file_is_misuse`, `misuse::overlapping_dumps_are_misuse` |
+//! | A dump holds the snapshot's threads (contexts, no stack memory), one module per image region (named with section information), its regions (`WithFullMemoryInfo`), handles (`WithHandleData`), and with `WithFullMemory` every committed readable range of the VA clone | what dbghelp reads from a snapshot is unstated | 10 | NO EVIDENCE (the format is dbghelp's, read back with rust-minidump) | `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held`, `safe_minidump::the_full_dump_holds_the_clone_as_captured` |
+//! | A full-memory dump of a snapshot without a VA clone fails with `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`; memory the clone cannot read fails it with `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)` unless `MiniDumpIgnoreInaccessibleMemory`; failures leave the `HRESULT` as the last error | the last-error `HRESULT` is documented; the rest is not | 10 | CONFIRMED (`HRESULT` in the last error): GK; NO EVIDENCE (the codes) | `safe_minidump::failures_decode_the_hresult`, `safe_minidump::inaccessible_memory_fails_a_dump_that_does_not_ignore_it` |
 //!
 //! # What the evidence shows that the model does not do, and why
 //!
@@ -109,16 +115,19 @@
 //! - The error codes seen from real captures (`ERROR_NO_SYSTEM_RESOURCES`,
 //!   `ERROR_ARITHMETIC_OVERFLOW`, `ERROR_INVALID_ADDRESS`, `ERROR_PARTIAL_COPY`): nothing here
 //!   makes them happen; fault injection is planned (the reliability issue).
-//! - Reading the VA clone's memory (anonymous shared sections missing, `ERROR_PARTIAL_COPY`)
-//!   and `MiniDumpWriteDump` (its HRESULT in the last error): no memory or dump functions yet
-//!   (the dump issue).
+//! - Everything dbghelp writes beyond the streams above (thread information, unloaded modules,
+//!   tokens, stack memory of small dumps): the model writes the streams a reader needs to check
+//!   what `pss` passes.
 //! - The undocumented exports `PssWalkMarkerRewind`, `PssWalkMarkerSeek`, `PssWalkMarkerTell`:
 //!   `pss-sys` does not declare them.
 
 mod capture;
 mod data;
+mod demo;
+mod dump;
 mod exports;
 mod kernel;
+mod memory;
 mod process;
 mod walk;
 
@@ -127,6 +136,8 @@ pub use data::{
     AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HandleSpec, IMAGE_NAME_LIMIT, ImageInfo, ModelProcess,
     ProcessSpec, RegionSpec, ThreadSpec,
 };
+pub use demo::demo_process;
+pub use dump::{create_file, open_file_read_only};
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
 
@@ -178,9 +189,13 @@ pub fn leaks() -> Vec<String> {
             )),
             Object::Marker(m) if m.owner == me => Some(format!("HPSSWALK {value:#x}")),
             Object::Handle(h)
-                if h.owner == me && matches!(h.object, kernel::HandleObject::Process(_)) =>
+                if h.owner == me
+                    && matches!(
+                        h.object,
+                        kernel::HandleObject::Process(_) | kernel::HandleObject::File { .. }
+                    ) =>
             {
-                Some(format!("process handle {value:#x} ({:?})", h.object))
+                Some(format!("handle {value:#x} ({:?})", h.object))
             }
             _ => None,
         })
@@ -242,4 +257,5 @@ exports!(
     process::GetLastError,
     process::GetModuleHandleW,
     process::GetProcAddress,
+    memory::ReadProcessMemory,
 );

@@ -19,7 +19,7 @@ thread_local! {
     static LAST_ERROR: Cell<u32> = const { Cell::new(0) };
 }
 
-fn set_last_error(code: u32) {
+pub(crate) fn set_last_error(code: u32) {
     LAST_ERROR.with(|e| e.set(code));
 }
 
@@ -88,7 +88,7 @@ pub extern "system" fn CloseHandle(hobject: HANDLE) -> BOOL {
     }
     match k.objects.get(&value) {
         Some(Object::Handle(KernelHandle {
-            object: HandleObject::Process(_),
+            object: HandleObject::Process(_) | HandleObject::File { .. },
             ..
         })) => {
             k.retire(value, "handle", call);

@@ -38,6 +38,22 @@ use crate::{Error, Function, Result};
 /// at capture time. It does **not** hold anonymous, pagefile-backed shared sections: reading
 /// them through the clone fails with `ERROR_PARTIAL_COPY` (ClrMD hit this).
 ///
+/// # Reading its memory
+///
+/// [`read`](Self::read), [`read_exact`](Self::read_exact), [`read_value`](Self::read_value) and
+/// the [`reader`](Self::reader) cursor read the clone with `ReadProcessMemory`. They borrow the
+/// snapshot like the handle does, so no read can outlive it:
+///
+/// ```compile_fail,E0505
+/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # fn f() -> pss::Result<()> {
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE, ContextFlags::NONE)?;
+/// let clone = snapshot.va_clone()?;
+/// drop(snapshot); // frees the snapshot, and with it this clone handle
+/// let first: u8 = clone.read_value(0x1000)?;
+/// # Ok(()) }
+/// ```
+///
 /// # Not for `MiniDumpWriteDump`
 ///
 /// A dump written from the clone handle has no threads (the clone process has none). To dump a

@@ -1,0 +1,540 @@
+//! dbghelp's `MiniDumpWriteDump`, for a snapshot (or a live model process), writing a real
+//! minidump file that an independent reader can open; and the files it writes to.
+//!
+//! For a snapshot, dbghelp needs the `HPSS` as the process handle, the snapshot's process id,
+//! and a callback that answers `IsProcessSnapshotCallback` with `S_FALSE` (Microsoft's page
+//! "Generate Dump File from a Process Snapshot"). It then writes what the snapshot holds:
+//! threads (ids, contexts), modules (image regions, named with section information), the
+//! address space, handles, and memory read from the VA clone, as the dump type asks. The model
+//! is loud about protocol misuse: a process handle that is neither a snapshot nor a process, a
+//! process id that is not the snapshot's, a callback that does not answer, a read-only or
+//! invalid file, and a second call while one runs (dbghelp is single-threaded). Failures are
+//! reported as dbghelp does: `FALSE`, with an `HRESULT` as the last error.
+
+use super::capture::{Captured, covers};
+use super::data::{ProcessData, RegionSpec, ThreadSpec};
+use super::kernel::{self, CURRENT_PID, HandleObject, KernelHandle, Object, misuse};
+use super::process::set_last_error;
+use pss::handle::{FromRawHandle, OwnedHandle};
+use pss_sys::minidump::*;
+use pss_sys::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A writable file at `path` (created or truncated when the dump is written), as a handle of
+/// this process that `MiniDumpWriteDump` accepts: what `CreateFileW` with `GENERIC_WRITE` gives
+/// on Windows. Closed with `CloseHandle` when dropped.
+pub fn create_file(path: &Path) -> OwnedHandle {
+    file_handle(path, true)
+}
+
+/// A handle to `path` opened for reading only: `MiniDumpWriteDump` to it is misuse.
+pub fn open_file_read_only(path: &Path) -> OwnedHandle {
+    file_handle(path, false)
+}
+
+fn file_handle(path: &Path, writable: bool) -> OwnedHandle {
+    let value = kernel::lock().issue_handle(KernelHandle {
+        object: HandleObject::File {
+            path: path.to_path_buf(),
+            writable,
+        },
+        access: if writable { 0x4000_0000 } else { 0x8000_0000 },
+        owner: super::data::me(),
+    });
+    // SAFETY: a new handle of the model, owned by nothing else, closed with CloseHandle.
+    unsafe { OwnedHandle::from_raw_handle(kernel::handle(value)) }
+}
+
+/// `HRESULT_FROM_WIN32(code)`, as dbghelp leaves it in the last error.
+fn hresult(code: u32) -> u32 {
+    0x8007_0000 | (code & 0xFFFF)
+}
+
+/// One `MiniDumpWriteDump` call at a time, process-wide.
+static DUMPING: AtomicBool = AtomicBool::new(false);
+
+/// What a dump is written from.
+struct Source {
+    process_id: u32,
+    data: Arc<Captured>,
+    /// Where memory is read: the snapshot's VA clone, or the live process.
+    memory: Option<ProcessData>,
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn MiniDumpWriteDump(
+    hprocess: HANDLE,
+    processid: u32,
+    hfile: HANDLE,
+    dumptype: MINIDUMP_TYPE,
+    _exceptionparam: *const MINIDUMP_EXCEPTION_INFORMATION,
+    _userstreamparam: *const MINIDUMP_USER_STREAM_INFORMATION,
+    callbackparam: *const MINIDUMP_CALLBACK_INFORMATION,
+) -> BOOL {
+    const CALL: &str = "MiniDumpWriteDump";
+    if DUMPING.swap(true, Ordering::Acquire) {
+        misuse(
+            CALL,
+            "called while another call runs: dbghelp is single-threaded (serialise the calls)",
+        );
+    }
+    let result = write_dump(hprocess, processid, hfile, dumptype as u32, callbackparam);
+    DUMPING.store(false, Ordering::Release);
+    match result {
+        Ok(()) => 1,
+        Err(code) => {
+            set_last_error(code);
+            0
+        }
+    }
+}
+
+fn write_dump(
+    hprocess: HANDLE,
+    processid: u32,
+    hfile: HANDLE,
+    dump_type: u32,
+    callback: *const MINIDUMP_CALLBACK_INFORMATION,
+) -> Result<(), u32> {
+    const CALL: &str = "MiniDumpWriteDump";
+    let (source, path, is_snapshot) = {
+        let mut e = kernel::enter(CALL);
+        let k = e.k();
+        let path = match k.objects.get(&hfile.addr()) {
+            Some(Object::Handle(KernelHandle {
+                object: HandleObject::File { path, writable },
+                ..
+            })) => {
+                if !writable {
+                    misuse(
+                        CALL,
+                        format!("{} was opened for reading only", path.display()),
+                    );
+                }
+                path.clone()
+            }
+            _ => misuse(CALL, format!("{:#x} is not a file handle", hfile.addr())),
+        };
+        match k.objects.get(&hprocess.addr()) {
+            Some(Object::Snapshot(s)) => {
+                if s.context != CURRENT_PID {
+                    misuse(CALL, "the snapshot lives in another process");
+                }
+                if s.data.process.pid != processid {
+                    misuse(
+                        CALL,
+                        format!(
+                            "process id {processid} is not the snapshot's ({})",
+                            s.data.process.pid
+                        ),
+                    );
+                }
+                let memory = s.clone_pid.and_then(|pid| k.processes.get(&pid).cloned());
+                let source = Source {
+                    process_id: processid,
+                    data: s.data.clone(),
+                    memory,
+                };
+                (source, path, true)
+            }
+            _ => {
+                let (pid, access) = match k.process_handle(CALL, hprocess.addr()) {
+                    Ok(found) => found,
+                    Err(_) => misuse(
+                        CALL,
+                        format!("{:#x} is neither a snapshot nor a process", hprocess.addr()),
+                    ),
+                };
+                if pid != processid {
+                    misuse(
+                        CALL,
+                        format!("process id {processid} is not the handle's process ({pid})"),
+                    );
+                }
+                if !covers(access, PROCESS_QUERY_INFORMATION | PROCESS_VM_READ) {
+                    return Err(hresult(ERROR_ACCESS_DENIED));
+                }
+                let process = k.processes[&pid].clone();
+                let everything = PSS_CAPTURE_THREADS
+                    | PSS_CAPTURE_THREAD_CONTEXT
+                    | PSS_CAPTURE_HANDLES
+                    | PSS_CAPTURE_HANDLE_NAME_INFORMATION
+                    | PSS_CAPTURE_HANDLE_BASIC_INFORMATION
+                    | PSS_CAPTURE_VA_SPACE
+                    | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION;
+                let data = Arc::new(super::capture::contents(&process, everything, access));
+                let source = Source {
+                    process_id: pid,
+                    data,
+                    memory: Some(process),
+                };
+                (source, path, false)
+            }
+        }
+    }; // the lock is released: the callback may call kernel32
+    if is_snapshot {
+        ask_is_process_snapshot(hprocess, processid, callback);
+    }
+    let bytes = render(&source, dump_type)?;
+    write_file(&path, &bytes)
+}
+
+/// Writes the dump; a host I/O failure is `HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)`.
+fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), u32> {
+    const ERROR_WRITE_FAULT: u32 = 29;
+    std::fs::write(path, bytes).map_err(|_| hresult(ERROR_WRITE_FAULT))
+}
+
+/// Calls the callback with `IsProcessSnapshotCallback`; it must answer `S_FALSE`, else dbghelp
+/// would read the `HPSS` as a process handle.
+fn ask_is_process_snapshot(
+    hprocess: HANDLE,
+    processid: u32,
+    callback: *const MINIDUMP_CALLBACK_INFORMATION,
+) {
+    const CALL: &str = "MiniDumpWriteDump";
+    if callback.is_null() {
+        misuse(
+            CALL,
+            "an HPSS without a callback: dbghelp would treat it as a process handle (answer IsProcessSnapshotCallback with S_FALSE)",
+        );
+    }
+    // SAFETY: a non-NULL CallbackParam points to a MINIDUMP_CALLBACK_INFORMATION (documented);
+    // it is packed on 64-bit targets, so it is read unaligned.
+    let info = unsafe { callback.read_unaligned() };
+    let Some(routine) = info.CallbackRoutine else {
+        misuse(CALL, "a callback information with no routine");
+    };
+    let input = MINIDUMP_CALLBACK_INPUT {
+        ProcessId: processid,
+        ProcessHandle: hprocess,
+        CallbackType: IsProcessSnapshotCallback as u32,
+        ..Default::default()
+    };
+    let mut output = MINIDUMP_CALLBACK_OUTPUT::default();
+    // SAFETY: the caller's routine with its own parameter and valid input and output.
+    let answered = unsafe { routine(info.CallbackParam, &input, &mut output) };
+    // SAFETY: `Status` is a plain HRESULT of the union; read unaligned (packed structure).
+    let status = unsafe { (&raw const output.Anonymous.Status).read_unaligned() };
+    if answered == 0 || status != S_FALSE {
+        misuse(
+            CALL,
+            format!(
+                "the callback answered IsProcessSnapshotCallback with {answered} / status {status:#x}, not TRUE / S_FALSE"
+            ),
+        );
+    }
+}
+
+/// Little-endian minidump bytes, with relative virtual addresses (RVAs) as offsets.
+#[derive(Default)]
+struct Out(Vec<u8>);
+
+impl Out {
+    fn rva(&self) -> u32 {
+        self.0.len() as u32
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn zeros(&mut self, n: usize) {
+        self.0.resize(self.0.len() + n, 0);
+    }
+    fn align(&mut self, to: usize) {
+        let n = self.0.len().next_multiple_of(to) - self.0.len();
+        self.zeros(n);
+    }
+    fn patch_u32(&mut self, at: u32, v: u32) {
+        let at = at as usize;
+        self.0[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    /// A `MINIDUMP_STRING`: byte length (without the NUL), UTF-16, NUL.
+    fn string(&mut self, units: &[u16]) -> u32 {
+        self.align(4);
+        let rva = self.rva();
+        self.u32(2 * units.len() as u32);
+        units.iter().for_each(|&u| self.u16(u));
+        self.u16(0);
+        rva
+    }
+}
+
+const SIGNATURE: u32 = 0x504D_444D; // "MDMP"
+const VERSION: u32 = 0xA793;
+const THREAD_LIST: u32 = 3;
+const MODULE_LIST: u32 = 4;
+const SYSTEM_INFO: u32 = 7;
+const MEMORY64_LIST: u32 = 9;
+const HANDLE_DATA: u32 = 12;
+const MISC_INFO: u32 = 15;
+const MEMORY_INFO_LIST: u32 = 16;
+
+fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
+    let has = |flag: i32| dump_type & flag as u32 != 0;
+    let data = &source.data;
+    let memory = if has(MiniDumpWithFullMemory) {
+        Some(full_memory(source, has(MiniDumpIgnoreInaccessibleMemory))?)
+    } else {
+        None
+    };
+    let mut streams = vec![SYSTEM_INFO, MISC_INFO, THREAD_LIST, MODULE_LIST];
+    if has(MiniDumpWithFullMemoryInfo) && data.regions.is_some() {
+        streams.push(MEMORY_INFO_LIST);
+    }
+    if has(MiniDumpWithHandleData) && data.handles.is_some() {
+        streams.push(HANDLE_DATA);
+    }
+    if memory.is_some() {
+        streams.push(MEMORY64_LIST); // last: its data runs to the end of the file
+    }
+
+    let mut out = Out::default();
+    out.u32(SIGNATURE);
+    out.u32(VERSION);
+    out.u32(streams.len() as u32);
+    out.u32(32); // the directory follows the header
+    out.u32(0); // checksum
+    out.u32((data.capture_time / 10_000_000).saturating_sub(11_644_473_600) as u32);
+    out.u64(u64::from(dump_type));
+    let directory = out.rva();
+    out.zeros(12 * streams.len());
+    for (i, &stream) in streams.iter().enumerate() {
+        // Each writer puts its variable data (strings, contexts, memory bytes) where it must
+        // and returns where its fixed-size structure is and how long: readers check that the
+        // directory's size is exactly the structure's.
+        let (rva, size) = match stream {
+            SYSTEM_INFO => system_info(&mut out),
+            MISC_INFO => misc_info(&mut out, source),
+            THREAD_LIST => thread_list(&mut out, data),
+            MODULE_LIST => module_list(&mut out, data),
+            MEMORY_INFO_LIST => memory_info_list(&mut out, data),
+            HANDLE_DATA => handle_data(&mut out, data),
+            _ => memory64_list(&mut out, memory.as_deref().unwrap_or(&[])),
+        };
+        let entry = directory + 12 * i as u32;
+        out.patch_u32(entry, stream);
+        out.patch_u32(entry + 4, size);
+        out.patch_u32(entry + 8, rva);
+    }
+    Ok(out.0)
+}
+
+/// Every committed, readable range of the memory source (the VA clone), with its bytes.
+fn full_memory(source: &Source, ignore_inaccessible: bool) -> Result<Vec<(usize, Vec<u8>)>, u32> {
+    let Some(process) = &source.memory else {
+        // A snapshot without a VA clone has no memory to read.
+        return Err(hresult(ERROR_NOT_FOUND));
+    };
+    let mut ranges = Vec::new();
+    for region in process.regions.iter().filter(|r| r.state == MEM_COMMIT) {
+        if region.not_cloned && !ignore_inaccessible {
+            return Err(hresult(ERROR_PARTIAL_COPY));
+        }
+        if !region.readable() {
+            continue;
+        }
+        let mut bytes = vec![0; region.size];
+        region.read_at(0, &mut bytes);
+        ranges.push((region.base, bytes));
+    }
+    Ok(ranges)
+}
+
+/// Starts a fixed-size structure: aligned, at the returned RVA.
+fn start(out: &mut Out) -> u32 {
+    out.align(8);
+    out.rva()
+}
+
+/// `MINIDUMP_SYSTEM_INFO` for the host's architecture, Windows 10.
+fn system_info(out: &mut Out) -> (u32, u32) {
+    let csd = out.string(&[]);
+    let architecture = if cfg!(target_arch = "x86") {
+        0
+    } else if cfg!(target_arch = "aarch64") {
+        12
+    } else {
+        9
+    };
+    let rva = start(out);
+    out.u16(architecture);
+    out.u16(6); // processor level
+    out.u16(0); // revision
+    out.0.push(4); // processors
+    out.0.push(1); // VER_NT_WORKSTATION
+    out.u32(10);
+    out.u32(0);
+    out.u32(22631);
+    out.u32(2); // VER_PLATFORM_WIN32_NT
+    out.u32(csd);
+    out.u16(0); // suite mask
+    out.u16(0);
+    out.zeros(24); // CPU information
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_MISC_INFO`: the process id and times.
+fn misc_info(out: &mut Out, source: &Source) -> (u32, u32) {
+    let rva = start(out);
+    out.u32(24);
+    out.u32(0x1 | 0x2); // MINIDUMP_MISC1_PROCESS_ID | MINIDUMP_MISC1_PROCESS_TIMES
+    out.u32(source.process_id);
+    out.u32((source.data.capture_time / 10_000_000).saturating_sub(11_644_473_600 + 1) as u32);
+    out.u32(0);
+    out.u32(0);
+    (rva, out.rva() - rva)
+}
+
+/// The context record the walk would give `thread` (or none).
+fn context_of<'a>(data: &Captured, thread: &'a ThreadSpec, zeros: &'a [u8]) -> &'a [u8] {
+    match (
+        data.context_length,
+        &thread.context,
+        thread.context_unreadable,
+    ) {
+        (None, _, _) | (_, _, true) => &[],
+        (Some(_), Some((bytes, _)), false) => bytes,
+        (Some(length), None, false) => &zeros[..length as usize],
+    }
+}
+
+/// `MINIDUMP_THREAD_LIST`: ids, suspend counts, priorities and contexts.
+fn thread_list(out: &mut Out, data: &Captured) -> (u32, u32) {
+    let threads: &[ThreadSpec] = data.threads.as_deref().map_or(&[], |t| &t[..]);
+    let zeros = vec![0u8; data.context_length.unwrap_or(0) as usize];
+    let contexts: Vec<(u32, u32)> = threads
+        .iter()
+        .map(|thread| {
+            let context = context_of(data, thread, &zeros);
+            out.align(16);
+            let rva = out.rva();
+            out.0.extend_from_slice(context);
+            (
+                context.len() as u32,
+                if context.is_empty() { 0 } else { rva },
+            )
+        })
+        .collect();
+    let rva = start(out);
+    out.u32(threads.len() as u32);
+    for (thread, (size, context)) in threads.iter().zip(contexts) {
+        out.u32(thread.tid);
+        out.u32(u32::from(thread.suspend_count));
+        out.u32(0x20); // NORMAL_PRIORITY_CLASS
+        out.u32(thread.priority as u32);
+        out.u64(0); // TEB
+        out.zeros(16); // no stack memory: the model's threads have none
+        out.u32(size);
+        out.u32(context);
+    }
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_MODULE_LIST`: one module per image region, named with section information.
+fn module_list(out: &mut Out, data: &Captured) -> (u32, u32) {
+    let regions: &[RegionSpec] = data.regions.as_deref().map_or(&[], |r| &r[..]);
+    let images: Vec<&RegionSpec> = regions.iter().filter(|r| r.kind == MEM_IMAGE).collect();
+    let names: Vec<u32> = images
+        .iter()
+        .map(|image| {
+            let name: &[u16] = if data.section_info {
+                &image.mapped_name
+            } else {
+                &[]
+            };
+            out.string(name)
+        })
+        .collect();
+    let rva = start(out);
+    out.u32(images.len() as u32);
+    for (image, name) in images.iter().zip(names) {
+        let pe = image.image.filter(|_| data.image_fields);
+        out.u64(image.base as u64);
+        out.u32(image.size as u32);
+        out.u32(pe.map_or(0, |p| p.checksum));
+        out.u32(pe.map_or(0, |p| p.time_date_stamp));
+        out.u32(name);
+        out.zeros(52 + 8 + 8 + 8 + 8); // version info, CV and misc records, reserved
+    }
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_MEMORY_INFO_LIST`: the captured address space.
+fn memory_info_list(out: &mut Out, data: &Captured) -> (u32, u32) {
+    let regions: &[RegionSpec] = data.regions.as_deref().map_or(&[], |r| &r[..]);
+    let rva = start(out);
+    out.u32(16);
+    out.u32(48);
+    out.u64(regions.len() as u64);
+    for r in regions {
+        let free = r.state == MEM_FREE;
+        out.u64(r.base as u64);
+        out.u64(if free { 0 } else { r.base as u64 });
+        out.u32(if free { 0 } else { r.protect });
+        out.u32(0);
+        out.u64(r.size as u64);
+        out.u32(r.state);
+        out.u32(r.protect);
+        out.u32(r.kind);
+        out.u32(0);
+    }
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_HANDLE_DATA_STREAM` with `MINIDUMP_HANDLE_DESCRIPTOR`s: values, type and object
+/// names (where the capture had them), access and counts.
+fn handle_data(out: &mut Out, data: &Captured) -> (u32, u32) {
+    let handles = data.handles.as_deref().map_or(&[][..], |h| &h[..]);
+    let names: Vec<(u32, u32)> = handles
+        .iter()
+        .map(|h| {
+            let typed = data.handle_duplication && h.duplicable;
+            let named = typed
+                && data.handle_detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0
+                && !h.object_name.is_empty();
+            let type_rva = if typed { out.string(&h.type_name) } else { 0 };
+            let name_rva = if named { out.string(&h.object_name) } else { 0 };
+            (type_rva, name_rva)
+        })
+        .collect();
+    let rva = start(out);
+    out.u32(16);
+    out.u32(32);
+    out.u32(handles.len() as u32);
+    out.u32(0);
+    for (h, (type_rva, name_rva)) in handles.iter().zip(names) {
+        out.u64(h.value as u64);
+        out.u32(type_rva);
+        out.u32(name_rva);
+        out.u32(0);
+        out.u32(h.granted_access);
+        out.u32(h.handle_count);
+        out.u32(h.pointer_count);
+    }
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_MEMORY64_LIST`: the ranges, their bytes following at the end of the file.
+fn memory64_list(out: &mut Out, ranges: &[(usize, Vec<u8>)]) -> (u32, u32) {
+    let rva = start(out);
+    out.u64(ranges.len() as u64);
+    let base = u64::from(rva) + 16 + 16 * ranges.len() as u64;
+    out.u64(base);
+    for (start, bytes) in ranges {
+        out.u64(*start as u64);
+        out.u64(bytes.len() as u64);
+    }
+    let size = out.rva() - rva;
+    for (_, bytes) in ranges {
+        out.0.extend_from_slice(bytes);
+    }
+    (rva, size)
+}

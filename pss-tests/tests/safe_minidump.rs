@@ -1,0 +1,279 @@
+//! `LocalSnapshot::write_minidump`: a full and a small dump of a snapshot, read back with an
+//! independent reader (rust-minidump), hold what the snapshot held: its threads, modules,
+//! address space, handles, and the VA clone's memory as of the capture. Against the model the
+//! dumps are written by its `MiniDumpWriteDump` to real files; against real kernel32 and
+//! dbghelp on Windows the same test runs on a child process. Under Miri (no file system) the
+//! tests say they are skipped.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use minidump::{
+    Minidump, MinidumpHandleDataStream, MinidumpMemory64List, MinidumpMemoryInfoList,
+    MinidumpMiscInfo, MinidumpModuleList, MinidumpThreadList,
+};
+use pss::handle::AsHandle;
+use pss::{
+    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, MemoryType, MinidumpType,
+    ProcessAccess, VmAllocated,
+};
+use pss_tests::*;
+
+/// Returns from the calling test, saying why, under Miri: its isolation has no file system.
+macro_rules! require_files {
+    () => {
+        if cfg!(miri) {
+            eprintln!(
+                "skipped: {}: Miri's isolation has no file system to write dumps to",
+                ::std::thread::current().name().unwrap_or("?")
+            );
+            return;
+        }
+    };
+}
+
+/// A path for a dump this test writes, removed when dropped.
+struct DumpPath(PathBuf);
+
+impl DumpPath {
+    fn new(name: &str) -> Self {
+        let file = format!("pss-tests-{}-{name}.dmp", std::process::id());
+        DumpPath(std::env::temp_dir().join(file))
+    }
+
+    /// A handle to the file, opened for writing: `CreateFileW` on Windows, the model's file
+    /// handle elsewhere.
+    fn create(&self) -> impl AsHandle {
+        #[cfg(windows)]
+        return std::fs::File::create(&self.0).expect("create the dump file");
+        #[cfg(not(windows))]
+        return pss_tests::model::create_file(&self.0);
+    }
+
+    fn read(&self) -> Minidump<'static, Vec<u8>> {
+        let bytes = std::fs::read(&self.0).expect("the dump was written");
+        Minidump::read(bytes).expect("an independent reader opens the dump")
+    }
+}
+
+impl Drop for DumpPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn capture(pid: u32) -> LocalSnapshot<VmAllocated> {
+    let flags = CaptureFlags::MINIDUMP;
+    let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
+    LocalSnapshot::capture_vm(&handle, flags, ContextFlags::ALL).unwrap()
+}
+
+/// What the snapshot itself says: thread ids, image names, region count, handle count.
+struct Expected {
+    pid: u32,
+    threads: BTreeSet<u32>,
+    images: BTreeSet<String>,
+    regions: usize,
+    handles: usize,
+}
+
+fn expected(snapshot: &LocalSnapshot<VmAllocated>) -> Expected {
+    let threads = snapshot.threads().unwrap();
+    let regions = snapshot.va_space().unwrap();
+    Expected {
+        pid: snapshot.process_information().unwrap().process_id(),
+        threads: threads.iter().map(|t| t.unwrap().thread_id()).collect(),
+        images: regions
+            .iter()
+            .map(Result::unwrap)
+            .filter(|r| r.region().kind == MemoryType::Image)
+            .filter_map(|r| r.mapped_file_name().map(|n| n.to_string_lossy()))
+            .collect(),
+        regions: snapshot.region_count().unwrap() as usize,
+        handles: snapshot.handle_count().unwrap() as usize,
+    }
+}
+
+/// Checks a dump against the snapshot; returns how many memory ranges it holds (none for a
+/// dump without `WITH_FULL_MEMORY`).
+fn check(dump: &Minidump<'static, Vec<u8>>, expected: &Expected, full: bool) -> usize {
+    let misc: MinidumpMiscInfo = dump.get_stream().unwrap();
+    assert_eq!(misc.raw.process_id(), Some(&expected.pid));
+    let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+    let ids: BTreeSet<u32> = threads.threads.iter().map(|t| t.raw.thread_id).collect();
+    assert_eq!(ids, expected.threads, "thread ids");
+    let modules: MinidumpModuleList = dump.get_stream().unwrap();
+    let names: BTreeSet<String> = modules.iter().map(|m| m.name.clone()).collect();
+    assert!(
+        expected.images.iter().all(|image| names.contains(image)),
+        "modules {names:?} lack one of {:?}",
+        expected.images
+    );
+    let memory: Option<MinidumpMemory64List<'_>> = dump.get_stream().ok();
+    if !full {
+        assert!(memory.is_none(), "a small dump holds no full memory");
+        return 0;
+    }
+    let info: MinidumpMemoryInfoList<'_> = dump.get_stream().unwrap();
+    assert_eq!(info.iter().count(), expected.regions, "memory regions");
+    let handles: MinidumpHandleDataStream = dump.get_stream().unwrap();
+    assert_eq!(handles.handles.len(), expected.handles, "handles");
+    memory.expect("a full dump holds memory").iter().count()
+}
+
+/// A full and a small dump of a child process hold its threads, modules, regions and handles,
+/// and the full dump's memory is the clone's.
+#[test]
+fn full_and_small_dumps_hold_what_the_snapshot_held() {
+    require_pss!();
+    require_files!();
+    let process = TestProcess::spawn();
+    let snapshot = capture(process.pid());
+    let expected = expected(&snapshot);
+    let full = DumpPath::new("full");
+    snapshot
+        .write_minidump(full.create(), MinidumpType::FULL)
+        .unwrap();
+    let dump = full.read();
+    check(&dump, &expected, true);
+    let clone = snapshot.va_clone().unwrap();
+    let memory: MinidumpMemory64List<'_> = dump.get_stream().unwrap();
+    for range in memory.iter().take(8) {
+        let mut bytes = vec![0; range.bytes.len().min(4096)];
+        let address = usize::try_from(range.base_address).unwrap();
+        clone.read_exact(address, &mut bytes).unwrap();
+        assert_eq!(&range.bytes[..bytes.len()], &bytes[..], "at {address:#x}");
+    }
+    let small = DumpPath::new("small");
+    snapshot
+        .write_minidump(small.create(), MinidumpType::THREADS_AND_STACKS)
+        .unwrap();
+    check(&small.read(), &expected, false);
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// A full dump needs the VA clone: without it dbghelp fails, and its `HRESULT` comes back as
+/// a typed error naming `MiniDumpWriteDump` (model: `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`).
+#[test]
+fn failures_decode_the_hresult() {
+    require_pss!();
+    require_files!();
+    let flags = CaptureFlags::THREADS;
+    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap();
+    let path = DumpPath::new("no-clone");
+    let error = snapshot
+        .write_minidump(path.create(), MinidumpType::WITH_FULL_MEMORY)
+        .unwrap_err();
+    assert_eq!(error.function(), Function::MiniDumpWriteDump);
+    #[cfg(not(windows))]
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::NotFound, Some(1168)),
+        "the Win32 code inside HRESULT 0x80070490"
+    );
+    #[cfg(windows)]
+    let _ = ErrorKind::NotFound;
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// Many threads dumping at once: `pss` serialises the calls (dbghelp is single-threaded; the
+/// model aborts on overlapping calls).
+#[test]
+fn concurrent_dumps_are_serialised() {
+    require_pss!();
+    require_files!();
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            scope.spawn(move || {
+                let snapshot = LocalSnapshot::capture_current(
+                    CaptureFlags::THREADS | CaptureFlags::VA_SPACE,
+                    ContextFlags::NONE,
+                )
+                .unwrap();
+                let path = DumpPath::new(&format!("concurrent-{i}"));
+                snapshot
+                    .write_minidump(path.create(), MinidumpType::NORMAL)
+                    .unwrap();
+                let dump = path.read();
+                let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+                assert!(!threads.threads.is_empty());
+                drop(snapshot);
+                assert_no_leaks();
+            });
+        }
+    });
+}
+
+#[cfg(not(windows))]
+mod model_processes {
+    use super::*;
+    use pss::MemoryState;
+    use pss_tests::model::*;
+
+    /// The model's demo process: the full dump holds its threads, module names, regions,
+    /// handles, and its memory as captured: a write after the capture does not show, and the
+    /// anonymous shared section (not in the clone) is left out.
+    #[test]
+    fn the_full_dump_holds_the_clone_as_captured() {
+        require_files!();
+        let process = demo_process().spawn();
+        let snapshot = capture(process.pid());
+        let expected = expected(&snapshot);
+        assert_eq!(expected.images.len(), 2);
+        let heap = 0x0000_01f0_0000_0000;
+        process.write_memory(heap, b"Dear diary, I changed my mind");
+        let path = DumpPath::new("demo-full");
+        snapshot
+            .write_minidump(path.create(), MinidumpType::FULL)
+            .unwrap();
+        let dump = path.read();
+        let ranges = check(&dump, &expected, true);
+        let memory: MinidumpMemory64List<'_> = dump.get_stream().unwrap();
+        let at_heap = memory
+            .iter()
+            .find(|m| m.base_address == heap as u64)
+            .expect("the heap region");
+        assert!(at_heap.bytes.starts_with(b"Dear diary, today I captured"));
+        assert!(
+            memory
+                .iter()
+                .all(|m| m.base_address != 0x0000_01f0_1000_0000),
+            "the shared section is not in the clone"
+        );
+        let readable = snapshot
+            .va_space()
+            .unwrap()
+            .iter()
+            .map(Result::unwrap)
+            .filter(|r| r.region().state == MemoryState::Commit)
+            .count();
+        assert_eq!(
+            ranges,
+            readable - 1,
+            "every committed region but the shared one"
+        );
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Without `IGNORE_INACCESSIBLE_MEMORY`, memory the clone cannot read fails the dump
+    /// (model choice: `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)`).
+    #[test]
+    fn inaccessible_memory_fails_a_dump_that_does_not_ignore_it() {
+        require_files!();
+        let process = demo_process().spawn();
+        let snapshot = capture(process.pid());
+        let path = DumpPath::new("demo-strict");
+        let error = snapshot
+            .write_minidump(path.create(), MinidumpType::WITH_FULL_MEMORY)
+            .unwrap_err();
+        assert_eq!(
+            (error.function(), error.kind()),
+            (Function::MiniDumpWriteDump, ErrorKind::PartialCopy)
+        );
+        drop(snapshot);
+        assert_no_leaks();
+    }
+}

@@ -1,0 +1,205 @@
+//! Reading the VA clone's memory: `ReadProcessMemory` through the clone handle a snapshot lends.
+
+use std::io;
+
+use pss_sys as sys;
+
+use crate::handle::{AsRawHandle, BorrowedHandle};
+use crate::{Error, ErrorKind, Result, VaClone};
+
+/// Plain data: any `size_of::<Self>()` bytes are a valid `Self`, so a value can be read out of
+/// another process's memory. [`VaClone::read_value`] reads these.
+///
+/// Implemented for the integer and floating-point types and arrays of plain data. Not for
+/// `bool`, `char`, references, pointers to memory of this process, or anything with padding a
+/// reader could see.
+///
+/// # Safety
+///
+/// Every bit pattern of `size_of::<Self>()` bytes must be a valid value of `Self` (no invalid
+/// values, no padding whose contents matter, no pointers that `Self`'s methods would follow).
+pub unsafe trait PlainData: Copy + 'static {}
+
+macro_rules! plain_data {
+    ($($t:ty),+) => {$(
+        // SAFETY: every bit pattern of a primitive integer or float is a valid value.
+        unsafe impl PlainData for $t {}
+    )+};
+}
+
+plain_data!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64
+);
+
+// SAFETY: an array of plain data has no padding between elements and no invalid bit patterns.
+unsafe impl<T: PlainData, const N: usize> PlainData for [T; N] {}
+
+/// [`ReadProcessMemory`]`(process, address, buf, len, &read)`: how many bytes were copied, and
+/// the error if not all. No allocation.
+///
+/// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
+fn read_process_memory(
+    process: BorrowedHandle<'_>,
+    address: usize,
+    buf: &mut [u8],
+) -> (usize, Option<Error>) {
+    if buf.is_empty() {
+        return (0, None);
+    }
+    let mut read = 0usize;
+    // SAFETY: `process` is an open handle borrowed for the call; the address is only a number
+    // in that process; `buf` is `buf.len()` writable bytes of this process; `read` is a valid
+    // place for the count.
+    let ok = unsafe {
+        sys::ReadProcessMemory(
+            process.as_raw_handle(),
+            core::ptr::without_provenance(address),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut read,
+        )
+    };
+    if ok != 0 {
+        return (buf.len(), None);
+    }
+    // SAFETY: no preconditions; it reads the code `ReadProcessMemory` left on this thread.
+    let code = unsafe { sys::GetLastError() };
+    let read = read.min(buf.len());
+    (read, Some(Error::read_failed(code, read)))
+}
+
+impl<'s> VaClone<'s> {
+    /// [`ReadProcessMemory`]: reads memory of the clone at `address` into `buf`, and returns how
+    /// many bytes it read.
+    ///
+    /// All of `buf` unless the read ran into memory it could not read: then the bytes before
+    /// it (`ERROR_PARTIAL_COPY`, as a short count), or, when not even the first byte could be
+    /// read, the error ([`ErrorKind::PartialCopy`] or [`ErrorKind::NoAccess`]). Addresses are
+    /// the captured process's; the clone holds its private memory and shareable image and
+    /// mapped sections as of capture time, not anonymous shared sections (which read as
+    /// `PartialCopy`) and not anything the process wrote after the capture. One kernel32 call
+    /// (none for an empty `buf`); no allocation.
+    ///
+    /// The clone handle has `PROCESS_VM_READ` (Windows opens it with `0x1418`).
+    ///
+    /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    ///
+    /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
+    #[doc(alias = "ReadProcessMemory")]
+    pub fn read(&self, address: usize, buf: &mut [u8]) -> Result<usize> {
+        match read_process_memory(self.handle(), address, buf) {
+            (read, None) => Ok(read),
+            (read, Some(error)) if read > 0 && error.kind() == ErrorKind::PartialCopy => Ok(read),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// [`ReadProcessMemory`]: fills all of `buf` from `address`, or fails.
+    ///
+    /// A read that stopped part-way fails with [`ErrorKind::PartialCopy`], and
+    /// [`Error::bytes_read`] says how many bytes of `buf` were filled before it stopped. See
+    /// [`read`](Self::read).
+    ///
+    /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    ///
+    /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
+    #[doc(alias = "ReadProcessMemory")]
+    pub fn read_exact(&self, address: usize, buf: &mut [u8]) -> Result<()> {
+        match read_process_memory(self.handle(), address, buf) {
+            (_, None) => Ok(()),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// [`ReadProcessMemory`]: reads a `T` at `address` (any alignment), or fails as
+    /// [`read_exact`](Self::read_exact) does.
+    ///
+    /// ```no_run,standalone_crate
+    /// # fn f(snapshot: &pss::LocalSnapshot) -> pss::Result<()> {
+    /// let clone = snapshot.va_clone()?;
+    /// let header: [u8; 2] = clone.read_value(0x7ff6_0000_0000)?; // an image's "MZ"
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    ///
+    /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
+    #[doc(alias = "ReadProcessMemory")]
+    pub fn read_value<T: PlainData>(&self, address: usize) -> Result<T> {
+        let mut value = core::mem::MaybeUninit::<T>::uninit();
+        // SAFETY: `size_of::<T>()` bytes of `value`, which nothing reads before they are
+        // written; `u8` has no invalid values and the read only writes them.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut(value.as_mut_ptr().cast::<u8>(), size_of::<T>())
+        };
+        bytes.fill(0);
+        self.read_exact(address, bytes)?;
+        // SAFETY: all bytes are initialised (zeroed, then read), and `T: PlainData` makes any
+        // bytes a valid `T`.
+        Ok(unsafe { value.assume_init() })
+    }
+
+    /// A cursor over the clone's address space: [`std::io::Read`] and [`std::io::Seek`], where
+    /// the position is an address of the captured process (starting at 0). Each `read` is one
+    /// [`read`](Self::read); unreadable memory is an [`io::Error`] made from the [`Error`].
+    pub fn reader(&self) -> CloneReader<'s> {
+        CloneReader {
+            clone: *self,
+            position: 0,
+        }
+    }
+}
+
+/// [`VaClone::reader`]: the clone's address space as an [`io::Read`] + [`io::Seek`] cursor.
+///
+/// Reads go through [`VaClone::read`]: a short read stops at memory that cannot be read, and a
+/// read that cannot read its first byte is an error (an [`io::Error`] made from the [`Error`]).
+/// Seeking from the end counts from the top of the address space (2^64 on 64-bit targets, 2^32
+/// on 32-bit ones).
+#[derive(Debug, Clone, Copy)]
+pub struct CloneReader<'s> {
+    clone: VaClone<'s>,
+    position: u64,
+}
+
+impl CloneReader<'_> {
+    /// The top of the address space, one past the last address.
+    const END: u128 = 1 << usize::BITS;
+
+    /// The address the next read starts at.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+impl io::Read for CloneReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Ok(address) = usize::try_from(self.position) else {
+            return Ok(0); // past the top of the address space
+        };
+        let left = usize::try_from(Self::END - u128::from(self.position)).unwrap_or(usize::MAX);
+        let len = buf.len().min(left);
+        let read = self.clone.read(address, &mut buf[..len])?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl io::Seek for CloneReader<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let (base, offset) = match to {
+            io::SeekFrom::Start(at) => (0, i128::from(at)),
+            io::SeekFrom::Current(delta) => (i128::from(self.position), i128::from(delta)),
+            io::SeekFrom::End(delta) => (Self::END as i128, i128::from(delta)),
+        };
+        let target = base + offset;
+        if target < 0 || target > Self::END as i128 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek outside the address space",
+            ));
+        }
+        self.position = u64::try_from(target).unwrap_or(u64::MAX);
+        Ok(self.position)
+    }
+}
