@@ -189,6 +189,8 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// ```no_run,standalone_crate
     /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, MinidumpType, ProcessAccess};
     ///
+    /// # #[cfg(not(windows))] fn main() {} // a `File` is a handle on Windows only
+    /// # #[cfg(windows)]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let pid = 1234;
     /// let flags = CaptureFlags::MINIDUMP;
