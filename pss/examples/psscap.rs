@@ -37,6 +37,9 @@ const FLAGS: CaptureFlags = CaptureFlags::VA_CLONE
 
 type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
 
+#[path = "common/target.rs"]
+mod target;
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,7 +51,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result {
-    let target = target::choose(std::env::args().skip(1))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() > 1 {
+        return Err("usage: psscap [PID]".into());
+    }
+    let target = target::choose(args.first().map(String::as_str))?;
     println!("psscap: a Process Snapshotting report");
     println!("kernel:  {}", target::KERNEL);
     println!("target:  {}", target.describe());
@@ -451,131 +458,4 @@ fn utc(time: SystemTime) -> String {
         rest % 3600 / 60,
         rest % 60
     )
-}
-
-/// Which process to snapshot, and through which kernel32.
-#[cfg(windows)]
-mod target {
-    pub const KERNEL: &str = "real kernel32";
-
-    pub struct Target {
-        pid: u32,
-    }
-
-    pub fn choose(mut args: impl Iterator<Item = String>) -> super::Result<Target> {
-        let pid = match args.next() {
-            Some(pid) => pid.parse().map_err(|_| format!("not a pid: {pid}"))?,
-            None => std::process::id(),
-        };
-        Ok(Target { pid })
-    }
-
-    impl Target {
-        pub fn pid(&self) -> u32 {
-            self.pid
-        }
-
-        pub fn describe(&self) -> String {
-            if self.pid == std::process::id() {
-                format!("process {} (psscap itself)", self.pid)
-            } else {
-                format!("process {}", self.pid)
-            }
-        }
-    }
-}
-
-/// Which process to snapshot, and through which kernel32.
-#[cfg(not(windows))]
-mod target {
-    use pss_tests::model::{
-        AuxPageSpec, HandleSpec, ModelProcess, ProcessSpec, RegionSpec, ThreadSpec,
-    };
-
-    pub const KERNEL: &str = "the pss-tests model of kernel32 (not Windows)";
-
-    pub struct Target {
-        process: ModelProcess,
-    }
-
-    pub fn choose(mut args: impl Iterator<Item = String>) -> super::Result<Target> {
-        if let Some(arg) = args.next() {
-            return Err(format!(
-                "`{arg}`: this host has no Windows processes to snapshot; \
-                 psscap takes a pid only on Windows"
-            )
-            .into());
-        }
-        Ok(Target {
-            process: editor().spawn(),
-        })
-    }
-
-    impl Target {
-        pub fn pid(&self) -> u32 {
-            self.process.pid()
-        }
-
-        pub fn describe(&self) -> String {
-            format!(
-                "model process {} (a text editor this example builds; no real process)",
-                self.pid()
-            )
-        }
-    }
-
-    /// A plausible text editor: a few threads (one suspended, one whose context record is
-    /// misaligned, one that exited but is still referenced), handles of every type PSS
-    /// describes and two it does not, an address space with images, a mapped file, private
-    /// memory and free space, and two auxiliary pages.
-    fn editor() -> ProcessSpec {
-        let context = vec![0; size_of::<pss::sys::CONTEXT>()];
-        ProcessSpec::new()
-            .image(r"C:\Program Files\Contoso\editor.exe")
-            .handle_tracing()
-            .thread(ThreadSpec::new(0x1a8))
-            .thread(ThreadSpec::new(0x1ac).suspended(1))
-            .thread(ThreadSpec::new(0x1b0).context_record(context, 4))
-            .thread(ThreadSpec::new(0x1b4).terminated(0))
-            .handle(HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
-            .handle(HandleSpec::event(0x8, true, false).named(r"\BaseNamedObjects\editor-ready"))
-            .handle(HandleSpec::event(0xc, false, true))
-            .handle(
-                HandleSpec::mutant(0x10, 0, false)
-                    .named(r"\Sessions\1\BaseNamedObjects\editor-single-instance"),
-            )
-            .handle(HandleSpec::semaphore(0x14, 2, 8))
-            .handle(HandleSpec::section(0x18, 0x1_0000).named(r"\BaseNamedObjects\editor-shared"))
-            .handle(HandleSpec::process(0x1c, 0x1a4, 0xf0))
-            .handle(HandleSpec::thread(0x20, 0x1a4, 0x1a8))
-            .handle(
-                HandleSpec::other(0x24, "File")
-                    .named(r"\Device\HarddiskVolume3\Users\me\Documents\notes.txt"),
-            )
-            .handle(
-                HandleSpec::other(0x28, "Key")
-                    .named(r"\REGISTRY\USER\S-1-5-21-1000\Software\Contoso"),
-            )
-            .region(RegionSpec::free(0x0, 0x7ffe_0000))
-            .region(RegionSpec::private(0x7ffe_0000, 0x2000))
-            .region(RegionSpec::private(0x0000_01f0_0000_0000, 0x10_0000))
-            .region(RegionSpec::image(
-                0x7ff6_0000_0000,
-                0x4_0000,
-                r"\Device\HarddiskVolume3\Program Files\Contoso\editor.exe",
-            ))
-            .region(RegionSpec::mapped(
-                0x7ff6_1000_0000,
-                0x3000,
-                r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
-            ))
-            .region(RegionSpec::image(
-                0x7ffb_0000_0000,
-                0xc_0000,
-                r"\Device\HarddiskVolume3\Windows\System32\kernel32.dll",
-            ))
-            .region(RegionSpec::free(0x7ffb_000c_0000, 0x4_0000))
-            .aux_page(AuxPageSpec::with_contents(0x7ffe_0000, vec![0xa5; 4096]))
-            .aux_page(AuxPageSpec::without_contents(0x7ffe_1000))
-    }
 }

@@ -142,6 +142,8 @@ pub fn main(args: &[String]) -> Result {
     });
     for target in WINDOWS_TARGETS {
         m.check("cross", "clippy", target, || {
+            // The workspace (pss-tests turns the `minidump` feature on), then the published
+            // crates alone with their default features (no dbghelp).
             run::run(run::cargo().args([
                 "clippy",
                 "--workspace",
@@ -154,7 +156,11 @@ pub fn main(args: &[String]) -> Result {
                 "-D",
                 "warnings",
             ]))?;
-            Ok(String::new())
+            run::run(run::cargo().args([
+                "clippy", "-p", "pss-sys", "-p", "pss", "--lib", "--target", target, "--", "-D",
+                "warnings",
+            ]))?;
+            Ok("with and without the minidump feature".into())
         });
     }
     for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {
@@ -208,19 +214,40 @@ pub fn main(args: &[String]) -> Result {
             kernel.trim()
         ))
     });
+    m.check("host", "dump", HOST, || {
+        let (written, summary) = crate::dump::write_and_read(None)?;
+        let kernel = written
+            .lines()
+            .find_map(|line| line.strip_prefix("kernel:"))
+            .ok_or("pssdump names no kernel")?;
+        let threads = summary
+            .lines()
+            .find_map(|line| line.strip_prefix("threads: "))
+            .ok_or("the summary has no threads line")?;
+        Ok(format!(
+            "pssdump, read back: {} threads, against {}",
+            threads.split(' ').next().unwrap_or("?"),
+            kernel.trim()
+        ))
+    });
     // The declared rust-version really builds the published crates, for the host and Windows.
     m.check("host", "msrv", HOST, || {
         let msrv = crate::provision::msrv()?;
         for target in [None, Some(crate::provision::MSRV_TARGET)] {
-            let mut check = run::cargo_on(&msrv);
-            check.args(["check", "-p", "pss-sys", "-p", "pss", "--lib"]);
-            if let Some(target) = target {
-                check.args(["--target", target]);
+            for features in [None, Some("pss/minidump")] {
+                let mut check = run::cargo_on(&msrv);
+                check.args(["check", "-p", "pss-sys", "-p", "pss", "--lib"]);
+                if let Some(target) = target {
+                    check.args(["--target", target]);
+                }
+                if let Some(features) = features {
+                    check.args(["--features", features]);
+                }
+                run::run(&mut check)?;
             }
-            run::run(&mut check)?;
         }
         Ok(format!(
-            "rust {msrv}: pss-sys and pss build for the host and {}",
+            "rust {msrv}: pss-sys and pss build for the host and {}, with and without minidump",
             crate::provision::MSRV_TARGET
         ))
     });
@@ -270,10 +297,12 @@ pub fn main(args: &[String]) -> Result {
     }
 }
 
-/// The functions every `-gnu` build must import from kernel32, read from the import table of
-/// pss-sys's link test with objdump.
+/// What the `-gnu` builds import, read from the import table of pss-sys's link test with
+/// objdump: all ten `Pss*` functions and `ReadProcessMemory` from kernel32.dll; with the
+/// `minidump` feature also `MiniDumpWriteDump` from dbghelp.dll, and without it nothing from
+/// dbghelp.dll (a program that only snapshots never loads it).
 fn imports(target: &str) -> Result<String> {
-    const EXPECTED: [&str; 10] = [
+    const KERNEL32: [&str; 11] = [
         "PssCaptureSnapshot",
         "PssDuplicateSnapshot",
         "PssFreeSnapshot",
@@ -284,8 +313,46 @@ fn imports(target: &str) -> Result<String> {
         "PssWalkMarkerGetPosition",
         "PssWalkMarkerSetPosition",
         "PssWalkMarkerSeekToBeginning",
+        "ReadProcessMemory",
     ];
-    let json = run::output(run::cargo().args([
+    let with = import_table(target, true)?;
+    let without = import_table(target, false)?;
+    for (table, feature) in [(&with, "with"), (&without, "without")] {
+        let missing: Vec<&str> = KERNEL32
+            .into_iter()
+            .filter(|f| {
+                !table
+                    .iter()
+                    .any(|(dll, name)| dll == "kernel32.dll" && name == f)
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{feature} minidump: kernel32.dll imports lack {}",
+                missing.join(", ")
+            )
+            .into());
+        }
+    }
+    if !with
+        .iter()
+        .any(|(dll, name)| dll == "dbghelp.dll" && name == "MiniDumpWriteDump")
+    {
+        return Err("with minidump: MiniDumpWriteDump is not imported from dbghelp.dll".into());
+    }
+    if let Some((_, name)) = without.iter().find(|(dll, _)| dll == "dbghelp.dll") {
+        return Err(format!("without minidump: {name} is imported from dbghelp.dll").into());
+    }
+    Ok(format!(
+        "{} kernel32 functions; MiniDumpWriteDump from dbghelp only with minidump",
+        KERNEL32.len()
+    ))
+}
+
+/// (DLL in lowercase, function) for every import of pss-sys's link test built for `target`.
+fn import_table(target: &str, minidump: bool) -> Result<Vec<(String, String)>> {
+    let mut build = run::cargo();
+    build.args([
         "test",
         "-p",
         "pss-sys",
@@ -295,7 +362,11 @@ fn imports(target: &str) -> Result<String> {
         "--message-format=json",
         "--target",
         target,
-    ]))?;
+    ]);
+    if minidump {
+        build.args(["--features", "minidump"]);
+    }
+    let json = run::output(&mut build)?;
     let exe = run::test_executables(&json)
         .pop()
         .ok_or("no link test binary")?;
@@ -305,32 +376,16 @@ fn imports(target: &str) -> Result<String> {
             .arg("-p")
             .arg(&exe),
     )?;
-    let mut from_kernel32 = Vec::new();
-    let mut in_kernel32 = false;
+    let mut table = Vec::new();
+    let mut dll = String::new();
     for line in dump.lines() {
-        if let Some(dll) = line.trim().strip_prefix("DLL Name:") {
-            in_kernel32 = dll.trim().eq_ignore_ascii_case("kernel32.dll");
-        } else if in_kernel32 {
+        if let Some(name) = line.trim().strip_prefix("DLL Name:") {
+            dll = name.trim().to_ascii_lowercase();
+        } else if !dll.is_empty() {
             if let Some(name) = line.split_whitespace().last() {
-                from_kernel32.push(name.to_string());
+                table.push((dll.clone(), name.to_string()));
             }
         }
     }
-    let missing: Vec<&str> = EXPECTED
-        .into_iter()
-        .filter(|f| !from_kernel32.iter().any(|n| n == f))
-        .collect();
-    if missing.is_empty() {
-        Ok(format!(
-            "all {} Pss* functions imported from kernel32.dll",
-            EXPECTED.len()
-        ))
-    } else {
-        Err(format!(
-            "{} does not import {} from kernel32.dll",
-            exe.display(),
-            missing.join(", ")
-        )
-        .into())
-    }
+    Ok(table)
 }

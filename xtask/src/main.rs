@@ -5,6 +5,7 @@
 mod bindgen;
 mod ci;
 mod demo;
+mod dump;
 mod layout;
 mod provision;
 mod run;
@@ -28,6 +29,11 @@ TASKS:
                           snapshot. On Windows: process PID (default: psscap itself), real
                           kernel32. Elsewhere: a model process, through the pss-tests model of
                           kernel32 (the report says which).
+    dump [PID]            Run the pssdump example: capture a process for a minidump, write a
+                          full dump to target/xtask/pssdump.dmp, free the snapshot; then read
+                          the file back with an independent reader (rust-minidump) and print a
+                          summary. On Windows: process PID (default: pssdump itself), real
+                          kernel32 and dbghelp. Elsewhere: the pss-tests model's demo process.
     ci [--no-provision]   Run the whole test matrix and print one table (tier, check, target,
                           result, seconds). Exits non-zero if any check failed. Installs what
                           is missing first (rustup targets and components, nightly + miri;
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
     let result = match task {
         "ci" => ci::main(rest),
         "demo" => demo::main(rest),
+        "dump" => dump::main(rest),
         "bindgen" => bindgen::main(rest),
         "layout" => layout::main(rest),
         "wine" => wine::main(rest),

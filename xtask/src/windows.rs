@@ -7,6 +7,8 @@
 //!   documents are silent (`#[cfg_attr(windows, ignore)]`); a failure means Windows behaves
 //!   differently from the model, and the model (and its table) should follow Windows.
 //! - `demo`: the psscap example against this process, through the real kernel32.
+//! - `dump`: the pssdump example against itself through the real kernel32 and dbghelp, the dump
+//!   read back with rust-minidump (`cargo xtask dump`).
 
 use crate::ci::Matrix;
 use crate::{Result, run};
@@ -45,6 +47,26 @@ pub fn main(args: &[String]) -> Result {
             )
             .into()),
         }
+    });
+    m.check("windows", "dump", host, || {
+        let (written, summary) = crate::dump::write_and_read(None)?;
+        if !written
+            .lines()
+            .any(|l| l.starts_with("kernel:") && l.contains("real kernel32"))
+        {
+            return Err("pssdump did not run against the real kernel32".into());
+        }
+        let threads = summary
+            .lines()
+            .find_map(|line| line.strip_prefix("threads: "))
+            .and_then(|rest| rest.split(' ').next()?.parse::<usize>().ok())
+            .ok_or("the summary has no thread count")?;
+        if threads == 0 {
+            return Err("the dump read back has no threads".into());
+        }
+        Ok(format!(
+            "a full dump through dbghelp, read back: {threads} threads"
+        ))
     });
     let (passed, failed, skipped) = m.print();
     println!("windows: {passed} passed, {failed} failed, {skipped} skipped");
