@@ -206,7 +206,8 @@ fn concurrent_dumps_are_serialised() {
     });
 }
 
-#[cfg(not(windows))]
+/// On the model's demo process, whose addresses are 64-bit.
+#[cfg(all(not(windows), target_pointer_width = "64"))]
 mod model_processes {
     use super::*;
     use pss::MemoryState;
