@@ -215,7 +215,8 @@ mod model_processes {
 
     /// The model's demo process: the full dump holds its threads, module names, regions,
     /// handles, and its memory as captured: a write after the capture does not show, and the
-    /// anonymous shared section (not in the clone) is left out.
+    /// anonymous shared section (not in the clone) is left out; the small dump holds its
+    /// threads and modules and no memory.
     #[test]
     fn the_full_dump_holds_the_clone_as_captured() {
         require_files!();
@@ -255,6 +256,11 @@ mod model_processes {
             readable - 1,
             "every committed region but the shared one"
         );
+        let small = DumpPath::new("demo-small");
+        snapshot
+            .write_minidump(small.create(), MinidumpType::THREADS_AND_STACKS)
+            .unwrap();
+        check(&small.read(), &expected, false);
         drop(snapshot);
         assert_no_leaks();
     }
