@@ -1,8 +1,8 @@
 //! `cargo xtask provision`: install what `cargo xtask ci` needs, or say exactly how.
 //!
 //! Rust pieces come through rustup. System packages (mingw-w64 for the `-gnu` targets and the
-//! layout probe, Wine for the load-and-link tier) come from Debian with apt-get when running as
-//! root on Debian; elsewhere this stops with the command to run.
+//! layout probe, Wine for the load-and-link tier, valgrind for the benchmark) come from Debian
+//! with apt-get when running as root on Debian; elsewhere this stops with the command to run.
 
 use crate::{Result, run};
 use std::process::Command;
@@ -34,15 +34,16 @@ pub fn msrv() -> Result<String> {
         .ok_or_else(|| "no `rust-version = \"...\"` in Cargo.toml".into())
 }
 
-const SYSTEM_TOOLS: [&str; 6] = [
+const SYSTEM_TOOLS: [&str; 7] = [
     "x86_64-w64-mingw32-gcc",
     "x86_64-w64-mingw32-objcopy",
     "x86_64-w64-mingw32-objdump",
     "i686-w64-mingw32-gcc",
     "i686-w64-mingw32-objcopy",
     "wine",
+    "valgrind",
 ];
-const DEBIAN_PACKAGES: [&str; 3] = ["mingw-w64", "wine", "wine64"];
+const DEBIAN_PACKAGES: [&str; 4] = ["mingw-w64", "wine", "wine64", "valgrind"];
 
 pub fn main(args: &[String]) -> Result {
     crate::flags(args, [])?;

@@ -79,6 +79,20 @@ impl ObjectType {
             other => ObjectType::Other(other),
         }
     }
+
+    /// The raw `PSS_OBJECT_TYPE` value.
+    pub fn to_raw(self) -> sys::PSS_OBJECT_TYPE {
+        match self {
+            ObjectType::Unknown => sys::PSS_OBJECT_TYPE_UNKNOWN,
+            ObjectType::Process => sys::PSS_OBJECT_TYPE_PROCESS,
+            ObjectType::Thread => sys::PSS_OBJECT_TYPE_THREAD,
+            ObjectType::Mutant => sys::PSS_OBJECT_TYPE_MUTANT,
+            ObjectType::Event => sys::PSS_OBJECT_TYPE_EVENT,
+            ObjectType::Section => sys::PSS_OBJECT_TYPE_SECTION,
+            ObjectType::Semaphore => sys::PSS_OBJECT_TYPE_SEMAPHORE,
+            ObjectType::Other(value) => value,
+        }
+    }
 }
 
 /// The basic information of a handle (`PSS_HANDLE_HAVE_BASIC_INFORMATION`): the six fields of

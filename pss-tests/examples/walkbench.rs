@@ -1,0 +1,670 @@
+//! `walkbench VARIANT HANDLES`: one walk of every class of a snapshot of a model process with
+//! `HANDLES` handles, 1,000 threads, 1,000 regions and 100 auxiliary pages, reading every field
+//! of every entry, done one of four ways:
+//!
+//! - `raw`: the documented `PssWalkSnapshot` loop through `pss-sys`, with the checks a correct
+//!   raw caller makes (codes, flags before the fields they cover, NULL and length before names);
+//! - `raw-typed`: the same loop, converting as `pss`'s accessors do (times to `SystemTime`,
+//!   names without their counted NUL, exit statuses, regions);
+//! - `pss-raw`: `pss`'s walks, reading the same fields from `as_raw()` as `raw` does;
+//! - `pss-typed`: `pss`'s walks through the typed accessors.
+//!
+//! Each class is walked inside its own `bench_walk_*` function, which `cargo xtask bench` has
+//! callgrind count (instructions, with the model's own functions subtracted). The program
+//! prints, per class, the entries walked, a checksum of what was read (so nothing is optimised
+//! away), the heap allocations made and the kernel32 calls per function. It runs against the
+//! `pss-tests` model of kernel32, so only on hosts other than Windows.
+
+#[cfg(windows)]
+fn main() {
+    eprintln!("walkbench runs against the pss-tests model of kernel32: not on Windows");
+}
+
+#[cfg(not(windows))]
+fn main() -> std::process::ExitCode {
+    bench::main()
+}
+
+#[cfg(not(windows))]
+mod bench {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::hint::black_box;
+    use std::process::ExitCode;
+    use std::time::{Duration, SystemTime};
+
+    use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+    use pss_sys::*;
+    use pss_tests::model::*;
+    use pss_tests::{free_marker, new_marker};
+
+    /// The system allocator, counting this thread's allocations while asked to.
+    struct Counting;
+
+    thread_local! {
+        static COUNTING: Cell<bool> = const { Cell::new(false) };
+        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    // SAFETY: every call is forwarded unchanged to `System`; counting touches no allocation.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if COUNTING.try_with(Cell::get).unwrap_or(false) {
+                let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            }
+            // SAFETY: forwarded with the caller's guarantees.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded with the caller's guarantees.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    const THREADS: usize = 1_000;
+    const REGIONS: usize = 1_000;
+    const AUX_PAGES: usize = 100;
+
+    /// A process with `handles` named handles of every described type, and fixed numbers of
+    /// threads (with contexts), named regions and auxiliary pages.
+    fn process(handles: usize) -> ProcessSpec {
+        let mut spec = ProcessSpec::new();
+        for i in 0..handles {
+            let value = 4 * (i + 1);
+            let handle = match i % 4 {
+                0 => HandleSpec::event(value, true, false),
+                1 => HandleSpec::mutant(value, 1, false),
+                2 => HandleSpec::section(value, 0x1000),
+                _ => HandleSpec::other(value, "Key"),
+            };
+            spec = spec.handle(handle.named(r"\BaseNamedObjects\walkbench-object"));
+        }
+        for i in 0..THREADS {
+            spec = spec.thread(ThreadSpec::new(0x100 + 4 * i as u32));
+        }
+        for i in 0..REGIONS {
+            let base = 0x1000_0000 + 0x1_0000 * i;
+            spec = spec.region(match i % 2 {
+                0 => RegionSpec::image(base, 0x1_0000, r"\Device\HarddiskVolume3\walkbench.dll"),
+                _ => RegionSpec::private(base, 0x1_0000),
+            });
+        }
+        for i in 0..AUX_PAGES {
+            spec = spec.aux_page(AuxPageSpec::with_contents(
+                0x7ffe_0000 + 0x1000 * i,
+                vec![7; 64],
+            ));
+        }
+        spec
+    }
+
+    /// Folds a value into the checksum.
+    #[inline(always)]
+    fn mix(sum: &mut u64, value: u64) {
+        *sum = sum.rotate_left(5) ^ value;
+    }
+
+    fn ticks(time: FILETIME) -> u64 {
+        (u64::from(time.dwHighDateTime) << 32) | u64::from(time.dwLowDateTime)
+    }
+
+    /// A counted name as a correct raw caller reads it: NULL and length checked, whole units.
+    #[inline(always)]
+    fn name<'a>(ptr: *const u16, bytes: u16) -> &'a [u16] {
+        if ptr.is_null() || bytes < 2 {
+            return &[];
+        }
+        // SAFETY: kernel32 gives `bytes` readable bytes at `ptr`, alive with the marker.
+        unsafe { std::slice::from_raw_parts(ptr, usize::from(bytes) / 2) }
+    }
+
+    fn mix_name(sum: &mut u64, units: &[u16]) {
+        mix(sum, units.len() as u64);
+        mix(sum, u64::from(units.first().copied().unwrap_or(0)));
+    }
+
+    /// Reads every field of a raw handle entry, each only under its flag.
+    #[inline(always)]
+    fn read_handle(e: &PSS_HANDLE_ENTRY, sum: &mut u64) {
+        mix(sum, e.Handle.addr() as u64);
+        mix(sum, e.Flags as u64);
+        mix(sum, ticks(e.CaptureTime));
+        if e.Flags & PSS_HANDLE_HAVE_TYPE != 0 {
+            mix(sum, e.ObjectType as u64);
+            mix_name(sum, name(e.TypeName, e.TypeNameLength));
+        }
+        if e.Flags & PSS_HANDLE_HAVE_NAME != 0 {
+            mix_name(sum, name(e.ObjectName, e.ObjectNameLength));
+        }
+        if e.Flags & PSS_HANDLE_HAVE_BASIC_INFORMATION != 0 {
+            mix(sum, u64::from(e.Attributes));
+            mix(sum, u64::from(e.GrantedAccess));
+            mix(sum, u64::from(e.HandleCount));
+            mix(sum, u64::from(e.PointerCount));
+            mix(sum, u64::from(e.PagedPoolCharge));
+            mix(sum, u64::from(e.NonPagedPoolCharge));
+        }
+        let specific = PSS_HANDLE_HAVE_TYPE | PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION;
+        if e.Flags & specific == specific {
+            let info = &e.TypeSpecificInformation;
+            // SAFETY: each arm only for its object type, flagged valid; plain integers.
+            unsafe {
+                match e.ObjectType {
+                    PSS_OBJECT_TYPE_EVENT => {
+                        mix(sum, info.Event.ManualReset as u64);
+                        mix(sum, info.Event.Signaled as u64);
+                    }
+                    PSS_OBJECT_TYPE_MUTANT => {
+                        mix(sum, info.Mutant.CurrentCount as u64);
+                        mix(sum, info.Mutant.Abandoned as u64);
+                        mix(sum, u64::from(info.Mutant.OwnerProcessId));
+                        mix(sum, u64::from(info.Mutant.OwnerThreadId));
+                    }
+                    PSS_OBJECT_TYPE_SECTION => {
+                        mix(sum, info.Section.BaseAddress.addr() as u64);
+                        mix(sum, u64::from(info.Section.AllocationAttributes));
+                        mix(sum, info.Section.MaximumSize as u64);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn read_thread(e: &PSS_THREAD_ENTRY, sum: &mut u64) {
+        mix(sum, u64::from(e.ExitStatus));
+        mix(sum, u64::from(e.ProcessId));
+        mix(sum, u64::from(e.ThreadId));
+        mix(sum, e.AffinityMask as u64);
+        mix(sum, e.Priority as u64);
+        mix(sum, e.BasePriority as u64);
+        mix(sum, ticks(e.CreateTime));
+        mix(sum, ticks(e.ExitTime));
+        mix(sum, ticks(e.KernelTime));
+        mix(sum, ticks(e.UserTime));
+        mix(sum, e.Win32StartAddress.addr() as u64);
+        mix(sum, ticks(e.CaptureTime));
+        mix(sum, e.Flags as u64);
+        mix(sum, u64::from(e.SuspendCount));
+        if !e.ContextRecord.is_null() && e.SizeOfContextRecord > 0 {
+            mix(sum, u64::from(e.SizeOfContextRecord));
+            // SAFETY: `SizeOfContextRecord` readable bytes, alive with the marker.
+            mix(sum, u64::from(unsafe { *e.ContextRecord.cast::<u8>() }));
+        }
+    }
+
+    #[inline(always)]
+    fn read_region(e: &PSS_VA_SPACE_ENTRY, sum: &mut u64) {
+        mix(sum, e.BaseAddress.addr() as u64);
+        mix(sum, e.AllocationBase.addr() as u64);
+        mix(sum, u64::from(e.AllocationProtect));
+        mix(sum, e.RegionSize as u64);
+        mix(sum, u64::from(e.State));
+        mix(sum, u64::from(e.Protect));
+        mix(sum, u64::from(e.Type));
+        if e.Type == MEM_IMAGE {
+            mix(sum, u64::from(e.TimeDateStamp));
+            mix(sum, u64::from(e.SizeOfImage));
+            mix(sum, e.ImageBase.addr() as u64);
+            mix(sum, u64::from(e.CheckSum));
+        }
+        mix_name(sum, name(e.MappedFileName, e.MappedFileNameLength));
+    }
+
+    #[inline(always)]
+    fn read_aux(e: &PSS_AUXILIARY_PAGE_ENTRY, sum: &mut u64) {
+        mix(sum, e.Address.addr() as u64);
+        let b = &e.BasicInformation;
+        mix(sum, b.BaseAddress.addr() as u64);
+        mix(sum, b.RegionSize as u64);
+        mix(sum, u64::from(b.State));
+        mix(sum, u64::from(b.Protect));
+        mix(sum, u64::from(b.Type));
+        mix(sum, ticks(e.CaptureTime));
+        mix(sum, u64::from(e.PageSize));
+        if !e.PageContents.is_null() && e.PageSize > 0 {
+            // SAFETY: `PageSize` readable bytes, alive with the marker.
+            mix(sum, u64::from(unsafe { *e.PageContents.cast::<u8>() }));
+        }
+    }
+
+    /// What `pss`'s accessors compute, done by hand on raw entries: the "raw-typed" caller.
+    mod by_hand {
+        use super::*;
+
+        const EPOCH_TICKS: u64 = 11_644_473_600 * 10_000_000;
+
+        /// A `FILETIME` as a `SystemTime` (or none for 0).
+        #[inline(always)]
+        pub fn time(t: FILETIME) -> Option<SystemTime> {
+            let ticks = ticks(t);
+            if ticks == 0 {
+                return None;
+            }
+            let since = |d: u64| Duration::new(d / 10_000_000, (d % 10_000_000) as u32 * 100);
+            if ticks >= EPOCH_TICKS {
+                SystemTime::UNIX_EPOCH.checked_add(since(ticks - EPOCH_TICKS))
+            } else {
+                SystemTime::UNIX_EPOCH.checked_sub(since(EPOCH_TICKS - ticks))
+            }
+        }
+
+        #[inline(always)]
+        pub fn stamp(sum: &mut u64, t: Option<SystemTime>) {
+            let secs = t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+            mix(sum, secs.map_or(0, |d| d.as_nanos() as u64));
+        }
+
+        /// A counted name without its counted NUL.
+        #[inline(always)]
+        pub fn name<'a>(ptr: *const u16, bytes: u16) -> &'a [u16] {
+            let units = super::name(ptr, bytes);
+            match units.split_last() {
+                Some((0, rest)) => rest,
+                _ => units,
+            }
+        }
+
+        pub fn handle(e: &PSS_HANDLE_ENTRY, sum: &mut u64) {
+            mix(sum, e.Handle.addr() as u64);
+            mix(sum, e.Flags as u64);
+            stamp(sum, time(e.CaptureTime));
+            if e.Flags & PSS_HANDLE_HAVE_TYPE != 0 {
+                mix(sum, e.ObjectType as u64);
+                mix_name(sum, name(e.TypeName, e.TypeNameLength));
+            }
+            if e.Flags & PSS_HANDLE_HAVE_NAME != 0 {
+                mix_name(sum, name(e.ObjectName, e.ObjectNameLength));
+            }
+            read_handle_details(e, sum);
+        }
+
+        fn read_handle_details(e: &PSS_HANDLE_ENTRY, sum: &mut u64) {
+            let mut copy = *e;
+            copy.Flags &= !(PSS_HANDLE_HAVE_NAME);
+            copy.TypeName = std::ptr::null();
+            copy.TypeNameLength = 0;
+            copy.CaptureTime = FILETIME::default();
+            super::read_handle(&copy, sum);
+        }
+
+        pub fn thread(e: &PSS_THREAD_ENTRY, sum: &mut u64) {
+            let exited = e.Flags & PSS_THREAD_FLAGS_TERMINATED != 0 || ticks(e.ExitTime) != 0;
+            let running = e.ExitStatus == STILL_ACTIVE as u32 && !exited;
+            mix(sum, u64::from(running));
+            mix(sum, u64::from(e.ExitStatus));
+            mix(sum, u64::from(e.ProcessId));
+            mix(sum, u64::from(e.ThreadId));
+            mix(sum, e.AffinityMask as u64);
+            mix(sum, e.Priority as u64);
+            mix(sum, e.BasePriority as u64);
+            stamp(sum, time(e.CreateTime));
+            stamp(sum, time(e.ExitTime));
+            let span = |t: FILETIME| {
+                let d = ticks(t);
+                Duration::new(d / 10_000_000, (d % 10_000_000) as u32 * 100)
+            };
+            mix(sum, span(e.KernelTime).as_nanos() as u64);
+            mix(sum, span(e.UserTime).as_nanos() as u64);
+            mix(sum, e.Win32StartAddress.addr() as u64);
+            stamp(sum, time(e.CaptureTime));
+            mix(sum, e.Flags as u64);
+            mix(sum, u64::from(e.SuspendCount));
+            if !e.ContextRecord.is_null() && e.SizeOfContextRecord > 0 {
+                mix(sum, u64::from(e.SizeOfContextRecord));
+                // SAFETY: `SizeOfContextRecord` readable bytes, alive with the marker.
+                mix(sum, u64::from(unsafe { *e.ContextRecord.cast::<u8>() }));
+            }
+        }
+
+        pub fn region(e: &PSS_VA_SPACE_ENTRY, sum: &mut u64) {
+            super::read_region(
+                &PSS_VA_SPACE_ENTRY {
+                    MappedFileNameLength: 0,
+                    MappedFileName: std::ptr::null(),
+                    ..*e
+                },
+                sum,
+            );
+            mix_name(sum, name(e.MappedFileName, e.MappedFileNameLength));
+        }
+
+        pub fn aux(e: &PSS_AUXILIARY_PAGE_ENTRY, sum: &mut u64) {
+            let mut copy = *e;
+            copy.CaptureTime = FILETIME::default();
+            super::read_aux(&copy, sum);
+            stamp(sum, time(e.CaptureTime));
+        }
+    }
+
+    /// The documented raw loop over `class` with one reused entry buffer.
+    #[inline(always)]
+    fn raw_loop<T: Default>(
+        snapshot: HPSS,
+        class: PSS_WALK_INFORMATION_CLASS,
+        sum: &mut u64,
+        read: impl Fn(&T, &mut u64),
+    ) -> usize {
+        let marker = new_marker();
+        let mut entry = T::default();
+        let mut count = 0;
+        loop {
+            // SAFETY: a live snapshot and marker; `entry` is a writable T of the length given.
+            let code = unsafe {
+                PssWalkSnapshot(
+                    snapshot,
+                    class,
+                    marker,
+                    (&raw mut entry).cast(),
+                    size_of::<T>() as u32,
+                )
+            };
+            match code {
+                ERROR_SUCCESS => {
+                    read(&entry, sum);
+                    count += 1;
+                }
+                ERROR_NO_MORE_ITEMS => break,
+                code => panic!("PssWalkSnapshot: {code}"),
+            }
+        }
+        free_marker(marker);
+        count
+    }
+
+    /// Which way the walks are done.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Variant {
+        Raw,
+        RawTyped,
+        PssRaw,
+        PssTyped,
+    }
+
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    fn bench_walk_handles(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
+        let mut sum = 0;
+        let count = match variant {
+            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_HANDLES, &mut sum, read_handle),
+            Variant::RawTyped => raw_loop(
+                snapshot.as_raw(),
+                PSS_WALK_HANDLES,
+                &mut sum,
+                by_hand::handle,
+            ),
+            Variant::PssRaw => {
+                let walk = snapshot.handles().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    read_handle(entry.unwrap().as_raw(), &mut sum);
+                    count += 1;
+                }
+                count
+            }
+            Variant::PssTyped => {
+                let walk = snapshot.handles().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    let e = entry.unwrap();
+                    mix(&mut sum, e.handle_value() as u64);
+                    mix(&mut sum, u64::from(e.flags().bits()));
+                    by_hand::stamp(&mut sum, e.capture_time());
+                    mix(&mut sum, e.object_type().map_or(0, |t| t.to_raw() as u64));
+                    if let Some(n) = e.type_name() {
+                        mix_name(&mut sum, n.as_utf16());
+                    }
+                    if let Some(n) = e.object_name() {
+                        mix_name(&mut sum, n.as_utf16());
+                    }
+                    if let Some(b) = e.basic_information() {
+                        mix(&mut sum, u64::from(b.attributes));
+                        mix(&mut sum, u64::from(b.granted_access));
+                        mix(&mut sum, u64::from(b.handle_count));
+                        mix(&mut sum, u64::from(b.pointer_count));
+                        mix(&mut sum, u64::from(b.paged_pool_charge));
+                        mix(&mut sum, u64::from(b.non_paged_pool_charge));
+                    }
+                    match e.type_specific() {
+                        Some(pss::TypeSpecific::Event(x)) => {
+                            mix(&mut sum, u64::from(x.manual_reset));
+                            mix(&mut sum, u64::from(x.signaled));
+                        }
+                        Some(pss::TypeSpecific::Mutant(x)) => {
+                            mix(&mut sum, x.current_count as u64);
+                            mix(&mut sum, u64::from(x.abandoned));
+                            mix(&mut sum, u64::from(x.owner_process_id));
+                            mix(&mut sum, u64::from(x.owner_thread_id));
+                        }
+                        Some(pss::TypeSpecific::Section(x)) => {
+                            mix(&mut sum, x.base_address as u64);
+                            mix(&mut sum, u64::from(x.allocation_attributes));
+                            mix(&mut sum, x.maximum_size as u64);
+                        }
+                        _ => {}
+                    }
+                    count += 1;
+                }
+                count
+            }
+        };
+        (count, sum)
+    }
+
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    fn bench_walk_threads(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
+        let mut sum = 0;
+        let count = match variant {
+            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_THREADS, &mut sum, read_thread),
+            Variant::RawTyped => raw_loop(
+                snapshot.as_raw(),
+                PSS_WALK_THREADS,
+                &mut sum,
+                by_hand::thread,
+            ),
+            Variant::PssRaw => {
+                let walk = snapshot.threads().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    read_thread(entry.unwrap().as_raw(), &mut sum);
+                    count += 1;
+                }
+                count
+            }
+            Variant::PssTyped => {
+                let walk = snapshot.threads().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    let e = entry.unwrap();
+                    mix(&mut sum, u64::from(e.exit_status().is_running()));
+                    mix(&mut sum, u64::from(e.exit_status_raw()));
+                    mix(&mut sum, u64::from(e.process_id()));
+                    mix(&mut sum, u64::from(e.thread_id()));
+                    mix(&mut sum, e.affinity_mask() as u64);
+                    mix(&mut sum, e.priority() as u64);
+                    mix(&mut sum, e.base_priority() as u64);
+                    by_hand::stamp(&mut sum, e.create_time());
+                    by_hand::stamp(&mut sum, e.exit_time());
+                    mix(&mut sum, e.kernel_time().as_nanos() as u64);
+                    mix(&mut sum, e.user_time().as_nanos() as u64);
+                    mix(&mut sum, e.start_address() as u64);
+                    by_hand::stamp(&mut sum, e.capture_time());
+                    mix(&mut sum, u64::from(e.flags().bits()));
+                    mix(&mut sum, u64::from(e.suspend_count()));
+                    if let Some(context) = e.context_bytes() {
+                        mix(&mut sum, context.len() as u64);
+                        mix(&mut sum, u64::from(context[0]));
+                    }
+                    count += 1;
+                }
+                count
+            }
+        };
+        (count, sum)
+    }
+
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    fn bench_walk_regions(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
+        let mut sum = 0;
+        let count = match variant {
+            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_VA_SPACE, &mut sum, read_region),
+            Variant::RawTyped => raw_loop(
+                snapshot.as_raw(),
+                PSS_WALK_VA_SPACE,
+                &mut sum,
+                by_hand::region,
+            ),
+            Variant::PssRaw => {
+                let walk = snapshot.va_space().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    read_region(entry.unwrap().as_raw(), &mut sum);
+                    count += 1;
+                }
+                count
+            }
+            Variant::PssTyped => {
+                let walk = snapshot.va_space().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    let e = entry.unwrap();
+                    let r = e.region();
+                    mix(&mut sum, r.base_address as u64);
+                    mix(&mut sum, r.allocation_base as u64);
+                    mix(&mut sum, u64::from(r.allocation_protect.bits()));
+                    mix(&mut sum, r.region_size as u64);
+                    mix(&mut sum, u64::from(r.state.to_raw()));
+                    mix(&mut sum, u64::from(r.protect.bits()));
+                    mix(&mut sum, u64::from(r.kind.to_raw()));
+                    if let Some(image) = e.image() {
+                        mix(&mut sum, u64::from(image.time_date_stamp));
+                        mix(&mut sum, u64::from(image.size_of_image));
+                        mix(&mut sum, image.image_base as u64);
+                        mix(&mut sum, u64::from(image.checksum));
+                    }
+                    match e.mapped_file_name() {
+                        Some(n) => mix_name(&mut sum, n.as_utf16()),
+                        None => mix_name(&mut sum, &[]),
+                    }
+                    count += 1;
+                }
+                count
+            }
+        };
+        (count, sum)
+    }
+
+    #[unsafe(no_mangle)]
+    #[inline(never)]
+    fn bench_walk_aux_pages(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
+        let mut sum = 0;
+        let class = PSS_WALK_AUXILIARY_PAGES;
+        let count = match variant {
+            Variant::Raw => raw_loop(snapshot.as_raw(), class, &mut sum, read_aux),
+            Variant::RawTyped => raw_loop(snapshot.as_raw(), class, &mut sum, by_hand::aux),
+            Variant::PssRaw => {
+                let walk = snapshot.auxiliary_pages().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    read_aux(entry.unwrap().as_raw(), &mut sum);
+                    count += 1;
+                }
+                count
+            }
+            Variant::PssTyped => {
+                let walk = snapshot.auxiliary_pages().unwrap();
+                let mut count = 0;
+                for entry in &walk {
+                    let e = entry.unwrap();
+                    mix(&mut sum, e.address() as u64);
+                    let b = e.basic_information();
+                    mix(&mut sum, b.base_address as u64);
+                    mix(&mut sum, b.region_size as u64);
+                    mix(&mut sum, u64::from(b.state.to_raw()));
+                    mix(&mut sum, u64::from(b.protect.bits()));
+                    mix(&mut sum, u64::from(b.kind.to_raw()));
+                    by_hand::stamp(&mut sum, e.capture_time());
+                    mix(&mut sum, u64::from(e.page_size()));
+                    if let Some(contents) = e.contents() {
+                        mix(&mut sum, u64::from(contents[0]));
+                    }
+                    count += 1;
+                }
+                count
+            }
+        };
+        (count, sum)
+    }
+
+    type Bench = fn(&LocalSnapshot, Variant) -> (usize, u64);
+
+    pub fn main() -> ExitCode {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let (variant, handles) = match args.as_slice() {
+            [variant, handles] => {
+                let variant = match variant.as_str() {
+                    "raw" => Variant::Raw,
+                    "raw-typed" => Variant::RawTyped,
+                    "pss-raw" => Variant::PssRaw,
+                    "pss-typed" => Variant::PssTyped,
+                    _ => return usage(),
+                };
+                let Ok(handles) = handles.parse::<usize>() else {
+                    return usage();
+                };
+                (variant, handles)
+            }
+            _ => return usage(),
+        };
+        let flags = CaptureFlags::AUXILIARY_PAGES
+            | CaptureFlags::HANDLES
+            | CaptureFlags::HANDLE_NAME_INFORMATION
+            | CaptureFlags::HANDLE_BASIC_INFORMATION
+            | CaptureFlags::HANDLE_TYPE_SPECIFIC_INFORMATION
+            | CaptureFlags::THREADS
+            | CaptureFlags::THREAD_CONTEXT
+            | CaptureFlags::VA_SPACE
+            | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
+        let target = process(handles).spawn();
+        let handle = pss::open_process(target.pid(), ProcessAccess::for_capture(flags)).unwrap();
+        let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL).unwrap();
+        let classes: [(&str, Bench, usize); 4] = [
+            ("handles", bench_walk_handles, handles),
+            ("threads", bench_walk_threads, THREADS),
+            ("regions", bench_walk_regions, REGIONS),
+            ("aux_pages", bench_walk_aux_pages, AUX_PAGES),
+        ];
+        for (class, bench, expected) in classes {
+            // Warm up the model's per-thread bookkeeping and the probe, outside the count.
+            black_box(bench(&snapshot, variant));
+            reset_calls();
+            ALLOCATIONS.with(|n| n.set(0));
+            COUNTING.with(|c| c.set(true));
+            let (count, sum) = black_box(bench(black_box(&snapshot), variant));
+            COUNTING.with(|c| c.set(false));
+            assert_eq!(count, expected, "{class}");
+            let calls: Vec<String> = calls()
+                .into_iter()
+                .map(|(name, n)| format!("{name}:{n}"))
+                .collect();
+            println!(
+                "class={class} entries={count} checksum={sum:#x} allocations={} calls={}",
+                ALLOCATIONS.with(Cell::get),
+                calls.join(",")
+            );
+        }
+        ExitCode::SUCCESS
+    }
+
+    fn usage() -> ExitCode {
+        eprintln!("usage: walkbench raw|raw-typed|pss-raw|pss-typed HANDLES");
+        ExitCode::FAILURE
+    }
+}
