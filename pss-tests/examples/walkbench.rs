@@ -31,9 +31,12 @@ mod bench {
     use std::cell::Cell;
     use std::hint::black_box;
     use std::process::ExitCode;
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
-    use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+    use pss::{
+        AuxiliaryPageEntry, CaptureFlags, ContextFlags, HandleEntry, LocalSnapshot, ProcessAccess,
+        ThreadEntry, VaSpaceEntry, Walk, WalkClass,
+    };
     use pss_sys::*;
     use pss_tests::model::*;
     use pss_tests::{free_marker, new_marker};
@@ -221,6 +224,8 @@ mod bench {
         mix(sum, e.Address.addr() as u64);
         let b = &e.BasicInformation;
         mix(sum, b.BaseAddress.addr() as u64);
+        mix(sum, b.AllocationBase.addr() as u64);
+        mix(sum, u64::from(b.AllocationProtect));
         mix(sum, b.RegionSize as u64);
         mix(sum, u64::from(b.State));
         mix(sum, u64::from(b.Protect));
@@ -234,30 +239,63 @@ mod bench {
     }
 
     /// What `pss`'s accessors compute, done by hand on raw entries: the "raw-typed" caller.
+    /// It reads the same fields as the raw loop and converts them as the accessors do: times
+    /// kept as non-zero ticks, spans as `Duration`s, names without their counted NUL, handle
+    /// parts only under their flags, the exit status decided, regions' image values only for
+    /// captured images.
     mod by_hand {
         use super::*;
 
-        const EPOCH_TICKS: u64 = 11_644_473_600 * 10_000_000;
-
-        /// A `FILETIME` as a `SystemTime` (or none for 0).
+        /// A point in time as `pss` returns it: the ticks, or none for zero.
         #[inline(always)]
-        pub fn time(t: FILETIME) -> Option<SystemTime> {
-            let ticks = ticks(t);
-            if ticks == 0 {
-                return None;
-            }
-            let since = |d: u64| Duration::new(d / 10_000_000, (d % 10_000_000) as u32 * 100);
-            if ticks >= EPOCH_TICKS {
-                SystemTime::UNIX_EPOCH.checked_add(since(ticks - EPOCH_TICKS))
-            } else {
-                SystemTime::UNIX_EPOCH.checked_sub(since(EPOCH_TICKS - ticks))
-            }
+        pub fn time(t: FILETIME) -> Option<std::num::NonZeroU64> {
+            std::num::NonZeroU64::new(ticks(t))
         }
 
+        /// Folds a value into the checksum through its `Hash`, as a caller storing or comparing
+        /// it pays (the same for both callers).
         #[inline(always)]
-        pub fn stamp(sum: &mut u64, t: Option<SystemTime>) {
-            let secs = t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
-            mix(sum, secs.map_or(0, |d| d.as_nanos() as u64));
+        pub fn stamp(sum: &mut u64, value: impl std::hash::Hash) {
+            value.hash(&mut Mixer(sum));
+        }
+
+        /// A span of ticks as a `Duration`.
+        #[inline(always)]
+        pub fn span(t: FILETIME) -> Duration {
+            let d = ticks(t);
+            Duration::new(d / 10_000_000, (d % 10_000_000) as u32 * 100)
+        }
+
+        /// A `Hasher` that folds what it is fed into the checksum.
+        struct Mixer<'a>(&'a mut u64);
+
+        impl std::hash::Hasher for Mixer<'_> {
+            #[inline(always)]
+            fn write(&mut self, bytes: &[u8]) {
+                for &b in bytes {
+                    mix(self.0, u64::from(b));
+                }
+            }
+            #[inline(always)]
+            fn write_u32(&mut self, i: u32) {
+                mix(self.0, u64::from(i));
+            }
+            #[inline(always)]
+            fn write_u64(&mut self, i: u64) {
+                mix(self.0, i);
+            }
+            #[inline(always)]
+            fn write_i64(&mut self, i: i64) {
+                mix(self.0, i as u64);
+            }
+            #[inline(always)]
+            fn write_isize(&mut self, i: isize) {
+                mix(self.0, i as u64);
+            }
+            #[inline(always)]
+            fn finish(&self) -> u64 {
+                *self.0
+            }
         }
 
         /// A counted name without its counted NUL.
@@ -270,29 +308,65 @@ mod bench {
             }
         }
 
+        #[inline(always)]
         pub fn handle(e: &PSS_HANDLE_ENTRY, sum: &mut u64) {
+            let flags = e.Flags as u32;
             mix(sum, e.Handle.addr() as u64);
-            mix(sum, e.Flags as u64);
+            mix(sum, u64::from(flags));
             stamp(sum, time(e.CaptureTime));
-            if e.Flags & PSS_HANDLE_HAVE_TYPE != 0 {
-                mix(sum, e.ObjectType as u64);
+            let has = |flag: PSS_HANDLE_FLAGS| flags & flag as u32 != 0;
+            mix(
+                sum,
+                if has(PSS_HANDLE_HAVE_TYPE) {
+                    e.ObjectType as u64
+                } else {
+                    0
+                },
+            );
+            if has(PSS_HANDLE_HAVE_TYPE) {
                 mix_name(sum, name(e.TypeName, e.TypeNameLength));
             }
-            if e.Flags & PSS_HANDLE_HAVE_NAME != 0 {
-                mix_name(sum, name(e.ObjectName, e.ObjectNameLength));
+            if has(PSS_HANDLE_HAVE_NAME) {
+                let object = name(e.ObjectName, e.ObjectNameLength);
+                if !object.is_empty() {
+                    mix_name(sum, object);
+                }
             }
-            read_handle_details(e, sum);
+            if has(PSS_HANDLE_HAVE_BASIC_INFORMATION) {
+                mix(sum, u64::from(e.Attributes));
+                mix(sum, u64::from(e.GrantedAccess));
+                mix(sum, u64::from(e.HandleCount));
+                mix(sum, u64::from(e.PointerCount));
+                mix(sum, u64::from(e.PagedPoolCharge));
+                mix(sum, u64::from(e.NonPagedPoolCharge));
+            }
+            if has(PSS_HANDLE_HAVE_TYPE) && has(PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION) {
+                let info = &e.TypeSpecificInformation;
+                // SAFETY: each arm only for its object type, flagged valid; plain integers.
+                unsafe {
+                    match e.ObjectType {
+                        PSS_OBJECT_TYPE_EVENT => {
+                            mix(sum, u64::from(info.Event.ManualReset != 0));
+                            mix(sum, u64::from(info.Event.Signaled != 0));
+                        }
+                        PSS_OBJECT_TYPE_MUTANT => {
+                            mix(sum, info.Mutant.CurrentCount as u64);
+                            mix(sum, u64::from(info.Mutant.Abandoned != 0));
+                            mix(sum, u64::from(info.Mutant.OwnerProcessId));
+                            mix(sum, u64::from(info.Mutant.OwnerThreadId));
+                        }
+                        PSS_OBJECT_TYPE_SECTION => {
+                            mix(sum, info.Section.BaseAddress.addr() as u64);
+                            mix(sum, u64::from(info.Section.AllocationAttributes));
+                            mix(sum, info.Section.MaximumSize as u64);
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
 
-        fn read_handle_details(e: &PSS_HANDLE_ENTRY, sum: &mut u64) {
-            let mut copy = *e;
-            copy.Flags &= !(PSS_HANDLE_HAVE_NAME);
-            copy.TypeName = std::ptr::null();
-            copy.TypeNameLength = 0;
-            copy.CaptureTime = FILETIME::default();
-            super::read_handle(&copy, sum);
-        }
-
+        #[inline(always)]
         pub fn thread(e: &PSS_THREAD_ENTRY, sum: &mut u64) {
             let exited = e.Flags & PSS_THREAD_FLAGS_TERMINATED != 0 || ticks(e.ExitTime) != 0;
             let running = e.ExitStatus == STILL_ACTIVE as u32 && !exited;
@@ -305,12 +379,8 @@ mod bench {
             mix(sum, e.BasePriority as u64);
             stamp(sum, time(e.CreateTime));
             stamp(sum, time(e.ExitTime));
-            let span = |t: FILETIME| {
-                let d = ticks(t);
-                Duration::new(d / 10_000_000, (d % 10_000_000) as u32 * 100)
-            };
-            mix(sum, span(e.KernelTime).as_nanos() as u64);
-            mix(sum, span(e.UserTime).as_nanos() as u64);
+            stamp(sum, span(e.KernelTime));
+            stamp(sum, span(e.UserTime));
             mix(sum, e.Win32StartAddress.addr() as u64);
             stamp(sum, time(e.CaptureTime));
             mix(sum, e.Flags as u64);
@@ -322,23 +392,87 @@ mod bench {
             }
         }
 
-        pub fn region(e: &PSS_VA_SPACE_ENTRY, sum: &mut u64) {
-            super::read_region(
-                &PSS_VA_SPACE_ENTRY {
-                    MappedFileNameLength: 0,
-                    MappedFileName: std::ptr::null(),
-                    ..*e
-                },
+        /// `State` decoded as `pss::MemoryState` decodes it.
+        #[derive(Hash)]
+        pub enum State {
+            Commit,
+            Reserve,
+            Free,
+            Other(u32),
+        }
+
+        /// `Type` decoded as `pss::MemoryType` decodes it.
+        #[derive(Hash, PartialEq)]
+        pub enum Kind {
+            Image,
+            Mapped,
+            Private,
+            None,
+            Other(u32),
+        }
+
+        /// The decoded state, protections and type of a region, hashed as a caller keeping
+        /// them pays.
+        #[inline(always)]
+        pub fn memory(sum: &mut u64, allocation_protect: u32, state: u32, protect: u32, kind: u32) {
+            mix(sum, u64::from(allocation_protect));
+            stamp(
                 sum,
+                match state {
+                    MEM_COMMIT => State::Commit,
+                    MEM_RESERVE => State::Reserve,
+                    MEM_FREE => State::Free,
+                    other => State::Other(other),
+                },
             );
+            mix(sum, u64::from(protect));
+            stamp(sum, decode_kind(kind));
+        }
+
+        #[inline(always)]
+        pub fn decode_kind(kind: u32) -> Kind {
+            match kind {
+                MEM_IMAGE => Kind::Image,
+                MEM_MAPPED => Kind::Mapped,
+                MEM_PRIVATE => Kind::Private,
+                0 => Kind::None,
+                other => Kind::Other(other),
+            }
+        }
+
+        #[inline(always)]
+        pub fn region(e: &PSS_VA_SPACE_ENTRY, sum: &mut u64) {
+            mix(sum, e.BaseAddress.addr() as u64);
+            mix(sum, e.AllocationBase.addr() as u64);
+            mix(sum, e.RegionSize as u64);
+            memory(sum, e.AllocationProtect, e.State, e.Protect, e.Type);
+            let captured = e.TimeDateStamp != 0
+                || e.SizeOfImage != 0
+                || !e.ImageBase.is_null()
+                || e.CheckSum != 0;
+            if decode_kind(e.Type) == Kind::Image && captured {
+                mix(sum, u64::from(e.TimeDateStamp));
+                mix(sum, u64::from(e.SizeOfImage));
+                mix(sum, e.ImageBase.addr() as u64);
+                mix(sum, u64::from(e.CheckSum));
+            }
             mix_name(sum, name(e.MappedFileName, e.MappedFileNameLength));
         }
 
+        #[inline(always)]
         pub fn aux(e: &PSS_AUXILIARY_PAGE_ENTRY, sum: &mut u64) {
-            let mut copy = *e;
-            copy.CaptureTime = FILETIME::default();
-            super::read_aux(&copy, sum);
+            mix(sum, e.Address.addr() as u64);
+            let b = &e.BasicInformation;
+            mix(sum, b.BaseAddress.addr() as u64);
+            mix(sum, b.AllocationBase.addr() as u64);
+            mix(sum, b.RegionSize as u64);
+            memory(sum, b.AllocationProtect, b.State, b.Protect, b.Type);
             stamp(sum, time(e.CaptureTime));
+            mix(sum, u64::from(e.PageSize));
+            if !e.PageContents.is_null() && e.PageSize > 0 {
+                // SAFETY: `PageSize` readable bytes, alive with the marker.
+                mix(sum, u64::from(unsafe { *e.PageContents.cast::<u8>() }));
+            }
         }
     }
 
@@ -380,228 +514,224 @@ mod bench {
     /// Which way the walks are done.
     #[derive(Clone, Copy, PartialEq)]
     enum Variant {
+        /// The raw loop, reading raw fields.
         Raw,
+        /// The raw loop, converting as the accessors do.
         RawTyped,
-        PssRaw,
+        /// `for entry in &walk` (`Iterator::next`, a copy per entry), reading raw fields.
+        PssIter,
+        /// `Entries::next_ref`, reading raw fields.
+        PssNext,
+        /// `Entries::try_for_each_ref`, reading raw fields.
+        PssEach,
+        /// `Entries::try_for_each_ref`, through the typed accessors.
         PssTyped,
     }
 
-    #[unsafe(no_mangle)]
-    #[inline(never)]
-    fn bench_walk_handles(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
-        let mut sum = 0;
-        let count = match variant {
-            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_HANDLES, &mut sum, read_handle),
-            Variant::RawTyped => raw_loop(
-                snapshot.as_raw(),
-                PSS_WALK_HANDLES,
-                &mut sum,
-                by_hand::handle,
-            ),
-            Variant::PssRaw => {
-                let walk = snapshot.handles().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    read_handle(entry.unwrap().as_raw(), &mut sum);
+    /// A walk through `pss` as `variant` says: raw fields through `raw`, or the typed
+    /// accessors through `typed`.
+    #[inline(always)]
+    fn pss_loop<C: WalkClass>(
+        walk: &Walk<'_, C>,
+        variant: Variant,
+        sum: &mut u64,
+        raw: impl for<'e> Fn(&C::Entry<'e>, &mut u64),
+        typed: impl for<'e> Fn(&C::Entry<'e>, &mut u64),
+    ) -> usize {
+        let mut count = 0;
+        match variant {
+            Variant::PssIter => {
+                for entry in walk {
+                    raw(&entry.unwrap(), sum);
                     count += 1;
                 }
-                count
             }
-            Variant::PssTyped => {
-                let walk = snapshot.handles().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    let e = entry.unwrap();
-                    mix(&mut sum, e.handle_value() as u64);
-                    mix(&mut sum, u64::from(e.flags().bits()));
-                    by_hand::stamp(&mut sum, e.capture_time());
-                    mix(&mut sum, e.object_type().map_or(0, |t| t.to_raw() as u64));
-                    if let Some(n) = e.type_name() {
-                        mix_name(&mut sum, n.as_utf16());
-                    }
-                    if let Some(n) = e.object_name() {
-                        mix_name(&mut sum, n.as_utf16());
-                    }
-                    if let Some(b) = e.basic_information() {
-                        mix(&mut sum, u64::from(b.attributes));
-                        mix(&mut sum, u64::from(b.granted_access));
-                        mix(&mut sum, u64::from(b.handle_count));
-                        mix(&mut sum, u64::from(b.pointer_count));
-                        mix(&mut sum, u64::from(b.paged_pool_charge));
-                        mix(&mut sum, u64::from(b.non_paged_pool_charge));
-                    }
-                    match e.type_specific() {
-                        Some(pss::TypeSpecific::Event(x)) => {
-                            mix(&mut sum, u64::from(x.manual_reset));
-                            mix(&mut sum, u64::from(x.signaled));
-                        }
-                        Some(pss::TypeSpecific::Mutant(x)) => {
-                            mix(&mut sum, x.current_count as u64);
-                            mix(&mut sum, u64::from(x.abandoned));
-                            mix(&mut sum, u64::from(x.owner_process_id));
-                            mix(&mut sum, u64::from(x.owner_thread_id));
-                        }
-                        Some(pss::TypeSpecific::Section(x)) => {
-                            mix(&mut sum, x.base_address as u64);
-                            mix(&mut sum, u64::from(x.allocation_attributes));
-                            mix(&mut sum, x.maximum_size as u64);
-                        }
-                        _ => {}
-                    }
+            Variant::PssNext => {
+                let mut entries = walk.iter();
+                while let Some(entry) = entries.next_ref() {
+                    raw(entry.unwrap(), sum);
                     count += 1;
                 }
-                count
             }
-        };
-        (count, sum)
+            Variant::PssEach | Variant::PssTyped => {
+                walk.iter()
+                    .try_for_each_ref(|entry| {
+                        if variant == Variant::PssEach {
+                            raw(entry, sum);
+                        } else {
+                            typed(entry, sum);
+                        }
+                        count += 1;
+                        pss::Result::Ok(())
+                    })
+                    .unwrap();
+            }
+            Variant::Raw | Variant::RawTyped => unreachable!("not a pss variant"),
+        }
+        count
     }
 
-    #[unsafe(no_mangle)]
-    #[inline(never)]
-    fn bench_walk_threads(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
-        let mut sum = 0;
-        let count = match variant {
-            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_THREADS, &mut sum, read_thread),
-            Variant::RawTyped => raw_loop(
-                snapshot.as_raw(),
-                PSS_WALK_THREADS,
-                &mut sum,
-                by_hand::thread,
-            ),
-            Variant::PssRaw => {
-                let walk = snapshot.threads().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    read_thread(entry.unwrap().as_raw(), &mut sum);
-                    count += 1;
-                }
-                count
+    #[inline(always)]
+    fn typed_handle(e: &HandleEntry<'_>, sum: &mut u64) {
+        mix(sum, e.handle_value() as u64);
+        mix(sum, u64::from(e.flags().bits()));
+        by_hand::stamp(sum, e.capture_time());
+        mix(sum, e.object_type().map_or(0, |t| t.to_raw() as u64));
+        if let Some(n) = e.type_name() {
+            mix_name(sum, n.as_utf16());
+        }
+        if let Some(n) = e.object_name() {
+            mix_name(sum, n.as_utf16());
+        }
+        if let Some(b) = e.basic_information() {
+            mix(sum, u64::from(b.attributes));
+            mix(sum, u64::from(b.granted_access));
+            mix(sum, u64::from(b.handle_count));
+            mix(sum, u64::from(b.pointer_count));
+            mix(sum, u64::from(b.paged_pool_charge));
+            mix(sum, u64::from(b.non_paged_pool_charge));
+        }
+        match e.type_specific() {
+            Some(pss::TypeSpecific::Event(x)) => {
+                mix(sum, u64::from(x.manual_reset));
+                mix(sum, u64::from(x.signaled));
             }
-            Variant::PssTyped => {
-                let walk = snapshot.threads().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    let e = entry.unwrap();
-                    mix(&mut sum, u64::from(e.exit_status().is_running()));
-                    mix(&mut sum, u64::from(e.exit_status_raw()));
-                    mix(&mut sum, u64::from(e.process_id()));
-                    mix(&mut sum, u64::from(e.thread_id()));
-                    mix(&mut sum, e.affinity_mask() as u64);
-                    mix(&mut sum, e.priority() as u64);
-                    mix(&mut sum, e.base_priority() as u64);
-                    by_hand::stamp(&mut sum, e.create_time());
-                    by_hand::stamp(&mut sum, e.exit_time());
-                    mix(&mut sum, e.kernel_time().as_nanos() as u64);
-                    mix(&mut sum, e.user_time().as_nanos() as u64);
-                    mix(&mut sum, e.start_address() as u64);
-                    by_hand::stamp(&mut sum, e.capture_time());
-                    mix(&mut sum, u64::from(e.flags().bits()));
-                    mix(&mut sum, u64::from(e.suspend_count()));
-                    if let Some(context) = e.context_bytes() {
-                        mix(&mut sum, context.len() as u64);
-                        mix(&mut sum, u64::from(context[0]));
-                    }
-                    count += 1;
-                }
-                count
+            Some(pss::TypeSpecific::Mutant(x)) => {
+                mix(sum, x.current_count as u64);
+                mix(sum, u64::from(x.abandoned));
+                mix(sum, u64::from(x.owner_process_id));
+                mix(sum, u64::from(x.owner_thread_id));
             }
-        };
-        (count, sum)
+            Some(pss::TypeSpecific::Section(x)) => {
+                mix(sum, x.base_address as u64);
+                mix(sum, u64::from(x.allocation_attributes));
+                mix(sum, x.maximum_size as u64);
+            }
+            _ => {}
+        }
     }
 
-    #[unsafe(no_mangle)]
-    #[inline(never)]
-    fn bench_walk_regions(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
-        let mut sum = 0;
-        let count = match variant {
-            Variant::Raw => raw_loop(snapshot.as_raw(), PSS_WALK_VA_SPACE, &mut sum, read_region),
-            Variant::RawTyped => raw_loop(
-                snapshot.as_raw(),
-                PSS_WALK_VA_SPACE,
-                &mut sum,
-                by_hand::region,
-            ),
-            Variant::PssRaw => {
-                let walk = snapshot.va_space().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    read_region(entry.unwrap().as_raw(), &mut sum);
-                    count += 1;
-                }
-                count
-            }
-            Variant::PssTyped => {
-                let walk = snapshot.va_space().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    let e = entry.unwrap();
-                    let r = e.region();
-                    mix(&mut sum, r.base_address as u64);
-                    mix(&mut sum, r.allocation_base as u64);
-                    mix(&mut sum, u64::from(r.allocation_protect.bits()));
-                    mix(&mut sum, r.region_size as u64);
-                    mix(&mut sum, u64::from(r.state.to_raw()));
-                    mix(&mut sum, u64::from(r.protect.bits()));
-                    mix(&mut sum, u64::from(r.kind.to_raw()));
-                    if let Some(image) = e.image() {
-                        mix(&mut sum, u64::from(image.time_date_stamp));
-                        mix(&mut sum, u64::from(image.size_of_image));
-                        mix(&mut sum, image.image_base as u64);
-                        mix(&mut sum, u64::from(image.checksum));
-                    }
-                    match e.mapped_file_name() {
-                        Some(n) => mix_name(&mut sum, n.as_utf16()),
-                        None => mix_name(&mut sum, &[]),
-                    }
-                    count += 1;
-                }
-                count
-            }
-        };
-        (count, sum)
+    #[inline(always)]
+    fn typed_thread(e: &ThreadEntry<'_>, sum: &mut u64) {
+        mix(sum, u64::from(e.exit_status().is_running()));
+        mix(sum, u64::from(e.exit_status_raw()));
+        mix(sum, u64::from(e.process_id()));
+        mix(sum, u64::from(e.thread_id()));
+        mix(sum, e.affinity_mask() as u64);
+        mix(sum, e.priority() as u64);
+        mix(sum, e.base_priority() as u64);
+        by_hand::stamp(sum, e.create_time());
+        by_hand::stamp(sum, e.exit_time());
+        by_hand::stamp(sum, e.kernel_time());
+        by_hand::stamp(sum, e.user_time());
+        mix(sum, e.start_address() as u64);
+        by_hand::stamp(sum, e.capture_time());
+        mix(sum, u64::from(e.flags().bits()));
+        mix(sum, u64::from(e.suspend_count()));
+        if let Some(context) = e.context_bytes() {
+            mix(sum, context.len() as u64);
+            mix(sum, u64::from(context[0]));
+        }
     }
 
-    #[unsafe(no_mangle)]
-    #[inline(never)]
-    fn bench_walk_aux_pages(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
-        let mut sum = 0;
-        let class = PSS_WALK_AUXILIARY_PAGES;
-        let count = match variant {
-            Variant::Raw => raw_loop(snapshot.as_raw(), class, &mut sum, read_aux),
-            Variant::RawTyped => raw_loop(snapshot.as_raw(), class, &mut sum, by_hand::aux),
-            Variant::PssRaw => {
-                let walk = snapshot.auxiliary_pages().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    read_aux(entry.unwrap().as_raw(), &mut sum);
-                    count += 1;
-                }
-                count
-            }
-            Variant::PssTyped => {
-                let walk = snapshot.auxiliary_pages().unwrap();
-                let mut count = 0;
-                for entry in &walk {
-                    let e = entry.unwrap();
-                    mix(&mut sum, e.address() as u64);
-                    let b = e.basic_information();
-                    mix(&mut sum, b.base_address as u64);
-                    mix(&mut sum, b.region_size as u64);
-                    mix(&mut sum, u64::from(b.state.to_raw()));
-                    mix(&mut sum, u64::from(b.protect.bits()));
-                    mix(&mut sum, u64::from(b.kind.to_raw()));
-                    by_hand::stamp(&mut sum, e.capture_time());
-                    mix(&mut sum, u64::from(e.page_size()));
-                    if let Some(contents) = e.contents() {
-                        mix(&mut sum, u64::from(contents[0]));
-                    }
-                    count += 1;
-                }
-                count
+    /// What `by_hand::memory` hashes, from `pss`'s decoded region.
+    #[inline(always)]
+    fn typed_memory(sum: &mut u64, r: &pss::MemoryRegion) {
+        mix(sum, u64::from(r.allocation_protect.bits()));
+        by_hand::stamp(sum, r.state);
+        mix(sum, u64::from(r.protect.bits()));
+        by_hand::stamp(sum, r.kind);
+    }
+
+    #[inline(always)]
+    fn typed_region(e: &VaSpaceEntry<'_>, sum: &mut u64) {
+        let r = e.region();
+        mix(sum, r.base_address as u64);
+        mix(sum, r.allocation_base as u64);
+        mix(sum, r.region_size as u64);
+        typed_memory(sum, &r);
+        if let Some(image) = e.image() {
+            mix(sum, u64::from(image.time_date_stamp));
+            mix(sum, u64::from(image.size_of_image));
+            mix(sum, image.image_base as u64);
+            mix(sum, u64::from(image.checksum));
+        }
+        match e.mapped_file_name() {
+            Some(n) => mix_name(sum, n.as_utf16()),
+            None => mix_name(sum, &[]),
+        }
+    }
+
+    #[inline(always)]
+    fn typed_aux(e: &AuxiliaryPageEntry<'_>, sum: &mut u64) {
+        mix(sum, e.address() as u64);
+        let b = e.basic_information();
+        mix(sum, b.base_address as u64);
+        mix(sum, b.allocation_base as u64);
+        mix(sum, b.region_size as u64);
+        typed_memory(sum, &b);
+        by_hand::stamp(sum, e.capture_time());
+        mix(sum, u64::from(e.page_size()));
+        if let Some(contents) = e.contents() {
+            mix(sum, u64::from(contents[0]));
+        }
+    }
+
+    /// One `bench_walk_*` function per class, each measured on its own by callgrind.
+    macro_rules! bench {
+        ($name:ident, $walk:ident, $class:expr, $raw:ident, $by_hand:path, $typed:ident) => {
+            #[unsafe(no_mangle)]
+            #[inline(never)]
+            fn $name(snapshot: &LocalSnapshot, variant: Variant) -> (usize, u64) {
+                let mut sum = 0;
+                let count = match variant {
+                    Variant::Raw => raw_loop(snapshot.as_raw(), $class, &mut sum, $raw),
+                    Variant::RawTyped => raw_loop(snapshot.as_raw(), $class, &mut sum, $by_hand),
+                    _ => pss_loop(
+                        &snapshot.$walk().unwrap(),
+                        variant,
+                        &mut sum,
+                        |e, sum| $raw(e.as_raw(), sum),
+                        $typed,
+                    ),
+                };
+                (count, sum)
             }
         };
-        (count, sum)
     }
+
+    bench!(
+        bench_walk_handles,
+        handles,
+        PSS_WALK_HANDLES,
+        read_handle,
+        by_hand::handle,
+        typed_handle
+    );
+    bench!(
+        bench_walk_threads,
+        threads,
+        PSS_WALK_THREADS,
+        read_thread,
+        by_hand::thread,
+        typed_thread
+    );
+    bench!(
+        bench_walk_regions,
+        va_space,
+        PSS_WALK_VA_SPACE,
+        read_region,
+        by_hand::region,
+        typed_region
+    );
+    bench!(
+        bench_walk_aux_pages,
+        auxiliary_pages,
+        PSS_WALK_AUXILIARY_PAGES,
+        read_aux,
+        by_hand::aux,
+        typed_aux
+    );
 
     type Bench = fn(&LocalSnapshot, Variant) -> (usize, u64);
 
@@ -612,7 +742,9 @@ mod bench {
                 let variant = match variant.as_str() {
                     "raw" => Variant::Raw,
                     "raw-typed" => Variant::RawTyped,
-                    "pss-raw" => Variant::PssRaw,
+                    "pss-iter" => Variant::PssIter,
+                    "pss-next" => Variant::PssNext,
+                    "pss-each" => Variant::PssEach,
                     "pss-typed" => Variant::PssTyped,
                     _ => return usage(),
                 };
@@ -664,7 +796,7 @@ mod bench {
     }
 
     fn usage() -> ExitCode {
-        eprintln!("usage: walkbench raw|raw-typed|pss-raw|pss-typed HANDLES");
+        eprintln!("usage: walkbench raw|raw-typed|pss-iter|pss-next|pss-each|pss-typed HANDLES");
         ExitCode::FAILURE
     }
 }

@@ -133,7 +133,7 @@ fn process_information_of_this_process_is_typed() {
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.process_id(), current_pid());
     assert_eq!(info.exit_time(), None);
-    let created = info.create_time().unwrap();
+    let created = info.create_time().unwrap().to_system_time().unwrap();
     assert!(created > SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000));
     if !cfg!(miri) {
         // Miri's isolation has no clock.
@@ -271,7 +271,7 @@ mod model_processes {
         assert_eq!(info.exit_status(), ExitStatus::Running);
         assert_eq!(info.exit_time(), None);
         assert_eq!(info.image_file_name(), r"C:\Program Files\App\app.exe");
-        let created = info.create_time().unwrap();
+        let created = info.create_time().unwrap().to_system_time().unwrap();
         assert!(created > SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000));
         assert_eq!(info.kernel_time(), Duration::from_micros(15_625));
         assert_eq!(info.user_time(), Duration::from_micros(31_250));

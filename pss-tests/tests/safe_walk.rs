@@ -57,7 +57,7 @@ fn every_walk_class_walks_this_process() {
                 "{name:?}: the counted NUL is dropped"
             );
         }
-        if handle.type_name().is_some_and(|t| *t == "File") {
+        if handle.type_name().is_some_and(|t| t == "File") {
             assert!(handle.object_name().is_none(), "File objects have no name");
         }
     }
@@ -216,12 +216,124 @@ fn owned_entries_outlive_the_walk() {
     snapshot.close().unwrap();
     assert_no_leaks();
     assert_eq!(thread.context_bytes().map(<[u8]>::to_vec), context);
-    assert!(thread.as_raw().ContextRecord.is_null());
+    // The raw pointers now point to the entries' own copies; a context record stays 16-byte
+    // aligned, as Windows aligns it.
+    let record = thread.as_raw().ContextRecord;
+    assert_eq!(record.is_null(), context.is_none());
+    assert_eq!(record.addr() % 16, 0);
+    assert_eq!(
+        thread.context_bytes().map(<[u8]>::as_ptr),
+        context.as_ref().map(|_| record.cast::<u8>().cast_const())
+    );
     assert_eq!(handle.object_name().unwrap().to_string_lossy(), name);
-    assert!(handle.as_raw().ObjectName.is_null());
+    assert_eq!(
+        handle.as_raw().ObjectName,
+        handle.object_name().unwrap().as_utf16().as_ptr()
+    );
     assert_eq!(region.mapped_file_name().unwrap().to_string_lossy(), path);
-    let send = std::thread::spawn(move || (thread.thread_id(), page.map(|p| p.page_size())));
-    assert_ne!(send.join().unwrap().0, 0);
+    // A clone of an owned entry copies the parts again: it outlives the original.
+    let copy = handle.clone();
+    assert_ne!(copy.as_raw().ObjectName, handle.as_raw().ObjectName);
+    drop(handle);
+    assert_eq!(copy.object_name().unwrap().to_string_lossy(), name);
+    // Owned entries move to other threads with their parts.
+    let send = std::thread::spawn(move || {
+        let page = page.map(|p| (p.page_size(), p.contents().map(<[u8]>::len)));
+        (
+            thread.thread_id(),
+            thread.context_bytes().map(<[u8]>::len),
+            page,
+        )
+    });
+    let (thread_id, context_len, page) = send.join().unwrap();
+    assert_ne!(thread_id, 0);
+    assert_eq!(context_len, context.map(|c| c.len()));
+    if let Some((size, contents)) = page {
+        assert_eq!(contents.unwrap_or(0), size as usize);
+    }
+}
+
+/// Borrowed entries are copies of the structure: cloning one, or copying it out of the
+/// iterator, allocates nothing and keeps it borrowing the walk; `into_owned` of an owned entry
+/// copies nothing more.
+#[test]
+fn lent_and_cloned_entries_borrow_the_walk() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let handles = snapshot.handles().unwrap();
+    let mut entries = handles.iter();
+    let mut kept = Vec::new();
+    while let Some(entry) = entries.next_ref() {
+        kept.push(entry.unwrap().clone());
+    }
+    let walked: Vec<_> = {
+        handles.rewind().unwrap();
+        handles.iter().map(Result::unwrap).collect()
+    };
+    assert_eq!(kept.len(), walked.len());
+    for (lent, copied) in kept.iter().zip(&walked) {
+        assert_eq!(lent.handle_value(), copied.handle_value());
+        assert_eq!(lent.type_name(), copied.type_name());
+        // Not copied: the name is read where the structure points, in the marker's memory.
+        if let Some(name) = lent.type_name() {
+            assert_eq!(name.as_utf16().as_ptr(), lent.as_raw().TypeName);
+        }
+    }
+    let owned = walked[0].clone().into_owned();
+    let name = owned.as_raw().TypeName;
+    assert_eq!(owned.into_owned().as_raw().TypeName, name);
+}
+
+/// `try_for_each_ref` visits what the iterator yields, stops at the caller's error, and turns
+/// the walk's own error into the caller's error type.
+#[test]
+fn try_for_each_ref_visits_every_entry_and_stops_on_errors() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let threads = snapshot.threads().unwrap();
+    let ids: Vec<u32> = threads.iter().map(|t| t.unwrap().thread_id()).collect();
+    threads.rewind().unwrap();
+    let mut visited = Vec::new();
+    threads
+        .iter()
+        .try_for_each_ref(|t| {
+            visited.push(t.thread_id());
+            pss::Result::Ok(())
+        })
+        .unwrap();
+    assert_eq!(visited, ids);
+    // Stopped by the caller after the first entry: the next call goes on from the second.
+    threads.rewind().unwrap();
+    let mut entries = threads.iter();
+    /// The caller's own error type.
+    #[derive(Debug, PartialEq)]
+    enum Stop {
+        Here,
+        Walk,
+    }
+    impl From<pss::Error> for Stop {
+        fn from(_: pss::Error) -> Stop {
+            Stop::Walk
+        }
+    }
+    assert_eq!(
+        entries.try_for_each_ref(|_| Err(Stop::Here)),
+        Err(Stop::Here)
+    );
+    let rest: Vec<u32> = entries.map(|t| t.unwrap().thread_id()).collect();
+    assert_eq!(rest, ids[1..]);
+    // A class that was not captured: the walk's error, converted.
+    let plain = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let handles = plain.handles().unwrap();
+    let mut entries = handles.iter();
+    let error = entries
+        .try_for_each_ref(|_| Ok::<(), pss::Error>(()))
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        pss::ErrorKind::NotCaptured(CaptureFlags::HANDLES)
+    );
+    assert!(entries.next().is_none(), "ended after the error");
 }
 
 /// `close` frees the marker and reports success; dropping a walk frees it too.

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use pss::{
     CaptureFlags, ContextFlags, ErrorKind, ExitStatus, HandleEntry, LocalSnapshot, MemoryType,
@@ -121,7 +120,7 @@ fn process_section(snapshot: &LocalSnapshot) -> Result {
     };
     println!("  {:<14} {flags}", "flags");
     if let Some(created) = info.create_time() {
-        println!("  {:<14} {}", "created", utc(created));
+        println!("  {:<14} {}", "created", created);
     }
     println!(
         "  {:<14} kernel {:?}, user {:?}",
@@ -433,29 +432,4 @@ fn size(bytes: usize) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// `YYYY-MM-DD hh:mm:ss UTC` (civil calendar from days since 1970, Howard Hinnant's method).
-fn utc(time: SystemTime) -> String {
-    let (sign, since) = match time.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(since) => (1, since),
-        Err(before) => (-1, before.duration()),
-    };
-    let seconds = sign * since.as_secs() as i64;
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }

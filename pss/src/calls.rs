@@ -6,7 +6,9 @@
 
 use core::cell::Cell;
 use core::ffi::c_void;
+use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use pss_sys as sys;
 
@@ -20,12 +22,18 @@ thread_local! {
     static IN_ALLOCATOR: Cell<u32> = const { Cell::new(0) };
 }
 
+/// How many allocator callbacks run right now, on all threads: the fast path of the
+/// re-entrancy check. A thread always sees its own increments, so when this is 0 the calling
+/// thread is in no callback, and the thread-local is not consulted.
+static CALLBACKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
 /// Marks the calling thread as running a caller's allocator callback while it lives (also
 /// through a caught panic).
 pub(crate) struct AllocatorCallback(());
 
 impl AllocatorCallback {
     pub(crate) fn enter() -> Self {
+        CALLBACKS_RUNNING.fetch_add(1, Ordering::Relaxed);
         IN_ALLOCATOR.with(|depth| depth.set(depth.get() + 1));
         AllocatorCallback(())
     }
@@ -34,6 +42,48 @@ impl AllocatorCallback {
 impl Drop for AllocatorCallback {
     fn drop(&mut self) {
         IN_ALLOCATOR.with(|depth| depth.set(depth.get() - 1));
+        CALLBACKS_RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// [`PssApi`] checked, once, to run no allocator callback on this thread: made by
+/// [`PssApi::walking`] for one loop of [`walk`](Walking::walk) steps that runs on this thread and
+/// holds no other PSS call open. That suffices: callbacks nest strictly inside PSS calls, so
+/// whatever ran between two steps entered and left its callbacks again, and the thread is in
+/// the state it was in at the check. Not `Send`: the check was for this thread.
+pub(crate) struct Walking(PssApi, PhantomData<*const ()>);
+
+impl Walking {
+    /// `PssWalkSnapshot`, as [`PssApi::walk`] without the per-call re-entrancy check.
+    ///
+    /// # Safety
+    ///
+    /// As [`PssApi::walk`].
+    #[inline]
+    pub(crate) unsafe fn walk<T>(
+        &self,
+        snapshot: RawSnapshot,
+        class: sys::PSS_WALK_INFORMATION_CLASS,
+        marker: RawMarker,
+        out: &mut T,
+    ) -> Result<bool> {
+        let _ = self.0;
+        // SAFETY: the function exists (`PssApi`); the caller vouches for both handles and for
+        // `T` matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
+        let code = unsafe {
+            sys::PssWalkSnapshot(
+                snapshot.as_ptr(),
+                class,
+                marker.as_ptr(),
+                ptr::from_mut(out).cast(),
+                size_of_u32::<T>(),
+            )
+        };
+        match code {
+            sys::ERROR_SUCCESS => Ok(true),
+            sys::ERROR_NO_MORE_ITEMS => Ok(false),
+            code => Err(Error::os(Function::PssWalkSnapshot, code)),
+        }
     }
 }
 
@@ -42,7 +92,18 @@ impl Drop for AllocatorCallback {
 /// there would overlap that call on the same thread, which the documents do not allow for (they
 /// say nothing of concurrent calls; `pss` requires exclusive use). Safe allocator code can reach
 /// a snapshot or walk (through a reference it holds), so this is checked, not assumed.
+#[inline]
 fn not_in_allocator(function: Function) -> Result<()> {
+    if CALLBACKS_RUNNING.load(Ordering::Relaxed) == 0 {
+        return Ok(());
+    }
+    in_allocator_slow(function)
+}
+
+/// The thread-local half of [`not_in_allocator`], while some thread runs a callback.
+#[cold]
+#[inline(never)]
+fn in_allocator_slow(function: Function) -> Result<()> {
     if IN_ALLOCATOR.with(Cell::get) == 0 {
         Ok(())
     } else {
@@ -198,6 +259,7 @@ impl PssApi {
     /// `snapshot` must be live in this process; `marker` must be live and used for this
     /// (snapshot, class) walk only; neither may be used by another thread meanwhile; `T` must
     /// be the entry structure the documents give for `class`.
+    #[inline]
     pub(crate) unsafe fn walk<T>(
         self,
         snapshot: RawSnapshot,
@@ -205,23 +267,16 @@ impl PssApi {
         marker: RawMarker,
         out: &mut T,
     ) -> Result<bool> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.walking()?.walk(snapshot, class, marker, out) }
+    }
+
+    /// Proof, for a loop of walk steps, that this thread runs no allocator callback (see
+    /// [`Walking`]).
+    #[inline]
+    pub(crate) fn walking(self) -> Result<Walking> {
         not_in_allocator(Function::PssWalkSnapshot)?;
-        // SAFETY: the function exists (`self`); the caller vouches for both handles and for `T`
-        // matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
-        let code = unsafe {
-            sys::PssWalkSnapshot(
-                snapshot.as_ptr(),
-                class,
-                marker.as_ptr(),
-                ptr::from_mut(out).cast(),
-                size_of_u32::<T>(),
-            )
-        };
-        match code {
-            sys::ERROR_SUCCESS => Ok(true),
-            sys::ERROR_NO_MORE_ITEMS => Ok(false),
-            code => Err(Error::os(Function::PssWalkSnapshot, code)),
-        }
+        Ok(Walking(self, PhantomData))
     }
 
     /// `PssWalkMarkerCreate(allocator, &marker)`: a new marker, owned by the caller.

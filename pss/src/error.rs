@@ -33,7 +33,10 @@ pub struct Error {
 }
 
 impl Error {
-    /// An error code returned by (or, for `OpenProcess`, left behind by) `function`.
+    /// An error code returned by (or, for `OpenProcess`, left behind by) `function`. Cold and
+    /// out of line, so the success paths that might call it stay small enough to inline.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn os(function: Function, code: u32) -> Self {
         Error {
             function,
@@ -95,6 +98,8 @@ impl Error {
     }
 
     /// `function` was not called: an allocator callback made it, in the middle of a PSS call.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn reentrant(function: Function) -> Self {
         Error {
             function,

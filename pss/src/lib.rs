@@ -45,8 +45,11 @@
 //!   [`threads`](LocalSnapshot::threads), [`handles`](LocalSnapshot::handles),
 //!   [`va_space`](LocalSnapshot::va_space), [`auxiliary_pages`](LocalSnapshot::auxiliary_pages)
 //!   give a [`Walk`], whose [`iter`](Walk::iter) makes one `PssWalkSnapshot` call per entry and
-//!   allocates nothing. Entries borrow their strings, context records and page contents from
-//!   the marker, for as long as the documents guarantee them; `into_owned` copies them.
+//!   allocates nothing, at close to the cost of a raw loop ([`Entries::try_for_each_ref`],
+//!   [`Entries::next_ref`]). Entries are the structure kernel32 filled: their strings, context
+//!   records and page contents stay in the marker's memory, for as long as the documents
+//!   guarantee them, and are read only when asked for; `into_owned` copies them. Times are
+//!   [`FileTime`]s, exact and converted only on request.
 //!   Positions can be saved and restored on the same walk, and a walk can use a custom
 //!   [`WalkAllocator`].
 //!
@@ -167,6 +170,7 @@ pub use local::LocalSnapshot;
 pub use memory::{MemoryProtection, MemoryRegion, MemoryState, MemoryType};
 pub use process::open_process;
 pub use remote::RemoteSnapshot;
+pub use time::FileTime;
 pub use walk::{
     AuxiliaryPageClass, Entries, HandleClass, ThreadClass, VaSpaceClass, Walk, WalkClass,
     WalkPosition,

@@ -42,6 +42,7 @@ pub struct MemoryRegion {
 
 impl MemoryRegion {
     /// The region from the seven `MEMORY_BASIC_INFORMATION` values.
+    #[inline]
     pub(crate) fn from_parts(
         base_address: *mut core::ffi::c_void,
         allocation_base: *mut core::ffi::c_void,
@@ -90,6 +91,7 @@ pub enum MemoryState {
 
 impl MemoryState {
     /// The state for a raw `State` value.
+    #[inline]
     pub fn from_raw(value: u32) -> Self {
         match value {
             sys::MEM_COMMIT => MemoryState::Commit,
@@ -100,6 +102,7 @@ impl MemoryState {
     }
 
     /// The raw `State` value.
+    #[inline]
     pub fn to_raw(self) -> u32 {
         match self {
             MemoryState::Commit => sys::MEM_COMMIT,
@@ -135,6 +138,7 @@ pub enum MemoryType {
 
 impl MemoryType {
     /// The type for a raw `Type` value.
+    #[inline]
     pub fn from_raw(value: u32) -> Self {
         match value {
             sys::MEM_IMAGE => MemoryType::Image,
@@ -146,6 +150,7 @@ impl MemoryType {
     }
 
     /// The raw `Type` value.
+    #[inline]
     pub fn to_raw(self) -> u32 {
         match self {
             MemoryType::Image => sys::MEM_IMAGE,

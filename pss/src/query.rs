@@ -23,6 +23,8 @@ pub enum Missing {
 
 impl Missing {
     /// Turns `ERROR_NOT_FOUND` into what it means for this class; other errors pass.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn explain(self, error: Error) -> Error {
         if error.kind() != ErrorKind::NotFound {
             return error;

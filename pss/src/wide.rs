@@ -41,6 +41,7 @@ pub struct WideStr<'w> {
 
 impl<'w> WideStr<'w> {
     /// Borrows `units` as they are.
+    #[inline]
     pub fn from_utf16(units: &'w [u16]) -> Self {
         WideStr {
             units: Cow::Borrowed(units),
@@ -70,6 +71,7 @@ impl<'w> WideStr<'w> {
     ///
     /// Unless NULL, `ptr` must point to `bytes` readable bytes that stay valid and unchanged
     /// for `'w`.
+    #[inline]
     pub(crate) unsafe fn from_counted(ptr: *const u16, bytes: u16) -> Option<Self> {
         let len = usize::from(bytes) / 2;
         if len == 0 {
@@ -96,6 +98,7 @@ impl<'w> WideStr<'w> {
     }
 
     /// Drops one trailing NUL, if there is one, without copying.
+    #[inline]
     fn strip_one_nul(&mut self) {
         if self.units.last() == Some(&0) {
             match &mut self.units {
@@ -108,16 +111,19 @@ impl<'w> WideStr<'w> {
     }
 
     /// The UTF-16 units, exactly as captured.
+    #[inline]
     pub fn as_utf16(&self) -> &[u16] {
         &self.units
     }
 
     /// The length in UTF-16 units.
+    #[inline]
     pub fn len(&self) -> usize {
         self.units.len()
     }
 
     /// True for an empty string.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.units.is_empty()
     }

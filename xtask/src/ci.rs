@@ -7,7 +7,9 @@
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
 //! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
 //!   psscap example (`cargo xtask demo`) end to end against the model; the suite again under
-//!   Miri, and the safe-crate tests under Miri for a 32-bit target. (The example is built for
+//!   Miri, and the safe-crate tests under Miri for a 32-bit target; the walk benchmark
+//!   (`cargo xtask bench`, callgrind instruction counts against the raw loop, its targets
+//!   enforced). (The example is built for
 //!   every Windows target by the `cross` clippy rows, and linked for the `-gnu` ones by the
 //!   `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
@@ -229,6 +231,16 @@ pub fn main(args: &[String]) -> Result {
             threads.split(' ').next().unwrap_or("?"),
             kernel.trim()
         ))
+    });
+    // What walks cost through pss against the raw loop, in callgrind instructions.
+    m.check("host", "bench", HOST, || {
+        let report = crate::bench::measure(&crate::bench::SIZES)?;
+        eprint!("{}", report.table);
+        if report.failures.is_empty() {
+            Ok(report.summary)
+        } else {
+            Err(report.failures.join("; ").into())
+        }
     });
     // The declared rust-version really builds the published crates, for the host and Windows.
     m.check("host", "msrv", HOST, || {

@@ -2,29 +2,29 @@
 //! marker.
 
 use core::fmt;
-use std::borrow::Cow;
-use std::time::SystemTime;
+use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::{RawEntry, bytes, owned};
+use super::{Kept, Part, RawEntry, bytes};
 use crate::MemoryRegion;
-use crate::time;
+use crate::time::FileTime;
 
 /// One captured auxiliary page: [`PSS_AUXILIARY_PAGE_ENTRY`], from an
 /// [`AuxiliaryPageClass`](crate::AuxiliaryPageClass) walk.
 ///
 /// The documents do not say which capture flag produces auxiliary pages (the `pss-tests`
 /// model: [`CaptureFlags::VA_CLONE`](crate::CaptureFlags::VA_CLONE)). The page contents, when
-/// captured, are `PageSize` bytes in this process borrowed from the marker for `'w`;
-/// [`into_owned`](Self::into_owned) copies them.
+/// captured, are `PageSize` bytes in this process, in the marker's memory for `'w`;
+/// [`into_owned`](Self::into_owned) copies them into the entry.
 ///
 /// [`PSS_AUXILIARY_PAGE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_auxiliary_page_entry
 #[doc(alias = "PSS_AUXILIARY_PAGE_ENTRY")]
-#[derive(Clone)]
 pub struct AuxiliaryPageEntry<'w> {
     raw: RawEntry<sys::PSS_AUXILIARY_PAGE_ENTRY>,
-    contents: Option<Cow<'w, [u8]>>,
+    /// The contents' copy in an owned entry (see [`Kept`]).
+    kept: Kept,
+    _marker: PhantomData<&'w [u8]>,
 }
 
 impl<'w> AuxiliaryPageEntry<'w> {
@@ -32,26 +32,46 @@ impl<'w> AuxiliaryPageEntry<'w> {
     ///
     /// `raw.PageContents`, unless NULL, points to `PageSize` bytes valid and unchanged for
     /// `'w`.
+    /// The structure, for `PssWalkSnapshot` to fill in place.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and what is written is an entry whose pointers
+    /// satisfy [`from_raw`](Self::from_raw)'s contract.
+    #[inline]
+    pub(crate) unsafe fn raw_mut(&mut self) -> &mut sys::PSS_AUXILIARY_PAGE_ENTRY {
+        &mut self.raw.0
+    }
+
+    #[inline]
     pub(crate) unsafe fn from_raw(raw: sys::PSS_AUXILIARY_PAGE_ENTRY) -> Self {
-        // SAFETY: forwarded from the caller; a length that does not fit `usize` is no memory
-        // at all (kernel32 never reports one) and gives `None`.
-        let contents = usize::try_from(raw.PageSize)
-            .ok()
-            .and_then(|len| unsafe { bytes(raw.PageContents.cast::<u8>().cast_const(), len) });
         AuxiliaryPageEntry {
             raw: RawEntry(raw),
-            contents,
+            kept: Kept::default(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// `PageContents` and `PageSize` as a part (a length that does not fit `usize` is no
+    /// memory at all: kernel32 never reports one).
+    fn contents_part(&self) -> Part {
+        let r = &self.raw.0;
+        Part {
+            ptr: r.PageContents.cast::<u8>().cast_const(),
+            len: usize::try_from(r.PageSize).unwrap_or(0),
         }
     }
 
     /// `Address`: the page's address in the captured process.
     #[doc(alias = "Address")]
+    #[inline]
     pub fn address(&self) -> usize {
         self.raw.0.Address.addr()
     }
 
     /// `BasicInformation`: the region the page belongs to.
     #[doc(alias = "BasicInformation", alias = "MEMORY_BASIC_INFORMATION")]
+    #[inline]
     pub fn basic_information(&self) -> MemoryRegion {
         let b = &self.raw.0.BasicInformation;
         MemoryRegion::from_parts(
@@ -67,37 +87,77 @@ impl<'w> AuxiliaryPageEntry<'w> {
 
     /// `CaptureTime`: when the page was captured; `None` if not set.
     #[doc(alias = "CaptureTime")]
-    pub fn capture_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.0.CaptureTime)
+    #[inline]
+    pub fn capture_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.0.CaptureTime)
     }
 
     /// `PageContents`, `PageSize`: the page's bytes, exactly `PageSize` of them; `None` when
     /// the contents were not captured ("may be NULL").
     #[doc(alias = "PageContents", alias = "PageSize")]
+    #[inline]
     pub fn contents(&self) -> Option<&[u8]> {
-        self.contents.as_deref()
+        let part = self.contents_part();
+        // SAFETY: the contents are valid for `'w`, or kept by `self` (see `Kept`), so for as
+        // long as `self` is borrowed.
+        unsafe { bytes(part.ptr, part.len) }
     }
 
     /// `PageSize`: the size in bytes of the contents.
     #[doc(alias = "PageSize")]
+    #[inline]
     pub fn page_size(&self) -> u32 {
         self.raw.0.PageSize
     }
 
-    /// An owned copy: the contents are copied, the raw `PageContents` set to NULL.
+    /// An owned copy: the contents are copied into the entry, and its raw `PageContents`
+    /// points to the copy (NULL if there is none). Owned already: no copy.
     pub fn into_owned(self) -> AuxiliaryPageEntry<'static> {
-        let mut raw = self.raw;
-        raw.0.PageContents = core::ptr::null_mut();
-        AuxiliaryPageEntry {
-            raw,
-            contents: self.contents.map(owned),
+        if self.kept.is_empty() {
+            self.copy_parts()
+        } else {
+            AuxiliaryPageEntry {
+                raw: self.raw,
+                kept: self.kept,
+                _marker: PhantomData,
+            }
         }
     }
 
-    /// The structure as the OS wrote it. `PageContents` is valid only while the entry borrows
-    /// the marker (NULL in an owned entry).
+    /// A copy that keeps its own contents.
+    fn copy_parts(&self) -> AuxiliaryPageEntry<'static> {
+        let mut raw = self.raw;
+        // SAFETY: the contents are valid for their length while `self` is borrowed.
+        let (kept, [contents]) = unsafe { Kept::copy([self.contents_part()]) };
+        raw.0.PageContents = contents.cast_mut().cast();
+        AuxiliaryPageEntry {
+            raw,
+            kept,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure as the OS wrote it. `PageContents` points into the marker's memory (valid
+    /// while the entry borrows it) or, in an owned entry, to the entry's own copy (valid while
+    /// it lives).
+    #[inline]
     pub fn as_raw(&self) -> &sys::PSS_AUXILIARY_PAGE_ENTRY {
         &self.raw.0
+    }
+}
+
+/// A borrowed entry copies the structure; an owned one its contents too.
+impl Clone for AuxiliaryPageEntry<'_> {
+    fn clone(&self) -> Self {
+        if self.kept.is_empty() {
+            AuxiliaryPageEntry {
+                raw: self.raw,
+                kept: Kept::default(),
+                _marker: PhantomData,
+            }
+        } else {
+            self.copy_parts()
+        }
     }
 }
 

@@ -2,12 +2,12 @@
 //! is valid, and the type-specific union as a Rust enum.
 
 use core::fmt;
-use std::time::SystemTime;
+use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::RawEntry;
-use crate::time;
+use super::{Kept, Part, RawEntry};
+use crate::time::FileTime;
 use crate::{ProcessFlags, WideStr};
 
 bitflags::bitflags! {
@@ -67,6 +67,7 @@ pub enum ObjectType {
 
 impl ObjectType {
     /// The type for a raw `PSS_OBJECT_TYPE` value.
+    #[inline]
     pub fn from_raw(value: sys::PSS_OBJECT_TYPE) -> Self {
         match value {
             sys::PSS_OBJECT_TYPE_UNKNOWN => ObjectType::Unknown,
@@ -81,6 +82,7 @@ impl ObjectType {
     }
 
     /// The raw `PSS_OBJECT_TYPE` value.
+    #[inline]
     pub fn to_raw(self) -> sys::PSS_OBJECT_TYPE {
         match self {
             ObjectType::Unknown => sys::PSS_OBJECT_TYPE_UNKNOWN,
@@ -294,17 +296,24 @@ pub enum TypeSpecific {
 ///   could block), nor do names longer than about 255 UTF-16 units.
 /// - `HandleCount` and `PointerCount` include the capture's own temporary duplicate.
 ///
-/// Names are counted UTF-16 borrowed from the marker for `'w` ([`WideStr`], without the NUL
+/// Names are counted UTF-16 read from the marker's memory ([`WideStr`], without the NUL
 /// Windows counts in their length); object names are NT-namespace paths
-/// (`\BaseNamedObjects\...`). [`into_owned`](Self::into_owned) copies them.
+/// (`\BaseNamedObjects\...`).
+///
+/// # Borrowed and owned
+///
+/// An entry from a walk is the structure kernel32 filled plus the lifetime `'w` of the walk:
+/// its names stay in the marker's memory and are decoded only when an accessor asks, so
+/// walking costs no more than the raw loop. [`into_owned`](Self::into_owned) copies them into
+/// the entry and returns a `HandleEntry<'static>`.
 ///
 /// [`PSS_HANDLE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_handle_entry
 #[doc(alias = "PSS_HANDLE_ENTRY")]
-#[derive(Clone)]
 pub struct HandleEntry<'w> {
     raw: RawEntry<sys::PSS_HANDLE_ENTRY>,
-    type_name: Option<WideStr<'w>>,
-    object_name: Option<WideStr<'w>>,
+    /// The names' copies in an owned entry (see [`Kept`]).
+    kept: Kept,
+    _marker: PhantomData<&'w [u16]>,
 }
 
 impl<'w> HandleEntry<'w> {
@@ -312,37 +321,37 @@ impl<'w> HandleEntry<'w> {
     ///
     /// `raw.TypeName` and `raw.ObjectName`, where their flags are set and they are non-NULL,
     /// point to their byte lengths of memory valid and unchanged for `'w`.
+    /// The structure, for `PssWalkSnapshot` to fill in place.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and what is written is an entry whose pointers
+    /// satisfy [`from_raw`](Self::from_raw)'s contract.
+    #[inline]
+    pub(crate) unsafe fn raw_mut(&mut self) -> &mut sys::PSS_HANDLE_ENTRY {
+        &mut self.raw.0
+    }
+
+    #[inline]
     pub(crate) unsafe fn from_raw(raw: sys::PSS_HANDLE_ENTRY) -> Self {
-        let flags = HandleFlags::from_bits_retain(raw.Flags as u32);
-        let type_name = if flags.contains(HandleFlags::HAVE_TYPE) {
-            // SAFETY: flagged; valid for `'w` (the caller).
-            unsafe { WideStr::from_counted(raw.TypeName, raw.TypeNameLength) }
-        } else {
-            None
-        };
-        let object_name = if flags.contains(HandleFlags::HAVE_NAME) {
-            // SAFETY: flagged; valid for `'w` (the caller). An empty name is no name.
-            unsafe { WideStr::from_counted(raw.ObjectName, raw.ObjectNameLength) }
-                .filter(|name| !name.is_empty())
-        } else {
-            None
-        };
         HandleEntry {
             raw: RawEntry(raw),
-            type_name,
-            object_name,
+            kept: Kept::default(),
+            _marker: PhantomData,
         }
     }
 
     /// `Handle`: the handle's value in the captured process's handle table. It means nothing
     /// in this process: never use or close it here.
     #[doc(alias = "Handle")]
+    #[inline]
     pub fn handle_value(&self) -> usize {
         self.raw.0.Handle.addr()
     }
 
     /// `Flags`: which parts are valid.
     #[doc(alias = "Flags")]
+    #[inline]
     pub fn flags(&self) -> HandleFlags {
         HandleFlags::from_bits_retain(self.raw.0.Flags as u32)
     }
@@ -352,6 +361,7 @@ impl<'w> HandleEntry<'w> {
     /// (`HANDLE_TYPE_SPECIFIC_INFORMATION`, for the six types PSS describes):
     /// [`type_name`](Self::type_name) names every type.
     #[doc(alias = "ObjectType")]
+    #[inline]
     pub fn object_type(&self) -> Option<ObjectType> {
         self.flags()
             .contains(HandleFlags::HAVE_TYPE)
@@ -361,21 +371,35 @@ impl<'w> HandleEntry<'w> {
     /// `TypeName`, `TypeNameLength`: the object's type name (e.g. `File`, `Key`, `Event`), with
     /// `PSS_HANDLE_HAVE_TYPE`; `None` without it (or for a NULL name with a non-zero length).
     #[doc(alias = "TypeName", alias = "TypeNameLength")]
-    pub fn type_name(&self) -> Option<&WideStr<'w>> {
-        self.type_name.as_ref()
+    #[inline]
+    pub fn type_name(&self) -> Option<WideStr<'_>> {
+        if !self.flags().contains(HandleFlags::HAVE_TYPE) {
+            return None;
+        }
+        // SAFETY: flagged; the name is valid for `'w`, or kept by `self` (see `Kept`), so for
+        // as long as `self` is borrowed.
+        unsafe { WideStr::from_counted(self.raw.0.TypeName, self.raw.0.TypeNameLength) }
     }
 
     /// `ObjectName`, `ObjectNameLength`: the object's name, with `PSS_HANDLE_HAVE_NAME`;
     /// `None` without it (unnamed objects, or names not captured).
     #[doc(alias = "ObjectName", alias = "ObjectNameLength")]
-    pub fn object_name(&self) -> Option<&WideStr<'w>> {
-        self.object_name.as_ref()
+    #[inline]
+    pub fn object_name(&self) -> Option<WideStr<'_>> {
+        if !self.flags().contains(HandleFlags::HAVE_NAME) {
+            return None;
+        }
+        // SAFETY: flagged; valid for as long as `self` is borrowed (as in `type_name`). An
+        // empty name is no name.
+        unsafe { WideStr::from_counted(self.raw.0.ObjectName, self.raw.0.ObjectNameLength) }
+            .filter(|name| !name.is_empty())
     }
 
     /// `CaptureTime`: when this handle was captured; `None` if not set.
     #[doc(alias = "CaptureTime")]
-    pub fn capture_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.0.CaptureTime)
+    #[inline]
+    pub fn capture_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.0.CaptureTime)
     }
 
     /// `Attributes` .. `NonPagedPoolCharge`, with `PSS_HANDLE_HAVE_BASIC_INFORMATION`; `None`
@@ -386,6 +410,7 @@ impl<'w> HandleEntry<'w> {
         alias = "PointerCount",
         alias = "Attributes"
     )]
+    #[inline]
     pub fn basic_information(&self) -> Option<HandleBasicInformation> {
         let r = &self.raw.0;
         self.flags()
@@ -405,6 +430,7 @@ impl<'w> HandleEntry<'w> {
     /// chosen by the type); `None` without them. A type without a known arm gives
     /// [`TypeSpecific::Unknown`].
     #[doc(alias = "TypeSpecificInformation")]
+    #[inline]
     pub fn type_specific(&self) -> Option<TypeSpecific> {
         let needed = HandleFlags::HAVE_TYPE | HandleFlags::HAVE_TYPE_SPECIFIC_INFORMATION;
         if !self.flags().contains(needed) {
@@ -486,25 +512,76 @@ impl<'w> HandleEntry<'w> {
         })
     }
 
-    /// An owned copy: both names are copied, the raw `TypeName` and `ObjectName` set to NULL
-    /// (and their lengths to 0).
+    /// An owned copy: both names (where flagged) are copied into the entry, and its raw
+    /// `TypeName` and `ObjectName` point to the copies (NULL where there is none). Owned
+    /// already: no copy.
     pub fn into_owned(self) -> HandleEntry<'static> {
-        let mut raw = self.raw;
-        raw.0.TypeName = core::ptr::null();
-        raw.0.TypeNameLength = 0;
-        raw.0.ObjectName = core::ptr::null();
-        raw.0.ObjectNameLength = 0;
-        HandleEntry {
-            raw,
-            type_name: self.type_name.map(WideStr::into_owned),
-            object_name: self.object_name.map(WideStr::into_owned),
+        if self.kept.is_empty() {
+            self.copy_parts()
+        } else {
+            HandleEntry {
+                raw: self.raw,
+                kept: self.kept,
+                _marker: PhantomData,
+            }
         }
     }
 
-    /// The structure as the OS wrote it. Its name pointers are valid only while the entry
-    /// borrows the marker (NULL in an owned entry), and each field only under its flag.
+    /// A copy that keeps its own names.
+    fn copy_parts(&self) -> HandleEntry<'static> {
+        let mut raw = self.raw;
+        let r = &mut raw.0;
+        let flags = self.flags();
+        let part = |flag, ptr: *const u16, len: u16| Part {
+            ptr: if flags.contains(flag) {
+                ptr.cast()
+            } else {
+                core::ptr::null()
+            },
+            len: usize::from(len),
+        };
+        let parts = [
+            part(HandleFlags::HAVE_TYPE, r.TypeName, r.TypeNameLength),
+            part(HandleFlags::HAVE_NAME, r.ObjectName, r.ObjectNameLength),
+        ];
+        // SAFETY: only flagged names, each valid for its length while `self` is borrowed.
+        let (kept, [type_name, object_name]) = unsafe { Kept::copy(parts) };
+        r.TypeName = type_name.cast();
+        r.ObjectName = object_name.cast();
+        if type_name.is_null() {
+            r.TypeNameLength = 0;
+        }
+        if object_name.is_null() {
+            r.ObjectNameLength = 0;
+        }
+        HandleEntry {
+            raw,
+            kept,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure as the OS wrote it. Its name pointers point into the marker's memory
+    /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copies
+    /// (valid while it lives); each field is valid only under its flag.
+    #[inline]
     pub fn as_raw(&self) -> &sys::PSS_HANDLE_ENTRY {
         &self.raw.0
+    }
+}
+
+/// A borrowed entry copies the structure; an owned one its names too.
+impl Clone for HandleEntry<'_> {
+    fn clone(&self) -> Self {
+        if self.kept.is_empty() {
+            HandleEntry {
+                raw: self.raw,
+                kept: Kept::default(),
+                _marker: PhantomData,
+            }
+        } else {
+            self.copy_parts()
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-//! What `PssWalkSnapshot` returns, one type per walk class. Each holds the raw entry structure
-//! by value and borrows its variable-length parts (strings, context records, page contents)
-//! from the walk marker for `'w`; `into_owned` copies them.
+//! What `PssWalkSnapshot` returns, one type per walk class. Each is the raw entry structure,
+//! held by value, plus a lifetime: its variable-length parts (strings, context records, page
+//! contents) stay where kernel32 put them, in the walk marker's memory, and the accessors read
+//! them there, only when asked. `into_owned` copies them into the entry's own allocation
+//! ([`Kept`]) and points the structure at the copies.
 
 mod aux_page;
 mod handle;
@@ -15,14 +17,13 @@ pub use handle::{
 pub use region::{ImageInformation, VaSpaceEntry};
 pub use thread::{ThreadEntry, ThreadFlags};
 
-use std::borrow::Cow;
-
 /// A raw entry structure, held by value.
 ///
 /// Its pointer fields are either addresses in the captured process (never dereferenced by
-/// `pss`) or point into walk-marker memory, which `pss` reads only through the slices the
-/// entry holds next to it (and those carry their own `Send`/`Sync`). So the structure itself
-/// is plain data that any thread may hold and read.
+/// `pss`) or point to memory that never changes while the entry may read it: the walk
+/// marker's read-only view for `'w`, or the entry's own [`Kept`] copies. Reading that memory
+/// from several threads at once is fine, so the structure is plain data that any thread may
+/// hold and read.
 #[derive(Clone, Copy)]
 pub(crate) struct RawEntry<T>(pub(crate) T);
 
@@ -30,9 +31,10 @@ pub(crate) struct RawEntry<T>(pub(crate) T);
 /// are plain data (see above); no other `T` gets them by accident.
 macro_rules! plain_data_entries {
     ($($entry:ty),+) => {$(
-        // SAFETY: see above: no pointer in the structure is dereferenced through `RawEntry`.
+        // SAFETY: see above: what the pointers reach is immutable while readable.
         unsafe impl Send for RawEntry<$entry> {}
-        // SAFETY: as above; shared access only copies or reads the plain fields.
+        // SAFETY: as above; shared access only copies or reads the plain fields and that
+        // immutable memory.
         unsafe impl Sync for RawEntry<$entry> {}
     )+};
 }
@@ -44,26 +46,83 @@ plain_data_entries!(
     pss_sys::PSS_AUXILIARY_PAGE_ENTRY
 );
 
-/// `len` bytes at `ptr` borrowed for `'w`; `None` for NULL or an empty record.
+/// The copies an owned entry keeps of its variable-length parts: one allocation, each part at a
+/// 16-byte boundary (a `CONTEXT` needs that alignment), which the entry's raw pointers point
+/// into. A `Vec`, not a `Box`: pointers into a `Vec`'s buffer stay valid when the `Vec` moves.
+///
+/// A borrowed entry keeps nothing (an empty `Vec`, no allocation); its pointers point into the
+/// walk marker's memory. So an entry with nothing kept has pointers that are NULL or valid for
+/// its `'w`, and an owned entry has pointers that are NULL or valid while it lives.
+#[derive(Default)]
+pub(crate) struct Kept(Vec<Chunk>);
+
+/// The unit of [`Kept`]'s allocation, for its alignment.
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+struct Chunk([u8; 16]);
+
+/// One part of an entry to copy: `len` bytes at `ptr`, or nothing for NULL.
+pub(crate) struct Part {
+    pub(crate) ptr: *const u8,
+    pub(crate) len: usize,
+}
+
+impl Kept {
+    /// True if nothing is kept: the entry borrows whatever its pointers point to.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Copies `parts` into one new allocation and returns it with each part's new address:
+    /// NULL for a part that is NULL or empty (nothing to point to), or longer than any slice.
+    ///
+    /// # Safety
+    ///
+    /// Each part with a non-NULL pointer and a non-zero length points to `len` readable bytes.
+    pub(crate) unsafe fn copy<const N: usize>(parts: [Part; N]) -> (Kept, [*const u8; N]) {
+        let chunks = |len: usize| len.div_ceil(size_of::<Chunk>());
+        let present =
+            |part: &Part| !part.ptr.is_null() && part.len > 0 && part.len <= isize::MAX as usize;
+        let total = parts
+            .iter()
+            .filter(|part| present(part))
+            .map(|part| chunks(part.len))
+            .sum();
+        let mut kept = Kept(vec![Chunk([0; 16]); total]);
+        let mut offsets = [None; N];
+        let mut next = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if present(part) {
+                let start = kept.0.as_mut_ptr().wrapping_add(next).cast::<u8>();
+                // SAFETY: `part.len` readable bytes at `part.ptr` (the caller); `start` has
+                // `chunks(part.len) * 16 >= part.len` writable bytes of the new allocation,
+                // which no part overlaps.
+                unsafe { core::ptr::copy_nonoverlapping(part.ptr, start, part.len) };
+                offsets[i] = Some(next);
+                next += chunks(part.len);
+            }
+        }
+        // Addresses taken after the last write, from the buffer that the entry will own.
+        let base = kept.0.as_ptr();
+        let addresses =
+            offsets.map(|offset| offset.map_or(core::ptr::null(), |o| base.wrapping_add(o).cast()));
+        (kept, addresses)
+    }
+}
+
+/// `len` bytes at `ptr`, borrowed for `'a`; `None` for NULL or an empty record.
 ///
 /// # Safety
 ///
 /// Unless NULL, `ptr` must point to `len` readable bytes that stay valid and unchanged for
-/// `'w`.
-pub(crate) unsafe fn bytes<'w>(ptr: *const u8, len: usize) -> Option<Cow<'w, [u8]>> {
+/// `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
     // No valid slice is longer than `isize::MAX` bytes (reachable only through a kernel32 bug,
     // e.g. a `PageSize` above 2 GiB on 32-bit).
     if ptr.is_null() || len == 0 || len > isize::MAX as usize {
         return None;
     }
-    // SAFETY: non-null and `len` readable bytes valid for `'w` (the caller); `u8` needs no
+    // SAFETY: non-null and `len` readable bytes valid for `'a` (the caller); `u8` needs no
     // alignment and has no invalid values.
-    Some(Cow::Borrowed(unsafe {
-        core::slice::from_raw_parts(ptr, len)
-    }))
-}
-
-/// An owned copy of a borrowed part (no copy if it is already owned).
-pub(crate) fn owned<T: ?Sized + ToOwned>(part: Cow<'_, T>) -> Cow<'static, T> {
-    Cow::Owned(part.into_owned())
+    Some(unsafe { core::slice::from_raw_parts(ptr, len) })
 }

@@ -1,10 +1,11 @@
 //! `VaSpaceEntry`: `PSS_VA_SPACE_ENTRY`, a region with its image values and mapped file name.
 
 use core::fmt;
+use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::RawEntry;
+use super::{Kept, Part, RawEntry};
 use crate::{MemoryRegion, MemoryType, WideStr};
 
 /// The PE header values of an image region: `TimeDateStamp`, `SizeOfImage`, `ImageBase` and
@@ -44,15 +45,17 @@ pub struct ImageInformation {
 /// image module carries the module's values, and they are zero when the process handle lacked
 /// `PROCESS_VM_READ`) and image and mapped regions the path of the file behind them
 /// ([`mapped_file_name`](Self::mapped_file_name)), which "may be in NT namespace"; Windows
-/// counts a terminating NUL in its length, which `pss` drops. It is borrowed from the marker for
-/// `'w` ([`into_owned`](Self::into_owned) copies it).
+/// counts a terminating NUL in its length, which `pss` drops. It stays in the marker's memory
+/// for `'w` and is decoded only when asked for; [`into_owned`](Self::into_owned) copies it into
+/// the entry.
 ///
 /// [`PSS_VA_SPACE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_va_space_entry
 #[doc(alias = "PSS_VA_SPACE_ENTRY")]
-#[derive(Clone)]
 pub struct VaSpaceEntry<'w> {
     raw: RawEntry<sys::PSS_VA_SPACE_ENTRY>,
-    mapped_file_name: Option<WideStr<'w>>,
+    /// The file name's copy in an owned entry (see [`Kept`]).
+    kept: Kept,
+    _marker: PhantomData<&'w [u16]>,
 }
 
 impl<'w> VaSpaceEntry<'w> {
@@ -60,17 +63,29 @@ impl<'w> VaSpaceEntry<'w> {
     ///
     /// `raw.MappedFileName`, unless NULL, points to `MappedFileNameLength` bytes valid and
     /// unchanged for `'w`.
+    /// The structure, for `PssWalkSnapshot` to fill in place.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and what is written is an entry whose pointers
+    /// satisfy [`from_raw`](Self::from_raw)'s contract.
+    #[inline]
+    pub(crate) unsafe fn raw_mut(&mut self) -> &mut sys::PSS_VA_SPACE_ENTRY {
+        &mut self.raw.0
+    }
+
+    #[inline]
     pub(crate) unsafe fn from_raw(raw: sys::PSS_VA_SPACE_ENTRY) -> Self {
-        // SAFETY: forwarded from the caller.
-        let name = unsafe { WideStr::from_counted(raw.MappedFileName, raw.MappedFileNameLength) };
         VaSpaceEntry {
             raw: RawEntry(raw),
-            mapped_file_name: name.filter(|name| !name.is_empty()),
+            kept: Kept::default(),
+            _marker: PhantomData,
         }
     }
 
     /// `BaseAddress` .. `Type`: the region, as `MEMORY_BASIC_INFORMATION` describes it.
     #[doc(alias = "MEMORY_BASIC_INFORMATION")]
+    #[inline]
     pub fn region(&self) -> MemoryRegion {
         let r = &self.raw.0;
         MemoryRegion::from_parts(
@@ -92,6 +107,7 @@ impl<'w> VaSpaceEntry<'w> {
     /// flag that says whether it was, so all-zero is read as "not captured".
     #[doc(alias = "TimeDateStamp", alias = "SizeOfImage", alias = "ImageBase")]
     #[doc(alias = "CheckSum")]
+    #[inline]
     pub fn image(&self) -> Option<ImageInformation> {
         let r = &self.raw.0;
         let image = ImageInformation {
@@ -111,26 +127,71 @@ impl<'w> VaSpaceEntry<'w> {
     /// section information; `None` when there is none (NULL or empty). Possibly an NT path
     /// (`\Device\HarddiskVolume3\...`), returned as it is.
     #[doc(alias = "MappedFileName", alias = "MappedFileNameLength")]
-    pub fn mapped_file_name(&self) -> Option<&WideStr<'w>> {
-        self.mapped_file_name.as_ref()
+    #[inline]
+    pub fn mapped_file_name(&self) -> Option<WideStr<'_>> {
+        let r = &self.raw.0;
+        // SAFETY: the name is valid for `'w`, or kept by `self` (see `Kept`), so for as long
+        // as `self` is borrowed. An empty name is no name.
+        unsafe { WideStr::from_counted(r.MappedFileName, r.MappedFileNameLength) }
+            .filter(|name| !name.is_empty())
     }
 
-    /// An owned copy: the file name is copied, the raw `MappedFileName` set to NULL (and its
-    /// length to 0).
+    /// An owned copy: the file name is copied into the entry, and its raw `MappedFileName`
+    /// points to the copy (NULL, with length 0, if there is none). Owned already: no copy.
     pub fn into_owned(self) -> VaSpaceEntry<'static> {
-        let mut raw = self.raw;
-        raw.0.MappedFileName = core::ptr::null();
-        raw.0.MappedFileNameLength = 0;
-        VaSpaceEntry {
-            raw,
-            mapped_file_name: self.mapped_file_name.map(WideStr::into_owned),
+        if self.kept.is_empty() {
+            self.copy_parts()
+        } else {
+            VaSpaceEntry {
+                raw: self.raw,
+                kept: self.kept,
+                _marker: PhantomData,
+            }
         }
     }
 
-    /// The structure as the OS wrote it. `MappedFileName` is valid only while the entry
-    /// borrows the marker (NULL in an owned entry).
+    /// A copy that keeps its own file name.
+    fn copy_parts(&self) -> VaSpaceEntry<'static> {
+        let mut raw = self.raw;
+        let r = &mut raw.0;
+        let part = Part {
+            ptr: r.MappedFileName.cast(),
+            len: usize::from(r.MappedFileNameLength),
+        };
+        // SAFETY: the name is valid for its length while `self` is borrowed.
+        let (kept, [name]) = unsafe { Kept::copy([part]) };
+        r.MappedFileName = name.cast();
+        if name.is_null() {
+            r.MappedFileNameLength = 0;
+        }
+        VaSpaceEntry {
+            raw,
+            kept,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure as the OS wrote it. `MappedFileName` points into the marker's memory
+    /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copy
+    /// (valid while it lives).
+    #[inline]
     pub fn as_raw(&self) -> &sys::PSS_VA_SPACE_ENTRY {
         &self.raw.0
+    }
+}
+
+/// A borrowed entry copies the structure; an owned one its file name too.
+impl Clone for VaSpaceEntry<'_> {
+    fn clone(&self) -> Self {
+        if self.kept.is_empty() {
+            VaSpaceEntry {
+                raw: self.raw,
+                kept: Kept::default(),
+                _marker: PhantomData,
+            }
+        } else {
+            self.copy_parts()
+        }
     }
 }
 

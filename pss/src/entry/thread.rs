@@ -1,14 +1,15 @@
 //! `ThreadEntry`: `PSS_THREAD_ENTRY`, with its context record borrowed from the marker.
 
 use core::fmt;
+use core::marker::PhantomData;
 use std::borrow::Cow;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use pss_sys as sys;
 
-use super::{RawEntry, bytes, owned};
+use super::{Kept, Part, RawEntry, bytes};
 use crate::ExitStatus;
-use crate::time;
+use crate::time::{self, FileTime};
 
 bitflags::bitflags! {
     /// Flags about a thread: [`PSS_THREAD_FLAGS`]. Unknown bits are kept.
@@ -48,18 +49,20 @@ bitflags::bitflags! {
 ///
 /// # Owned copies
 ///
-/// The entry borrows the marker for `'w`. [`into_owned`](Self::into_owned) copies the context
-/// record and returns a `ThreadEntry<'static>` (whose raw `ContextRecord` is then NULL).
+/// The entry is the structure kernel32 filled plus the lifetime `'w` of the walk: the context
+/// record stays in the marker's memory. [`into_owned`](Self::into_owned) copies it into the
+/// entry (16-byte aligned, as Windows aligns it) and returns a `ThreadEntry<'static>`.
 ///
 /// The documentation describes `ExitStatus`, `AffinityMask` and `BasePriority` as the
 /// process's; they are the thread's, as their names and the structure say.
 ///
 /// [`PSS_THREAD_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_thread_entry
 #[doc(alias = "PSS_THREAD_ENTRY")]
-#[derive(Clone)]
 pub struct ThreadEntry<'w> {
     raw: RawEntry<sys::PSS_THREAD_ENTRY>,
-    context: Option<Cow<'w, [u8]>>,
+    /// The context record's copy in an owned entry (see [`Kept`]).
+    kept: Kept,
+    _marker: PhantomData<&'w [u8]>,
 }
 
 impl<'w> ThreadEntry<'w> {
@@ -67,28 +70,36 @@ impl<'w> ThreadEntry<'w> {
     ///
     /// `raw.ContextRecord`, unless NULL, points to `SizeOfContextRecord` bytes valid and
     /// unchanged for `'w`.
+    /// The structure, for `PssWalkSnapshot` to fill in place.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and what is written is an entry whose pointers
+    /// satisfy [`from_raw`](Self::from_raw)'s contract.
+    #[inline]
+    pub(crate) unsafe fn raw_mut(&mut self) -> &mut sys::PSS_THREAD_ENTRY {
+        &mut self.raw.0
+    }
+
+    #[inline]
     pub(crate) unsafe fn from_raw(raw: sys::PSS_THREAD_ENTRY) -> Self {
-        // SAFETY: forwarded from the caller.
-        let context = unsafe {
-            bytes(
-                raw.ContextRecord.cast::<u8>().cast_const(),
-                usize::from(raw.SizeOfContextRecord),
-            )
-        };
         ThreadEntry {
             raw: RawEntry(raw),
-            context,
+            kept: Kept::default(),
+            _marker: PhantomData,
         }
     }
 
     /// `ProcessId`: the process the thread belongs to.
     #[doc(alias = "ProcessId")]
+    #[inline]
     pub fn process_id(&self) -> u32 {
         self.raw.0.ProcessId
     }
 
     /// `ThreadId`: the thread ID.
     #[doc(alias = "ThreadId")]
+    #[inline]
     pub fn thread_id(&self) -> u32 {
         self.raw.0.ThreadId
     }
@@ -97,6 +108,7 @@ impl<'w> ThreadEntry<'w> {
     /// `STILL_ACTIVE` (259) counts as exited when the thread is flagged terminated or has an
     /// exit time (see [`ExitStatus`]).
     #[doc(alias = "ExitStatus", alias = "STILL_ACTIVE")]
+    #[inline]
     pub fn exit_status(&self) -> ExitStatus {
         let exited = self.is_terminated() || time::ticks(self.raw.0.ExitTime) != 0;
         ExitStatus::decide(self.raw.0.ExitStatus, exited)
@@ -105,12 +117,14 @@ impl<'w> ThreadEntry<'w> {
     /// `ExitStatus` as the OS wrote it (`STILL_ACTIVE`, 259, while running). Prefer
     /// [`exit_status`](Self::exit_status).
     #[doc(alias = "ExitStatus")]
+    #[inline]
     pub fn exit_status_raw(&self) -> u32 {
         self.raw.0.ExitStatus
     }
 
     /// `Flags`: [`ThreadFlags::TERMINATED`] or nothing.
     #[doc(alias = "Flags")]
+    #[inline]
     pub fn flags(&self) -> ThreadFlags {
         ThreadFlags::from_bits_retain(self.raw.0.Flags as u32)
     }
@@ -118,75 +132,95 @@ impl<'w> ThreadEntry<'w> {
     /// True if `Flags` has `PSS_THREAD_FLAGS_TERMINATED`: the thread has exited and is only
     /// still there because handles to it are open.
     #[doc(alias = "PSS_THREAD_FLAGS_TERMINATED")]
+    #[inline]
     pub fn is_terminated(&self) -> bool {
         self.flags().contains(ThreadFlags::TERMINATED)
     }
 
     /// `AffinityMask`: the processors the thread may run on.
     #[doc(alias = "AffinityMask")]
+    #[inline]
     pub fn affinity_mask(&self) -> usize {
         self.raw.0.AffinityMask
     }
 
     /// `Priority`: the dynamic priority level.
     #[doc(alias = "Priority")]
+    #[inline]
     pub fn priority(&self) -> i32 {
         self.raw.0.Priority
     }
 
     /// `BasePriority`: the base priority level.
     #[doc(alias = "BasePriority")]
+    #[inline]
     pub fn base_priority(&self) -> i32 {
         self.raw.0.BasePriority
     }
 
     /// `SuspendCount`: how many times the thread is suspended.
     #[doc(alias = "SuspendCount")]
+    #[inline]
     pub fn suspend_count(&self) -> u16 {
         self.raw.0.SuspendCount
     }
 
     /// `Win32StartAddress`: the thread procedure, an address in the captured process.
     #[doc(alias = "Win32StartAddress")]
+    #[inline]
     pub fn start_address(&self) -> usize {
         self.raw.0.Win32StartAddress.addr()
     }
 
     /// `CreateTime`: when the thread was created; `None` if not set.
     #[doc(alias = "CreateTime")]
-    pub fn create_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.0.CreateTime)
+    #[inline]
+    pub fn create_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.0.CreateTime)
     }
 
     /// `ExitTime`: when the thread exited; `None` if it had not.
     #[doc(alias = "ExitTime")]
-    pub fn exit_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.0.ExitTime)
+    #[inline]
+    pub fn exit_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.0.ExitTime)
     }
 
     /// `KernelTime`: time spent in kernel mode.
     #[doc(alias = "KernelTime")]
+    #[inline]
     pub fn kernel_time(&self) -> Duration {
         time::duration(self.raw.0.KernelTime)
     }
 
     /// `UserTime`: time spent in user mode.
     #[doc(alias = "UserTime")]
+    #[inline]
     pub fn user_time(&self) -> Duration {
         time::duration(self.raw.0.UserTime)
     }
 
     /// `CaptureTime`: when this thread was captured; `None` if not set.
     #[doc(alias = "CaptureTime")]
-    pub fn capture_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.0.CaptureTime)
+    #[inline]
+    pub fn capture_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.0.CaptureTime)
     }
 
     /// `ContextRecord`, `SizeOfContextRecord`: the context record's bytes, exactly
     /// `SizeOfContextRecord` of them; `None` when no context was captured (NULL or empty).
     #[doc(alias = "ContextRecord", alias = "SizeOfContextRecord")]
+    #[inline]
     pub fn context_bytes(&self) -> Option<&[u8]> {
-        self.context.as_deref()
+        let r = &self.raw.0;
+        // SAFETY: the record is valid for `'w`, or kept by `self` (see `Kept`), so for as long
+        // as `self` is borrowed.
+        unsafe {
+            bytes(
+                r.ContextRecord.cast::<u8>().cast_const(),
+                usize::from(r.SizeOfContextRecord),
+            )
+        }
     }
 
     /// `ContextRecord` as this architecture's [`CONTEXT`]: borrowed when the record is at least
@@ -198,6 +232,7 @@ impl<'w> ThreadEntry<'w> {
     ///
     /// [`CONTEXT`]: https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context
     #[doc(alias = "CONTEXT")]
+    #[inline]
     pub fn context(&self) -> Option<Cow<'_, sys::CONTEXT>> {
         let bytes = self.context_bytes()?;
         if bytes.len() < size_of::<sys::CONTEXT>() {
@@ -214,23 +249,64 @@ impl<'w> ThreadEntry<'w> {
         }
     }
 
-    /// An owned copy: the context record is copied, the raw `ContextRecord` set to NULL (and
-    /// `SizeOfContextRecord` to 0).
+    /// An owned copy: the context record is copied into the entry, and its raw
+    /// `ContextRecord` points to the copy (NULL, with `SizeOfContextRecord` 0, if there is
+    /// none). Owned already: no copy.
     pub fn into_owned(self) -> ThreadEntry<'static> {
-        let mut raw = self.raw;
-        raw.0.ContextRecord = core::ptr::null_mut();
-        raw.0.SizeOfContextRecord = 0;
-        ThreadEntry {
-            raw,
-            context: self.context.map(owned),
+        if self.kept.is_empty() {
+            self.copy_parts()
+        } else {
+            ThreadEntry {
+                raw: self.raw,
+                kept: self.kept,
+                _marker: PhantomData,
+            }
         }
     }
 
-    /// The structure as the OS wrote it. Its `ContextRecord` is valid only while the entry
-    /// borrows the marker (NULL in an owned entry); the reserved fields (`TebBaseAddress`,
+    /// A copy that keeps its own context record.
+    fn copy_parts(&self) -> ThreadEntry<'static> {
+        let mut raw = self.raw;
+        let r = &mut raw.0;
+        let part = Part {
+            ptr: r.ContextRecord.cast::<u8>().cast_const(),
+            len: usize::from(r.SizeOfContextRecord),
+        };
+        // SAFETY: the record is valid for its length while `self` is borrowed.
+        let (kept, [context]) = unsafe { Kept::copy([part]) };
+        r.ContextRecord = context.cast_mut().cast();
+        if context.is_null() {
+            r.SizeOfContextRecord = 0;
+        }
+        ThreadEntry {
+            raw,
+            kept,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure as the OS wrote it. Its `ContextRecord` points into the marker's memory
+    /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copy
+    /// (valid while it lives); the reserved fields (`TebBaseAddress`,
     /// `LastSyscallFirstArgument`, `LastSyscallNumber`) are only here.
+    #[inline]
     pub fn as_raw(&self) -> &sys::PSS_THREAD_ENTRY {
         &self.raw.0
+    }
+}
+
+/// A borrowed entry copies the structure; an owned one its context record too.
+impl Clone for ThreadEntry<'_> {
+    fn clone(&self) -> Self {
+        if self.kept.is_empty() {
+            ThreadEntry {
+                raw: self.raw,
+                kept: Kept::default(),
+                _marker: PhantomData,
+            }
+        } else {
+            self.copy_parts()
+        }
     }
 }
 

@@ -32,6 +32,7 @@ pub enum ExitStatus {
 
 impl ExitStatus {
     /// Decides from the raw status and whether the structure records an exit.
+    #[inline]
     pub(crate) fn decide(raw: u32, exit_recorded: bool) -> Self {
         if raw != STILL_ACTIVE || exit_recorded {
             ExitStatus::Exited(raw)
@@ -41,6 +42,7 @@ impl ExitStatus {
     }
 
     /// The exit code, if exited.
+    #[inline]
     pub fn code(self) -> Option<u32> {
         match self {
             ExitStatus::Running => None,
@@ -49,6 +51,7 @@ impl ExitStatus {
     }
 
     /// True if not exited at capture time.
+    #[inline]
     pub fn is_running(self) -> bool {
         self == ExitStatus::Running
     }

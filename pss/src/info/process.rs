@@ -1,11 +1,11 @@
 //! `ProcessInformation`: `PSS_PROCESS_INFORMATION`, with typed flags and memory counters.
 
 use core::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use pss_sys as sys;
 
-use crate::time;
+use crate::time::{self, FileTime};
 use crate::{ExitStatus, WideStr};
 
 bitflags::bitflags! {
@@ -156,14 +156,14 @@ impl ProcessInformation {
 
     /// `CreateTime`: when the process was created; `None` if not set.
     #[doc(alias = "CreateTime")]
-    pub fn create_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.CreateTime)
+    pub fn create_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.CreateTime)
     }
 
     /// `ExitTime`: when the process exited; `None` if it had not.
     #[doc(alias = "ExitTime")]
-    pub fn exit_time(&self) -> Option<SystemTime> {
-        time::system_time(self.raw.ExitTime)
+    pub fn exit_time(&self) -> Option<FileTime> {
+        FileTime::from_raw(self.raw.ExitTime)
     }
 
     /// `KernelTime`: time spent in kernel mode.
