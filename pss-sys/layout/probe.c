@@ -1,12 +1,12 @@
 /*
  * Layout probe for pss-sys: the PSS structures declared in C from Microsoft's documentation
- * (../shared/reference: PSS-CONTRACT.md section 8 and the ns-processsnapshot-*.md pages), not from
- * the Rust bindings and not from mingw-w64's processsnapshot.h.
+ * (the ns-processsnapshot-pss_* pages on learn.microsoft.com), not from the Rust bindings and not
+ * from mingw-w64's processsnapshot.h.
  *
- * `cargo xtask layout` compiles this file with the mingw-w64 compilers for i686 and x86_64 (an
- * i686 program cannot run on this machine, so nothing is executed), copies the `.pss_layout`
- * section out of each object file and writes what it finds to `pss-sys/src/layout.rs`, where
- * every number becomes a compile-time assertion against the generated bindings.
+ * `cargo xtask layout` compiles this file with the mingw-w64 compilers for i686 and x86_64 and
+ * with clang for aarch64 (aarch64-w64-mingw32; nothing is executed), reads the `.pss_layout`
+ * section out of each COFF object file and writes what it finds to `pss-sys/src/layout.rs`,
+ * where every number becomes a compile-time assertion against the generated bindings.
  *
  * Every record is 128 bytes: a NUL-padded 124-byte key and a little-endian 32-bit value.
  * Keys: `Struct#size`, `Struct#align`, `Struct.field.path` (offset from the start of Struct).

@@ -29,8 +29,9 @@
 //! # Layout
 //!
 //! The size, alignment and every field offset of every PSS structure are asserted at compile
-//! time for 32-bit x86 Windows and for 64-bit targets (x86_64 and aarch64), against numbers
-//! derived from C declarations compiled with mingw-w64 (`cargo xtask layout`). A binding that
+//! time for x86, x86_64 (and arm64ec) and aarch64 Windows, each against the numbers a C
+//! compiler derived for that architecture from declarations written from Microsoft's pages
+//! (mingw-w64 gcc for x86 and x86_64, clang for aarch64; `cargo xtask layout`). A binding that
 //! disagrees does not build.
 //!
 //! # Safety

@@ -1,4 +1,4 @@
-//! Every PSS constant equals the value Microsoft documents (PSS-CONTRACT.md section 7, from the
+//! Every PSS constant equals the value Microsoft documents (the
 //! `ne-processsnapshot-*` pages), has the documented enum type, and the generated bindings hold
 //! exactly the documented set: none missing, none extra.
 
@@ -34,7 +34,7 @@ fn documented_names() -> Vec<&'static str> {
         PSS_CAPTURE_VA_SPACE = 0x0000_0800,
         PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION = 0x0000_1000,
         PSS_CAPTURE_IPT_TRACE = 0x0000_2000,
-        // Not on the page; 0x4000 is the value in mingw-w64's header (PSS-CONTRACT.md 7.1).
+        // Not on the page; 0x4000 is the value in mingw-w64's header .
         PSS_CAPTURE_RESERVED_00004000 = 0x0000_4000,
         PSS_CREATE_BREAKAWAY_OPTIONAL = 0x0400_0000,
         PSS_CREATE_BREAKAWAY = 0x0800_0000,
@@ -121,7 +121,7 @@ fn generated_pss_constants_are_exactly_the_documented_set() {
     assert_eq!(generated, documented);
 }
 
-/// The error codes the PSS pages name, with their winerror.h values (PSS-CONTRACT.md section 1).
+/// The error codes the PSS pages name, with their winerror.h values.
 #[test]
 fn error_codes_equal_winerror_values() {
     let codes: [(WIN32_ERROR, u32); 12] = [
@@ -146,7 +146,7 @@ fn error_codes_equal_winerror_values() {
     assert_eq!(MAX_PATH, 260);
 }
 
-/// The access rights PSS-CONTRACT.md names for PssDuplicateSnapshot and PssFreeSnapshot.
+/// The access rights the pages of PssDuplicateSnapshot and PssFreeSnapshot name.
 #[test]
 fn process_access_rights_equal_winnt_values() {
     let rights: [(PROCESS_ACCESS_RIGHTS, u32); 4] = [

@@ -9,7 +9,7 @@ use core::ffi::c_void;
 use pss_sys::*;
 
 /// Coerces each import to the function-pointer type written from its Microsoft page
-/// (PSS-CONTRACT.md section 3), so a binding with another signature does not compile, and
+/// (the syntax block of each `nf-processsnapshot-*` page), so a binding with another signature does not compile, and
 /// returns the addresses so the linker must resolve every one.
 fn imports() -> [(&'static str, usize); 19] {
     let capture: unsafe extern "system" fn(HANDLE, PSS_CAPTURE_FLAGS, u32, *mut HPSS) -> u32 =

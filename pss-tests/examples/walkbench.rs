@@ -34,8 +34,8 @@ mod bench {
     use std::time::Duration;
 
     use pss::{
-        AuxiliaryPageEntry, CaptureFlags, ContextFlags, HandleEntry, LocalSnapshot, ProcessAccess,
-        ThreadEntry, VaSpaceEntry, Walk, WalkClass,
+        AuxiliaryPageEntry, CaptureFlags, HandleEntry, LocalSnapshot, ProcessAccess, ThreadEntry,
+        VaSpaceEntry, Walk, WalkClass,
     };
     use pss_sys::*;
     use pss_tests::model::*;
@@ -766,7 +766,7 @@ mod bench {
             | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
         let target = process(handles).spawn();
         let handle = pss::open_process(target.pid(), ProcessAccess::for_capture(flags)).unwrap();
-        let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL).unwrap();
+        let snapshot = LocalSnapshot::capture(&handle, flags).unwrap();
         let classes: [(&str, Bench, usize); 4] = [
             ("handles", bench_walk_handles, handles),
             ("threads", bench_walk_threads, THREADS),

@@ -370,8 +370,7 @@ pub fn spawn_and_capture(
     let process = spec.spawn();
     let handle = pss::open_process(process.pid(), pss::ProcessAccess::for_capture(flags))
         .expect("open_process");
-    let snapshot =
-        pss::LocalSnapshot::capture(&handle, flags, pss::ContextFlags::ALL).expect("capture");
+    let snapshot = pss::LocalSnapshot::capture(&handle, flags).expect("capture");
     (process, snapshot)
 }
 

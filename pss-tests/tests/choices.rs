@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../src/model/mod.rs");
-const FILES: [(&str, &str); 13] = [
+const FILES: [(&str, &str); 14] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -16,6 +16,7 @@ const FILES: [(&str, &str); 13] = [
     ("safe_clone_memory", include_str!("safe_clone_memory.rs")),
     ("safe_minidump", include_str!("safe_minidump.rs")),
     ("safe_soundness", include_str!("safe_soundness.rs")),
+    ("safe_walk", include_str!("safe_walk.rs")),
     ("walk", include_str!("walk.rs")),
 ];
 

@@ -2,7 +2,7 @@
 //! and exactly the same PSS calls (the one-time probe aside, counted in `safe_probe.rs`).
 #![cfg(not(windows))]
 
-use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
 use pss_sys::*;
 use pss_tests::model::*;
 use pss_tests::*;
@@ -39,9 +39,7 @@ fn assert_no_more_calls(safe: BTreeMap<&'static str, u64>, raw: BTreeMap<&'stati
 
 #[test]
 fn capture_and_free_this_process() {
-    let safe = count(|| {
-        drop(LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap())
-    });
+    let safe = count(|| drop(LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap()));
     let raw = count(|| free_local(capture_current(PSS_CAPTURE_THREADS)));
     assert_eq!(
         safe,
@@ -54,7 +52,7 @@ fn capture_and_free_this_process() {
 #[test]
 fn duplicate_locally_and_free_both() {
     let safe = count(|| {
-        let a = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+        let a = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
         let b = a.duplicate().unwrap();
         a.close().unwrap();
         b.close().unwrap();
@@ -75,7 +73,7 @@ fn duplicate_into_another_process_and_free_there() {
     let process = ProcessSpec::new().spawn();
     let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
     let safe = count(|| {
-        let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+        let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
         local.duplicate_into(&handle).unwrap().close().unwrap();
     });
     let raw_handle = pss::handle::AsRawHandle::as_raw_handle(&handle);
@@ -96,8 +94,7 @@ fn move_into_another_process_and_back() {
     let process = ProcessSpec::new().spawn();
     let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
     let safe = count(|| {
-        let local =
-            LocalSnapshot::capture_current_vm(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+        let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
         let remote = local.move_into(&handle).unwrap();
         drop(remote.duplicate_to_local().unwrap());
         drop(remote);
@@ -120,11 +117,8 @@ fn move_into_another_process_and_back() {
 #[test]
 fn invalid_flags_make_no_call() {
     let safe = count(|| {
-        let error = LocalSnapshot::capture_current(
-            CaptureFlags::VA_SPACE_SECTION_INFORMATION,
-            ContextFlags::NONE,
-        )
-        .unwrap_err();
+        let error =
+            LocalSnapshot::capture_current(CaptureFlags::VA_SPACE_SECTION_INFORMATION).unwrap_err();
         assert_eq!(error.kind(), pss::ErrorKind::InvalidFlags);
     });
     assert!(safe.is_empty(), "{safe:?}");

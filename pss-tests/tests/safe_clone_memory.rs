@@ -5,7 +5,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use pss::{CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, MemoryState};
+use pss::{CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, MemoryState};
 use pss_tests::*;
 
 /// The first committed, readable region of this process's snapshot: its base and size.
@@ -30,11 +30,8 @@ fn readable_region(snapshot: &LocalSnapshot) -> (usize, usize) {
 #[test]
 fn this_process_reads_through_its_clone() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(
-        CaptureFlags::VA_CLONE | CaptureFlags::VA_SPACE,
-        ContextFlags::NONE,
-    )
-    .unwrap();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::VA_CLONE | CaptureFlags::VA_SPACE).unwrap();
     let (base, _) = readable_region(&snapshot);
     let clone = snapshot.va_clone().unwrap();
     let mut bytes = [0xCCu8; 64];
@@ -48,7 +45,10 @@ fn this_process_reads_through_its_clone() {
     let error = clone.read(0, &mut bytes).unwrap_err();
     assert_eq!(error.function(), Function::ReadProcessMemory);
     assert!(
-        matches!(error.kind(), ErrorKind::NoAccess | ErrorKind::PartialCopy),
+        matches!(
+            error.kind(),
+            ErrorKind::Os(ErrorCode::NOACCESS) | ErrorKind::Os(ErrorCode::PARTIAL_COPY)
+        ),
         "{error}"
     );
     assert_eq!(error.bytes_read(), Some(0));
@@ -64,8 +64,7 @@ fn the_clone_keeps_what_was_captured() {
     require_pss!();
     let mut value = Box::new(0x1111_2222_3333_4444u64);
     let address = std::ptr::addr_of!(*value).addr();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::VA_CLONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE).unwrap();
     **std::hint::black_box(&mut value) = 0; // this process changes it after the capture
     let clone = snapshot.va_clone().unwrap();
     assert_eq!(
@@ -76,15 +75,12 @@ fn the_clone_keeps_what_was_captured() {
 }
 
 /// The reader seeks to an address and reads from there; reading where nothing is readable is
-/// an `io::Error` carrying the Win32 code.
+/// an `io::Error` carrying the `pss::Error` with the Win32 code.
 #[test]
 fn the_reader_seeks_and_reads() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(
-        CaptureFlags::VA_CLONE | CaptureFlags::VA_SPACE,
-        ContextFlags::NONE,
-    )
-    .unwrap();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::VA_CLONE | CaptureFlags::VA_SPACE).unwrap();
     let (base, _) = readable_region(&snapshot);
     let clone = snapshot.va_clone().unwrap();
     let mut direct = [0u8; 32];
@@ -107,7 +103,8 @@ fn the_reader_seeks_and_reads() {
     assert!(reader.seek(SeekFrom::Current(-(base as i64) - 1)).is_err());
     reader.seek(SeekFrom::Start(0)).unwrap();
     let error = reader.read(&mut first).unwrap_err();
-    assert!(error.raw_os_error().is_some(), "{error}");
+    let source = error.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
+    assert!(source.and_then(pss::Error::code).is_some(), "{error}");
     drop(snapshot);
     assert_no_leaks();
 }
@@ -153,10 +150,14 @@ mod model_processes {
         assert_eq!(clone.read(start, &mut bytes).unwrap(), 0x10);
         let error = clone.read_exact(start, &mut bytes).unwrap_err();
         assert_eq!(
-            (error.function(), error.kind(), error.code()),
+            (
+                error.function(),
+                error.kind(),
+                error.code().map(ErrorCode::raw)
+            ),
             (
                 Function::ReadProcessMemory,
-                ErrorKind::PartialCopy,
+                ErrorKind::Os(ErrorCode::PARTIAL_COPY),
                 Some(299)
             )
         );
@@ -165,7 +166,7 @@ mod model_processes {
         let error = clone.read(BASE + 0x1000, &mut bytes).unwrap_err();
         assert_eq!(
             (error.kind(), error.bytes_read()),
-            (ErrorKind::NoAccess, Some(0))
+            (ErrorKind::Os(ErrorCode::NOACCESS), Some(0))
         );
         drop(snapshot);
         assert_no_leaks();
@@ -180,7 +181,7 @@ mod model_processes {
         let error = clone.read_value::<[u8; 6]>(BASE + 0x2000).unwrap_err();
         assert_eq!(
             (error.kind(), error.bytes_read()),
-            (ErrorKind::PartialCopy, Some(0))
+            (ErrorKind::Os(ErrorCode::PARTIAL_COPY), Some(0))
         );
         let handle = pss::open_process(process.pid(), pss::ProcessAccess::VM_READ).unwrap();
         let mut direct = [0u8; 6];

@@ -1,7 +1,7 @@
 //! Flags, access presets and errors of the safe crate. Runs against real kernel32 too, but for
 //! the tests that need the model's access rules or a model process with limited rights.
 
-use pss::{CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, ProcessAccess};
 use pss_sys::*;
 use pss_tests::*;
 
@@ -17,7 +17,7 @@ fn invalid_flag_combinations_are_refused() {
         CaptureFlags::RESERVED_00004000,
         CaptureFlags::from_bits_retain(0x0100_0000),
     ] {
-        let error = LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap_err();
+        let error = LocalSnapshot::capture_current(flags).unwrap_err();
         assert_eq!(
             (error.kind(), error.function()),
             (ErrorKind::InvalidFlags, Function::PssCaptureSnapshot),
@@ -28,13 +28,13 @@ fn invalid_flag_combinations_are_refused() {
     }
     require_pss!();
     let ok = CaptureFlags::AUXILIARY_PAGES;
-    drop(LocalSnapshot::capture_current(ok, ContextFlags::NONE).unwrap());
+    drop(LocalSnapshot::capture_current(ok).unwrap());
     let ok = CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    drop(LocalSnapshot::capture_current(ok, ContextFlags::NONE).unwrap());
+    drop(LocalSnapshot::capture_current(ok).unwrap());
     let ok = CaptureFlags::VA_CLONE
         | CaptureFlags::CREATE_BREAKAWAY
         | CaptureFlags::CREATE_BREAKAWAY_OPTIONAL;
-    drop(LocalSnapshot::capture_current(ok, ContextFlags::NONE).unwrap());
+    drop(LocalSnapshot::capture_current(ok).unwrap());
     assert_no_leaks();
 }
 
@@ -48,7 +48,7 @@ fn capture_flags_debug_prints_names() {
     );
 }
 
-/// An OS error keeps its function and code, also as `std::io::Error`: a VA clone through a
+/// An OS error keeps its function and code, also inside a `std::io::Error`: a VA clone through a
 /// handle without `PROCESS_CREATE_PROCESS` is refused (WINDOWS-EVIDENCE Capture, Rights).
 #[test]
 fn os_errors_keep_their_code() {
@@ -56,19 +56,25 @@ fn os_errors_keep_their_code() {
     let process = TestProcess::spawn();
     let handle =
         pss::open_process(process.pid(), ProcessAccess::QUERY_LIMITED_INFORMATION).unwrap();
-    let error =
-        LocalSnapshot::capture(&handle, CaptureFlags::VA_CLONE, ContextFlags::NONE).unwrap_err();
+    let error = LocalSnapshot::capture(&handle, CaptureFlags::VA_CLONE).unwrap_err();
     assert_eq!(
-        (error.function(), error.kind(), error.code()),
+        (
+            error.function(),
+            error.kind(),
+            error.code().map(ErrorCode::raw)
+        ),
         (
             Function::PssCaptureSnapshot,
-            ErrorKind::AccessDenied,
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED),
             Some(5)
         )
     );
     assert!(error.to_string().contains("PssCaptureSnapshot"), "{error}");
+    // As an io::Error: the closest kind, and the whole pss::Error as its source.
     let io: std::io::Error = error.into();
-    assert_eq!(io.raw_os_error(), Some(5));
+    assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    let source = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
+    assert_eq!(source, Some(&error));
     drop(handle);
     assert_no_leaks();
 }
@@ -80,7 +86,10 @@ fn open_process_errors_are_typed() {
     let error = pss::open_process(0x7FFF_0000, ProcessAccess::VM_READ).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::OpenProcess, ErrorKind::InvalidParameter)
+        (
+            Function::OpenProcess,
+            ErrorKind::Os(ErrorCode::INVALID_PARAMETER)
+        )
     );
 }
 
@@ -95,7 +104,10 @@ fn open_process_without_grantable_rights_is_access_denied() {
     let error = pss::open_process(process.pid(), ProcessAccess::VM_READ).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::OpenProcess, ErrorKind::AccessDenied)
+        (
+            Function::OpenProcess,
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED)
+        )
     );
 }
 
@@ -139,10 +151,30 @@ fn for_capture_opens_enough_to_capture() {
     let process = TestProcess::spawn();
     for flags in capturable() {
         let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-        let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::ALL)
-            .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
-        drop((snapshot, handle));
+        let captured = if flags.contains(CaptureFlags::CREATE_USE_VM_ALLOCATIONS) {
+            LocalSnapshot::capture_vm(&handle, flags).map(drop)
+        } else {
+            LocalSnapshot::capture(&handle, flags).map(drop)
+        };
+        captured.unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        drop(handle);
     }
+    assert_no_leaks();
+}
+
+/// `capture` refuses `CREATE_USE_VM_ALLOCATIONS` without calling the OS (its snapshot would be
+/// typed heap-allocated and could never be moved) and points at `capture_vm`, which takes it.
+#[test]
+fn vm_allocations_are_captured_only_through_capture_vm() {
+    require_pss!();
+    let flags = CaptureFlags::THREADS | CaptureFlags::CREATE_USE_VM_ALLOCATIONS;
+    let error = expect::calls("PssCaptureSnapshot", 0, || {
+        LocalSnapshot::capture_current(flags).unwrap_err()
+    });
+    assert_eq!(error.kind(), ErrorKind::InvalidFlags);
+    assert!(error.reason().unwrap().contains("capture_vm"), "{error}");
+    let vm = LocalSnapshot::capture_current_vm(flags).unwrap();
+    drop(vm);
     assert_no_leaks();
 }
 

@@ -14,7 +14,7 @@ use minidump::{
 };
 use pss::handle::AsHandle;
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, MemoryType, MinidumpType,
+    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, MemoryType, MinidumpType,
     ProcessAccess, VmAllocated,
 };
 use pss_tests::*;
@@ -65,7 +65,7 @@ impl Drop for DumpPath {
 fn capture(pid: u32) -> LocalSnapshot<VmAllocated> {
     let flags = CaptureFlags::MINIDUMP;
     let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
-    LocalSnapshot::capture_vm(&handle, flags, ContextFlags::ALL).unwrap()
+    LocalSnapshot::capture_vm(&handle, flags).unwrap()
 }
 
 /// What the snapshot itself says: thread ids, image names, region count, handle count.
@@ -160,7 +160,7 @@ fn failures_decode_the_hresult() {
     require_pss!();
     require_files!();
     let flags = CaptureFlags::THREADS;
-    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(flags).unwrap();
     let path = DumpPath::new("no-clone");
     let error = snapshot
         .write_minidump(path.create(), MinidumpType::WITH_FULL_MEMORY)
@@ -168,12 +168,12 @@ fn failures_decode_the_hresult() {
     assert_eq!(error.function(), Function::MiniDumpWriteDump);
     #[cfg(not(windows))]
     assert_eq!(
-        (error.kind(), error.code()),
-        (ErrorKind::NotFound, Some(1168)),
+        (error.kind(), error.code().map(ErrorCode::raw)),
+        (ErrorKind::Os(ErrorCode::NOT_FOUND), Some(1168)),
         "the Win32 code inside HRESULT 0x80070490"
     );
     #[cfg(windows)]
-    let _ = ErrorKind::NotFound;
+    let _ = ErrorKind::Os(ErrorCode::NOT_FOUND);
     drop(snapshot);
     assert_no_leaks();
 }
@@ -187,11 +187,9 @@ fn concurrent_dumps_are_serialised() {
     std::thread::scope(|scope| {
         for i in 0..4 {
             scope.spawn(move || {
-                let snapshot = LocalSnapshot::capture_current(
-                    CaptureFlags::THREADS | CaptureFlags::VA_SPACE,
-                    ContextFlags::NONE,
-                )
-                .unwrap();
+                let snapshot =
+                    LocalSnapshot::capture_current(CaptureFlags::THREADS | CaptureFlags::VA_SPACE)
+                        .unwrap();
                 let path = DumpPath::new(&format!("concurrent-{i}"));
                 snapshot
                     .write_minidump(path.create(), MinidumpType::NORMAL)
@@ -278,7 +276,10 @@ mod model_processes {
             .unwrap_err();
         assert_eq!(
             (error.function(), error.kind()),
-            (Function::MiniDumpWriteDump, ErrorKind::PartialCopy)
+            (
+                Function::MiniDumpWriteDump,
+                ErrorKind::Os(ErrorCode::PARTIAL_COPY)
+            )
         );
         drop(snapshot);
         assert_no_leaks();

@@ -6,8 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, ExitStatus, Function, LocalSnapshot, ProcessAccess,
-    WideStr,
+    CaptureFlags, ErrorCode, ErrorKind, ExitStatus, Function, LocalSnapshot, ProcessAccess, WideStr,
 };
 use pss_tests::*;
 
@@ -26,7 +25,7 @@ const EVERYTHING: CaptureFlags = CaptureFlags::VA_CLONE
 #[test]
 fn every_query_class_answers_for_this_process() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(EVERYTHING, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERYTHING).unwrap();
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.process_id(), current_pid());
     assert_eq!(info.exit_status(), ExitStatus::Running);
@@ -39,7 +38,7 @@ fn every_query_class_answers_for_this_process() {
     let clone_pid = snapshot.va_clone().unwrap().process_id().unwrap();
     assert_ne!(clone_pid, current_pid());
     let trace = snapshot.handle_trace().unwrap_err();
-    assert_eq!(trace.kind(), ErrorKind::NotFound);
+    assert_eq!(trace.kind(), ErrorKind::Os(ErrorCode::NOT_FOUND));
     assert!(trace.reason().unwrap().contains("tracing"), "{trace}");
     assert!(snapshot.performance_counters().unwrap().is_measured());
     drop(snapshot);
@@ -53,11 +52,15 @@ fn every_query_class_answers_for_this_process() {
 #[test]
 fn every_query_class_not_captured_says_why() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let expect = |error: pss::Error, kind: ErrorKind| {
         assert_eq!(error.function(), Function::PssQuerySnapshot);
         assert_eq!(error.kind(), kind);
-        assert_eq!(error.code(), Some(1168), "ERROR_NOT_FOUND is kept");
+        assert_eq!(
+            error.code().map(ErrorCode::raw),
+            Some(1168),
+            "ERROR_NOT_FOUND is kept"
+        );
         error
     };
     let captured_without = |flag| ErrorKind::NotCaptured(flag);
@@ -80,17 +83,26 @@ fn every_query_class_not_captured_says_why() {
     );
     let threads = expect(
         snapshot.thread_information().unwrap_err(),
-        ErrorKind::NotFound,
+        ErrorKind::Os(ErrorCode::NOT_FOUND),
     );
     assert!(threads.reason().unwrap().contains("PSS_CAPTURE_THREADS"));
     assert!(threads.reason().unwrap().contains("exited"));
-    let trace = expect(snapshot.handle_trace().unwrap_err(), ErrorKind::NotFound);
+    let trace = expect(
+        snapshot.handle_trace().unwrap_err(),
+        ErrorKind::Os(ErrorCode::NOT_FOUND),
+    );
     assert!(trace.reason().unwrap().contains("PSS_CAPTURE_HANDLE_TRACE"));
     assert!(
         !snapshot.performance_counters().unwrap().is_measured(),
         "zeros without CREATE_MEASURE_PERFORMANCE"
     );
-    assert_eq!(std::io::Error::from(threads).raw_os_error(), Some(1168));
+    let io = std::io::Error::from(threads);
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    let source = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
+    assert_eq!(
+        source.and_then(pss::Error::code),
+        Some(ErrorCode::NOT_FOUND)
+    );
     // Process information comes with every snapshot.
     snapshot.process_information().unwrap();
     drop(snapshot);
@@ -106,12 +118,12 @@ fn exited_process_has_no_thread_data() {
     let process = TestProcess::exited(3);
     let flags = CaptureFlags::THREADS;
     let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture(&handle, flags).unwrap();
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.exit_status(), ExitStatus::Exited(3));
     assert!(info.exit_time().is_some());
     let error = snapshot.thread_information().unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_FOUND));
     let walked = snapshot
         .threads()
         .unwrap()
@@ -119,7 +131,7 @@ fn exited_process_has_no_thread_data() {
         .next()
         .unwrap()
         .unwrap_err();
-    assert_eq!(walked.kind(), ErrorKind::NotFound);
+    assert_eq!(walked.kind(), ErrorKind::Os(ErrorCode::NOT_FOUND));
     drop((snapshot, handle));
     assert_no_leaks();
 }
@@ -129,7 +141,7 @@ fn exited_process_has_no_thread_data() {
 #[test]
 fn process_information_of_this_process_is_typed() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let info = snapshot.process_information().unwrap();
     assert_eq!(info.process_id(), current_pid());
     assert_eq!(info.exit_time(), None);
@@ -173,7 +185,7 @@ fn va_clone_is_borrowed_and_ends_with_the_snapshot() {
     let process = TestProcess::spawn();
     let flags = CaptureFlags::VA_CLONE;
     let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture(&handle, flags).unwrap();
     let clone = snapshot.va_clone().unwrap();
     let pid = expect::calls("GetProcessId", 1, || clone.process_id().unwrap());
     assert_ne!(pid, process.pid());

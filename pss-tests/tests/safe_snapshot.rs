@@ -6,7 +6,7 @@
 
 use pss::handle::{AsRawHandle, OwnedHandle};
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
+    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
 };
 use pss_tests::*;
 
@@ -25,8 +25,7 @@ fn threads_captured(snapshot: &LocalSnapshot) -> u32 {
 #[test]
 fn drop_frees_exactly_once_through_this_process() {
     require_pss!();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     expect::live_snapshots(1);
     expect::calls("PssFreeSnapshot", 1, || drop(snapshot));
     assert_no_leaks();
@@ -36,7 +35,7 @@ fn drop_frees_exactly_once_through_this_process() {
 #[test]
 fn close_frees_and_reports_success() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     snapshot.close().unwrap();
     assert_no_leaks();
 }
@@ -55,7 +54,10 @@ fn remote_close_reports_not_supported() {
     let error = remote.close().unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::PssFreeSnapshot, ErrorKind::NotSupported)
+        (
+            Function::PssFreeSnapshot,
+            ErrorKind::Os(ErrorCode::NOT_SUPPORTED)
+        )
     );
     drop(process); // Its exit releases the snapshot `pss` had to give up on.
     assert_no_leaks();
@@ -85,14 +87,17 @@ fn remote_close_without_rights_is_access_denied() {
     let process = TestProcess::spawn();
     let full = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
     let weak = pss::open_process(process.pid(), ProcessAccess::DUPLICATE_TARGET).unwrap();
-    let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let (_, raw) = local.duplicate_into(&full).unwrap().into_raw_parts();
     // SAFETY: `raw` lives in the process `weak` refers to, and only this value owns it now.
     let remote = unsafe { RemoteSnapshot::from_raw_parts(&weak, raw) };
     let error = remote.close().unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::PssFreeSnapshot, ErrorKind::AccessDenied)
+        (
+            Function::PssFreeSnapshot,
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED)
+        )
     );
     // A failed free frees nothing: free it properly, through the handle with the rights.
     assert_eq!(free(full.as_raw_handle(), raw), 0);
@@ -105,8 +110,7 @@ fn remote_close_without_rights_is_access_denied() {
 #[test]
 fn duplicate_gives_an_independent_local_snapshot() {
     require_pss!();
-    let original =
-        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let original = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     let copy = original.duplicate().unwrap();
     assert_ne!(copy.as_raw(), original.as_raw());
     expect::live_snapshots(2);
@@ -121,7 +125,7 @@ fn duplicate_gives_an_independent_local_snapshot() {
 #[test]
 fn raw_round_trip_keeps_one_owner() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let raw = snapshot.into_raw();
     expect::live_snapshots(1);
     // SAFETY: `raw` came from `into_raw` and has no other owner.
@@ -135,7 +139,7 @@ fn raw_round_trip_keeps_one_owner() {
 fn duplicate_into_lives_in_the_target_and_frees_through_it() {
     require_pss!();
     let (process, handle) = target();
-    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     let remote = local.duplicate_into(&handle).unwrap();
     expect::snapshots_in(process.pid(), 1);
     assert_eq!(remote.process().as_raw_handle(), handle.as_raw_handle());
@@ -151,7 +155,7 @@ fn duplicate_into_lives_in_the_target_and_frees_through_it() {
 fn remote_snapshot_duplicates_back_to_local() {
     require_pss!();
     let (_process, handle) = target();
-    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     let threads = threads_captured(&local);
     let remote = local.duplicate_into(handle).unwrap();
     drop(local);
@@ -168,8 +172,7 @@ fn remote_snapshot_duplicates_back_to_local() {
 fn move_into_moves_the_snapshot() {
     require_pss!();
     let (process, handle) = target();
-    let local =
-        LocalSnapshot::capture_current_vm(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS).unwrap();
     let remote = local.move_into(handle).unwrap();
     expect::live_snapshots(1);
     expect::snapshots_in(process.pid(), 1);
@@ -189,11 +192,14 @@ fn move_into_consumes_the_source_even_on_failure() {
         ProcessAccess::DUPLICATE_TARGET - ProcessAccess::VM_WRITE,
     )
     .unwrap();
-    let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
     let error = local.move_into(handle).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::PssDuplicateSnapshot, ErrorKind::AccessDenied)
+        (
+            Function::PssDuplicateSnapshot,
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED)
+        )
     );
     expect::live_snapshots(0);
     assert_no_leaks();
@@ -204,7 +210,7 @@ fn move_into_consumes_the_source_even_on_failure() {
 fn duplicate_into_without_rights_is_access_denied() {
     require_pss!();
     let process = TestProcess::spawn();
-    let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     for missing in [
         ProcessAccess::VM_OPERATION,
         ProcessAccess::VM_WRITE,
@@ -215,7 +221,10 @@ fn duplicate_into_without_rights_is_access_denied() {
         let error = local.duplicate_into(handle).unwrap_err();
         assert_eq!(
             (error.function(), error.kind()),
-            (Function::PssDuplicateSnapshot, ErrorKind::AccessDenied),
+            (
+                Function::PssDuplicateSnapshot,
+                ErrorKind::Os(ErrorCode::ACCESS_DENIED)
+            ),
             "without {missing:?}"
         );
     }
@@ -228,7 +237,7 @@ fn duplicate_into_without_rights_is_access_denied() {
 fn into_raw_parts_hands_the_snapshot_over() {
     require_pss!();
     let (process, handle) = target();
-    let local = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let (handle, raw) = local.duplicate_into(handle).unwrap().into_raw_parts();
     expect::snapshots_in(process.pid(), 1);
     assert_eq!(free(handle.as_raw_handle(), raw), 0);
@@ -240,7 +249,7 @@ fn into_raw_parts_hands_the_snapshot_over() {
 #[test]
 fn local_snapshot_is_freed_on_another_thread() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     std::thread::spawn(move || snapshot.close().unwrap())
         .join()
         .unwrap();
@@ -255,7 +264,7 @@ fn capture_of_another_process_is_local() {
     let process = TestProcess::spawn();
     let flags = CaptureFlags::THREADS | CaptureFlags::HANDLES | CaptureFlags::VA_SPACE;
     let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
-    let snapshot = LocalSnapshot::capture(&handle, flags, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture(&handle, flags).unwrap();
     expect::live_snapshots(1);
     expect::snapshots_in(process.pid(), 0);
     assert_eq!(

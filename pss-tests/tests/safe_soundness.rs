@@ -10,7 +10,7 @@
 //!    `pss` gives each an independent owner.
 
 use pss::handle::AsRawHandle;
-use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+use pss::{CaptureFlags, LocalSnapshot};
 use pss_tests::*;
 
 /// What an entry borrowed, copied when the entry was yielded.
@@ -25,7 +25,7 @@ fn entry_memory_survives_later_steps_and_rewinds() {
         | CaptureFlags::THREAD_CONTEXT
         | CaptureFlags::VA_SPACE
         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(flags).unwrap();
 
     let handles = snapshot.handles().unwrap();
     let first: Vec<_> = handles.iter().map(Result::unwrap).collect();
@@ -94,7 +94,6 @@ fn va_clone_handle_is_stable_until_the_snapshot_is_freed() {
     require_pss!();
     let snapshot = LocalSnapshot::capture_current(
         CaptureFlags::VA_CLONE | CaptureFlags::THREADS | CaptureFlags::VA_SPACE,
-        ContextFlags::NONE,
     )
     .unwrap();
     let clone = snapshot.va_clone().unwrap();
@@ -130,7 +129,7 @@ fn duplicate_is_fully_readable_after_the_original_is_freed() {
         | CaptureFlags::HANDLES
         | CaptureFlags::VA_SPACE
         | CaptureFlags::HANDLE_NAME_INFORMATION;
-    let original = LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap();
+    let original = LocalSnapshot::capture_current(flags).unwrap();
     let counts = |s: &LocalSnapshot| {
         (
             s.thread_information().unwrap().threads_captured,

@@ -3,7 +3,7 @@
 //! binary: the switch is process-wide and the probe result is cached.
 #![cfg(not(windows))]
 
-use pss::{CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess};
 use pss_tests::model::*;
 
 fn absent() {
@@ -26,11 +26,11 @@ fn capture_is_unavailable() {
     absent();
     reset_calls();
     assert_unavailable(
-        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap_err(),
+        LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap_err(),
         Function::PssCaptureSnapshot,
     );
     assert_unavailable(
-        LocalSnapshot::capture_current_vm(CaptureFlags::NONE, ContextFlags::NONE).unwrap_err(),
+        LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap_err(),
         Function::PssCaptureSnapshot,
     );
     let process = ProcessSpec::new().spawn();
@@ -40,7 +40,7 @@ fn capture_is_unavailable() {
     )
     .unwrap();
     assert_unavailable(
-        LocalSnapshot::capture(&handle, CaptureFlags::THREADS, ContextFlags::NONE).unwrap_err(),
+        LocalSnapshot::capture(&handle, CaptureFlags::THREADS).unwrap_err(),
         Function::PssCaptureSnapshot,
     );
     drop(handle);

@@ -5,7 +5,8 @@
 //! model's call counters, are model-only (`model_processes`).
 
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, MemoryType, ThreadEntry,
+    CaptureFlags, CaptureOptions, ContextFlags, ErrorCode, ErrorKind, Function, LocalSnapshot,
+    MemoryType, ThreadEntry,
 };
 use pss_tests::*;
 
@@ -31,7 +32,7 @@ const EVERY_PART: CaptureFlags = WALKABLE
 #[test]
 fn every_walk_class_walks_this_process() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART).unwrap();
     let thread_walk = snapshot.threads().unwrap();
     let threads: Vec<ThreadEntry<'_>> = thread_walk.iter().map(Result::unwrap).collect();
     assert_eq!(
@@ -90,8 +91,7 @@ fn every_walk_class_walks_this_process() {
 #[test]
 fn walk_of_an_uncaptured_class_yields_one_error() {
     require_pss!();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     let cases = [
         (
             snapshot
@@ -119,7 +119,7 @@ fn walk_of_an_uncaptured_class_yields_one_error() {
         assert_eq!(error.function(), Function::PssWalkSnapshot);
         assert_eq!(error.kind(), ErrorKind::NotCaptured(flag));
     }
-    let bare = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let bare = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let walk = bare.threads().unwrap();
     let mut iter = walk.iter();
     let error = expect::calls("PssWalkSnapshot", 1, || {
@@ -127,7 +127,7 @@ fn walk_of_an_uncaptured_class_yields_one_error() {
         assert!(iter.next().is_none());
         error
     });
-    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_FOUND));
     assert!(error.reason().unwrap().contains("PSS_CAPTURE_THREADS"));
     drop(walk);
     drop((snapshot, bare));
@@ -139,8 +139,7 @@ fn walk_of_an_uncaptured_class_yields_one_error() {
 #[test]
 fn position_save_restore_and_rewind() {
     require_pss!();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::VA_SPACE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
     let walk = snapshot.va_space().unwrap();
     let base = |e: pss::Result<pss::VaSpaceEntry<'_>>| e.unwrap().region().base_address;
     let mut iter = walk.iter();
@@ -164,8 +163,7 @@ fn position_save_restore_and_rewind() {
 #[test]
 fn position_from_another_walk_is_refused() {
     require_pss!();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::VA_SPACE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
     let (a, b) = (snapshot.va_space().unwrap(), snapshot.va_space().unwrap());
     a.iter().next();
     let from_a = a.position().unwrap();
@@ -186,7 +184,7 @@ fn position_from_another_walk_is_refused() {
 #[test]
 fn owned_entries_outlive_the_walk() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART).unwrap();
     let threads = snapshot.threads().unwrap();
     let thread = threads.iter().next().unwrap().unwrap();
     let context = thread.context_bytes().map(<[u8]>::to_vec);
@@ -253,13 +251,82 @@ fn owned_entries_outlive_the_walk() {
     }
 }
 
+/// Thread-context flags are an option of the capture: `ContextFlags::ALL` by default with
+/// `THREAD_CONTEXT`, the caller's own with `CaptureOptions::context` (which adds the flag); the
+/// register accessors read only what the record's own flags say it holds.
+#[test]
+fn context_flags_are_an_option_and_registers_follow_them() {
+    require_pss!();
+    let first_thread = |options: pss::CaptureOptions| {
+        let snapshot = LocalSnapshot::capture(pss::current_process(), options).unwrap();
+        let walk = snapshot.threads().unwrap();
+        let thread = walk.iter().next().unwrap().unwrap();
+        thread.into_owned()
+    };
+    let all = first_thread((CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT).into());
+    let flags = ContextFlags::from_bits(all.context().unwrap().ContextFlags);
+    assert!(flags.contains(ContextFlags::ALL), "{flags:?}");
+    assert!(all.instruction_pointer().is_some());
+    assert!(all.stack_pointer().is_some_and(|sp| sp != 0));
+    assert!(all.frame_pointer().is_some());
+
+    let options = CaptureOptions::new(CaptureFlags::THREADS).context(ContextFlags::CONTROL);
+    assert!(options.flags().contains(CaptureFlags::THREAD_CONTEXT));
+    assert_eq!(options.context_flags(), ContextFlags::CONTROL);
+    let control = first_thread(options);
+    let flags = ContextFlags::from_bits(control.context().unwrap().ContextFlags);
+    assert!(flags.contains(ContextFlags::CONTROL), "{flags:?}");
+    assert!(control.instruction_pointer().is_some());
+    assert!(control.stack_pointer().is_some());
+    // On x64 the frame pointer, Rbp, is an integer register: not in a control-only record.
+    let x64 = cfg!(not(any(target_arch = "x86", target_arch = "aarch64")));
+    assert_eq!(control.frame_pointer().is_some(), !x64);
+
+    let none = first_thread(CaptureFlags::THREADS.into());
+    assert_eq!(
+        CaptureOptions::new(CaptureFlags::THREADS).context_flags(),
+        ContextFlags::NONE
+    );
+    assert!(none.context_bytes().is_none());
+    assert_eq!(
+        (
+            none.instruction_pointer(),
+            none.stack_pointer(),
+            none.frame_pointer()
+        ),
+        (None, None, None)
+    );
+    assert_no_leaks();
+}
+
+/// `current_process()` is this process: capturing through it is capturing this process.
+#[test]
+fn current_process_is_this_process() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture(pss::current_process(), CaptureFlags::NONE).unwrap();
+    assert_eq!(
+        snapshot.process_information().unwrap().process_id(),
+        current_pid()
+    );
+    // A snapshot duplicated into this process through it is a remote snapshot of this process,
+    // which can be duplicated back.
+    let remote = snapshot.duplicate_into(pss::current_process()).unwrap();
+    let back = remote.duplicate_to_local().unwrap();
+    assert_eq!(
+        back.process_information().unwrap().process_id(),
+        current_pid()
+    );
+    drop((snapshot, remote, back));
+    assert_no_leaks();
+}
+
 /// Borrowed entries are copies of the structure: cloning one, or copying it out of the
 /// iterator, allocates nothing and keeps it borrowing the walk; `into_owned` of an owned entry
 /// copies nothing more.
 #[test]
 fn lent_and_cloned_entries_borrow_the_walk() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART).unwrap();
     let handles = snapshot.handles().unwrap();
     let mut entries = handles.iter();
     let mut kept = Vec::new();
@@ -289,7 +356,7 @@ fn lent_and_cloned_entries_borrow_the_walk() {
 #[test]
 fn try_for_each_ref_visits_every_entry_and_stops_on_errors() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(EVERY_PART, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(EVERY_PART).unwrap();
     let threads = snapshot.threads().unwrap();
     let ids: Vec<u32> = threads.iter().map(|t| t.unwrap().thread_id()).collect();
     threads.rewind().unwrap();
@@ -323,7 +390,7 @@ fn try_for_each_ref_visits_every_entry_and_stops_on_errors() {
     let rest: Vec<u32> = entries.map(|t| t.unwrap().thread_id()).collect();
     assert_eq!(rest, ids[1..]);
     // A class that was not captured: the walk's error, converted.
-    let plain = LocalSnapshot::capture_current(CaptureFlags::NONE, ContextFlags::NONE).unwrap();
+    let plain = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let handles = plain.handles().unwrap();
     let mut entries = handles.iter();
     let error = entries
@@ -340,8 +407,7 @@ fn try_for_each_ref_visits_every_entry_and_stops_on_errors() {
 #[test]
 fn close_and_drop_free_the_marker() {
     require_pss!();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     let walk = snapshot.threads().unwrap();
     expect::live_markers(1);
     walk.close().unwrap();
@@ -374,6 +440,25 @@ mod model_processes {
                     vec![i as u8; 8],
                 ))
         })
+    }
+
+    /// The register accessors return the registers of the captured record: the model writes
+    /// the thread's instruction, stack and frame pointers where the record's flags cover them.
+    #[test]
+    fn registers_come_from_the_context_record() {
+        let spec =
+            ProcessSpec::new().thread(ThreadSpec::new(0x100).registers(0x1234, 0x5678, 0x9abc));
+        let (_process, snapshot) =
+            spawn_and_capture(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
+        let walk = snapshot.threads().unwrap();
+        let thread = walk.iter().next().unwrap().unwrap();
+        assert_eq!(thread.instruction_pointer(), Some(0x1234));
+        assert_eq!(thread.stack_pointer(), Some(0x5678));
+        assert_eq!(thread.frame_pointer(), Some(0x9abc));
+        assert_eq!(
+            thread.context().unwrap().ContextFlags,
+            ContextFlags::ALL.bits()
+        );
     }
 
     /// Every class walks processes with zero, one and many entries; the count equals the query's

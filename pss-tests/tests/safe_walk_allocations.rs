@@ -11,7 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+use pss::{CaptureFlags, LocalSnapshot};
 use pss_sys::*;
 use pss_tests::*;
 
@@ -108,7 +108,7 @@ fn compare(snapshot: &LocalSnapshot) -> [(usize, usize, usize); 2] {
 #[test]
 fn walks_of_this_process_allocate_what_the_raw_loop_does() {
     require_pss!();
-    let snapshot = LocalSnapshot::capture_current(FLAGS, ContextFlags::ALL).unwrap();
+    let snapshot = LocalSnapshot::capture_current(FLAGS).unwrap();
     let [(raw, safe, names), (raw_t, safe_t, bytes)] = compare(&snapshot);
     assert!(names > 0, "names were read");
     assert_eq!(

@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 
 use pss::handle::OwnedHandle;
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
+    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
     VaClone, VaSpaceClass, WalkAllocator,
 };
 use pss_tests::*;
@@ -101,7 +101,7 @@ impl WalkAllocator for Counting {
 /// A snapshot of this process's address space, with section information (named regions).
 fn regions() -> LocalSnapshot {
     let flags = CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-    LocalSnapshot::capture_current(flags, ContextFlags::NONE).unwrap()
+    LocalSnapshot::capture_current(flags).unwrap()
 }
 
 /// The allocator serves the marker's own structure at creation, never an entry (Windows keeps
@@ -146,7 +146,10 @@ fn allocator_failure_at_creation_is_not_enough_memory() {
         .unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
-        (Function::PssWalkMarkerCreate, ErrorKind::NotEnoughMemory)
+        (
+            Function::PssWalkMarkerCreate,
+            ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY)
+        )
     );
     assert_eq!(allocator.counts(), (0, 0));
     drop(snapshot);
@@ -183,7 +186,7 @@ fn allocate_panic_becomes_not_enough_memory() {
     let error = snapshot
         .walk_with::<VaSpaceClass, _>(&allocator)
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::NotEnoughMemory);
+    assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY));
     drop(snapshot);
     assert_no_leaks();
 }
@@ -200,7 +203,7 @@ fn misaligned_or_short_blocks_are_refused_and_returned() {
         let error = snapshot
             .walk_with::<VaSpaceClass, _>(&allocator)
             .unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::NotEnoughMemory);
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY));
         assert_eq!(allocator.counts(), (1, 1), "returned, not leaked");
         drop(snapshot);
     }
@@ -327,8 +330,7 @@ fn other_kernel32_calls_from_allocator_callbacks_work() {
     require_pss!();
     let process = TestProcess::spawn();
     let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
-    let snapshot =
-        LocalSnapshot::capture_current(CaptureFlags::VA_CLONE, ContextFlags::NONE).unwrap();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE).unwrap();
     let remote = snapshot.duplicate_into(handle).unwrap();
     let clone = snapshot.va_clone().unwrap();
     let allocator = KernelCalls {

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use pss::{
-    CaptureFlags, ContextFlags, ErrorKind, ExitStatus, HandleEntry, LocalSnapshot, MemoryType,
+    CaptureFlags, ErrorCode, ErrorKind, ExitStatus, HandleEntry, LocalSnapshot, MemoryType,
     ProcessAccess, ThreadEntry, TypeSpecific, VaSpaceEntry,
 };
 
@@ -64,7 +64,7 @@ fn run() -> Result {
             .into());
     }
     let process = pss::open_process(target.pid(), ProcessAccess::for_capture(FLAGS))?;
-    let snapshot = LocalSnapshot::capture(&process, FLAGS, ContextFlags::ALL)?;
+    let snapshot = LocalSnapshot::capture(&process, FLAGS)?;
     println!("capture: {}", flag_names(FLAGS));
 
     process_section(&snapshot)?;
@@ -87,7 +87,7 @@ fn captured<T>(label: &str, result: pss::Result<T>) -> Result<Option<T>> {
         Err(error)
             if matches!(
                 error.kind(),
-                ErrorKind::NotCaptured(_) | ErrorKind::NotFound
+                ErrorKind::NotCaptured(_) | ErrorKind::Os(ErrorCode::NOT_FOUND)
             ) =>
         {
             println!("  {label:<14} not in the snapshot: {error}");
@@ -233,35 +233,19 @@ fn context(thread: &ThreadEntry<'_>) -> String {
     let Some(bytes) = thread.context_bytes() else {
         return "none".into();
     };
-    match thread.context() {
-        None => format!("{} bytes (too short for CONTEXT)", bytes.len()),
-        Some(context) => {
-            let how = match context {
-                std::borrow::Cow::Borrowed(_) => "borrowed",
-                std::borrow::Cow::Owned(_) => "copied: misaligned",
-            };
-            format!(
-                "{} bytes, {} ({how})",
-                bytes.len(),
-                instruction_pointer(&context)
-            )
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
-    format!("rip={:#x}", context.Rip)
-}
-
-#[cfg(target_arch = "x86")]
-fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
-    format!("eip={:#x}", context.Eip)
-}
-
-#[cfg(target_arch = "aarch64")]
-fn instruction_pointer(context: &pss::sys::CONTEXT) -> String {
-    format!("pc={:#x}", context.Pc)
+    let how = match thread.context() {
+        None => return format!("{} bytes (too short for CONTEXT)", bytes.len()),
+        Some(std::borrow::Cow::Borrowed(_)) => "borrowed",
+        Some(std::borrow::Cow::Owned(_)) => "copied: misaligned",
+    };
+    let register = |value: Option<usize>| value.map_or("-".into(), |v| format!("{v:#x}"));
+    format!(
+        "{} bytes ({how}), ip={} sp={} fp={}",
+        bytes.len(),
+        register(thread.instruction_pointer()),
+        register(thread.stack_pointer()),
+        register(thread.frame_pointer())
+    )
 }
 
 fn handles_section(snapshot: &LocalSnapshot) -> Result {

@@ -15,7 +15,7 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use pss::{CaptureFlags, ContextFlags, LocalSnapshot, MinidumpType, ProcessAccess};
+use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn Error>>;
 
@@ -60,7 +60,7 @@ fn run() -> Result {
 
     let flags = CaptureFlags::MINIDUMP;
     let process = pss::open_process(target.pid(), ProcessAccess::for_capture(flags))?;
-    let snapshot = LocalSnapshot::capture_vm(&process, flags, ContextFlags::ALL)?;
+    let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
     drop(process); // the snapshot needs no handle to the process
     let threads = snapshot.thread_information()?.threads_captured;
     let regions = snapshot.region_count()?;

@@ -5,7 +5,7 @@ use std::io;
 use pss_sys as sys;
 
 use crate::handle::{AsRawHandle, BorrowedHandle};
-use crate::{Error, ErrorKind, Result, VaClone};
+use crate::{Error, ErrorCode, ErrorKind, Result, VaClone};
 
 /// Plain data: any `size_of::<Self>()` bytes are a valid `Self`, so a value can be read out of
 /// another process's memory. [`VaClone::read_value`] reads these.
@@ -74,7 +74,7 @@ impl<'s> VaClone<'s> {
     ///
     /// All of `buf` unless the read ran into memory it could not read: then the bytes before
     /// it (`ERROR_PARTIAL_COPY`, as a short count), or, when not even the first byte could be
-    /// read, the error ([`ErrorKind::PartialCopy`] or [`ErrorKind::NoAccess`]). Addresses are
+    /// read, the error ([`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY) or [`ErrorCode::NOACCESS`](crate::ErrorCode::NOACCESS)). Addresses are
     /// the captured process's; the clone holds its private memory and shareable image and
     /// mapped sections as of capture time, not anonymous shared sections (which read as
     /// `PartialCopy`) and not anything the process wrote after the capture. One kernel32 call
@@ -89,14 +89,18 @@ impl<'s> VaClone<'s> {
     pub fn read(&self, address: usize, buf: &mut [u8]) -> Result<usize> {
         match read_process_memory(self.handle(), address, buf) {
             (read, None) => Ok(read),
-            (read, Some(error)) if read > 0 && error.kind() == ErrorKind::PartialCopy => Ok(read),
+            (read, Some(error))
+                if read > 0 && error.kind() == ErrorKind::Os(ErrorCode::PARTIAL_COPY) =>
+            {
+                Ok(read)
+            }
             (_, Some(error)) => Err(error),
         }
     }
 
     /// [`ReadProcessMemory`]: fills all of `buf` from `address`, or fails.
     ///
-    /// A read that stopped part-way fails with [`ErrorKind::PartialCopy`], and
+    /// A read that stopped part-way fails with [`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY), and
     /// [`Error::bytes_read`] says how many bytes of `buf` were filled before it stopped. See
     /// [`read`](Self::read).
     ///

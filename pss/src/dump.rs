@@ -183,8 +183,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// dbghelp is single-threaded: calls through `pss` are serialised (other code calling
     /// dbghelp at the same time is not). On failure `MiniDumpWriteDump` leaves an `HRESULT` as
     /// the last error; one that wraps a Win32 error (`HRESULT_FROM_WIN32`) is reported as that
-    /// code, any other as [`ErrorKind::Other`](crate::ErrorKind::Other) with the whole
-    /// `HRESULT`.
+    /// code, any other as an [`ErrorCode`](crate::ErrorCode) holding the whole `HRESULT`.
     ///
     /// ```no_run,standalone_crate
     /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, MinidumpType, ProcessAccess};
@@ -195,7 +194,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// # let pid = 1234;
     /// let flags = CaptureFlags::MINIDUMP;
     /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-    /// let snapshot = LocalSnapshot::capture_vm(&process, flags, ContextFlags::ALL)?;
+    /// let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
     /// let file = std::fs::File::create("app.dmp")?;
     /// snapshot.write_minidump(&file, MinidumpType::FULL)?;
     /// # Ok(()) }

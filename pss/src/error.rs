@@ -13,12 +13,26 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// A failed (or refused) call: the kernel32 function, and why.
 ///
 /// Every PSS function returns its Win32 error code directly; [`OpenProcess`] reports it through
-/// [`GetLastError`]. Both end up here, with the code in [`Error::code`] and a typed
-/// [`Error::kind`]. Two kinds carry no code because `pss` did not call the function at all:
-/// [`ErrorKind::Unavailable`] and [`ErrorKind::InvalidFlags`] (and
-/// [`ErrorKind::ForeignPosition`], a misuse caught before calling).
+/// [`GetLastError`]. Both end up here, with the code in [`Error::code`] (an [`ErrorCode`]) and
+/// [`Error::kind`] saying what it means. Some kinds carry no code because `pss` did not call
+/// the function at all: [`ErrorKind::Unavailable`], [`ErrorKind::InvalidFlags`],
+/// [`ErrorKind::ForeignPosition`] and [`ErrorKind::Reentrant`].
 ///
-/// Converting into [`std::io::Error`] keeps the Win32 code (see the [`From`] impl).
+/// ```
+/// use pss::{ErrorCode, ErrorKind};
+///
+/// fn explain(error: &pss::Error) -> &'static str {
+///     match error.kind() {
+///         ErrorKind::Os(ErrorCode::ACCESS_DENIED) => "ask for more rights",
+///         ErrorKind::NotCaptured(_) => "capture with more flags",
+///         ErrorKind::Os(_) => "the OS refused",
+///         _ => "pss refused",
+///     }
+/// }
+/// ```
+///
+/// Converting into [`std::io::Error`] keeps this whole error as its source (see the [`From`]
+/// impl).
 ///
 /// [`OpenProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess
 /// [`GetLastError`]: https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror
@@ -40,7 +54,7 @@ impl Error {
     pub(crate) fn os(function: Function, code: u32) -> Self {
         Error {
             function,
-            kind: ErrorKind::from_code(code),
+            kind: ErrorKind::Os(ErrorCode(code)),
             reason: None,
             bytes_read: None,
         }
@@ -57,7 +71,7 @@ impl Error {
     #[cfg(feature = "minidump")]
     /// `function` failed and left `hresult` as the thread's last error (as `MiniDumpWriteDump`
     /// does): a wrapped Win32 error (`HRESULT_FROM_WIN32`) is typed by its code; any other
-    /// `HRESULT` is kept whole as [`ErrorKind::Other`].
+    /// `HRESULT` is kept whole as the code.
     pub(crate) fn hresult(function: Function, hresult: u32) -> Self {
         const FACILITY_WIN32: u32 = 0x8007_0000;
         let code = if hresult & 0xFFFF_0000 == FACILITY_WIN32 {
@@ -148,21 +162,21 @@ impl Error {
 
     /// The Win32 error code, or `None` if no function was called
     /// ([`Unavailable`](ErrorKind::Unavailable), [`InvalidFlags`](ErrorKind::InvalidFlags),
-    /// [`ForeignPosition`](ErrorKind::ForeignPosition)).
-    pub fn code(&self) -> Option<u32> {
+    /// [`ForeignPosition`](ErrorKind::ForeignPosition), [`Reentrant`](ErrorKind::Reentrant)).
+    pub fn code(&self) -> Option<ErrorCode> {
         self.kind.code()
     }
 
-    /// The Win32 error code as [`std::io::Error::raw_os_error`] would report it.
+    /// The Win32 error code as [`std::io::Error::raw_os_error`] reports one.
     pub fn raw_os_error(&self) -> Option<i32> {
         // Win32 codes are DWORDs; io::Error stores them as i32 (same bits, as std does).
-        self.code().map(|code| code as i32)
+        self.code().map(|code| code.raw() as i32)
     }
 
     /// Why `pss` refused the call, for [`InvalidFlags`](ErrorKind::InvalidFlags),
     /// [`ForeignPosition`](ErrorKind::ForeignPosition) and [`Reentrant`](ErrorKind::Reentrant);
-    /// for [`NotFound`](ErrorKind::NotFound) from a query or walk, the likely causes where
-    /// there is more than one (e.g. threads: not captured, or the process had exited).
+    /// for [`ErrorCode::NOT_FOUND`] from a query or walk, the likely causes where there is more
+    /// than one (e.g. threads: not captured, or the process had exited).
     pub fn reason(&self) -> Option<&'static str> {
         self.reason
     }
@@ -192,23 +206,44 @@ impl fmt::Display for Message<'_> {
     }
 }
 
-/// Keeps the Win32 code: [`io::Error::from_raw_os_error`] whenever there is one, so
-/// `raw_os_error()` still answers. (On a non-Windows host, where only the test model runs, the
-/// host interprets that number as an `errno` for `kind()` and `Display`.) Without a code:
-/// [`Unavailable`](ErrorKind::Unavailable) becomes [`io::ErrorKind::Unsupported`];
-/// [`InvalidFlags`](ErrorKind::InvalidFlags) and [`ForeignPosition`](ErrorKind::ForeignPosition)
-/// become [`io::ErrorKind::InvalidInput`]; [`Reentrant`](ErrorKind::Reentrant) becomes
-/// [`io::ErrorKind::ResourceBusy`]; each wraps this error.
+/// Wraps the whole error, so [`io::Error::get_ref`] and [`Error::source`](std::error::Error::source)
+/// give it back (with its function, code, flags and reason), under the closest
+/// [`io::ErrorKind`]: `ACCESS_DENIED` is `PermissionDenied`; `NOT_FOUND` and
+/// [`NotCaptured`](ErrorKind::NotCaptured) are `NotFound`; `INVALID_HANDLE`,
+/// `INVALID_PARAMETER`, `BAD_LENGTH`, [`InvalidFlags`](ErrorKind::InvalidFlags) and
+/// [`ForeignPosition`](ErrorKind::ForeignPosition) are `InvalidInput`; `NOT_ENOUGH_MEMORY` is
+/// `OutOfMemory`; `NOT_SUPPORTED` and [`Unavailable`](ErrorKind::Unavailable) are
+/// `Unsupported`; [`Reentrant`](ErrorKind::Reentrant) is `ResourceBusy`; anything else is
+/// `Other`. (The io error's own `raw_os_error` is then `None`: the code is in the
+/// `pss::Error`.)
+///
+/// ```
+/// # fn f(error: pss::Error) {
+/// let io = std::io::Error::from(error);
+/// let back = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
+/// assert_eq!(back, Some(&error));
+/// # }
+/// ```
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
-        match (error.raw_os_error(), error.kind) {
-            (Some(code), _) => io::Error::from_raw_os_error(code),
-            (None, ErrorKind::InvalidFlags | ErrorKind::ForeignPosition) => {
-                io::Error::new(io::ErrorKind::InvalidInput, error)
+        let kind = match error.kind {
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED) => io::ErrorKind::PermissionDenied,
+            ErrorKind::Os(ErrorCode::NOT_FOUND) | ErrorKind::NotCaptured(_) => {
+                io::ErrorKind::NotFound
             }
-            (None, ErrorKind::Reentrant) => io::Error::new(io::ErrorKind::ResourceBusy, error),
-            (None, _) => io::Error::new(io::ErrorKind::Unsupported, error),
-        }
+            ErrorKind::Os(
+                ErrorCode::INVALID_HANDLE | ErrorCode::INVALID_PARAMETER | ErrorCode::BAD_LENGTH,
+            )
+            | ErrorKind::InvalidFlags
+            | ErrorKind::ForeignPosition => io::ErrorKind::InvalidInput,
+            ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY) => io::ErrorKind::OutOfMemory,
+            ErrorKind::Os(ErrorCode::NOT_SUPPORTED) | ErrorKind::Unavailable => {
+                io::ErrorKind::Unsupported
+            }
+            ErrorKind::Reentrant => io::ErrorKind::ResourceBusy,
+            ErrorKind::Os(_) => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, error)
     }
 }
 
@@ -275,36 +310,17 @@ impl fmt::Display for Function {
     }
 }
 
-/// Why a call failed: one variant per code the PSS pages document, any other Win32 code, and
-/// the two refusals `pss` makes before calling.
+/// Why a call failed: the Win32 error code kernel32 returned, or a refusal of `pss`'s own.
 ///
-/// The PSS pages say "all error codes are defined in winerror.h": the documented codes are not
-/// a closed set, so anything else is kept as [`Other`](ErrorKind::Other). Codes are listed on
-/// [System Error Codes].
-///
-/// [System Error Codes]: https://learn.microsoft.com/en-us/windows/win32/debug/system-error-codes--0-499-
+/// Codes are an open set (the PSS pages say only "all error codes are defined in
+/// winerror.h"), so they are an [`ErrorCode`], matched by its named constants; a code named
+/// in a later version matches its new constant and still matches `Os(_)`, so no existing
+/// `match` arm changes meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// `ERROR_INVALID_HANDLE` (6): a handle argument is invalid (the pages do not say which one).
-    #[doc(alias = "ERROR_INVALID_HANDLE")]
-    InvalidHandle,
-    /// `ERROR_NOT_SUPPORTED` (50): e.g. a remote free of a snapshot that was neither
-    /// VM-allocated nor duplicated remotely.
-    #[doc(alias = "ERROR_NOT_SUPPORTED")]
-    NotSupported,
-    /// `ERROR_BAD_LENGTH` (24): a buffer length is invalid.
-    #[doc(alias = "ERROR_BAD_LENGTH")]
-    BadLength,
-    /// `ERROR_INVALID_PARAMETER` (87): e.g. an invalid information class or process ID.
-    #[doc(alias = "ERROR_INVALID_PARAMETER")]
-    InvalidParameter,
-    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where a
-    /// missing capture flag is not the only possible cause ([`Error::reason`] names the causes;
-    /// queries and walks report [`NotCaptured`](ErrorKind::NotCaptured) instead wherever the
-    /// flag is the only one).
-    #[doc(alias = "ERROR_NOT_FOUND")]
-    NotFound,
+    /// The function returned this Win32 error code.
+    Os(ErrorCode),
     /// `ERROR_NOT_FOUND` (1168) from [`PssQuerySnapshot`] or [`PssWalkSnapshot`]: the snapshot
     /// was captured without the flag(s) carried here, which would have provided the
     /// information.
@@ -313,35 +329,12 @@ pub enum ErrorKind {
     /// auxiliary pages ([`CaptureFlags::AUXILIARY_PAGES`]), the address space
     /// ([`CaptureFlags::VA_SPACE`]) and the handles ([`CaptureFlags::HANDLES`]). Threads and the
     /// handle trace can be missing for other reasons too, and are reported as
-    /// [`NotFound`](ErrorKind::NotFound) with those reasons.
+    /// `Os(ErrorCode::NOT_FOUND)` with those reasons in [`Error::reason`].
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
     #[doc(alias = "ERROR_NOT_FOUND")]
     NotCaptured(CaptureFlags),
-    /// `ERROR_NOT_ENOUGH_MEMORY` (8).
-    #[doc(alias = "ERROR_NOT_ENOUGH_MEMORY")]
-    NotEnoughMemory,
-    /// `ERROR_ACCESS_DENIED` (5): the process handle lacks a right the call needs, or the
-    /// caller may not open the process.
-    #[doc(alias = "ERROR_ACCESS_DENIED")]
-    AccessDenied,
-    /// `ERROR_MORE_DATA` (234): a walk probe with no buffer found an entry.
-    #[doc(alias = "ERROR_MORE_DATA")]
-    MoreData,
-    /// `ERROR_NO_MORE_ITEMS` (259): a walk is complete.
-    #[doc(alias = "ERROR_NO_MORE_ITEMS")]
-    NoMoreItems,
-    /// `ERROR_PARTIAL_COPY` (299): a memory read stopped part-way, at memory it could not read
-    /// ([`Error::bytes_read`] says how far it got); from a VA clone, also memory the clone does
-    /// not hold (anonymous shared sections).
-    #[doc(alias = "ERROR_PARTIAL_COPY")]
-    PartialCopy,
-    /// `ERROR_NOACCESS` (998): the memory at the address cannot be read at all.
-    #[doc(alias = "ERROR_NOACCESS")]
-    NoAccess,
-    /// Any other Win32 error code.
-    Other(u32),
     /// Not called: this kernel32 does not export the Process Snapshotting functions (before
     /// Windows 8.1, or under Wine). See [`is_available`](crate::is_available).
     Unavailable,
@@ -359,63 +352,23 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    fn from_code(code: u32) -> Self {
-        match code {
-            sys::ERROR_INVALID_HANDLE => ErrorKind::InvalidHandle,
-            sys::ERROR_NOT_SUPPORTED => ErrorKind::NotSupported,
-            sys::ERROR_BAD_LENGTH => ErrorKind::BadLength,
-            sys::ERROR_INVALID_PARAMETER => ErrorKind::InvalidParameter,
-            sys::ERROR_NOT_FOUND => ErrorKind::NotFound,
-            sys::ERROR_NOT_ENOUGH_MEMORY => ErrorKind::NotEnoughMemory,
-            sys::ERROR_ACCESS_DENIED => ErrorKind::AccessDenied,
-            sys::ERROR_MORE_DATA => ErrorKind::MoreData,
-            sys::ERROR_NO_MORE_ITEMS => ErrorKind::NoMoreItems,
-            sys::ERROR_PARTIAL_COPY => ErrorKind::PartialCopy,
-            sys::ERROR_NOACCESS => ErrorKind::NoAccess,
-            other => ErrorKind::Other(other),
-        }
-    }
-
     /// The Win32 error code of this kind, `None` for the kinds where nothing was called.
-    pub fn code(self) -> Option<u32> {
-        Some(match self {
-            ErrorKind::InvalidHandle => sys::ERROR_INVALID_HANDLE,
-            ErrorKind::NotSupported => sys::ERROR_NOT_SUPPORTED,
-            ErrorKind::BadLength => sys::ERROR_BAD_LENGTH,
-            ErrorKind::InvalidParameter => sys::ERROR_INVALID_PARAMETER,
-            ErrorKind::NotFound | ErrorKind::NotCaptured(_) => sys::ERROR_NOT_FOUND,
-            ErrorKind::NotEnoughMemory => sys::ERROR_NOT_ENOUGH_MEMORY,
-            ErrorKind::AccessDenied => sys::ERROR_ACCESS_DENIED,
-            ErrorKind::MoreData => sys::ERROR_MORE_DATA,
-            ErrorKind::NoMoreItems => sys::ERROR_NO_MORE_ITEMS,
-            ErrorKind::PartialCopy => sys::ERROR_PARTIAL_COPY,
-            ErrorKind::NoAccess => sys::ERROR_NOACCESS,
-            ErrorKind::Other(code) => code,
+    pub fn code(self) -> Option<ErrorCode> {
+        match self {
+            ErrorKind::Os(code) => Some(code),
+            ErrorKind::NotCaptured(_) => Some(ErrorCode::NOT_FOUND),
             ErrorKind::Unavailable
             | ErrorKind::InvalidFlags
             | ErrorKind::ForeignPosition
-            | ErrorKind::Reentrant => {
-                return None;
-            }
-        })
+            | ErrorKind::Reentrant => None,
+        }
     }
 }
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
-            ErrorKind::InvalidHandle => "the handle is invalid (ERROR_INVALID_HANDLE)",
-            ErrorKind::NotSupported => "not supported (ERROR_NOT_SUPPORTED)",
-            ErrorKind::BadLength => "the buffer length is invalid (ERROR_BAD_LENGTH)",
-            ErrorKind::InvalidParameter => "a parameter is invalid (ERROR_INVALID_PARAMETER)",
-            ErrorKind::NotFound => "the information is not in the snapshot (ERROR_NOT_FOUND)",
-            ErrorKind::NotEnoughMemory => "not enough memory (ERROR_NOT_ENOUGH_MEMORY)",
-            ErrorKind::AccessDenied => "access is denied (ERROR_ACCESS_DENIED)",
-            ErrorKind::MoreData => "more data is available (ERROR_MORE_DATA)",
-            ErrorKind::NoMoreItems => "no more items (ERROR_NO_MORE_ITEMS)",
-            ErrorKind::PartialCopy => "only part of the memory was read (ERROR_PARTIAL_COPY)",
-            ErrorKind::NoAccess => "the memory cannot be read (ERROR_NOACCESS)",
-            ErrorKind::Other(code) => return write!(f, "Win32 error {code}"),
+            ErrorKind::Os(code) => return fmt::Display::fmt(code, f),
             ErrorKind::NotCaptured(flags) => {
                 f.write_str("not in the snapshot: it was captured without ")?;
                 bitflags::parser::to_writer(flags, &mut *f)?;
@@ -432,6 +385,206 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// A Win32 error code, as the PSS functions return them (and `GetLastError` reports them):
+/// a number, with the codes the PSS pages document (and the few others `pss`'s calls return)
+/// named as constants, as `rustix::io::Errno` names `errno` values.
+///
+/// Match on the constants; any other code is just as valid (see [`System Error Codes`]).
+///
+/// ```
+/// use pss::ErrorCode;
+///
+/// let code = ErrorCode::from_raw(5);
+/// assert_eq!(code, ErrorCode::ACCESS_DENIED);
+/// assert_eq!(code.name(), Some("ERROR_ACCESS_DENIED"));
+/// assert_eq!(ErrorCode::from_raw(1234).name(), None);
+/// ```
+///
+/// [`System Error Codes`]: https://learn.microsoft.com/en-us/windows/win32/debug/system-error-codes--0-499-
+#[doc(alias = "GetLastError")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct ErrorCode(u32);
+
+/// The named codes: constant, C name, what it means here.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $sys:ident ($c_name:literal), $text:literal;)+) => {
+        impl ErrorCode {
+            $(
+                $(#[$doc])*
+                #[doc(alias = $c_name)]
+                pub const $name: ErrorCode = ErrorCode(sys::$sys);
+            )+
+
+            /// The C name of a named code (`"ERROR_ACCESS_DENIED"`), `None` for the others.
+            pub const fn name(self) -> Option<&'static str> {
+                match self {
+                    $(ErrorCode::$name => Some($c_name),)+
+                    _ => None,
+                }
+            }
+
+            /// What a named code means, `None` for the others.
+            fn text(self) -> Option<&'static str> {
+                match self {
+                    $(ErrorCode::$name => Some($text),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// `ERROR_ACCESS_DENIED` (5): the process handle lacks a right the call needs, or the
+    /// caller may not open the process.
+    ACCESS_DENIED = ERROR_ACCESS_DENIED ("ERROR_ACCESS_DENIED"), "access is denied";
+    /// `ERROR_INVALID_HANDLE` (6): a handle argument is invalid (the pages do not say which one).
+    INVALID_HANDLE = ERROR_INVALID_HANDLE ("ERROR_INVALID_HANDLE"), "the handle is invalid";
+    /// `ERROR_NOT_ENOUGH_MEMORY` (8).
+    NOT_ENOUGH_MEMORY = ERROR_NOT_ENOUGH_MEMORY ("ERROR_NOT_ENOUGH_MEMORY"), "not enough memory";
+    /// `ERROR_BAD_LENGTH` (24): a buffer length is invalid.
+    BAD_LENGTH = ERROR_BAD_LENGTH ("ERROR_BAD_LENGTH"), "the buffer length is invalid";
+    /// `ERROR_NOT_SUPPORTED` (50): e.g. a remote free of a snapshot that was neither
+    /// VM-allocated nor duplicated remotely.
+    NOT_SUPPORTED = ERROR_NOT_SUPPORTED ("ERROR_NOT_SUPPORTED"), "not supported";
+    /// `ERROR_INVALID_PARAMETER` (87): e.g. an invalid information class or process ID.
+    INVALID_PARAMETER = ERROR_INVALID_PARAMETER ("ERROR_INVALID_PARAMETER"), "a parameter is invalid";
+    /// `ERROR_MORE_DATA` (234): a walk probe with no buffer found an entry.
+    MORE_DATA = ERROR_MORE_DATA ("ERROR_MORE_DATA"), "more data is available";
+    /// `ERROR_NO_MORE_ITEMS` (259): a walk is complete.
+    NO_MORE_ITEMS = ERROR_NO_MORE_ITEMS ("ERROR_NO_MORE_ITEMS"), "no more items";
+    /// `ERROR_PARTIAL_COPY` (299): a memory read stopped part-way, at memory it could not read
+    /// ([`Error::bytes_read`] says how far it got); from a VA clone, also memory the clone does
+    /// not hold (anonymous shared sections).
+    PARTIAL_COPY = ERROR_PARTIAL_COPY ("ERROR_PARTIAL_COPY"), "only part of the memory was read";
+    /// `ERROR_NOACCESS` (998): the memory at the address cannot be read at all.
+    NOACCESS = ERROR_NOACCESS ("ERROR_NOACCESS"), "the memory cannot be read";
+    /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where a
+    /// missing capture flag is not the only possible cause ([`Error::reason`] names the causes;
+    /// queries and walks report [`ErrorKind::NotCaptured`] instead wherever the flag is the
+    /// only one).
+    NOT_FOUND = ERROR_NOT_FOUND ("ERROR_NOT_FOUND"), "the information is not in the snapshot";
+}
+
+impl ErrorCode {
+    /// The code for a raw Win32 error value.
+    pub const fn from_raw(code: u32) -> ErrorCode {
+        ErrorCode(code)
+    }
+
+    /// The raw Win32 error value.
+    pub const fn raw(self) -> u32 {
+        self.0
+    }
+}
+
+/// `ErrorCode::ACCESS_DENIED` for named codes, `ErrorCode(1234)` for the others.
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "ErrorCode::{}", &name["ERROR_".len()..]),
+            None => write!(f, "ErrorCode({})", self.0),
+        }
+    }
+}
+
+/// `access is denied (ERROR_ACCESS_DENIED)` for named codes, `Win32 error 1234` for the others.
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.text(), self.name()) {
+            (Some(text), Some(name)) => write!(f, "{text} ({name})"),
+            _ => write!(f, "Win32 error {}", self.0),
+        }
+    }
+}
+
 static_assertions::assert_impl_all!(Error: Send, Sync, Unpin, std::error::Error);
 static_assertions::assert_impl_all!(ErrorKind: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ErrorCode: Send, Sync, Copy);
 static_assertions::assert_impl_all!(Function: Send, Sync, Copy);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_named_and_described() {
+        assert_eq!(ErrorCode::from_raw(1168), ErrorCode::NOT_FOUND);
+        assert_eq!(ErrorCode::NOT_FOUND.raw(), 1168);
+        assert_eq!(
+            format!("{:?}", ErrorCode::ACCESS_DENIED),
+            "ErrorCode::ACCESS_DENIED"
+        );
+        assert_eq!(
+            format!("{:?}", ErrorCode::from_raw(1234)),
+            "ErrorCode(1234)"
+        );
+        assert_eq!(
+            ErrorCode::PARTIAL_COPY.to_string(),
+            "only part of the memory was read (ERROR_PARTIAL_COPY)"
+        );
+        assert_eq!(ErrorCode::from_raw(1234).to_string(), "Win32 error 1234");
+    }
+
+    #[test]
+    fn io_errors_keep_the_whole_error_under_the_closest_kind() {
+        let os = |code| Error::os(Function::PssCaptureSnapshot, code);
+        let cases = [
+            (
+                os(sys::ERROR_ACCESS_DENIED),
+                io::ErrorKind::PermissionDenied,
+            ),
+            (os(sys::ERROR_NOT_FOUND), io::ErrorKind::NotFound),
+            (
+                Error::not_captured(Function::PssQuerySnapshot, CaptureFlags::VA_CLONE),
+                io::ErrorKind::NotFound,
+            ),
+            (os(sys::ERROR_INVALID_HANDLE), io::ErrorKind::InvalidInput),
+            (os(sys::ERROR_BAD_LENGTH), io::ErrorKind::InvalidInput),
+            (
+                Error::invalid_flags(Function::PssCaptureSnapshot, "test"),
+                io::ErrorKind::InvalidInput,
+            ),
+            (Error::foreign_position(), io::ErrorKind::InvalidInput),
+            (os(sys::ERROR_NOT_ENOUGH_MEMORY), io::ErrorKind::OutOfMemory),
+            (os(sys::ERROR_NOT_SUPPORTED), io::ErrorKind::Unsupported),
+            (
+                Error::unavailable(Function::PssCaptureSnapshot),
+                io::ErrorKind::Unsupported,
+            ),
+            (
+                Error::reentrant(Function::PssWalkSnapshot),
+                io::ErrorKind::ResourceBusy,
+            ),
+            (os(1234), io::ErrorKind::Other),
+        ];
+        for (error, kind) in cases {
+            let io = io::Error::from(error);
+            assert_eq!(io.kind(), kind, "{error}");
+            assert_eq!(
+                io.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+                Some(&error)
+            );
+            assert_eq!(io.to_string(), error.to_string());
+        }
+    }
+
+    #[test]
+    fn messages_name_the_function_and_the_code() {
+        let error = Error::os(Function::PssWalkSnapshot, sys::ERROR_BAD_LENGTH);
+        assert_eq!(
+            error.to_string(),
+            "PssWalkSnapshot failed: the buffer length is invalid (ERROR_BAD_LENGTH)"
+        );
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::BAD_LENGTH));
+        assert_eq!(error.raw_os_error(), Some(24));
+        let refused = Error::foreign_position();
+        assert_eq!(refused.code(), None);
+        assert!(
+            refused
+                .to_string()
+                .starts_with("PssWalkMarkerSetPosition not called")
+        );
+    }
+}

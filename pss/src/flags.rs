@@ -211,39 +211,160 @@ impl CaptureFlags {
 }
 
 /// The `CONTEXT` flags for captured thread contexts: the `ThreadContextFlags` argument of
-/// [`PssCaptureSnapshot`].
+/// [`PssCaptureSnapshot`], given through [`CaptureOptions::context`].
 ///
 /// `CONTEXT` flag values differ per architecture (hard-coding the x86/x64 values breaks on
-/// ARM64), so [`ALL`](Self::ALL) is chosen for the architecture this crate is compiled for. Any
-/// other value, e.g. with `CONTEXT_XSTATE`, can be given with [`from_bits`](Self::from_bits).
+/// ARM64), so the presets are those of the architecture this crate is compiled for: x86
+/// (`CONTEXT_*_X86`), aarch64 (`CONTEXT_*_ARM64`), and otherwise x86_64 (`CONTEXT_*_AMD64`;
+/// also arm64ec, whose threads have x64 contexts, and the non-Windows hosts that only run the
+/// test model). Presets combine with `|`; any other value can be given with
+/// [`from_bits`](Self::from_bits).
 ///
 /// The documentation does not say what the OS does with these flags when
 /// [`CaptureFlags::THREAD_CONTEXT`] is not set, nor which layout a 64-bit caller gets for a
-/// 32-bit (WOW64) target; `pss` passes the value unchanged. Pass [`NONE`](Self::NONE) when no
-/// contexts are captured.
+/// 32-bit (WOW64) target; `pss` passes them only with `THREAD_CONTEXT` (see
+/// [`CaptureOptions`]).
+///
+/// # References
+///
+/// - [`CONTEXT` (x86_64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
+/// - [`WOW64_CONTEXT` (x86)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-wow64_context)
+/// - [`ARM64_NT_CONTEXT` (aarch64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-arm64_nt_context)
 ///
 /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
 #[doc(alias = "CONTEXT_FLAGS", alias = "ThreadContextFlags")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ContextFlags(u32);
 
+/// The `CONTEXT_*` values of the architecture `pss` is compiled for.
+#[cfg(target_arch = "x86")]
+mod arch {
+    use pss_sys as sys;
+    pub const CONTROL: u32 = sys::CONTEXT_CONTROL_X86;
+    pub const INTEGER: u32 = sys::CONTEXT_INTEGER_X86;
+    pub const SEGMENTS: u32 = sys::CONTEXT_SEGMENTS_X86;
+    pub const FLOATING_POINT: u32 = sys::CONTEXT_FLOATING_POINT_X86;
+    pub const DEBUG_REGISTERS: u32 = sys::CONTEXT_DEBUG_REGISTERS_X86;
+    pub const EXTENDED_REGISTERS: u32 = sys::CONTEXT_EXTENDED_REGISTERS_X86;
+    pub const FULL: u32 = sys::CONTEXT_FULL_X86;
+    pub const ALL: u32 = sys::CONTEXT_ALL_X86;
+    pub const XSTATE: u32 = sys::CONTEXT_XSTATE_X86;
+}
+
+/// The `CONTEXT_*` values of the architecture `pss` is compiled for.
+#[cfg(target_arch = "aarch64")]
+mod arch {
+    use pss_sys as sys;
+    pub const CONTROL: u32 = sys::CONTEXT_CONTROL_ARM64;
+    pub const INTEGER: u32 = sys::CONTEXT_INTEGER_ARM64;
+    pub const FLOATING_POINT: u32 = sys::CONTEXT_FLOATING_POINT_ARM64;
+    pub const DEBUG_REGISTERS: u32 = sys::CONTEXT_DEBUG_REGISTERS_ARM64;
+    pub const X18: u32 = sys::CONTEXT_X18_ARM64;
+    pub const FULL: u32 = sys::CONTEXT_FULL_ARM64;
+    pub const ALL: u32 = sys::CONTEXT_ALL_ARM64;
+}
+
+/// The `CONTEXT_*` values of the architecture `pss` is compiled for.
+#[cfg(not(any(target_arch = "x86", target_arch = "aarch64")))]
+mod arch {
+    use pss_sys as sys;
+    pub const CONTROL: u32 = sys::CONTEXT_CONTROL_AMD64;
+    pub const INTEGER: u32 = sys::CONTEXT_INTEGER_AMD64;
+    pub const SEGMENTS: u32 = sys::CONTEXT_SEGMENTS_AMD64;
+    pub const FLOATING_POINT: u32 = sys::CONTEXT_FLOATING_POINT_AMD64;
+    pub const DEBUG_REGISTERS: u32 = sys::CONTEXT_DEBUG_REGISTERS_AMD64;
+    pub const FULL: u32 = sys::CONTEXT_FULL_AMD64;
+    pub const ALL: u32 = sys::CONTEXT_ALL_AMD64;
+    pub const XSTATE: u32 = sys::CONTEXT_XSTATE_AMD64;
+}
+
 impl ContextFlags {
-    /// No flags (0): the value to pass when thread contexts are not captured.
+    /// No flags (0).
     pub const NONE: Self = ContextFlags(0);
 
-    /// `CONTEXT_ALL` of the target architecture: `CONTEXT_ALL_X86` on x86,
-    /// `CONTEXT_ALL_ARM64` on aarch64, `CONTEXT_ALL_AMD64` otherwise (x86_64, arm64ec, and
-    /// non-Windows hosts that only run the model). See
-    /// [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context).
-    #[doc(alias = "CONTEXT_ALL", alias = "CONTEXT_ALL_AMD64")]
-    #[doc(alias = "CONTEXT_ALL_X86", alias = "CONTEXT_ALL_ARM64")]
-    pub const ALL: Self = ContextFlags(if cfg!(target_arch = "x86") {
-        sys::CONTEXT_ALL_X86
-    } else if cfg!(target_arch = "aarch64") {
-        sys::CONTEXT_ALL_ARM64
-    } else {
-        sys::CONTEXT_ALL_AMD64
-    });
+    /// `CONTEXT_CONTROL`: the control registers: instruction, stack and (x86, aarch64) frame
+    /// pointers, flags, (x86, x64) code and stack segments, (aarch64) link register.
+    #[doc(alias = "CONTEXT_CONTROL")]
+    #[doc(
+        alias = "CONTEXT_CONTROL_AMD64",
+        alias = "CONTEXT_CONTROL_X86",
+        alias = "CONTEXT_CONTROL_ARM64"
+    )]
+    pub const CONTROL: Self = ContextFlags(arch::CONTROL);
+
+    /// `CONTEXT_INTEGER`: the integer registers (on x64 this includes `Rbp`, the frame
+    /// pointer).
+    #[doc(alias = "CONTEXT_INTEGER")]
+    #[doc(
+        alias = "CONTEXT_INTEGER_AMD64",
+        alias = "CONTEXT_INTEGER_X86",
+        alias = "CONTEXT_INTEGER_ARM64"
+    )]
+    pub const INTEGER: Self = ContextFlags(arch::INTEGER);
+
+    /// `CONTEXT_SEGMENTS`: the segment registers (x86 and x64 only).
+    #[doc(alias = "CONTEXT_SEGMENTS")]
+    #[doc(alias = "CONTEXT_SEGMENTS_AMD64", alias = "CONTEXT_SEGMENTS_X86")]
+    #[cfg(not(target_arch = "aarch64"))]
+    pub const SEGMENTS: Self = ContextFlags(arch::SEGMENTS);
+
+    /// `CONTEXT_FLOATING_POINT`: the floating-point (and, on x64 and aarch64, vector)
+    /// registers.
+    #[doc(alias = "CONTEXT_FLOATING_POINT")]
+    #[doc(
+        alias = "CONTEXT_FLOATING_POINT_AMD64",
+        alias = "CONTEXT_FLOATING_POINT_X86",
+        alias = "CONTEXT_FLOATING_POINT_ARM64"
+    )]
+    pub const FLOATING_POINT: Self = ContextFlags(arch::FLOATING_POINT);
+
+    /// `CONTEXT_DEBUG_REGISTERS`: the hardware breakpoint registers.
+    #[doc(alias = "CONTEXT_DEBUG_REGISTERS")]
+    #[doc(
+        alias = "CONTEXT_DEBUG_REGISTERS_AMD64",
+        alias = "CONTEXT_DEBUG_REGISTERS_X86",
+        alias = "CONTEXT_DEBUG_REGISTERS_ARM64"
+    )]
+    pub const DEBUG_REGISTERS: Self = ContextFlags(arch::DEBUG_REGISTERS);
+
+    /// `CONTEXT_EXTENDED_REGISTERS`: the FXSAVE area (x86 only).
+    #[doc(
+        alias = "CONTEXT_EXTENDED_REGISTERS",
+        alias = "CONTEXT_EXTENDED_REGISTERS_X86"
+    )]
+    #[cfg(target_arch = "x86")]
+    pub const EXTENDED_REGISTERS: Self = ContextFlags(arch::EXTENDED_REGISTERS);
+
+    /// `CONTEXT_X18`: register X18, which holds the TEB on Windows (aarch64 only).
+    #[doc(alias = "CONTEXT_X18", alias = "CONTEXT_X18_ARM64")]
+    #[cfg(target_arch = "aarch64")]
+    pub const X18: Self = ContextFlags(arch::X18);
+
+    /// `CONTEXT_FULL`: control, integer and floating-point registers.
+    #[doc(alias = "CONTEXT_FULL")]
+    #[doc(
+        alias = "CONTEXT_FULL_AMD64",
+        alias = "CONTEXT_FULL_X86",
+        alias = "CONTEXT_FULL_ARM64"
+    )]
+    pub const FULL: Self = ContextFlags(arch::FULL);
+
+    /// `CONTEXT_ALL`: every register the `CONTEXT` structure holds (not the XSTATE
+    /// extension). The default of [`CaptureOptions`].
+    #[doc(alias = "CONTEXT_ALL")]
+    #[doc(
+        alias = "CONTEXT_ALL_AMD64",
+        alias = "CONTEXT_ALL_X86",
+        alias = "CONTEXT_ALL_ARM64"
+    )]
+    pub const ALL: Self = ContextFlags(arch::ALL);
+
+    /// `CONTEXT_XSTATE`: the extended processor state (AVX and later) after the `CONTEXT`
+    /// (x86 and x64 only); the records are then longer than `CONTEXT`, sized by the CPU.
+    #[doc(alias = "CONTEXT_XSTATE")]
+    #[doc(alias = "CONTEXT_XSTATE_AMD64", alias = "CONTEXT_XSTATE_X86")]
+    #[cfg(not(target_arch = "aarch64"))]
+    pub const XSTATE: Self = ContextFlags(arch::XSTATE);
 
     /// Any `CONTEXT_*` flags, unchecked: they are architecture-specific and open-ended.
     pub const fn from_bits(bits: u32) -> Self {
@@ -253,6 +374,92 @@ impl ContextFlags {
     /// The raw value.
     pub const fn bits(self) -> u32 {
         self.0
+    }
+
+    /// True if every flag of `other` is set here (the architecture bit included).
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// What [`PssCaptureSnapshot`] captures: the [`CaptureFlags`], and the [`ContextFlags`] for
+/// thread contexts, an option that defaults to [`ContextFlags::ALL`].
+///
+/// Every capture takes `impl Into<CaptureOptions>`, so plain flags are enough:
+///
+/// ```no_run,standalone_crate
+/// use pss::{CaptureFlags, CaptureOptions, ContextFlags, LocalSnapshot};
+///
+/// # fn main() -> pss::Result<()> {
+/// let process = pss::current_process();
+/// // No thread contexts: no context flags to spell.
+/// let plain = LocalSnapshot::capture(process, CaptureFlags::THREADS)?;
+/// // Thread contexts with every register (the default)...
+/// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+/// let full = LocalSnapshot::capture(process, flags)?;
+/// // ...or with only the control registers (instruction and stack pointers).
+/// let options = CaptureOptions::new(CaptureFlags::THREADS).context(ContextFlags::CONTROL);
+/// let small = LocalSnapshot::capture(process, options)?;
+/// # Ok(()) }
+/// ```
+///
+/// The context flags reach the OS only with [`CaptureFlags::THREAD_CONTEXT`] (0 otherwise):
+/// [`context`](Self::context) adds that flag, so they are never given without it.
+///
+/// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+#[doc(alias = "ThreadContextFlags")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CaptureOptions {
+    flags: CaptureFlags,
+    context: ContextFlags,
+}
+
+impl CaptureOptions {
+    /// `flags`, with [`ContextFlags::ALL`] for thread contexts if `flags` has
+    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT).
+    pub const fn new(flags: CaptureFlags) -> Self {
+        CaptureOptions {
+            flags,
+            context: ContextFlags::ALL,
+        }
+    }
+
+    /// Captures thread contexts with `context`: adds
+    /// [`CaptureFlags::THREAD_CONTEXT`] to the flags.
+    pub const fn context(self, context: ContextFlags) -> Self {
+        CaptureOptions {
+            flags: self.flags.union(CaptureFlags::THREAD_CONTEXT),
+            context,
+        }
+    }
+
+    /// The capture flags.
+    pub const fn flags(&self) -> CaptureFlags {
+        self.flags
+    }
+
+    /// The `ThreadContextFlags` argument as passed: the context flags with
+    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT), [`ContextFlags::NONE`] without it.
+    pub const fn context_flags(&self) -> ContextFlags {
+        if self.flags.contains(CaptureFlags::THREAD_CONTEXT) {
+            self.context
+        } else {
+            ContextFlags::NONE
+        }
+    }
+
+    /// These options with `flags` added.
+    pub(crate) const fn with_flags(self, flags: CaptureFlags) -> Self {
+        CaptureOptions {
+            flags: self.flags.union(flags),
+            context: self.context,
+        }
+    }
+}
+
+impl From<CaptureFlags> for CaptureOptions {
+    fn from(flags: CaptureFlags) -> Self {
+        CaptureOptions::new(flags)
     }
 }
 
@@ -359,7 +566,7 @@ impl ProcessAccess {
     /// do (decompiled ntdll; Windows Error Reporting opens its targets with
     /// `QUERY_INFORMATION | CREATE_PROCESS | DUP_HANDLE | VM_READ`) and, where nothing shows
     /// it, from the documented rights of the Win32 functions that report the same information.
-    /// If capture fails with [`AccessDenied`](crate::ErrorKind::AccessDenied), pass your own set
+    /// If capture fails with [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED), pass your own set
     /// to [`open_process`](crate::open_process).
     ///
     /// | flags | rights | without them |

@@ -39,7 +39,7 @@
 //!   [`performance_counters`](LocalSnapshot::performance_counters). Information the snapshot
 //!   was captured without is [`ErrorKind::NotCaptured`], naming the flag that would have
 //!   provided it; where another cause is possible too (threads of a process that had exited,
-//!   a handle trace the process never kept), [`ErrorKind::NotFound`] with the causes in
+//!   a handle trace the process never kept), [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND) with the causes in
 //!   [`Error::reason`].
 //! - **Walks** (multi-instance data) own a walk marker and borrow the snapshot:
 //!   [`threads`](LocalSnapshot::threads), [`handles`](LocalSnapshot::handles),
@@ -75,7 +75,7 @@
 //!         | CaptureFlags::VA_SPACE
 //!         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
 //!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-//!     let snapshot = LocalSnapshot::capture(&process, flags, ContextFlags::NONE)?;
+//!     let snapshot = LocalSnapshot::capture(&process, flags)?;
 //!     println!("captured {snapshot:?}");
 //!
 //!     let info = snapshot.process_information()?;
@@ -160,15 +160,15 @@ pub use entry::{
     ImageInformation, MutantObject, ObjectType, ProcessObject, SectionObject, SemaphoreObject,
     ThreadEntry, ThreadFlags, ThreadObject, TypeSpecific, VaSpaceEntry,
 };
-pub use error::{Error, ErrorKind, Function, Result};
-pub use flags::{CaptureFlags, ContextFlags, ProcessAccess};
+pub use error::{Error, ErrorCode, ErrorKind, Function, Result};
+pub use flags::{CaptureFlags, CaptureOptions, ContextFlags, ProcessAccess};
 pub use info::{
     CaptureCost, ExitStatus, HandleTrace, MemoryCounters, PerformanceCounters, ProcessFlags,
     ProcessInformation, ThreadInformation, VaClone,
 };
 pub use local::LocalSnapshot;
 pub use memory::{MemoryProtection, MemoryRegion, MemoryState, MemoryType};
-pub use process::open_process;
+pub use process::{current_process, open_process};
 pub use remote::RemoteSnapshot;
 pub use time::FileTime;
 pub use walk::{

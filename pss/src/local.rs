@@ -10,8 +10,8 @@ use pss_sys as sys;
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{AsHandle, BorrowedHandle, ProcessHandle};
 use crate::{
-    Allocation, CaptureFlags, ContextFlags, Error, Function, HeapAllocated, RemoteSnapshot, Result,
-    VmAllocated,
+    Allocation, CaptureFlags, CaptureOptions, Error, Function, HeapAllocated, RemoteSnapshot,
+    Result, VmAllocated,
 };
 
 /// A process snapshot whose handle (`HPSS`) lives in this process, owned: freed exactly once,
@@ -61,7 +61,7 @@ use crate::{
 /// ```compile_fail,E0277
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// std::thread::scope(|scope| {
 ///     // `LocalSnapshot` is not `Sync`: two threads may not use one snapshot at once.
 ///     scope.spawn(|| snapshot.duplicate());
@@ -77,7 +77,7 @@ use crate::{
 /// ```compile_fail,E0382
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// snapshot.close()?;
 /// snapshot.close()?; // the snapshot was moved into the first `close`
 /// # Ok(()) }
@@ -88,7 +88,7 @@ use crate::{
 /// ```compile_fail,E0599
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(target: OwnedHandle) -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.move_into(target)?; // only `LocalSnapshot<VmAllocated>` has it
 /// # Ok(()) }
 /// ```
@@ -98,7 +98,7 @@ use crate::{
 /// ```compile_fail,E0382
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(target: OwnedHandle) -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS)?;
 /// let remote = snapshot.move_into(target)?;
 /// let copy = snapshot.duplicate()?; // the OS freed it in `move_into`
 /// # Ok(()) }
@@ -137,49 +137,51 @@ impl LocalSnapshot<HeapAllocated> {
 
     /// [`PssCaptureSnapshot`]: captures a snapshot of the process `process` refers to.
     ///
-    /// The snapshot lives in this process whatever process it was taken of. `flags` are checked
-    /// first (see [`CaptureFlags`]): invalid ones give
-    /// [`ErrorKind::InvalidFlags`](crate::ErrorKind::InvalidFlags) without calling the OS.
-    /// `context` is used when `flags` capture thread contexts ([`ContextFlags::NONE`] otherwise).
+    /// The snapshot lives in this process whatever process it was taken of. `options` are
+    /// [`CaptureFlags`], or [`CaptureOptions`] to choose the thread-context flags (default
+    /// [`ContextFlags::ALL`](crate::ContextFlags::ALL)). The flags are checked first (see
+    /// [`CaptureFlags`]): invalid ones give
+    /// [`ErrorKind::InvalidFlags`](crate::ErrorKind::InvalidFlags) without calling the OS. So
+    /// does [`CaptureFlags::CREATE_USE_VM_ALLOCATIONS`]: a VM-allocated snapshot is captured
+    /// with [`capture_vm`](LocalSnapshot::capture_vm), whose type records it (only such a
+    /// snapshot can be [moved](LocalSnapshot::move_into)).
     ///
     /// Rights on `process`: not documented, except `PROCESS_VM_READ` for
     /// [`CaptureFlags::VA_SPACE_SECTION_INFORMATION`]; the OS checks them.
-    /// [`ProcessAccess::for_capture`](crate::ProcessAccess::for_capture) derives a set.
-    ///
-    /// `flags` may include [`CaptureFlags::CREATE_USE_VM_ALLOCATIONS`]: it is passed to the OS
-    /// unchanged and the snapshot is VM-allocated, but typed [`HeapAllocated`], the
-    /// conservative type (it cannot be [moved](Self::move_into)). Use
-    /// [`capture_vm`](LocalSnapshot::capture_vm) to have the type record it.
+    /// [`ProcessAccess::for_capture`](crate::ProcessAccess::for_capture) derives a set. This
+    /// process: [`current_process`](crate::current_process).
     ///
     /// The documentation lists no error codes for this function; any code is reported. Nor does
     /// it say what is written to the handle on failure: `pss` uses it only after
     /// `ERROR_SUCCESS` (a null handle reported as success, also undocumented, becomes
-    /// [`InvalidHandle`](crate::ErrorKind::InvalidHandle)).
+    /// [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE)).
     ///
     /// Kernel32 calls: `PssCaptureSnapshot` (after the one-time [probe](crate::is_available)).
     ///
     /// ```no_run,standalone_crate
-    /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+    /// use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
     ///
     /// # fn main() -> pss::Result<()> {
     /// # let pid = 1234;
     /// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
     /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-    /// let snapshot = LocalSnapshot::capture(&process, flags, ContextFlags::ALL)?;
+    /// let snapshot = LocalSnapshot::capture(&process, flags)?;
     /// # Ok(()) }
     /// ```
     ///
+    /// # References
+    ///
+    /// - [`PssCaptureSnapshot`]
+    /// - [`PSS_CAPTURE_FLAGS`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ne-processsnapshot-pss_capture_flags)
+    ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     #[doc(alias = "PssCaptureSnapshot")]
-    pub fn capture(
-        process: impl AsHandle,
-        flags: CaptureFlags,
-        context: ContextFlags,
-    ) -> Result<Self> {
-        Self::capture_with(|_| process.as_handle(), flags, context)
+    pub fn capture(process: impl AsHandle, options: impl Into<CaptureOptions>) -> Result<Self> {
+        Self::capture_with(|_| process.as_handle(), options.into())
     }
 
-    /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)`: captures this process.
+    /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)`: captures this process; the
+    /// same as `capture(`[`pss::current_process()`](crate::current_process)`, options)`.
     ///
     /// As [`capture`](Self::capture). Kernel32 calls: `PssCaptureSnapshot` (the pseudo handle
     /// comes from the one-time probe).
@@ -187,8 +189,8 @@ impl LocalSnapshot<HeapAllocated> {
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "GetCurrentProcess")]
-    pub fn capture_current(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
-        Self::capture_with(PssApi::current_process, flags, context)
+    pub fn capture_current(options: impl Into<CaptureOptions>) -> Result<Self> {
+        Self::capture_with(PssApi::current_process, options.into())
     }
 }
 
@@ -209,20 +211,21 @@ impl LocalSnapshot<VmAllocated> {
         Self::from_non_null(NonNull::new(raw).expect("LocalSnapshot::from_raw_vm: null HPSS"))
     }
 
-    /// [`PssCaptureSnapshot`] with `PSS_CREATE_USE_VM_ALLOCATIONS` added to `flags`: a snapshot
-    /// that never uses the process heap (e.g. for capture on a crash path, where the heap may
-    /// be corrupt), and can be [moved](Self::move_into) into another process.
+    /// [`PssCaptureSnapshot`] with `PSS_CREATE_USE_VM_ALLOCATIONS` added to the flags: a
+    /// snapshot that never uses the process heap (e.g. for capture on a crash path, where the
+    /// heap may be corrupt), and can be [moved](Self::move_into) into another process.
     ///
     /// Otherwise as [`capture`](LocalSnapshot::capture).
     ///
+    /// # References
+    ///
+    /// - [`PssCaptureSnapshot`]
+    /// - [`PSS_CAPTURE_FLAGS`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ne-processsnapshot-pss_capture_flags)
+    ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
-    pub fn capture_vm(
-        process: impl AsHandle,
-        flags: CaptureFlags,
-        context: ContextFlags,
-    ) -> Result<Self> {
-        Self::capture_with(|_| process.as_handle(), flags, context)
+    pub fn capture_vm(process: impl AsHandle, options: impl Into<CaptureOptions>) -> Result<Self> {
+        Self::capture_with(|_| process.as_handle(), options.into())
     }
 
     /// [`PssCaptureSnapshot`]`(`[`GetCurrentProcess`]`(), ...)` with
@@ -234,8 +237,8 @@ impl LocalSnapshot<VmAllocated> {
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
-    pub fn capture_current_vm(flags: CaptureFlags, context: ContextFlags) -> Result<Self> {
-        Self::capture_with(PssApi::current_process, flags, context)
+    pub fn capture_current_vm(options: impl Into<CaptureOptions>) -> Result<Self> {
+        Self::capture_with(PssApi::current_process, options.into())
     }
 
     /// [`PssDuplicateSnapshot`] with `PSS_DUPLICATE_CLOSE_SOURCE`: moves the snapshot into the
@@ -283,15 +286,23 @@ impl LocalSnapshot<VmAllocated> {
 impl<A: Allocation> LocalSnapshot<A> {
     fn capture_with<'h>(
         process: impl FnOnce(PssApi) -> BorrowedHandle<'h>,
-        flags: CaptureFlags,
-        context: ContextFlags,
+        options: CaptureOptions,
     ) -> Result<Self> {
-        let flags = flags | A::CAPTURE_FLAGS;
-        flags
+        let vm = CaptureFlags::CREATE_USE_VM_ALLOCATIONS;
+        if options.flags().contains(vm) && !A::CAPTURE_FLAGS.contains(vm) {
+            return Err(Error::invalid_flags(
+                Function::PssCaptureSnapshot,
+                "PSS_CREATE_USE_VM_ALLOCATIONS: capture with LocalSnapshot::capture_vm, whose \
+                 type records it",
+            ));
+        }
+        let options = options.with_flags(A::CAPTURE_FLAGS);
+        options
+            .flags()
             .check()
             .map_err(|reason| Error::invalid_flags(Function::PssCaptureSnapshot, reason))?;
         let api = PssApi::get(Function::PssCaptureSnapshot)?;
-        let raw = api.capture(process(api), flags, context)?;
+        let raw = api.capture(process(api), options.flags(), options.context_flags())?;
         Ok(Self::from_non_null(raw))
     }
 
@@ -363,7 +374,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssFreeSnapshot`]`(`[`GetCurrentProcess`]`(), h)`: frees the snapshot and reports the
     /// result, which dropping cannot.
     ///
-    /// Documented failures: [`InvalidHandle`](crate::ErrorKind::InvalidHandle);
+    /// Documented failures: [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE);
     /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (then nothing is
     /// called and the snapshot is leaked). The snapshot is gone either way: it is never freed
     /// twice.

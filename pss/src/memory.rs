@@ -123,8 +123,8 @@ pub enum MemoryType {
     /// `MEM_IMAGE` (0x1000000): a view of an executable image section.
     #[doc(alias = "MEM_IMAGE")]
     Image,
-    /// `MEM_MAPPED` (0x40000): a view of a (data) section. (A VA clone reports these as not
-    /// cloned in practice; see `PITFALLS.md` 9.)
+    /// `MEM_MAPPED` (0x40000): a view of a (data) section. (A VA clone does not clone these:
+    /// shared sections are not copied into the clone process.)
     #[doc(alias = "MEM_MAPPED")]
     Mapped,
     /// `MEM_PRIVATE` (0x20000): private memory.

@@ -5,7 +5,7 @@ use pss_sys as sys;
 
 use crate::calls::PssApi;
 use crate::{
-    Allocation, CaptureFlags, Error, ErrorKind, Function, HandleTrace, LocalSnapshot,
+    Allocation, CaptureFlags, Error, ErrorCode, ErrorKind, Function, HandleTrace, LocalSnapshot,
     PerformanceCounters, ProcessInformation, Result, ThreadInformation, VaClone,
 };
 
@@ -16,7 +16,7 @@ pub enum Missing {
     /// One cause only: the snapshot was captured without this flag
     /// ([`ErrorKind::NotCaptured`]).
     Flag(CaptureFlags),
-    /// More than one cause is possible: [`ErrorKind::NotFound`], with the causes as its
+    /// More than one cause is possible: [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND), with the causes as its
     /// [`Error::reason`].
     Causes(&'static str),
 }
@@ -26,7 +26,7 @@ impl Missing {
     #[cold]
     #[inline(never)]
     pub(crate) fn explain(self, error: Error) -> Error {
-        if error.kind() != ErrorKind::NotFound {
+        if error.kind() != ErrorKind::Os(ErrorCode::NOT_FOUND) {
             return error;
         }
         match self {
@@ -69,7 +69,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// Which capture flag provides this class is not documented; Windows captures it for
     /// every snapshot, even with [`CaptureFlags::NONE`] (a capture fails if it cannot read
-    /// it). Should the OS answer `ERROR_NOT_FOUND`, it is reported as [`ErrorKind::NotFound`]
+    /// it). Should the OS answer `ERROR_NOT_FOUND`, it is reported as [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND)
     /// (there is no flag to name).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
@@ -88,7 +88,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// Not captured ([`ErrorKind::NotCaptured`]) without [`CaptureFlags::VA_CLONE`]. Success
     /// with a NULL handle (not documented) is reported as
-    /// [`InvalidHandle`](ErrorKind::InvalidHandle).
+    /// [`ErrorCode::INVALID_HANDLE`](ErrorCode::INVALID_HANDLE).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
@@ -166,7 +166,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// captured, terminated ones that still have handles included, and the length of their
     /// context records ([`ThreadInformation`]).
     ///
-    /// [`ErrorKind::NotFound`] when the snapshot holds no thread data, which has two causes
+    /// [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND) when the snapshot holds no thread data, which has two causes
     /// (both in [`Error::reason`]): it was captured without [`CaptureFlags::THREADS`], or the
     /// process had exited before the capture, for which Windows captures no thread data at
     /// all rather than zero threads. [`process_information`](Self::process_information)'s
@@ -188,11 +188,11 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssQuerySnapshot`] with `PSS_QUERY_HANDLE_TRACE_INFORMATION`: the handle-trace
     /// section, borrowed from this snapshot, and its size ([`HandleTrace`]).
     ///
-    /// [`ErrorKind::NotFound`] when there is no trace, which has two causes (both in
+    /// [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND) when there is no trace, which has two causes (both in
     /// [`Error::reason`]): the snapshot was captured without [`CaptureFlags::HANDLE_TRACE`],
     /// or the process did not have handle tracing enabled (Windows captures a trace only
     /// then). Success with a NULL section handle (not documented) is reported as
-    /// [`InvalidHandle`](ErrorKind::InvalidHandle).
+    /// [`ErrorCode::INVALID_HANDLE`](ErrorCode::INVALID_HANDLE).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///

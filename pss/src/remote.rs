@@ -28,7 +28,7 @@ use crate::{Function, LocalSnapshot, Result};
 ///
 /// "For remote process frees, only snapshot handles that were created with
 /// `PSS_CREATE_USE_VM_ALLOCATIONS` or duplicated remotely can be freed"; any other fails with
-/// [`ErrorKind::NotSupported`](crate::ErrorKind::NotSupported) (and the snapshot stays in the
+/// [`ErrorCode::NOT_SUPPORTED`](crate::ErrorCode::NOT_SUPPORTED) (and the snapshot stays in the
 /// other process: it is leaked, never freed twice). Snapshots made by `duplicate_into` and
 /// `move_into` are duplicated remotely, so they can be freed. After any failed free the
 /// snapshot is considered gone, as for [`LocalSnapshot`].
@@ -44,7 +44,7 @@ use crate::{Function, LocalSnapshot, Result};
 /// them: [`REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT). `pss` does not check them
 /// beforehand: kernel32 has no documented function that reads the access granted to a handle
 /// (the handle types carry none), so the OS checks and the call fails with the code it
-/// reports, typically [`AccessDenied`](crate::ErrorKind::AccessDenied).
+/// reports, typically [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED).
 ///
 /// # Why the handle type is generic
 ///
@@ -75,7 +75,7 @@ use crate::{Function, LocalSnapshot, Result};
 /// # let helper_pid = 1234;
 /// let helper = pss::open_process(helper_pid, ProcessAccess::REMOTE_SNAPSHOT)?;
 /// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
-/// let snapshot = LocalSnapshot::capture_current_vm(flags, ContextFlags::ALL)?;
+/// let snapshot = LocalSnapshot::capture_current_vm(flags)?;
 /// let remote = snapshot.move_into(&helper)?; // borrows `helper`
 /// // Send `remote.as_raw()` to the helper. If it does not confirm, drop `remote` to free it.
 /// // Once it confirms, it owns the snapshot:
@@ -99,7 +99,7 @@ use crate::{Function, LocalSnapshot, Result};
 /// ```compile_fail,E0505
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(helper: OwnedHandle) -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.duplicate_into(&helper)?;
 /// drop(helper); // `remote` borrows it to free the snapshot later
 /// remote.close()?;
@@ -112,7 +112,7 @@ use crate::{Function, LocalSnapshot, Result};
 /// # use std::rc::Rc;
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(helper: Rc<OwnedHandle>) -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.duplicate_into(helper)?;
 /// std::thread::spawn(move || drop(remote));
 /// # Ok(()) }
@@ -140,7 +140,7 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// once — which the returned value will do (passing a handle to any other process is not
     /// described by the documentation). Whether that free can succeed (the snapshot was
     /// VM-allocated or duplicated remotely) is not a safety matter: if not, it fails with
-    /// [`NotSupported`](crate::ErrorKind::NotSupported).
+    /// [`ErrorCode::NOT_SUPPORTED`](crate::ErrorCode::NOT_SUPPORTED).
     ///
     /// # Panics
     ///
@@ -221,9 +221,9 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// [`PssFreeSnapshot`]`(process, h)`: frees the snapshot and reports the result, which
     /// dropping cannot; then drops the process handle holder.
     ///
-    /// Documented failures: [`InvalidHandle`](crate::ErrorKind::InvalidHandle);
-    /// [`NotSupported`](crate::ErrorKind::NotSupported) if the snapshot was neither
-    /// VM-allocated nor duplicated remotely. Also [`AccessDenied`](crate::ErrorKind::AccessDenied)
+    /// Documented failures: [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE);
+    /// [`ErrorCode::NOT_SUPPORTED`](crate::ErrorCode::NOT_SUPPORTED) if the snapshot was neither
+    /// VM-allocated nor duplicated remotely. Also [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED)
     /// or another code if the handle lacks rights, and
     /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (nothing is called).
     /// The snapshot is gone from this value either way: it is never freed twice.

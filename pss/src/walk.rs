@@ -134,7 +134,7 @@ mod sealed {
 ///
 /// Includes threads that have terminated but still have open handles (see
 /// [`ThreadEntry::is_terminated`]). A snapshot of a process that had exited has no thread data
-/// at all: its walk yields one [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (see
+/// at all: its walk yields one [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND) (see
 /// [`LocalSnapshot::thread_information`]).
 #[doc(alias = "PSS_WALK_THREADS")]
 #[derive(Debug)]
@@ -192,7 +192,7 @@ pub enum AuxiliaryPageClass {}
 /// ```compile_fail,E0505
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::ALL)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let walk = snapshot.threads()?;
 /// let first = walk.iter().next().unwrap()?;
 /// drop(walk); // frees the marker, and with it the entry's memory
@@ -205,7 +205,7 @@ pub enum AuxiliaryPageClass {}
 /// ```compile_fail,E0505
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let walk = snapshot.threads()?;
 /// drop(snapshot);
 /// for thread in &walk {}
@@ -231,7 +231,7 @@ pub enum AuxiliaryPageClass {}
 ///
 /// fn main() -> pss::Result<()> {
 ///     let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
-///     let snapshot = LocalSnapshot::capture_current(flags, ContextFlags::ALL)?;
+///     let snapshot = LocalSnapshot::capture_current(flags)?;
 ///     let threads = snapshot.threads()?;
 ///     for thread in &threads {
 ///         let thread = thread?;
@@ -306,7 +306,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// through `allocator` (see [`WalkAllocator`]). The walk keeps the allocator, at a fixed
     /// address, until after the marker is freed; [`Walk::allocator`] borrows it.
     ///
-    /// Fails with [`NotEnoughMemory`](crate::ErrorKind::NotEnoughMemory) if the allocator
+    /// Fails with [`ErrorCode::NOT_ENOUGH_MEMORY`](crate::ErrorCode::NOT_ENOUGH_MEMORY) if the allocator
     /// fails at creation; the allocator is dropped then.
     ///
     /// Kernel32 calls: `PssWalkMarkerCreate`.
@@ -521,7 +521,7 @@ impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
 /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 ///
 /// fn main() -> pss::Result<()> {
-///     let snapshot = LocalSnapshot::capture_current(CaptureFlags::HANDLES, ContextFlags::NONE)?;
+///     let snapshot = LocalSnapshot::capture_current(CaptureFlags::HANDLES)?;
 ///     let walk = snapshot.handles()?;
 ///     let mut entries = walk.iter();
 ///     let mut files = 0;

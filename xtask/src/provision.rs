@@ -1,17 +1,19 @@
 //! `cargo xtask provision`: install what `cargo xtask ci` needs, or say exactly how.
 //!
 //! Rust pieces come through rustup. System packages (mingw-w64 for the `-gnu` targets and the
-//! layout probe, Wine for the load-and-link tier, valgrind for the benchmark) come from Debian
-//! with apt-get when running as root on Debian; elsewhere this stops with the command to run.
+//! layout probe, clang for its aarch64 build, Wine for the load-and-link tier, valgrind for the
+//! benchmark) come from Debian with apt-get when running as root on Debian; elsewhere this
+//! stops with the command to run.
 
 use crate::{Result, run};
 use std::process::Command;
 
 /// Every Windows target the matrix checks.
-pub const WINDOWS_TARGETS: [&str; 5] = [
+pub const WINDOWS_TARGETS: [&str; 6] = [
     "x86_64-pc-windows-msvc",
     "i686-pc-windows-msvc",
     "aarch64-pc-windows-msvc",
+    "arm64ec-pc-windows-msvc",
     "x86_64-pc-windows-gnu",
     "i686-pc-windows-gnu",
 ];
@@ -36,14 +38,14 @@ pub fn msrv() -> Result<String> {
 
 const SYSTEM_TOOLS: [&str; 7] = [
     "x86_64-w64-mingw32-gcc",
-    "x86_64-w64-mingw32-objcopy",
     "x86_64-w64-mingw32-objdump",
     "i686-w64-mingw32-gcc",
-    "i686-w64-mingw32-objcopy",
+    "i686-w64-mingw32-objdump",
+    "clang",
     "wine",
     "valgrind",
 ];
-const DEBIAN_PACKAGES: [&str; 4] = ["mingw-w64", "wine", "wine64", "valgrind"];
+const DEBIAN_PACKAGES: [&str; 5] = ["mingw-w64", "clang", "wine", "wine64", "valgrind"];
 
 pub fn main(args: &[String]) -> Result {
     crate::flags(args, [])?;

@@ -82,6 +82,9 @@ pub struct Captured {
     pub(crate) threads: Option<Arc<Vec<ThreadSpec>>>,
     /// Bytes per context record, when contexts were captured.
     pub(crate) context_length: Option<u32>,
+    /// The `ThreadContextFlags` the capture asked for: each record's `ContextFlags`, and which
+    /// registers it holds.
+    pub(crate) context_flags: u32,
     /// `0x400`: each thread's last system call.
     pub(crate) last_syscall: bool,
     /// A handle-trace section was captured.
@@ -125,6 +128,7 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
                 size_of::<CONTEXT>() as u32
             }
         }),
+        context_flags: super::data::HOST_CONTEXT_ALL,
         last_syscall: has(PSS_CAPTURE_RESERVED_00000400),
         trace: has(PSS_CAPTURE_HANDLE_TRACE) && process.info.handle_tracing,
         performance: has(PSS_CREATE_MEASURE_PERFORMANCE),
@@ -173,13 +177,21 @@ fn create_clone(k: &mut kernel::Kernel, pid: u32, flags: u32) -> Result<u32, u32
 
 /// The whole capture: flags, process handle, rights, contents, VA clone, the snapshot's own
 /// handles. Returns the new descriptor, which lives in this process.
-pub(crate) fn capture(k: &mut kernel::Kernel, process: usize, flags: u32) -> Result<usize, u32> {
+pub(crate) fn capture(
+    k: &mut kernel::Kernel,
+    process: usize,
+    flags: u32,
+    context_flags: u32,
+) -> Result<usize, u32> {
     check_flags(flags)?;
     let (pid, access) = k.process_handle("PssCaptureSnapshot", process)?;
     if !covers(access, capture_access(flags)) {
         return Err(ERROR_ACCESS_DENIED);
     }
-    let data = Arc::new(contents(&k.processes[&pid], flags, access));
+    let data = Arc::new(Captured {
+        context_flags,
+        ..contents(&k.processes[&pid], flags, access)
+    });
     let clone_pid = if flags & PSS_CAPTURE_VA_CLONE != 0 {
         Some(create_clone(k, pid, flags)?)
     } else {

@@ -39,6 +39,9 @@ pub struct ThreadSpec {
     pub(crate) context: Option<(Vec<u8>, usize)>,
     /// `GetThreadContext` fails for this thread: no context record, whatever the flags.
     pub(crate) context_unreadable: bool,
+    /// Instruction, stack and frame pointer, written into the context record where its flags
+    /// cover them.
+    pub(crate) registers: [usize; 3],
 }
 
 impl ThreadSpec {
@@ -53,7 +56,17 @@ impl ThreadSpec {
             start_address: addr(0x7FF6_0000_1000, 0x0040_1000),
             context: None,
             context_unreadable: false,
+            registers: [
+                addr(0x7FF6_0000_1040, 0x0040_1040),
+                addr(0x0000_00C0_0000_0000, 0x0080_0000) + 0x1_0000 * (tid as usize % 0x100),
+                addr(0x0000_00C0_0000_0080, 0x0080_0080) + 0x1_0000 * (tid as usize % 0x100),
+            ],
         }
+    }
+    /// Its instruction, stack and frame pointer, as a captured context record holds them.
+    pub fn registers(mut self, instruction: usize, stack: usize, frame: usize) -> Self {
+        self.registers = [instruction, stack, frame];
+        self
     }
     /// A thread that exited with `code` but still has open handles, so capture still sees it.
     pub fn terminated(mut self, code: u32) -> Self {
@@ -683,4 +696,59 @@ impl Drop for ModelProcess {
 /// Who owns what the calling thread creates.
 pub(crate) fn me() -> std::thread::ThreadId {
     std::thread::current().id()
+}
+
+/// `CONTEXT_ALL` of the host's architecture (the model's `CONTEXT` is the host's).
+pub(crate) const HOST_CONTEXT_ALL: u32 = if cfg!(target_arch = "x86") {
+    CONTEXT_ALL_X86
+} else if cfg!(target_arch = "aarch64") {
+    CONTEXT_ALL_ARM64
+} else {
+    CONTEXT_ALL_AMD64
+};
+
+/// A context record of `length` bytes as `GetThreadContext` leaves it for `flags`: the host's
+/// `CONTEXT` with `ContextFlags` set to `flags` and, of the three registers the model knows,
+/// those the flags cover (`CONTEXT_CONTROL`: instruction and stack pointer, and the frame
+/// pointer on x86 and aarch64; `CONTEXT_INTEGER`: `Rbp` on x64); zeros elsewhere, and after
+/// the `CONTEXT` in an extended record.
+pub(crate) fn context_record(length: usize, flags: u32, registers: [usize; 3]) -> Vec<u8> {
+    // Built in zeroed memory and written field by field, never copied as a whole `CONTEXT`,
+    // so every byte, padding included, is initialised when the bytes are read out.
+    let mut record = std::mem::MaybeUninit::<CONTEXT>::zeroed();
+    let context = record.as_mut_ptr();
+    let [ip, sp, fp] = registers;
+    // SAFETY: `context` points to a zeroed, aligned `CONTEXT` (all fields plain integers,
+    // valid when zero); each write goes to one of its fields.
+    unsafe {
+        (&raw mut (*context).ContextFlags).write(flags);
+        #[cfg(target_arch = "x86")]
+        if flags & CONTEXT_CONTROL_X86 == CONTEXT_CONTROL_X86 {
+            (&raw mut (*context).Eip).write(ip as u32);
+            (&raw mut (*context).Esp).write(sp as u32);
+            (&raw mut (*context).Ebp).write(fp as u32);
+        }
+        #[cfg(target_arch = "aarch64")]
+        if flags & CONTEXT_CONTROL_ARM64 == CONTEXT_CONTROL_ARM64 {
+            (&raw mut (*context).Pc).write(ip as u64);
+            (&raw mut (*context).Sp).write(sp as u64);
+            (&raw mut (*context).Anonymous.Anonymous.Fp).write(fp as u64);
+        }
+        #[cfg(not(any(target_arch = "x86", target_arch = "aarch64")))]
+        {
+            if flags & CONTEXT_CONTROL_AMD64 == CONTEXT_CONTROL_AMD64 {
+                (&raw mut (*context).Rip).write(ip as u64);
+                (&raw mut (*context).Rsp).write(sp as u64);
+            }
+            if flags & CONTEXT_INTEGER_AMD64 == CONTEXT_INTEGER_AMD64 {
+                (&raw mut (*context).Rbp).write(fp as u64);
+            }
+        }
+    }
+    let mut bytes = vec![0u8; length];
+    let n = length.min(size_of::<CONTEXT>());
+    // SAFETY: the record's `size_of::<CONTEXT>()` bytes are all initialised (see above); `n`
+    // of them are copied into `bytes`, which has at least `n`.
+    unsafe { std::ptr::copy_nonoverlapping(record.as_ptr().cast::<u8>(), bytes.as_mut_ptr(), n) };
+    bytes
 }

@@ -14,7 +14,7 @@ use std::ffi::c_void;
 pub extern "system" fn PssCaptureSnapshot(
     processhandle: HANDLE,
     captureflags: PSS_CAPTURE_FLAGS,
-    _threadcontextflags: u32,
+    threadcontextflags: u32,
     snapshothandle: *mut HPSS,
 ) -> u32 {
     let mut e = kernel::enter_pss("PssCaptureSnapshot");
@@ -35,7 +35,12 @@ pub extern "system" fn PssCaptureSnapshot(
             "*SnapshotHandle is not NULL on entry: ntdll would build the snapshot in the memory it points to (initialise it to NULL)",
         );
     }
-    match capture::capture(e.k(), processhandle.addr(), captureflags) {
+    match capture::capture(
+        e.k(),
+        processhandle.addr(),
+        captureflags,
+        threadcontextflags,
+    ) {
         Ok(value) => {
             // SAFETY: as above.
             unsafe { snapshothandle.write(handle(value)) };

@@ -376,7 +376,11 @@ impl Marker {
                 (None, _, _) | (_, _, true) => (&[], 0),
                 (Some(_), Some((bytes, misalign)), false) => (bytes, *misalign),
                 (Some(length), None, false) => {
-                    default_context = vec![0u8; *length as usize];
+                    default_context = super::data::context_record(
+                        *length as usize,
+                        data.context_flags,
+                        t.registers,
+                    );
                     (&default_context, 0)
                 }
             };

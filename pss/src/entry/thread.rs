@@ -8,8 +8,8 @@ use std::time::Duration;
 use pss_sys as sys;
 
 use super::{Kept, Part, RawEntry, bytes};
-use crate::ExitStatus;
 use crate::time::{self, FileTime};
+use crate::{ContextFlags, ExitStatus};
 
 bitflags::bitflags! {
     /// Flags about a thread: [`PSS_THREAD_FLAGS`]. Unknown bits are kept.
@@ -32,7 +32,7 @@ bitflags::bitflags! {
 ///
 /// A snapshot captured with [`CaptureFlags::THREADS`](crate::CaptureFlags::THREADS) includes
 /// threads that have terminated but are still referenced by open handles (`ThreadsCaptured`
-/// counts them too; `PITFALLS.md` 9). They carry [`ThreadFlags::TERMINATED`]: filter with
+/// counts them too). They carry [`ThreadFlags::TERMINATED`]: filter with
 /// [`is_terminated`](Self::is_terminated).
 ///
 /// # Context record
@@ -249,6 +249,61 @@ impl<'w> ThreadEntry<'w> {
         }
     }
 
+    /// The instruction pointer (`Rip` on x64 and arm64ec, `Eip` on x86, `Pc` on aarch64) from
+    /// the context record; `None` without a record, or one captured without
+    /// [`ContextFlags::CONTROL`](crate::ContextFlags::CONTROL) (the record's own
+    /// `ContextFlags` say what it holds). An address in the captured process.
+    ///
+    /// The register is read as this architecture's `CONTEXT` lays it out: for a WOW64 target
+    /// (a 32-bit process captured from a 64-bit one) the layout is not documented.
+    ///
+    /// # References
+    ///
+    /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
+    #[doc(alias = "Rip", alias = "Eip", alias = "Pc")]
+    pub fn instruction_pointer(&self) -> Option<usize> {
+        self.register(Register::Instruction)
+    }
+
+    /// The stack pointer (`Rsp` on x64 and arm64ec, `Esp` on x86, `Sp` on aarch64), as
+    /// [`instruction_pointer`](Self::instruction_pointer) (it needs `CONTEXT_CONTROL` too).
+    ///
+    /// # References
+    ///
+    /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
+    #[doc(alias = "Rsp", alias = "Esp", alias = "Sp")]
+    pub fn stack_pointer(&self) -> Option<usize> {
+        self.register(Register::Stack)
+    }
+
+    /// The frame pointer (`Rbp` on x64 and arm64ec, which `CONTEXT_INTEGER` covers; `Ebp` on
+    /// x86 and `Fp`, X29, on aarch64, which `CONTEXT_CONTROL` covers), as
+    /// [`instruction_pointer`](Self::instruction_pointer). Optimised x64 code often uses `Rbp`
+    /// as an ordinary register.
+    ///
+    /// # References
+    ///
+    /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
+    #[doc(alias = "Rbp", alias = "Ebp", alias = "Fp")]
+    pub fn frame_pointer(&self) -> Option<usize> {
+        self.register(Register::Frame)
+    }
+
+    /// One register from the context record, if the record says it holds it.
+    fn register(&self, register: Register) -> Option<usize> {
+        let context = self.context()?;
+        let needed = match register {
+            Register::Frame if cfg!(not(any(target_arch = "x86", target_arch = "aarch64"))) => {
+                ContextFlags::INTEGER
+            }
+            _ => ContextFlags::CONTROL,
+        };
+        if !ContextFlags::from_bits(context.ContextFlags).contains(needed) {
+            return None;
+        }
+        Some(arch_register(&context, register))
+    }
+
     /// An owned copy: the context record is copied into the entry, and its raw
     /// `ContextRecord` points to the copy (NULL, with `SizeOfContextRecord` 0, if there is
     /// none). Owned already: no copy.
@@ -326,4 +381,41 @@ impl fmt::Debug for ThreadEntry<'_> {
             .field("context_bytes", &self.context_bytes().map(<[u8]>::len))
             .finish_non_exhaustive()
     }
+}
+
+/// The registers [`ThreadEntry`] reads by name.
+#[derive(Clone, Copy)]
+enum Register {
+    Instruction,
+    Stack,
+    Frame,
+}
+
+#[cfg(target_arch = "x86")]
+fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
+    (match register {
+        Register::Instruction => context.Eip,
+        Register::Stack => context.Esp,
+        Register::Frame => context.Ebp,
+    }) as usize
+}
+
+#[cfg(target_arch = "aarch64")]
+fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
+    (match register {
+        Register::Instruction => context.Pc,
+        Register::Stack => context.Sp,
+        // SAFETY: both arms of the union are plain `u64`s over the same bytes (`X[29]` is
+        // `Fp`), valid for any bits.
+        Register::Frame => unsafe { context.Anonymous.Anonymous.Fp },
+    }) as usize
+}
+
+#[cfg(not(any(target_arch = "x86", target_arch = "aarch64")))]
+fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
+    (match register {
+        Register::Instruction => context.Rip,
+        Register::Stack => context.Rsp,
+        Register::Frame => context.Rbp,
+    }) as usize
 }

@@ -23,7 +23,7 @@ bitflags::bitflags! {
         const PROTECTED = sys::PSS_PROCESS_FLAGS_PROTECTED as u32;
         /// `PSS_PROCESS_FLAGS_WOW64`: a 32-bit process on 64-bit Windows. Capturing across
         /// bitness fails in practice, and the `CONTEXT` layout a 64-bit caller gets for such a
-        /// process is not documented (`PITFALLS.md` 10).
+        /// process is not documented.
         #[doc(alias = "PSS_PROCESS_FLAGS_WOW64")]
         const WOW64 = sys::PSS_PROCESS_FLAGS_WOW64 as u32;
         /// `PSS_PROCESS_FLAGS_RESERVED_03`: reserved.

@@ -7,7 +7,7 @@ use pss_sys as sys;
 ///
 /// The count includes threads that have terminated but whose thread objects are still
 /// referenced by open handles (so they still exist); walk entries flag them with
-/// [`ThreadFlags::TERMINATED`](crate::ThreadFlags::TERMINATED). See `PITFALLS.md` 9.
+/// [`ThreadFlags::TERMINATED`](crate::ThreadFlags::TERMINATED).
 ///
 /// [`PSS_THREAD_INFORMATION`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_thread_information
 #[doc(alias = "PSS_THREAD_INFORMATION")]

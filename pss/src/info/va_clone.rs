@@ -47,7 +47,7 @@ use crate::{Error, Function, Result};
 /// ```compile_fail,E0505
 /// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
-/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE, ContextFlags::NONE)?;
+/// let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE)?;
 /// let clone = snapshot.va_clone()?;
 /// drop(snapshot); // frees the snapshot, and with it this clone handle
 /// let first: u8 = clone.read_value(0x1000)?;
@@ -99,7 +99,7 @@ impl<'s> VaClone<'s> {
     /// A separate kernel32 call (not a PSS one), made on each call of this method; a pid alone
     /// is only a name that can be reused once the clone ends, so keep using the
     /// [`handle`](Self::handle) to refer to the process. Fails with the code from
-    /// `GetLastError` (e.g. [`AccessDenied`](crate::ErrorKind::AccessDenied) if the handle
+    /// `GetLastError` (e.g. [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED) if the handle
     /// lacks `PROCESS_QUERY_LIMITED_INFORMATION`).
     ///
     /// Kernel32 calls: `GetProcessId`, and `GetLastError` if it fails.
