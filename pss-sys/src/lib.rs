@@ -94,3 +94,8 @@ pub mod minidump {
     // is not ambiguous.
     pub use super::BOOL;
 }
+
+/// The README's example, compiled (for Windows targets: run) with the other doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

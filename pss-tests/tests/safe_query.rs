@@ -166,15 +166,30 @@ fn process_information_of_this_process_is_typed() {
 fn wide_strings_convert_lossless_and_lossy() {
     let units = [0x0041, 0xD800, 0x0042];
     let s = WideStr::from_utf16(&units);
-    assert!(s.to_string().is_err());
+    assert!(s.try_to_string().is_err());
     assert_eq!(s.to_string_lossy(), "A\u{FFFD}B");
+    // `to_string()` is ToString's, through Display: lossy, never shadowed.
+    assert_eq!(s.to_string(), "A\u{FFFD}B");
+    // As an OsString: lossless on Windows, where OsString holds any UTF-16.
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        let os: Vec<u16> = s.to_os_string().encode_wide().collect();
+        assert_eq!(os, units);
+    }
+    #[cfg(not(windows))]
+    assert_eq!(s.to_os_string(), "A\u{FFFD}B");
     assert_eq!(format!("{s}"), "A\u{FFFD}B");
     assert_eq!(format!("{s:?}"), r#""A\u{d800}B""#);
     assert_eq!(s.as_utf16(), &units);
     let owned = s.clone().into_owned();
     assert_eq!(owned, s);
     let nt = WideStr::from_vec(r"\Device\HarddiskVolume3\x".encode_utf16().collect());
-    assert_eq!(nt.to_string().unwrap(), r"\Device\HarddiskVolume3\x");
+    assert_eq!(nt.try_to_string().unwrap(), r"\Device\HarddiskVolume3\x");
+    assert_eq!(
+        nt.to_path_buf(),
+        std::path::PathBuf::from(r"\Device\HarddiskVolume3\x")
+    );
 }
 
 /// The VA clone handle is borrowed from the snapshot, names a process other than the target
@@ -332,7 +347,7 @@ mod model_processes {
             let info = snapshot.process_information().unwrap();
             let read = info.image_file_name();
             assert_eq!(read.len(), len.min(260), "{len}");
-            assert_eq!(read.to_string().unwrap(), name[..len.min(260)], "{len}");
+            assert_eq!(read.try_to_string().unwrap(), name[..len.min(260)], "{len}");
             assert_eq!(info.image_file_name_fills_buffer(), fills, "{len}");
             drop(snapshot);
         }
@@ -351,7 +366,7 @@ mod model_processes {
             let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::NONE);
             let info = snapshot.process_information().unwrap();
             assert!(info.image_file_name().is_empty());
-            assert_eq!(info.image_file_name().to_string().unwrap(), "");
+            assert_eq!(info.image_file_name().try_to_string().unwrap(), "");
             assert!(!info.image_file_name_fills_buffer());
             drop(snapshot);
         }

@@ -276,3 +276,80 @@ fn capture_of_another_process_is_local() {
     drop(handle);
     assert_no_leaks();
 }
+
+/// The hand-over protocol of `RemoteSnapshot`'s docs: ownership moves before the handle is
+/// sent; the sender frees only when nothing was delivered, and leaves a partly delivered
+/// handle to the receiver. Each case ends with exactly one owner: freed once, or alive in the
+/// helper until the helper ends, never freed twice (the model reports a second free as
+/// misuse).
+#[test]
+fn hand_over_frees_once_whatever_the_channel_does() {
+    use pss::RemoteSnapshot;
+    use std::io::{self, Write};
+
+    /// The sender's side, as the docs show it.
+    fn hand_over(helper: OwnedHandle, pipe: &mut impl Write) -> io::Result<()> {
+        let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+        let remote = LocalSnapshot::capture_current_vm(flags)?.move_into(helper)?;
+        let (helper, raw) = remote.into_raw_parts();
+        let message = (raw as usize as u64).to_le_bytes();
+        match pipe.write(&message) {
+            Ok(n) if n == message.len() => Ok(()),
+            Err(error) => {
+                // SAFETY: `raw` lives in the helper's process, which `helper` refers to, and
+                // was never delivered: nobody else owns it.
+                drop(unsafe { RemoteSnapshot::from_raw_parts(helper, raw) });
+                Err(error)
+            }
+            Ok(_) => Err(io::Error::other(
+                "partial write: the snapshot is the helper's",
+            )),
+        }
+    }
+
+    /// A channel that delivers `accept` bytes of each write, or fails before writing any.
+    struct Pipe {
+        accept: Option<usize>,
+        delivered: Vec<u8>,
+    }
+    impl Write for Pipe {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let n = self
+                .accept
+                .ok_or(io::ErrorKind::BrokenPipe)?
+                .min(bytes.len());
+            self.delivered.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    require_pss!();
+    for (accept, stays_with_helper) in [(Some(8), true), (None, false), (Some(3), true)] {
+        let helper = TestProcess::spawn();
+        let handle = pss::open_process(helper.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
+        let mut pipe = Pipe {
+            accept,
+            delivered: Vec::new(),
+        };
+        let sent = hand_over(handle, &mut pipe);
+        assert_eq!(sent.is_ok(), accept == Some(8), "{accept:?}");
+        expect::snapshots_in(helper.pid(), usize::from(stays_with_helper));
+        if accept == Some(8) {
+            // The helper received the value and owns the snapshot: it frees it (here through a
+            // handle to it, as its own `PssFreeSnapshot(GetCurrentProcess(), ..)` would).
+            let value = u64::from_le_bytes(pipe.delivered.try_into().unwrap()) as usize;
+            let handle = pss::open_process(helper.pid(), ProcessAccess::REMOTE_FREE).unwrap();
+            // SAFETY: the value the helper received names a snapshot in its context that only
+            // the helper owns, and the helper frees it just this once.
+            let owned = unsafe { RemoteSnapshot::from_raw_parts(handle, value as pss::sys::HPSS) };
+            owned.close().unwrap();
+            expect::snapshots_in(helper.pid(), 0);
+        }
+        // A partly delivered snapshot stays with the helper until it ends; it is not ours.
+        drop(helper);
+    }
+    assert_no_leaks();
+}

@@ -693,7 +693,7 @@ mod model_processes {
             2 * 251,
             "Windows counts the NUL"
         );
-        assert_eq!(e[1].object_name().unwrap().to_string().unwrap(), long);
+        assert_eq!(e[1].object_name().unwrap().try_to_string().unwrap(), long);
         drop(e);
         drop(walk);
         drop(snapshot);
@@ -759,7 +759,7 @@ mod model_processes {
         );
         assert_eq!(e[2].mapped_file_name().unwrap().len(), units);
         assert_eq!(
-            e[2].mapped_file_name().unwrap().to_string().unwrap(),
+            e[2].mapped_file_name().unwrap().try_to_string().unwrap(),
             longest
         );
         drop(e);
@@ -803,7 +803,7 @@ mod model_processes {
         for pass in [&first_pass, &second_pass] {
             let names: Vec<String> = pass
                 .iter()
-                .map(|e| e.object_name().unwrap().to_string().unwrap())
+                .map(|e| e.object_name().unwrap().try_to_string().unwrap())
                 .collect();
             assert_eq!(names, ["first", "second"]);
         }

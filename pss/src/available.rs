@@ -73,6 +73,12 @@ unsafe impl Sync for CurrentProcess {}
 /// before 8.1: the Windows loader refuses to start it. `pss` links them statically (through
 /// `pss-sys`), as the documentation's `kernel32.lib` prescribes.
 ///
+/// # References
+///
+/// - [`GetModuleHandleW`]
+/// - [`GetProcAddress`]
+/// - [`GetCurrentProcess`]
+///
 /// [`GetModuleHandleW`]: https://learn.microsoft.com/en-us/windows/win32/api/libloaderapi/nf-libloaderapi-getmodulehandlew
 /// [`GetProcAddress`]: https://learn.microsoft.com/en-us/windows/win32/api/libloaderapi/nf-libloaderapi-getprocaddress
 /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess

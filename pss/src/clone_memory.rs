@@ -84,6 +84,10 @@ impl<'s> VaClone<'s> {
     ///
     /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
     ///
+    /// # References
+    ///
+    /// - [`ReadProcessMemory`]
+    ///
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]
     pub fn read(&self, address: usize, buf: &mut [u8]) -> Result<usize> {
@@ -106,6 +110,10 @@ impl<'s> VaClone<'s> {
     ///
     /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
     ///
+    /// # References
+    ///
+    /// - [`ReadProcessMemory`]
+    ///
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]
     pub fn read_exact(&self, address: usize, buf: &mut [u8]) -> Result<()> {
@@ -126,6 +134,10 @@ impl<'s> VaClone<'s> {
     /// ```
     ///
     /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    ///
+    /// # References
+    ///
+    /// - [`ReadProcessMemory`]
     ///
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]

@@ -203,6 +203,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// Kernel32 and dbghelp calls: `PssQuerySnapshot` (the process id), `MiniDumpWriteDump`,
     /// and `GetLastError` if it fails.
     ///
+    /// # References
+    ///
+    /// - [`MiniDumpWriteDump`]
+    ///
     /// [`MiniDumpWriteDump`]: https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/nf-minidumpapiset-minidumpwritedump
     #[doc(alias = "MiniDumpWriteDump", alias = "IsProcessSnapshotCallback")]
     pub fn write_minidump(&self, file: impl AsHandle, dump_type: MinidumpType) -> Result<()> {

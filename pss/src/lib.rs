@@ -59,44 +59,83 @@
 //! Either way it is freed once: after a failed free it is considered gone (it may leak), never
 //! freed again.
 //!
-//! # Example
+//! # Programs
+//!
+//! Three complete programs, for what `pss` is most often for.
+//!
+//! **The parent of a process** (one capture with no flags, one query):
 //!
 //! ```no_run,standalone_crate
-//! use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+//! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     if !pss::is_available() {
-//!         eprintln!("this system has no Process Snapshotting API");
-//!         return Ok(());
-//!     }
-//!     let pid: u32 = std::env::args().nth(1).ok_or("usage: snap <pid>")?.parse()?;
-//!
-//!     let flags = CaptureFlags::THREADS
-//!         | CaptureFlags::VA_SPACE
-//!         | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
-//!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-//!     let snapshot = LocalSnapshot::capture(&process, flags)?;
-//!     println!("captured {snapshot:?}");
-//!
+//!     let pid: u32 = match std::env::args().nth(1) {
+//!         Some(pid) => pid.parse()?,
+//!         None => std::process::id(),
+//!     };
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(CaptureFlags::NONE))?;
+//!     let snapshot = LocalSnapshot::capture(&process, CaptureFlags::NONE)?;
 //!     let info = snapshot.process_information()?;
-//!     println!("pid {} ({})", info.process_id(), info.image_file_name());
-//!     for thread in &snapshot.threads()? {
-//!         let thread = thread?;
-//!         println!("  thread {} {:?}", thread.thread_id(), thread.exit_status());
-//!     }
-//!     for region in &snapshot.va_space()? {
-//!         let region = region?;
-//!         if let Some(file) = region.mapped_file_name() {
-//!             println!("  {:#x} {file}", region.region().base_address);
-//!         }
-//!     }
-//!
-//!     let copy = snapshot.duplicate()?; // a second, independent owner
-//!     snapshot.close()?; // free, and see the result
-//!     drop(copy); // free, ignoring failure
+//!     println!("{pid} ({}): parent {}", info.image_file_name(), info.parent_process_id());
 //!     Ok(())
 //! }
 //! ```
+//!
+//! **The threads of another process**, with where each one is (thread contexts) and the
+//! terminated ones that open handles keep alive:
+//!
+//! ```no_run,standalone_crate
+//! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     if !pss::is_available() {
+//!         return Err("this Windows has no Process Snapshotting API (before 8.1)".into());
+//!     }
+//!     let pid: u32 = std::env::args().nth(1).ok_or("usage: threads <pid>")?.parse()?;
+//!     let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+//!     let snapshot = LocalSnapshot::capture(&process, flags)?;
+//!     for thread in &snapshot.threads()? {
+//!         let thread = thread?;
+//!         let created = thread.create_time().map_or("?".into(), |t| t.to_string());
+//!         match thread.instruction_pointer() {
+//!             _ if thread.is_terminated() => {
+//!                 println!("{:>6} {:?}", thread.thread_id(), thread.exit_status());
+//!             }
+//!             Some(ip) => println!("{:>6} at {ip:#x}, since {created}", thread.thread_id()),
+//!             None => println!("{:>6} (no context), since {created}", thread.thread_id()),
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! **A minidump of a process** (feature `minidump`; see
+//! [`LocalSnapshot::write_minidump`](LocalSnapshot#method.write_minidump)): the process runs on
+//! while the dump is written from the snapshot:
+//!
+//! ```no_run,standalone_crate
+//! # #[cfg(all(windows, feature = "minidump"))]
+//! use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
+//!
+//! # #[cfg(all(windows, feature = "minidump"))]
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let pid: u32 = std::env::args().nth(1).ok_or("usage: dump <pid> <file>")?.parse()?;
+//!     let path = std::env::args().nth(2).ok_or("usage: dump <pid> <file>")?;
+//!     let flags = CaptureFlags::MINIDUMP;
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+//!     let snapshot = LocalSnapshot::capture(&process, flags)?;
+//!     let file = std::fs::File::create(&path)?;
+//!     snapshot.write_minidump(&file, MinidumpType::FULL)?;
+//!     println!("wrote {path}");
+//!     Ok(())
+//! }
+//! # #[cfg(not(all(windows, feature = "minidump")))]
+//! # fn main() {}
+//! ```
+//!
+//! Duplicating and freeing: `snapshot.duplicate()?` makes a second, independent owner;
+//! `snapshot.close()?` frees and reports the result; dropping frees and ignores it.
 //!
 //! # Availability
 //!
@@ -106,8 +145,8 @@
 //!
 //! # Errors
 //!
-//! One [`Error`] type names the failed [`Function`], its Win32 code and an [`ErrorKind`]; it
-//! converts into [`std::io::Error`] keeping the code.
+//! One [`Error`] type names the failed [`Function`], its Win32 [`ErrorCode`] and an
+//! [`ErrorKind`]; it converts into [`std::io::Error`] as that error's source, whole.
 //!
 //! # Dual use
 //!
@@ -179,3 +218,42 @@ pub use wide::WideStr;
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;
+
+// Every owned value `pss` returns can be sent to and shared with other threads (a crash
+// reporter collects on one thread and writes on another). Snapshots, walks and iterators are
+// checked in their modules: they have thread rules of their own.
+static_assertions::assert_impl_all!(
+    ProcessInformation: Send, Sync, Clone
+);
+static_assertions::assert_impl_all!(ThreadInformation: Send, Sync, Clone);
+static_assertions::assert_impl_all!(PerformanceCounters: Send, Sync, Clone);
+static_assertions::assert_impl_all!(MemoryCounters: Send, Sync, Clone);
+static_assertions::assert_impl_all!(CaptureCost: Send, Sync, Clone);
+static_assertions::assert_impl_all!(ExitStatus: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ProcessFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(VaClone<'static>: Send, Sync);
+static_assertions::assert_impl_all!(HandleTrace<'static>: Send, Sync);
+static_assertions::assert_impl_all!(HandleEntry<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(ThreadEntry<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(VaSpaceEntry<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(AuxiliaryPageEntry<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(HandleBasicInformation: Send, Sync, Copy);
+static_assertions::assert_impl_all!(TypeSpecific: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ObjectType: Send, Sync, Copy);
+static_assertions::assert_impl_all!(HandleFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ThreadFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(ImageInformation: Send, Sync, Copy);
+static_assertions::assert_impl_all!(MemoryRegion: Send, Sync, Copy);
+static_assertions::assert_impl_all!(MemoryState: Send, Sync, Copy);
+static_assertions::assert_impl_all!(MemoryType: Send, Sync, Copy);
+static_assertions::assert_impl_all!(MemoryProtection: Send, Sync, Copy);
+static_assertions::assert_impl_all!(WideStr<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(FileTime: Send, Sync, Copy);
+static_assertions::assert_impl_all!(CaptureOptions: Send, Sync, Copy);
+static_assertions::assert_impl_all!(CaptureFlags: Send, Sync, Copy);
+static_assertions::assert_impl_all!(Error: Send, Sync, Copy);
+
+/// The README's example, compiled (for Windows targets: run) with the other doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -186,6 +186,11 @@ impl LocalSnapshot<HeapAllocated> {
     /// As [`capture`](Self::capture). Kernel32 calls: `PssCaptureSnapshot` (the pseudo handle
     /// comes from the one-time probe).
     ///
+    /// # References
+    ///
+    /// - [`PssCaptureSnapshot`]
+    /// - [`GetCurrentProcess`]
+    ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "GetCurrentProcess")]
@@ -234,6 +239,11 @@ impl LocalSnapshot<VmAllocated> {
     ///
     /// Kernel32 calls: `PssCaptureSnapshot` (the pseudo handle comes from the one-time probe).
     ///
+    /// # References
+    ///
+    /// - [`PssCaptureSnapshot`]
+    /// - [`GetCurrentProcess`]
+    ///
     /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess
     #[doc(alias = "PssCaptureSnapshot", alias = "PSS_CREATE_USE_VM_ALLOCATIONS")]
@@ -259,6 +269,10 @@ impl LocalSnapshot<VmAllocated> {
     /// (see [`RemoteSnapshot`]); the OS does.
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
+    ///
+    /// # References
+    ///
+    /// - [`PssDuplicateSnapshot`]
     ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot", alias = "PSS_DUPLICATE_CLOSE_SOURCE")]
@@ -319,6 +333,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle, source and target, comes from
     /// the one-time probe).
     ///
+    /// # References
+    ///
+    /// - [`PssDuplicateSnapshot`]
+    ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate(&self) -> Result<LocalSnapshot> {
@@ -351,6 +369,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
+    /// # References
+    ///
+    /// - [`PssDuplicateSnapshot`]
+    ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_into<P: ProcessHandle>(&self, target: P) -> Result<RemoteSnapshot<P>> {
@@ -380,6 +402,11 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// twice.
     ///
     /// Kernel32 calls: `PssFreeSnapshot` (the pseudo handle comes from the one-time probe).
+    ///
+    /// # References
+    ///
+    /// - [`PssFreeSnapshot`]
+    /// - [`GetCurrentProcess`]
     ///
     /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
     /// [`GetCurrentProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getcurrentprocess

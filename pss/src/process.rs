@@ -26,6 +26,11 @@ use crate::{Error, Function, ProcessAccess, Result};
 /// # Ok(()) }
 /// ```
 ///
+/// # References
+///
+/// - [`OpenProcess`]
+/// - [`GetLastError`]
+///
 /// [`OpenProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess
 /// [`GetLastError`]: https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror
 #[doc(alias = "OpenProcess")]

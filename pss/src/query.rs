@@ -74,6 +74,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
+    ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_PROCESS_INFORMATION")]
     #[doc(alias = "PSS_PROCESS_INFORMATION")]
@@ -91,6 +95,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`ErrorCode::INVALID_HANDLE`](ErrorCode::INVALID_HANDLE).
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
+    ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_VA_CLONE_INFORMATION")]
@@ -133,6 +141,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
     ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
+    ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_VA_SPACE_INFORMATION")]
     #[doc(alias = "PSS_VA_SPACE_INFORMATION", alias = "RegionCount")]
@@ -150,6 +162,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// Not captured ([`ErrorKind::NotCaptured`]) without [`CaptureFlags::HANDLES`].
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
+    ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_HANDLE_INFORMATION")]
@@ -173,6 +189,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`exit_status`](ProcessInformation::exit_status) tells them apart.
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
+    ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_THREAD_INFORMATION")]
@@ -220,6 +240,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// answers and promises no [`ErrorKind::NotCaptured`] here.
     ///
     /// Kernel32 calls: `PssQuerySnapshot`.
+    ///
+    /// # References
+    ///
+    /// - [`PssQuerySnapshot`]
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     #[doc(alias = "PssQuerySnapshot", alias = "PSS_QUERY_PERFORMANCE_COUNTERS")]

@@ -63,25 +63,61 @@ use crate::{Function, LocalSnapshot, Result};
 /// `RemoteSnapshot<P>` is [`Send`] when `P` is: freeing it and duplicating it back have no
 /// documented thread affinity. It is not [`Sync`], for the same reasons as [`LocalSnapshot`].
 ///
-/// # Example
+/// # Handing a snapshot over
 ///
-/// Handing a snapshot of this process to a helper process (e.g. an out-of-process crash
-/// reporter):
+/// A snapshot in another process is freed by exactly one party: this process through the
+/// `RemoteSnapshot`, or the other process with `PssFreeSnapshot(GetCurrentProcess(), handle)`.
+/// Two frees corrupt the other process's memory; a missed free leaks a snapshot there until
+/// that process ends. When the handle value travels over a channel that can fail, the sender
+/// cannot always know whether the receiver got it (an acknowledgement can be lost after the
+/// receiver took the handle), so ownership must move *before* the sender could be left in
+/// doubt:
+///
+/// 1. Give up ownership with [`into_raw_parts`](Self::into_raw_parts) before sending: from
+///    then on the receiver is the owner, and frees the snapshot when it is done (or when it
+///    declines it).
+/// 2. Take ownership back ([`from_raw_parts`](Self::from_raw_parts)) only when the send
+///    provably delivered nothing, e.g. [`std::io::Write::write`] returned an error (then "no
+///    bytes in the buffer were written").
+/// 3. In every other failure (partial write, timeout, lost acknowledgement, receiver crashed),
+///    do nothing: a leak in a helper process is bounded by its lifetime; a double free is
+///    undefined behaviour there.
+///
+/// Never "free it if the receiver does not confirm": a lost confirmation would free a snapshot
+/// the receiver is using.
 ///
 /// ```no_run,standalone_crate
-/// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, ProcessAccess};
+/// use std::io::{self, Write};
+/// use pss::{CaptureFlags, LocalSnapshot, ProcessAccess, RemoteSnapshot};
 ///
-/// # fn main() -> pss::Result<()> {
-/// # let helper_pid = 1234;
-/// let helper = pss::open_process(helper_pid, ProcessAccess::REMOTE_SNAPSHOT)?;
-/// let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
-/// let snapshot = LocalSnapshot::capture_current_vm(flags)?;
-/// let remote = snapshot.move_into(&helper)?; // borrows `helper`
-/// // Send `remote.as_raw()` to the helper. If it does not confirm, drop `remote` to free it.
-/// // Once it confirms, it owns the snapshot:
-/// let (_helper, _raw) = remote.into_raw_parts();
-/// # Ok(()) }
+/// /// Sends a snapshot of this process to the crash-reporter helper listening on `pipe`.
+/// fn hand_over(helper_pid: u32, pipe: &mut impl Write) -> io::Result<()> {
+///     let helper = pss::open_process(helper_pid, ProcessAccess::REMOTE_SNAPSHOT)?;
+///     let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
+///     let snapshot = LocalSnapshot::capture_current_vm(flags)?;
+///     let remote = snapshot.move_into(helper)?;
+///     // 1. From here on the helper owns the snapshot.
+///     let (helper, raw) = remote.into_raw_parts();
+///     let message = (raw as usize as u64).to_le_bytes();
+///     match pipe.write(&message) {
+///         Ok(n) if n == message.len() => Ok(()),
+///         // 2. Nothing was written: the helper never saw the handle; free it from here.
+///         Err(error) => {
+///             // SAFETY: `raw` lives in the helper's process, which `helper` refers to, and
+///             // nobody else owns it: it was never delivered.
+///             drop(unsafe { RemoteSnapshot::from_raw_parts(helper, raw) });
+///             Err(error)
+///         }
+///         // 3. Part of it was written: the helper may hold the handle. Leave it to the helper.
+///         Ok(_) => Err(io::Error::other("partial write: the snapshot is the helper's")),
+///     }
+/// }
 /// ```
+///
+/// The helper takes the value it received as a snapshot in its own context:
+/// `unsafe { LocalSnapshot::from_raw(handle) }` (or
+/// [`LocalSnapshot::from_raw_vm`] for one moved in, which it may move on), and drops it
+/// when done.
 ///
 /// # Misuse the compiler rejects
 ///
@@ -200,6 +236,10 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
+    /// # References
+    ///
+    /// - [`PssDuplicateSnapshot`]
+    ///
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_to_local(&self) -> Result<LocalSnapshot> {
@@ -230,6 +270,10 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     ///
     /// Kernel32 calls: `PssFreeSnapshot` (plus whatever dropping `P` does, e.g. `CloseHandle`
     /// for an [`OwnedHandle`]).
+    ///
+    /// # References
+    ///
+    /// - [`PssFreeSnapshot`]
     ///
     /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
     #[doc(alias = "PssFreeSnapshot")]

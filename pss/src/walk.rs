@@ -296,6 +296,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// Kernel32 calls: `PssWalkMarkerCreate` (then one `PssWalkSnapshot` per step, and
     /// `PssWalkMarkerFree` when the walk is dropped or closed).
     ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerCreate`]
+    ///
     /// [`PssWalkMarkerCreate`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkercreate
     #[doc(alias = "PssWalkMarkerCreate")]
     pub fn walk<C: WalkClass>(&self) -> Result<Walk<'_, C>> {
@@ -310,6 +314,10 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// fails at creation; the allocator is dropped then.
     ///
     /// Kernel32 calls: `PssWalkMarkerCreate`.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerCreate`]
     ///
     /// [`PssWalkMarkerCreate`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkercreate
     #[doc(alias = "PssWalkMarkerCreate", alias = "PSS_ALLOCATOR")]
@@ -384,6 +392,10 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// [`NotCaptured`](crate::ErrorKind::NotCaptured) where the capture flag is the only
     /// cause, else as `NotFound` with the causes in [`Error::reason`]), then `None`.
     ///
+    /// # References
+    ///
+    /// - [`PssWalkSnapshot`]
+    ///
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
     #[doc(alias = "PssWalkSnapshot")]
     pub fn iter(&self) -> Entries<'_, C> {
@@ -401,6 +413,10 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// [`set_position`](Self::set_position) on this walk.
     ///
     /// Kernel32 calls: `PssWalkMarkerGetPosition`.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerGetPosition`]
     ///
     /// [`PssWalkMarkerGetPosition`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkergetposition
     #[doc(alias = "PssWalkMarkerGetPosition")]
@@ -422,6 +438,10 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     ///
     /// Kernel32 calls: `PssWalkMarkerSetPosition` (none for a foreign position).
     ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerSetPosition`]
+    ///
     /// [`PssWalkMarkerSetPosition`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkersetposition
     #[doc(alias = "PssWalkMarkerSetPosition")]
     pub fn set_position(&self, position: WalkPosition) -> Result<()> {
@@ -437,6 +457,10 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// Entries already yielded stay valid.
     ///
     /// Kernel32 calls: `PssWalkMarkerSeekToBeginning`.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerSeekToBeginning`]
     ///
     /// [`PssWalkMarkerSeekToBeginning`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerseektobeginning
     #[doc(alias = "PssWalkMarkerSeekToBeginning")]
@@ -461,6 +485,10 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// again either way.
     ///
     /// Kernel32 calls: `PssWalkMarkerFree`.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkMarkerFree`]
     ///
     /// [`PssWalkMarkerFree`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerfree
     #[doc(alias = "PssWalkMarkerFree")]
@@ -556,6 +584,10 @@ impl<'w, C: WalkClass> Entries<'w, C> {
     /// that still borrows the walk for `'w`; nothing is allocated).
     ///
     /// Kernel32 calls: one `PssWalkSnapshot` (none once the iterator has ended).
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkSnapshot`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot)
     #[doc(alias = "PssWalkSnapshot")]
     #[inline]
     pub fn next_ref(&mut self) -> Option<Result<&C::Entry<'w>>> {
@@ -594,6 +626,10 @@ impl<'w, C: WalkClass> Entries<'w, C> {
     /// entry, that it is not running inside an allocator callback.
     ///
     /// Kernel32 calls: one `PssWalkSnapshot` per entry, and one that ends the walk.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkSnapshot`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot)
     #[doc(alias = "PssWalkSnapshot")]
     #[inline]
     pub fn try_for_each_ref<E: From<Error>>(

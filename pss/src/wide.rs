@@ -1,7 +1,9 @@
 //! `WideStr`: a counted UTF-16 string as PSS returns names and paths.
 
 use std::borrow::Cow;
+use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 use std::string::FromUtf16Error;
 
 /// A UTF-16 string from a snapshot, exactly as the OS gave it: an object or type name, a
@@ -11,8 +13,9 @@ use std::string::FromUtf16Error;
 /// terminated by a NULL character", and they need not be valid UTF-16. `WideStr` keeps the
 /// units unchanged and offers both conversions:
 ///
-/// - lossless: [`as_utf16`](Self::as_utf16) (the units) and [`to_string`](Self::to_string)
-///   (`Err` for unpaired surrogates);
+/// - lossless: [`as_utf16`](Self::as_utf16) (the units), [`to_os_string`](Self::to_os_string)
+///   and [`to_path_buf`](Self::to_path_buf) (on Windows), and
+///   [`try_to_string`](Self::try_to_string) (`Err` for unpaired surrogates);
 /// - lossy: [`to_string_lossy`](Self::to_string_lossy), and [`Display`](fmt::Display), which
 ///   writes U+FFFD for unpaired surrogates without allocating.
 ///
@@ -128,11 +131,41 @@ impl<'w> WideStr<'w> {
         self.units.is_empty()
     }
 
-    /// Lossless conversion: the string, or an error if it holds an unpaired surrogate (which
-    /// Windows names may).
-    #[allow(clippy::inherent_to_string_shadow_display)] // returns Result: lossless, unlike Display
-    pub fn to_string(&self) -> Result<String, FromUtf16Error> {
+    /// Checked conversion: the string, or an error if it holds an unpaired surrogate (which
+    /// Windows names may). For a lossy `String`, use [`to_string_lossy`](Self::to_string_lossy)
+    /// or `to_string()` (through [`Display`](fmt::Display)).
+    pub fn try_to_string(&self) -> Result<String, FromUtf16Error> {
         String::from_utf16(&self.units)
+    }
+
+    /// The string as an [`OsString`], the form paths and names take in `std` on Windows:
+    /// lossless there (`OsString` holds any UTF-16, unpaired surrogates included). On other
+    /// hosts, where only the test model runs, unpaired surrogates become U+FFFD.
+    ///
+    /// ```
+    /// # use pss::WideStr;
+    /// let units: Vec<u16> = r"C:\Program Files\app.exe".encode_utf16().collect();
+    /// let name = WideStr::from_utf16(&units);
+    /// assert_eq!(name.to_os_string(), r"C:\Program Files\app.exe");
+    /// # #[cfg(windows)]
+    /// assert_eq!(name.to_path_buf().file_name().unwrap(), "app.exe");
+    /// ```
+    pub fn to_os_string(&self) -> OsString {
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStringExt;
+            OsString::from_wide(&self.units)
+        }
+        #[cfg(not(windows))]
+        {
+            OsString::from(self.to_string_lossy())
+        }
+    }
+
+    /// The string as a [`PathBuf`] (through [`to_os_string`](Self::to_os_string)). NT paths
+    /// (`\Device\HarddiskVolume3\...`) stay NT paths.
+    pub fn to_path_buf(&self) -> PathBuf {
+        PathBuf::from(self.to_os_string())
     }
 
     /// Lossy conversion: unpaired surrogates become U+FFFD.

@@ -64,6 +64,32 @@ pub fn run_tier() -> Result<Summary> {
     }
 }
 
+/// The doc tests for the Windows target: each compiled (`compile_fail` ones refused), and the
+/// runnable ones (pure computations: no doc example that needs PSS is run) run under Wine as
+/// cargo's target runner.
+pub fn doctests() -> Result<String> {
+    let prefix = prepare_prefix()?;
+    let mut test = run::cargo();
+    test.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--doc",
+        "--target",
+        TARGET,
+    ])
+    .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine");
+    wine_env(&mut test, &prefix);
+    let out = run::output(&mut test)?;
+    let passed: usize = out
+        .lines()
+        .filter(|line| line.starts_with("test result: ok."))
+        .filter_map(|line| count_before(line, " passed"))
+        .sum();
+    Ok(format!("{passed} doc tests, the runnable ones under Wine"))
+}
+
 /// Runs one libtest binary; returns (tests passed, of which skipped, tests ignored).
 fn run_binary(prefix: &Path, exe: &Path) -> Result<(usize, usize, usize)> {
     let mut cmd = Command::new("timeout");

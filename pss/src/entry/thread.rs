@@ -230,6 +230,10 @@ impl<'w> ThreadEntry<'w> {
     /// Only the first `size_of::<CONTEXT>()` bytes are read; an extended record's XSAVE area
     /// is in [`context_bytes`](Self::context_bytes).
     ///
+    /// # References
+    ///
+    /// - [`CONTEXT`]
+    ///
     /// [`CONTEXT`]: https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context
     #[doc(alias = "CONTEXT")]
     #[inline]

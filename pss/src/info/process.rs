@@ -98,6 +98,13 @@ pub struct ProcessInformation {
     raw: sys::PSS_PROCESS_INFORMATION,
 }
 
+// SAFETY: the structure is plain integers and one pointer, `PebBaseAddress`, an address in the
+// captured process that `pss` never dereferences (it is only handed out as a number or in the
+// raw structure): sending or sharing a copy of it is sending or sharing numbers.
+unsafe impl Send for ProcessInformation {}
+// SAFETY: as above; shared access only reads the fields.
+unsafe impl Sync for ProcessInformation {}
+
 impl ProcessInformation {
     pub(crate) fn from_raw(raw: sys::PSS_PROCESS_INFORMATION) -> Self {
         ProcessInformation { raw }

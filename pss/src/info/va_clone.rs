@@ -104,6 +104,10 @@ impl<'s> VaClone<'s> {
     ///
     /// Kernel32 calls: `GetProcessId`, and `GetLastError` if it fails.
     ///
+    /// # References
+    ///
+    /// - [`GetProcessId`]
+    ///
     /// [`GetProcessId`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocessid
     #[doc(alias = "GetProcessId")]
     pub fn process_id(&self) -> Result<u32> {
