@@ -206,7 +206,7 @@ pub fn main(args: &[String]) -> Result {
         ))
     });
     m.check("host", "dump", HOST, || {
-        let (written, summary) = crate::dump::write_and_read(None)?;
+        let (written, summary) = crate::dump::write_and_read(None, None)?;
         let kernel = written
             .lines()
             .find_map(|line| line.strip_prefix("kernel:"))
@@ -221,6 +221,15 @@ pub fn main(args: &[String]) -> Result {
             kernel.trim()
         ))
     });
+    // The GitHub workflow, which cannot run here, checked statically.
+    m.check(
+        "static",
+        "workflow",
+        ".github/workflows/ci.yml",
+        crate::workflow::check,
+    );
+    // The published crates package, verify and hold what their docs refer to.
+    m.check("host", "package", "pss-sys, pss", crate::package::check);
     // What walks cost through pss against the raw loop, in callgrind instructions.
     m.check("host", "bench", HOST, || {
         let report = crate::bench::measure(&crate::bench::SIZES)?;

@@ -15,14 +15,14 @@ pub fn main(args: &[String]) -> Result {
     if pid.len() > 1 {
         return Err("usage: cargo xtask dump [PID]".into());
     }
-    let (written, summary) = write_and_read(pid.first().map(|p| p.as_str()))?;
+    let (written, summary) = write_and_read(pid.first().map(|p| p.as_str()), None)?;
     print!("{written}\n{summary}");
     Ok(())
 }
 
 /// Runs pssdump (a full dump of `pid`, or the default target) and dumpsummary on the file;
 /// returns what each printed.
-pub fn write_and_read(pid: Option<&str>) -> Result<(String, String)> {
+pub fn write_and_read(pid: Option<&str>, target: Option<&str>) -> Result<(String, String)> {
     std::fs::create_dir_all("target/xtask")?;
     let _ = std::fs::remove_file(DUMP);
     let mut pssdump = run::cargo();
@@ -35,9 +35,11 @@ pub fn write_and_read(pid: Option<&str>) -> Result<(String, String)> {
         "minidump",
         "--example",
         "pssdump",
-        "--",
     ]);
-    pssdump.args(pid).args([DUMP, "--full"]);
+    if let Some(target) = target {
+        pssdump.args(["--target", target]);
+    }
+    pssdump.arg("--").args(pid).args([DUMP, "--full"]);
     let written = run::output(&mut pssdump)?;
     let summary = run::output(run::cargo().args([
         "run",

