@@ -68,8 +68,11 @@ TASKS:
     help                  Print this text.
 ";
 
+/// A task: its arguments in, success or a message out.
+type Task = fn(&[String]) -> Result;
+
 /// Every task, by name: the dispatch table, and what the workflow check compares against.
-pub const TASKS: [(&str, fn(&[String]) -> Result); 12] = [
+pub const TASKS: [(&str, Task); 12] = [
     ("ci", ci::main),
     ("bench", bench::main),
     ("package", package::main),

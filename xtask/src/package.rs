@@ -57,7 +57,7 @@ pub fn check() -> Result<String> {
         }
         let readme = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
         for link in relative_links(&readme) {
-            if !files.iter().any(|f| *f == link) {
+            if !files.contains(&link) {
                 problems.push(format!("{name}: README links {link}, not in the package"));
             }
         }
