@@ -121,10 +121,11 @@ fn generated_pss_constants_are_exactly_the_documented_set() {
     assert_eq!(generated, documented);
 }
 
-/// The error codes the PSS pages name, with their winerror.h values.
+/// The error codes the PSS pages name, and those PssCaptureSnapshot is seen to return, with
+/// their winerror.h values.
 #[test]
 fn error_codes_equal_winerror_values() {
-    let codes: [(WIN32_ERROR, u32); 12] = [
+    let codes: [(WIN32_ERROR, u32); 15] = [
         (ERROR_SUCCESS, 0),
         (ERROR_ACCESS_DENIED, 5),
         (ERROR_INVALID_HANDLE, 6),
@@ -137,6 +138,9 @@ fn error_codes_equal_winerror_values() {
         (ERROR_NOT_FOUND, 1168),
         (ERROR_PARTIAL_COPY, 299),
         (ERROR_NOACCESS, 998),
+        (ERROR_INVALID_ADDRESS, 487),
+        (ERROR_ARITHMETIC_OVERFLOW, 534),
+        (ERROR_NO_SYSTEM_RESOURCES, 1450),
     ];
     for (generated, documented) in codes {
         assert_eq!(generated, documented);

@@ -460,6 +460,15 @@ codes! {
     PARTIAL_COPY = ERROR_PARTIAL_COPY ("ERROR_PARTIAL_COPY"), "only part of the memory was read";
     /// `ERROR_NOACCESS` (998): the memory at the address cannot be read at all.
     NOACCESS = ERROR_NOACCESS ("ERROR_NOACCESS"), "the memory cannot be read";
+    /// `ERROR_INVALID_ADDRESS` (487): a capture met an address it could not use (seen from
+    /// `PssCaptureSnapshot` on Windows, e.g. while reading the target's address space).
+    INVALID_ADDRESS = ERROR_INVALID_ADDRESS ("ERROR_INVALID_ADDRESS"), "an address is invalid";
+    /// `ERROR_ARITHMETIC_OVERFLOW` (534): a size computed while capturing overflowed (seen from
+    /// `PssCaptureSnapshot` on Windows).
+    ARITHMETIC_OVERFLOW = ERROR_ARITHMETIC_OVERFLOW ("ERROR_ARITHMETIC_OVERFLOW"), "arithmetic overflow";
+    /// `ERROR_NO_SYSTEM_RESOURCES` (1450): the system is short of a resource (memory, address
+    /// space, a section view); retrying later may succeed.
+    NO_SYSTEM_RESOURCES = ERROR_NO_SYSTEM_RESOURCES ("ERROR_NO_SYSTEM_RESOURCES"), "insufficient system resources";
     /// `ERROR_NOT_FOUND` (1168): the requested information is not in the snapshot, where a
     /// missing capture flag is not the only possible cause ([`Error::reason`] names the causes;
     /// queries and walks report [`ErrorKind::NotCaptured`] instead wherever the flag is the

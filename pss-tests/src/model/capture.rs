@@ -188,6 +188,9 @@ pub(crate) fn capture(
     if !covers(access, capture_access(flags)) {
         return Err(ERROR_ACCESS_DENIED);
     }
+    if let Some(code) = super::faults::take("PssCaptureSnapshot") {
+        return Err(code); // nothing was created
+    }
     let data = Arc::new(Captured {
         context_flags,
         ..contents(&k.processes[&pid], flags, access)

@@ -5,6 +5,7 @@
 
 use super::capture::{self, Captured, covers};
 use super::data::me;
+use super::faults;
 use super::kernel::{self, CURRENT_PID, Object, Snapshot, handle, misuse};
 use super::walk::{self, Marker};
 use pss_sys::*;
@@ -82,6 +83,9 @@ pub extern "system" fn PssDuplicateSnapshot(
         {
             return Err(ERROR_ACCESS_DENIED);
         }
+        if let Some(code) = faults::take(call) {
+            return Err(code); // nothing is created; CLOSE_SOURCE still frees the source
+        }
         // An independent copy: the same captured data, and its own duplicate of every handle
         // the source holds (the VA clone lives while any of them is open).
         let copy = Snapshot {
@@ -136,7 +140,10 @@ pub extern "system" fn PssFreeSnapshot(processhandle: HANDLE, snapshothandle: HP
             );
         }
         if pid == CURRENT_PID {
-            return Ok(()); // a local free checks no access rights
+            return Ok(()); // a local free checks no access rights (and is never injected)
+        }
+        if let Some(code) = faults::take(call) {
+            return Err(code); // a failed free frees nothing
         }
         if !covers(
             access,
@@ -372,7 +379,14 @@ pub extern "system" fn PssWalkSnapshot(
     }
     let mut marker = k.take_marker(call, marker_value);
     marker.bind(value, informationclass);
-    let code = if !marker.has_entry(&data, informationclass) {
+    let fault = if buffer.is_null() {
+        None
+    } else {
+        faults::take(call)
+    };
+    let code = if let Some(code) = fault {
+        code // the marker does not advance
+    } else if !marker.has_entry(&data, informationclass) {
         ERROR_NO_MORE_ITEMS
     } else if buffer.is_null() {
         ERROR_MORE_DATA
@@ -392,6 +406,9 @@ pub extern "system" fn PssWalkMarkerCreate(
     let e = kernel::enter_pss("PssWalkMarkerCreate");
     if walkmarkerhandle.is_null() {
         return ERROR_INVALID_PARAMETER;
+    }
+    if let Some(code) = faults::take(e.call) {
+        return code; // no marker
     }
     drop(e); // the allocator runs without the lock
     match Marker::create(allocator) {

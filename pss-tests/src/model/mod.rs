@@ -127,6 +127,7 @@ mod data;
 mod demo;
 mod dump;
 mod exports;
+pub mod faults;
 mod kernel;
 mod memory;
 mod process;
