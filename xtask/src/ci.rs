@@ -7,7 +7,8 @@
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
 //! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
 //!   psscap example (`cargo xtask demo`) end to end against the model; the suite again under
-//!   Miri, and the safe-crate tests under Miri for a 32-bit target; the walk benchmark
+//!   Miri, and the safe-crate tests under Miri for a 32-bit target; the randomized operation
+//!   sequences with injected faults (`cargo xtask stress`); the walk benchmark
 //!   (`cargo xtask bench`, callgrind instruction counts against the raw loop, its targets
 //!   enforced). (The example is built for
 //!   every Windows target by the `cross` clippy rows, and linked for the `-gnu` ones by the
@@ -230,6 +231,10 @@ pub fn main(args: &[String]) -> Result {
     );
     // The published crates package, verify and hold what their docs refer to.
     m.check("host", "package", "pss-sys, pss", crate::package::check);
+    // Randomized operation sequences under injected faults.
+    m.check("host", "stress", HOST, || {
+        crate::stress::run_cases(crate::stress::DEFAULT_CASES)
+    });
     // What walks cost through pss against the raw loop, in callgrind instructions.
     m.check("host", "bench", HOST, || {
         let report = crate::bench::measure(&crate::bench::SIZES)?;

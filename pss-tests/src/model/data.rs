@@ -412,6 +412,8 @@ pub(crate) struct ProcessInfo {
     pub(crate) extended_context_length: u32,
     /// The process is in a job that does not allow its VA clone to break away.
     pub(crate) breakaway_forbidden: bool,
+    /// Walks hand out hostile but legal-looking entries (see `model::hostile`).
+    pub(crate) hostile: bool,
 }
 
 /// A process of the model.
@@ -444,6 +446,7 @@ fn default_info() -> ProcessInfo {
         handle_tracing: false,
         extended_context_length: size_of::<CONTEXT>() as u32 + EXTENDED_CONTEXT_EXTRA,
         breakaway_forbidden: false,
+        hostile: false,
     }
 }
 
@@ -542,6 +545,14 @@ impl ProcessSpec {
     /// The process has exited with `code` (its object is still referenced by a handle).
     pub fn exited(mut self, code: u32) -> Self {
         self.0.info.exit = Some(code);
+        self
+    }
+    /// Its walks hand out hostile but legal-looking entries: odd byte counts, NULL names with a
+    /// length, names of 0 and 32,767 units, unpaired surrogates, missing and extra NULs,
+    /// misaligned and short context records, zero-size regions, flags that claim absent fields
+    /// and pointers no flag vouches for (see `model::hostile` for which entry gets which).
+    pub fn hostile(mut self) -> Self {
+        self.0.info.hostile = true;
         self
     }
     /// Handle tracing is enabled, so `PSS_CAPTURE_HANDLE_TRACE` captures a trace section

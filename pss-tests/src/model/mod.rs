@@ -128,6 +128,7 @@ mod demo;
 mod dump;
 mod exports;
 pub mod faults;
+mod hostile;
 mod kernel;
 mod memory;
 mod process;
@@ -179,8 +180,13 @@ pub fn live_in(pid: u32) -> Live {
 /// The snapshots, markers and process handles this thread created that are still alive,
 /// described one per line (see [`crate::assert_no_leaks`]).
 pub fn leaks() -> Vec<String> {
+    leaks_of(std::thread::current().id())
+}
+
+/// [`leaks`] of the thread `thread` (which may have ended): what it created that is still alive.
+pub fn leaks_of(thread: std::thread::ThreadId) -> Vec<String> {
     let k = kernel::lock();
-    let me = std::thread::current().id();
+    let me = thread;
     let mut leaks: Vec<String> = k
         .objects
         .iter()

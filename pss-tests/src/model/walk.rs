@@ -172,7 +172,7 @@ impl Marker {
     /// Allocates `size` bytes (16-aligned) owned by this marker, for entry data. Not from the
     /// caller's allocator: Windows keeps entry data in a mapped view, and the allocator sees
     /// only the marker's own structure (WINDOWS-EVIDENCE Walk).
-    fn alloc(&mut self, size: usize) -> Result<*mut u8, u32> {
+    pub(super) fn alloc(&mut self, size: usize) -> Result<*mut u8, u32> {
         let layout = Layout::from_size_align(size.max(1), 16).expect("small layout");
         // SAFETY: `layout` has a non-zero size.
         let p = unsafe { std::alloc::alloc(layout) };
@@ -236,6 +236,13 @@ impl Marker {
             PSS_WALK_THREADS => self.thread(data, buffer.cast()),
             _ => unreachable!("class validated by the caller"),
         };
+        let result = result.and_then(|()| {
+            if data.process.hostile {
+                self.make_hostile(class, buffer, self.index)
+            } else {
+                Ok(())
+            }
+        });
         match result {
             Ok(()) => {
                 self.index += 1;
