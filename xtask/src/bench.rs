@@ -43,18 +43,9 @@ const TYPED_TARGET: f64 = 1.50;
 const TYPED_VS_RAW_AT: usize = 10_000;
 const OUT: &str = "target/xtask/bench";
 
-/// The functions the kernel32 model defines: their cost is not the caller's.
-const MODEL: [&str; 19] = [
-    "PssCaptureSnapshot",
-    "PssDuplicateSnapshot",
-    "PssFreeSnapshot",
-    "PssQuerySnapshot",
-    "PssWalkSnapshot",
-    "PssWalkMarkerCreate",
-    "PssWalkMarkerFree",
-    "PssWalkMarkerGetPosition",
-    "PssWalkMarkerSetPosition",
-    "PssWalkMarkerSeekToBeginning",
+/// The functions the kernel32 model defines besides the PSS ones ([`crate::PSS_FUNCTIONS`]):
+/// their cost is not the caller's.
+const MODEL_OTHERS: [&str; 9] = [
     "GetCurrentProcess",
     "GetProcessId",
     "OpenProcess",
@@ -65,6 +56,11 @@ const MODEL: [&str; 19] = [
     "GetProcAddress",
     "ReadProcessMemory",
 ];
+
+/// True for a function of the kernel32 model.
+fn in_model(name: &str) -> bool {
+    crate::PSS_FUNCTIONS.contains(&name) || MODEL_OTHERS.contains(&name)
+}
 
 pub fn main(args: &[String]) -> Result {
     let [quick] = crate::flags(args, ["--quick"])?;
@@ -202,7 +198,7 @@ fn caller_instructions(dump: &str) -> Result<u64> {
     for line in dump.lines() {
         if call_cost_next {
             call_cost_next = false;
-            if MODEL.contains(&callee.as_str()) {
+            if in_model(&callee) {
                 let cost = line.split_whitespace().last().ok_or("empty call cost")?;
                 model += cost.parse::<u64>()?;
             }

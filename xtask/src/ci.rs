@@ -317,24 +317,12 @@ pub fn main(args: &[String]) -> Result {
 /// `minidump` feature also `MiniDumpWriteDump` from dbghelp.dll, and without it nothing from
 /// dbghelp.dll (a program that only snapshots never loads it).
 fn imports(target: &str) -> Result<String> {
-    const KERNEL32: [&str; 11] = [
-        "PssCaptureSnapshot",
-        "PssDuplicateSnapshot",
-        "PssFreeSnapshot",
-        "PssQuerySnapshot",
-        "PssWalkSnapshot",
-        "PssWalkMarkerCreate",
-        "PssWalkMarkerFree",
-        "PssWalkMarkerGetPosition",
-        "PssWalkMarkerSetPosition",
-        "PssWalkMarkerSeekToBeginning",
-        "ReadProcessMemory",
-    ];
     let with = import_table(target, true)?;
     let without = import_table(target, false)?;
     for (table, feature) in [(&with, "with"), (&without, "without")] {
-        let missing: Vec<&str> = KERNEL32
+        let missing: Vec<&str> = crate::PSS_FUNCTIONS
             .into_iter()
+            .chain(["ReadProcessMemory"])
             .filter(|f| {
                 !table
                     .iter()
@@ -360,7 +348,7 @@ fn imports(target: &str) -> Result<String> {
     }
     Ok(format!(
         "{} kernel32 functions; MiniDumpWriteDump from dbghelp only with minidump",
-        KERNEL32.len()
+        crate::PSS_FUNCTIONS.len() + 1
     ))
 }
 

@@ -72,6 +72,20 @@ TASKS:
     help                  Print this text.
 ";
 
+/// The ten Process Snapshotting functions kernel32 exports.
+pub const PSS_FUNCTIONS: [&str; 10] = [
+    "PssCaptureSnapshot",
+    "PssDuplicateSnapshot",
+    "PssFreeSnapshot",
+    "PssQuerySnapshot",
+    "PssWalkSnapshot",
+    "PssWalkMarkerCreate",
+    "PssWalkMarkerFree",
+    "PssWalkMarkerGetPosition",
+    "PssWalkMarkerSetPosition",
+    "PssWalkMarkerSeekToBeginning",
+];
+
 /// A task: its arguments in, success or a message out.
 type Task = fn(&[String]) -> Result;
 

@@ -110,20 +110,6 @@ impl<'w> AuxiliaryPageEntry<'w> {
         self.raw.0.PageSize
     }
 
-    /// An owned copy: the contents are copied into the entry, and its raw `PageContents`
-    /// points to the copy (NULL if there is none). Owned already: no copy.
-    pub fn into_owned(self) -> AuxiliaryPageEntry<'static> {
-        if self.kept.is_empty() {
-            self.copy_parts()
-        } else {
-            AuxiliaryPageEntry {
-                raw: self.raw,
-                kept: self.kept,
-                _marker: PhantomData,
-            }
-        }
-    }
-
     /// A copy that keeps its own contents.
     fn copy_parts(&self) -> AuxiliaryPageEntry<'static> {
         let mut raw = self.raw;
@@ -146,20 +132,12 @@ impl<'w> AuxiliaryPageEntry<'w> {
     }
 }
 
-/// A borrowed entry copies the structure; an owned one its contents too.
-impl Clone for AuxiliaryPageEntry<'_> {
-    fn clone(&self) -> Self {
-        if self.kept.is_empty() {
-            AuxiliaryPageEntry {
-                raw: self.raw,
-                kept: Kept::default(),
-                _marker: PhantomData,
-            }
-        } else {
-            self.copy_parts()
-        }
-    }
-}
+super::owned_entry!(
+    AuxiliaryPageEntry,
+    "An owned copy: the contents are copied into the entry, and its raw `PageContents` \
+     points to the copy (NULL if there is none). Owned already: no copy.",
+    "A borrowed entry copies the structure; an owned one its contents too."
+);
 
 impl fmt::Debug for AuxiliaryPageEntry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

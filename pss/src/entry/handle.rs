@@ -512,21 +512,6 @@ impl<'w> HandleEntry<'w> {
         })
     }
 
-    /// An owned copy: both names (where flagged) are copied into the entry, and its raw
-    /// `TypeName` and `ObjectName` point to the copies (NULL where there is none). Owned
-    /// already: no copy.
-    pub fn into_owned(self) -> HandleEntry<'static> {
-        if self.kept.is_empty() {
-            self.copy_parts()
-        } else {
-            HandleEntry {
-                raw: self.raw,
-                kept: self.kept,
-                _marker: PhantomData,
-            }
-        }
-    }
-
     /// A copy that keeps its own names.
     fn copy_parts(&self) -> HandleEntry<'static> {
         let mut raw = self.raw;
@@ -570,20 +555,13 @@ impl<'w> HandleEntry<'w> {
     }
 }
 
-/// A borrowed entry copies the structure; an owned one its names too.
-impl Clone for HandleEntry<'_> {
-    fn clone(&self) -> Self {
-        if self.kept.is_empty() {
-            HandleEntry {
-                raw: self.raw,
-                kept: Kept::default(),
-                _marker: PhantomData,
-            }
-        } else {
-            self.copy_parts()
-        }
-    }
-}
+super::owned_entry!(
+    HandleEntry,
+    "An owned copy: both names (where flagged) are copied into the entry, and its raw \
+     `TypeName` and `ObjectName` point to the copies (NULL where there is none). Owned \
+     already: no copy.",
+    "A borrowed entry copies the structure; an owned one its names too."
+);
 
 impl fmt::Debug for HandleEntry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -110,6 +110,44 @@ impl Kept {
     }
 }
 
+/// `into_owned` and `Clone` for an entry type with the fields `raw`, `kept` and `_marker` and a
+/// `copy_parts(&self)` that copies its parts into a new owned entry: an entry that keeps its
+/// parts already is moved or copied again; a borrowed one has them copied.
+macro_rules! owned_entry {
+    ($entry:ident, $into_owned:literal, $clone:literal) => {
+        impl $entry<'_> {
+            #[doc = $into_owned]
+            pub fn into_owned(self) -> $entry<'static> {
+                if self.kept.is_empty() {
+                    self.copy_parts()
+                } else {
+                    $entry {
+                        raw: self.raw,
+                        kept: self.kept,
+                        _marker: PhantomData,
+                    }
+                }
+            }
+        }
+
+        #[doc = $clone]
+        impl Clone for $entry<'_> {
+            fn clone(&self) -> Self {
+                if self.kept.is_empty() {
+                    $entry {
+                        raw: self.raw,
+                        kept: Kept::default(),
+                        _marker: PhantomData,
+                    }
+                } else {
+                    self.copy_parts()
+                }
+            }
+        }
+    };
+}
+pub(crate) use owned_entry;
+
 /// `len` bytes at `ptr`, borrowed for `'a`; `None` for NULL or an empty record.
 ///
 /// # Safety

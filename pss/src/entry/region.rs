@@ -136,20 +136,6 @@ impl<'w> VaSpaceEntry<'w> {
             .filter(|name| !name.is_empty())
     }
 
-    /// An owned copy: the file name is copied into the entry, and its raw `MappedFileName`
-    /// points to the copy (NULL, with length 0, if there is none). Owned already: no copy.
-    pub fn into_owned(self) -> VaSpaceEntry<'static> {
-        if self.kept.is_empty() {
-            self.copy_parts()
-        } else {
-            VaSpaceEntry {
-                raw: self.raw,
-                kept: self.kept,
-                _marker: PhantomData,
-            }
-        }
-    }
-
     /// A copy that keeps its own file name.
     fn copy_parts(&self) -> VaSpaceEntry<'static> {
         let mut raw = self.raw;
@@ -180,20 +166,12 @@ impl<'w> VaSpaceEntry<'w> {
     }
 }
 
-/// A borrowed entry copies the structure; an owned one its file name too.
-impl Clone for VaSpaceEntry<'_> {
-    fn clone(&self) -> Self {
-        if self.kept.is_empty() {
-            VaSpaceEntry {
-                raw: self.raw,
-                kept: Kept::default(),
-                _marker: PhantomData,
-            }
-        } else {
-            self.copy_parts()
-        }
-    }
-}
+super::owned_entry!(
+    VaSpaceEntry,
+    "An owned copy: the file name is copied into the entry, and its raw `MappedFileName` \
+     points to the copy (NULL, with length 0, if there is none). Owned already: no copy.",
+    "A borrowed entry copies the structure; an owned one its file name too."
+);
 
 impl fmt::Debug for VaSpaceEntry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

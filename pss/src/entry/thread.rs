@@ -308,21 +308,6 @@ impl<'w> ThreadEntry<'w> {
         Some(arch_register(&context, register))
     }
 
-    /// An owned copy: the context record is copied into the entry, and its raw
-    /// `ContextRecord` points to the copy (NULL, with `SizeOfContextRecord` 0, if there is
-    /// none). Owned already: no copy.
-    pub fn into_owned(self) -> ThreadEntry<'static> {
-        if self.kept.is_empty() {
-            self.copy_parts()
-        } else {
-            ThreadEntry {
-                raw: self.raw,
-                kept: self.kept,
-                _marker: PhantomData,
-            }
-        }
-    }
-
     /// A copy that keeps its own context record.
     fn copy_parts(&self) -> ThreadEntry<'static> {
         let mut raw = self.raw;
@@ -354,20 +339,13 @@ impl<'w> ThreadEntry<'w> {
     }
 }
 
-/// A borrowed entry copies the structure; an owned one its context record too.
-impl Clone for ThreadEntry<'_> {
-    fn clone(&self) -> Self {
-        if self.kept.is_empty() {
-            ThreadEntry {
-                raw: self.raw,
-                kept: Kept::default(),
-                _marker: PhantomData,
-            }
-        } else {
-            self.copy_parts()
-        }
-    }
-}
+super::owned_entry!(
+    ThreadEntry,
+    "An owned copy: the context record is copied into the entry, and its raw \
+     `ContextRecord` points to the copy (NULL, with `SizeOfContextRecord` 0, if there is \
+     none). Owned already: no copy.",
+    "A borrowed entry copies the structure; an owned one its context record too."
+);
 
 impl fmt::Debug for ThreadEntry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
