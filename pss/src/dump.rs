@@ -186,7 +186,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// code, any other as an [`ErrorCode`](crate::ErrorCode) holding the whole `HRESULT`.
     ///
     /// ```no_run,standalone_crate
-    /// use pss::{CaptureFlags, ContextFlags, LocalSnapshot, MinidumpType, ProcessAccess};
+    /// use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
     ///
     /// # #[cfg(not(windows))] fn main() {} // a `File` is a handle on Windows only
     /// # #[cfg(windows)]

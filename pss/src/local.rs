@@ -59,7 +59,7 @@ use crate::{
 /// class, e.g. [`threads`](Self::threads)) are methods of this type; see the crate docs.
 ///
 /// ```compile_fail,E0277
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # use pss::{CaptureFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// std::thread::scope(|scope| {
@@ -75,7 +75,7 @@ use crate::{
 /// Use after free (here, closing twice):
 ///
 /// ```compile_fail,E0382
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # use pss::{CaptureFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// snapshot.close()?;
@@ -86,7 +86,7 @@ use crate::{
 /// Moving a snapshot that was not captured with `PSS_CREATE_USE_VM_ALLOCATIONS`:
 ///
 /// ```compile_fail,E0599
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # use pss::{CaptureFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(target: OwnedHandle) -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.move_into(target)?; // only `LocalSnapshot<VmAllocated>` has it
@@ -96,7 +96,7 @@ use crate::{
 /// Using a snapshot after moving it into another process:
 ///
 /// ```compile_fail,E0382
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # use pss::{CaptureFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(target: OwnedHandle) -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS)?;
 /// let remote = snapshot.move_into(target)?;

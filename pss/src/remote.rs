@@ -133,7 +133,7 @@ use crate::{Function, LocalSnapshot, Result};
 /// Closing the process handle while a snapshot still needs it:
 ///
 /// ```compile_fail,E0505
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # use pss::{CaptureFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(helper: OwnedHandle) -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.duplicate_into(&helper)?;
@@ -146,7 +146,7 @@ use crate::{Function, LocalSnapshot, Result};
 ///
 /// ```compile_fail,E0277
 /// # use std::rc::Rc;
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot, handle::OwnedHandle};
+/// # use pss::{CaptureFlags, LocalSnapshot, handle::OwnedHandle};
 /// # fn f(helper: Rc<OwnedHandle>) -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let remote = snapshot.duplicate_into(helper)?;

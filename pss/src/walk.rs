@@ -190,7 +190,7 @@ pub enum AuxiliaryPageClass {}
 /// compiler enforces it; `into_owned` on an entry copies what it borrows:
 ///
 /// ```compile_fail,E0505
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # use pss::{CaptureFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let walk = snapshot.threads()?;
@@ -203,7 +203,7 @@ pub enum AuxiliaryPageClass {}
 /// And the walk cannot outlive its snapshot:
 ///
 /// ```compile_fail,E0505
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # use pss::{CaptureFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS)?;
 /// let walk = snapshot.threads()?;
@@ -227,7 +227,7 @@ pub enum AuxiliaryPageClass {}
 /// is freed (and leaked if the free failed, since the marker might still refer to it).
 ///
 /// ```no_run,standalone_crate
-/// use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// use pss::{CaptureFlags, LocalSnapshot};
 ///
 /// fn main() -> pss::Result<()> {
 ///     let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
@@ -546,7 +546,7 @@ impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
 /// exactly what a raw `PssWalkSnapshot` loop costs (`cargo xtask bench` measures both):
 ///
 /// ```no_run,standalone_crate
-/// use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// use pss::{CaptureFlags, LocalSnapshot};
 ///
 /// fn main() -> pss::Result<()> {
 ///     let snapshot = LocalSnapshot::capture_current(CaptureFlags::HANDLES)?;

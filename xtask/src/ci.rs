@@ -2,7 +2,8 @@
 //!
 //! Tiers, each honest about what it proves:
 //! - `setup`: provisioning (see `provision.rs`).
-//! - `static`: formatting; bindings and layout numbers equal fresh output.
+//! - `static`: formatting; bindings and layout numbers equal fresh output; the GitHub workflow
+//!   passes actionlint and calls only existing tasks.
 //! - `cross`: clippy on the host and on every Windows target; the `-gnu` test binaries build and
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
 //! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
@@ -131,6 +132,13 @@ pub fn main(args: &[String]) -> Result {
     m.check("static", "layout", "x86, x64, arm64", || {
         crate::layout::main(&["--check".into()]).map(|()| "layout.rs is fresh".into())
     });
+    // The GitHub workflow, which cannot run here, checked statically.
+    m.check(
+        "static",
+        "workflow",
+        ".github/workflows/ci.yml",
+        crate::workflow::check,
+    );
 
     m.check("cross", "clippy", HOST, || {
         run::run(run::cargo().args([
@@ -222,13 +230,6 @@ pub fn main(args: &[String]) -> Result {
             kernel.trim()
         ))
     });
-    // The GitHub workflow, which cannot run here, checked statically.
-    m.check(
-        "static",
-        "workflow",
-        ".github/workflows/ci.yml",
-        crate::workflow::check,
-    );
     // The published crates package, verify and hold what their docs refer to.
     m.check("host", "package", "pss-sys, pss", crate::package::check);
     // Randomized operation sequences under injected faults.

@@ -45,7 +45,7 @@ use crate::{Error, Function, Result};
 /// snapshot like the handle does, so no read can outlive it:
 ///
 /// ```compile_fail,E0505
-/// # use pss::{CaptureFlags, ContextFlags, LocalSnapshot};
+/// # use pss::{CaptureFlags, LocalSnapshot};
 /// # fn f() -> pss::Result<()> {
 /// let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_CLONE)?;
 /// let clone = snapshot.va_clone()?;
