@@ -46,12 +46,13 @@ impl Drop for AllocatorCallback {
     }
 }
 
-/// [`PssApi`] checked, once, to run no allocator callback on this thread: made by
-/// [`PssApi::walking`] for one loop of [`walk`](Walking::walk) steps that runs on this thread and
-/// holds no other PSS call open. That suffices: callbacks nest strictly inside PSS calls, so
-/// whatever ran between two steps entered and left its callbacks again, and the thread is in
-/// the state it was in at the check. Not `Send`: the check was for this thread.
-pub(crate) struct Walking(PssApi, PhantomData<*const ()>);
+/// Proof that the PSS functions exist and that this thread ran no allocator callback when it
+/// was made (only [`PssApi::walking`] makes one, after checking), for one loop of
+/// [`walk`](Walking::walk) steps that runs on this thread and holds no other PSS call open.
+/// That suffices: callbacks nest strictly inside PSS calls, so whatever ran between two steps
+/// entered and left its callbacks again, and the thread is in the state it was in at the check.
+/// Not `Send`: the check was for this thread.
+pub(crate) struct Walking(PhantomData<*const ()>);
 
 impl Walking {
     /// `PssWalkSnapshot`, as [`PssApi::walk`] without the per-call re-entrancy check.
@@ -67,9 +68,9 @@ impl Walking {
         marker: RawMarker,
         out: &mut T,
     ) -> Result<bool> {
-        let _ = self.0;
-        // SAFETY: the function exists (`PssApi`); the caller vouches for both handles and for
-        // `T` matching `class`; `out` is a writable, aligned `T` of exactly the length passed.
+        // SAFETY: the function exists (only a `PssApi` makes a `Walking`); the caller vouches
+        // for both handles and for `T` matching `class`; `out` is a writable, aligned `T` of
+        // exactly the length passed.
         let code = unsafe {
             sys::PssWalkSnapshot(
                 snapshot.as_ptr(),
@@ -276,7 +277,7 @@ impl PssApi {
     #[inline]
     pub(crate) fn walking(self) -> Result<Walking> {
         not_in_allocator(Function::PssWalkSnapshot)?;
-        Ok(Walking(self, PhantomData))
+        Ok(Walking(PhantomData))
     }
 
     /// `PssWalkMarkerCreate(allocator, &marker)`: a new marker, owned by the caller.
