@@ -16,7 +16,7 @@
 //!   `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
 
-use crate::provision::{NIGHTLY, WINDOWS_TARGETS};
+use crate::provision::{NIGHTLY, WINDOWS_TARGETS, require};
 use crate::{Result, run, wine};
 use std::process::Command;
 use std::time::Instant;
@@ -130,6 +130,7 @@ pub fn main(args: &[String]) -> Result {
         crate::bindgen::check().map(|()| "bindings.rs is fresh".into())
     });
     m.check("static", "layout", "x86, x64, arm64", || {
+        require(&["x86_64-w64-mingw32-gcc", "i686-w64-mingw32-gcc", "clang"])?;
         crate::layout::main(&["--check".into()]).map(|()| "layout.rs is fresh".into())
     });
     // The GitHub workflow, which cannot run here, checked statically.
@@ -175,11 +176,16 @@ pub fn main(args: &[String]) -> Result {
         });
     }
     for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {
+        let arch = target.split('-').next().unwrap_or(target);
         m.check("cross", "link", target, || {
+            require(&[&format!("{arch}-w64-mingw32-gcc")])?;
             let binaries = run::build_tests(target)?;
             Ok(format!("{} test binaries", binaries.len()))
         });
-        m.check("cross", "imports", target, || imports(target));
+        m.check("cross", "imports", target, || {
+            require(&[&format!("{arch}-w64-mingw32-objdump")])?;
+            imports(target)
+        });
     }
     m.check("cross", "doc", "x86_64-pc-windows-msvc", || {
         run::run(run::cargo().env("RUSTDOCFLAGS", "-D warnings").args([
@@ -195,7 +201,10 @@ pub fn main(args: &[String]) -> Result {
     });
     // Doc examples compiled (and compile_fail ones refused) for Windows; `no_run` ones are
     // built, not run; the others run under Wine.
-    m.check("cross", "doctest", wine::TARGET, wine::doctests);
+    m.check("cross", "doctest", wine::TARGET, || {
+        require(&["x86_64-w64-mingw32-gcc", "wine", "wine64"])?;
+        wine::doctests()
+    });
 
     m.check("host", "test", HOST, || {
         run::run(run::cargo().args(["test", "--workspace"]))?;
@@ -238,6 +247,7 @@ pub fn main(args: &[String]) -> Result {
     });
     // What walks cost through pss against the raw loop, in callgrind instructions.
     m.check("host", "bench", HOST, || {
+        require(&["valgrind"])?;
         let report = crate::bench::measure(&crate::bench::SIZES)?;
         eprint!("{}", report.table);
         if report.failures.is_empty() {
@@ -295,6 +305,7 @@ pub fn main(args: &[String]) -> Result {
     });
 
     m.check("wine", "run", wine::TARGET, || {
+        require(&["x86_64-w64-mingw32-gcc", "wine", "wine64"])?;
         wine::run_tier().map(|s| s.to_string())
     });
     m.skip(
@@ -305,6 +316,9 @@ pub fn main(args: &[String]) -> Result {
     );
 
     let (passed, failed, skipped) = m.print();
+    if let Some(line) = crate::provision::missing_line() {
+        println!("{line}");
+    }
     println!("ci: {passed} passed, {failed} failed, {skipped} skipped");
     if failed == 0 {
         Ok(())

@@ -41,8 +41,8 @@ TASKS:
     ci [--no-provision]   Run the whole test matrix and print one table (tier, check, target,
                           result, seconds). Exits non-zero if any check failed. Installs what
                           is missing first (rustup targets and components, nightly + miri;
-                          mingw-w64 and wine with apt-get when root on Debian) unless
-                          --no-provision is given.
+                          the Debian packages of the tools not on PATH, with apt-get when root
+                          on Debian) unless --no-provision is given.
     bench [--quick]       Measure what pss's walks cost per entry against the raw pss-sys loop:
                           instructions counted by callgrind (the kernel32 model's own excluded),
                           kernel32 calls and allocations, at 100, 1,000 and 10,000 handles

