@@ -419,7 +419,10 @@ mod tests {
     #[test]
     fn only_the_missing_tools_packages() {
         assert_eq!(plan(present_except(&["npm"])), ["npm"]);
-        assert_eq!(plan(present_except(&["valgrind", "clang"])), ["clang", "valgrind"]);
+        assert_eq!(
+            plan(present_except(&["valgrind", "clang"])),
+            ["clang", "valgrind"]
+        );
     }
 
     #[test]
