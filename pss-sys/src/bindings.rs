@@ -289,6 +289,7 @@ pub const ERROR_NOT_SUPPORTED: WIN32_ERROR = 50u32;
 pub const ERROR_NO_MORE_ITEMS: WIN32_ERROR = 259u32;
 pub const ERROR_NO_SYSTEM_RESOURCES: WIN32_ERROR = 1450u32;
 pub const ERROR_PARTIAL_COPY: WIN32_ERROR = 299u32;
+pub const ERROR_PRIVILEGE_NOT_HELD: WIN32_ERROR = 1314u32;
 pub const ERROR_SUCCESS: WIN32_ERROR = 0u32;
 pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 #[repr(C)]

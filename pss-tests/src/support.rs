@@ -385,13 +385,22 @@ pub struct TestProcess {
 }
 
 impl TestProcess {
-    /// Starts the process.
+    /// Starts the process (on the model: one thread, two handles and two regions, an image and
+    /// private memory, as a console program has at least).
     #[track_caller]
     pub fn spawn() -> Self {
         #[cfg(not(windows))]
         return TestProcess {
             model: crate::model::ProcessSpec::new()
                 .thread(crate::model::ThreadSpec::new(4))
+                .handle(crate::model::HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
+                .handle(crate::model::HandleSpec::event(0x8, true, false))
+                .region(crate::model::RegionSpec::image(
+                    0x7FF6_1000_0000_u64 as usize,
+                    0x6_0000,
+                    r"\Device\HarddiskVolume3\Windows\System32\cmd.exe",
+                ))
+                .region(crate::model::RegionSpec::private(0x10_0000, 0x1_0000))
                 .spawn(),
         };
         #[cfg(windows)]

@@ -15,6 +15,26 @@ fn capture_returns_a_local_snapshot_freed_with_get_current_process() {
     assert_no_leaks();
 }
 
+/// Whatever the out-parameter holds on entry is ignored: Microsoft's samples (psscap.c,
+/// pssdump.c) pass an uninitialised `HPSS`, so kernel32 cannot use it as ntdll's "reuse this
+/// descriptor" slot (3.1; WINDOWS-EVIDENCE Second audit). The value is overwritten on success.
+#[test]
+fn an_uninitialised_out_parameter_is_overwritten() {
+    require_pss!();
+    // What an uninitialised local holds in a debug build of the samples (0xCC fill).
+    let mut snapshot: HPSS =
+        std::ptr::without_provenance_mut(usize::from_ne_bytes([0xCC; size_of::<usize>()]));
+    // SAFETY: a raw call with a valid pseudo handle and a writable out-parameter.
+    let code = unsafe { PssCaptureSnapshot(current_process(), PSS_CAPTURE_NONE, 0, &mut snapshot) };
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_ne!(
+        snapshot.addr(),
+        usize::from_ne_bytes([0xCC; size_of::<usize>()])
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
 /// Every documented, non-reserved capture flag is accepted together (7.1). IPT tracing and
 /// forced breakaway are left out: they need a trace driver and the Tcb privilege.
 #[test]
@@ -359,30 +379,47 @@ mod model_processes {
     }
 
     /// Model choice: capture needs the rights `capture_access` derives, else
-    /// `ERROR_ACCESS_DENIED` (11.1).
+    /// `ERROR_ACCESS_DENIED` (11.1): `PROCESS_CREATE_PROCESS` for the clone (shown),
+    /// `PROCESS_QUERY_INFORMATION` for handles and threads (inferred); the VA space and
+    /// `THREAD_CONTEXT` alone (which captures no thread) need no more than limited query rights
+    /// (WINDOWS-EVIDENCE Second audit: `MmQueryVirtualMemory`).
     #[test]
     fn capture_without_rights_is_access_denied() {
-        let target = ProcessSpec::new().spawn();
+        let target = ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .handle(HandleSpec::event(4, false, false))
+            .region(RegionSpec::private(0x10_0000, 0x1000))
+            .spawn();
+        let limited = open_process(target.pid(), PROCESS_QUERY_LIMITED_INFORMATION).unwrap();
         for flags in [
             PSS_CAPTURE_VA_CLONE,
             PSS_CAPTURE_HANDLES,
             PSS_CAPTURE_THREADS,
-            PSS_CAPTURE_VA_SPACE,
         ] {
             let needed = capture_access(flags);
-            let process = open_process(target.pid(), PROCESS_QUERY_LIMITED_INFORMATION).unwrap();
+            assert_ne!(needed, PROCESS_QUERY_LIMITED_INFORMATION);
             assert_eq!(
-                capture(process, flags, 0).0,
+                capture(limited, flags, 0).0,
                 ERROR_ACCESS_DENIED,
                 "flags {flags:#x}"
             );
-            close_handle(process);
             let process = open_process(target.pid(), needed).unwrap();
             let (code, snapshot) = capture(process, flags, 0);
             assert_eq!(code, ERROR_SUCCESS, "flags {flags:#x} with {needed:#x}");
             free_local(snapshot);
             close_handle(process);
         }
+        for flags in [
+            PSS_CAPTURE_VA_SPACE,
+            PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION,
+            PSS_CAPTURE_THREAD_CONTEXT,
+        ] {
+            assert_eq!(capture_access(flags), PROCESS_QUERY_LIMITED_INFORMATION);
+            let (code, snapshot) = capture(limited, flags, 0);
+            assert_eq!(code, ERROR_SUCCESS, "flags {flags:#x} with limited rights");
+            free_local(snapshot);
+        }
+        close_handle(limited);
         assert_no_leaks();
     }
 

@@ -125,14 +125,11 @@ fn close_source_without_vm_allocations_succeeds_and_frees() {
     assert_no_leaks(); // The source is gone: freeing it now would be a double free.
 }
 
-/// Model choice: a failed duplicate leaves the out-parameter as it was (nothing shows what
-/// Windows writes there; callers must read it only after `ERROR_SUCCESS`).
+/// A failed duplicate from this process (the pseudo handle: ntdll's local path) leaves the
+/// out-parameter as it was: ntdll writes it only on success (WINDOWS-EVIDENCE Second audit;
+/// callers must read it only after `ERROR_SUCCESS`).
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "pins a model choice where the documents are silent; run with --ignored to compare"
-)]
-fn failed_duplicate_leaves_the_out_parameter_alone() {
+fn failed_local_duplicate_leaves_the_out_parameter_alone() {
     require_pss!();
     let snapshot = capture_current(PSS_CAPTURE_NONE);
     let sentinel = std::ptr::without_provenance_mut(0x5E47_1000);
@@ -150,6 +147,43 @@ fn failed_duplicate_leaves_the_out_parameter_alone() {
     assert_eq!(code, ERROR_INVALID_HANDLE);
     assert_eq!(out, sentinel);
     free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// A real handle as the source, even one to this process, is ntdll's remote path: it reads the
+/// descriptor with `ReadProcessMemory` (so it needs `PROCESS_VM_READ` on the source) and clears
+/// the out-parameter first, so a failure leaves it NULL (WINDOWS-EVIDENCE Second audit:
+/// `PssNtDuplicateSnapshot` tests for `-1` only; `PsspDuplicateSnapshotRemoteToRemote` begins
+/// `*a4 = 0`).
+#[test]
+fn a_real_handle_to_this_process_is_the_remote_path() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_THREADS);
+    let weak = open_process(current_pid(), PROCESS_QUERY_LIMITED_INFORMATION).unwrap();
+    let mut out = std::ptr::without_provenance_mut(0x5E47_1000);
+    // SAFETY: valid snapshot, handles and out-pointer; the source handle cannot read memory.
+    let code = unsafe {
+        PssDuplicateSnapshot(
+            weak,
+            snapshot,
+            current_process(),
+            &mut out,
+            PSS_DUPLICATE_NONE,
+        )
+    };
+    assert_eq!(code, ERROR_ACCESS_DENIED);
+    assert!(out.is_null(), "the remote path clears the out-parameter");
+    let source = open_process(current_pid(), PROCESS_VM_READ | PROCESS_DUP_HANDLE).unwrap();
+    let (code, copy) = duplicate(source, snapshot, current_process(), PSS_DUPLICATE_NONE);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(
+        query::<PSS_THREAD_INFORMATION>(copy, PSS_QUERY_THREAD_INFORMATION).0,
+        ERROR_SUCCESS
+    );
+    free_local(copy);
+    free_local(snapshot);
+    close_handle(source);
+    close_handle(weak);
     assert_no_leaks();
 }
 
@@ -196,41 +230,46 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Exactly the documented rights suffice, and each missing one is `ERROR_ACCESS_DENIED`
-    /// (model choice for the code; rights from 3.2).
+    /// The target needs `PROCESS_VM_OPERATION | PROCESS_VM_WRITE` (the copy is allocated and
+    /// written there), and `PROCESS_DUP_HANDLE` only when the snapshot holds kernel handles (a
+    /// clone or a section: any part beyond process information); each missing one is
+    /// `ERROR_ACCESS_DENIED` (rights from 3.2; WINDOWS-EVIDENCE Second audit, item 11; the code
+    /// is the model's choice).
     #[test]
     fn missing_rights_are_access_denied() {
         let target = ProcessSpec::new().spawn();
-        let local = capture_current(PSS_CAPTURE_NONE);
+        let bare = capture_current(PSS_CAPTURE_NONE);
+        let with_section = capture_current(PSS_CAPTURE_THREADS);
         for missing in [PROCESS_VM_OPERATION, PROCESS_VM_WRITE, PROCESS_DUP_HANDLE] {
             let process = open_process(target.pid(), TARGET_RIGHTS & !missing).unwrap();
             assert_eq!(
-                duplicate(current_process(), local, process, PSS_DUPLICATE_NONE).0,
+                duplicate(current_process(), with_section, process, PSS_DUPLICATE_NONE).0,
                 ERROR_ACCESS_DENIED,
                 "target without {missing:#x}"
             );
+            let (code, remote) = duplicate(current_process(), bare, process, PSS_DUPLICATE_NONE);
+            if missing == PROCESS_DUP_HANDLE {
+                // CPython's capture (no flags) holds no handle: none to duplicate.
+                assert_eq!(code, ERROR_SUCCESS, "a snapshot without handles");
+                let free_through = open_process(target.pid(), FREE_RIGHTS).unwrap();
+                assert_eq!(free(free_through, remote), ERROR_SUCCESS);
+                close_handle(free_through);
+            } else {
+                assert_eq!(code, ERROR_ACCESS_DENIED, "target without {missing:#x}");
+            }
             close_handle(process);
         }
         let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
-        let (code, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+        let (code, remote) =
+            duplicate(current_process(), with_section, process, PSS_DUPLICATE_NONE);
         assert_eq!(code, ERROR_SUCCESS);
-        for missing in [PROCESS_VM_READ, PROCESS_DUP_HANDLE] {
-            let source = open_process(target.pid(), SOURCE_RIGHTS & !missing).unwrap();
-            assert_eq!(
-                duplicate(source, remote, current_process(), PSS_DUPLICATE_NONE).0,
-                ERROR_ACCESS_DENIED,
-                "source without {missing:#x}"
-            );
-            close_handle(source);
-        }
         assert_eq!(free(process, remote), ERROR_SUCCESS);
-        free_local(local);
+        free_local(bare);
+        free_local(with_section);
         close_handle(process);
         assert_no_leaks();
     }
 
-    /// A snapshot duplicated into another process can be duplicated back into this one, through
-    /// a source handle with `PROCESS_VM_READ | PROCESS_DUP_HANDLE` (3.2).
     #[test]
     fn remote_snapshot_can_be_duplicated_back() {
         let target = ProcessSpec::new().spawn();
@@ -293,8 +332,10 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Model choice: a snapshot that is not in the source process's context is
-    /// `ERROR_INVALID_HANDLE` (11.11).
+    /// Through a real source handle, a snapshot that is not in that process's context is
+    /// `ERROR_INVALID_HANDLE`: the remote path reads whatever is at that address there and the
+    /// signature check fails (11.11; WINDOWS-EVIDENCE Second audit). Through the pseudo handle
+    /// it is misuse (`misuse::duplicate_of_a_remote_snapshot_as_local_is_misuse`).
     #[test]
     fn snapshot_outside_source_context_is_invalid_handle() {
         let target = ProcessSpec::new().spawn();
@@ -306,6 +347,38 @@ mod model_processes {
         );
         free_local(local);
         close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// `CLOSE_SOURCE` through the remote path runs the remote free on the source, whose
+    /// result is ignored: a snapshot on its process's heap (captured there without
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`, e.g. with its auxiliary pages on the heap), which a
+    /// remote free refuses, stays in that process although the call says it freed it; the
+    /// model's accounting shows it as a leak until that process exits (WINDOWS-EVIDENCE Second
+    /// audit, item 9).
+    #[test]
+    fn close_source_through_the_remote_path_skips_a_heap_snapshot() {
+        let helper = ProcessSpec::new().spawn();
+        let process = open_process(helper.pid(), PROCESS_ALL_ACCESS).unwrap();
+        for (vm, stays) in [(true, false), (false, true)] {
+            let theirs = helper.own_snapshot(AUXILIARY_PAGES, vm);
+            let (code, copy) = duplicate(
+                process,
+                theirs,
+                current_process(),
+                PSS_DUPLICATE_CLOSE_SOURCE,
+            );
+            assert_eq!(code, ERROR_SUCCESS);
+            free_local(copy);
+            assert_eq!(
+                live_in(helper.pid()).snapshots,
+                usize::from(stays),
+                "vm: {vm}"
+            );
+        }
+        close_handle(process);
+        assert_eq!(leaks().len(), 1, "the heap snapshot left in the helper");
+        drop(helper);
         assert_no_leaks();
     }
 
@@ -357,8 +430,9 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Freeing a remote snapshot checks the documented rights; freeing a local one checks none
-    /// (3.3; WINDOWS-EVIDENCE Duplicate and free).
+    /// Freeing a remote snapshot needs `PROCESS_VM_READ` to read its descriptor, else
+    /// `ERROR_ACCESS_DENIED` and nothing is freed; freeing a local one (through the pseudo
+    /// handle) checks none (3.3; WINDOWS-EVIDENCE Duplicate and free, Second audit).
     #[test]
     fn remote_free_checks_rights_local_free_does_not() {
         let target = ProcessSpec::new().spawn();
@@ -373,15 +447,82 @@ mod model_processes {
             "a failed free frees nothing"
         );
         assert_eq!(free(process, remote), ERROR_SUCCESS);
-        let own = open_process(CURRENT_PID, PROCESS_QUERY_LIMITED_INFORMATION).unwrap();
         assert_eq!(
-            free(own, local),
+            free(current_process(), local),
             ERROR_SUCCESS,
-            "a local free needs no rights"
+            "no rights checked"
         );
-        close_handle(own);
         close_handle(weak);
         close_handle(process);
+        assert_no_leaks();
+    }
+
+    /// A remote free that can read the descriptor reports success whatever else it lacks:
+    /// without `PROCESS_DUP_HANDLE` the snapshot's handles stay open in the target (its VA
+    /// clone lives on), without `PROCESS_VM_OPERATION` its memory stays there. The model
+    /// records both as leaks of the caller until the target exits (WINDOWS-EVIDENCE Second
+    /// audit: `PssNtFreeRemoteSnapshot` ignores both results).
+    #[test]
+    fn remote_free_without_rights_succeeds_and_leaks() {
+        for missing in [PROCESS_DUP_HANDLE, PROCESS_VM_OPERATION] {
+            let target = ProcessSpec::new().spawn();
+            let process = open_process(target.pid(), TARGET_RIGHTS | FREE_RIGHTS).unwrap();
+            let weak = open_process(target.pid(), FREE_RIGHTS & !missing).unwrap();
+            let local = capture_current(PSS_CAPTURE_VA_CLONE);
+            let (_, remote) = duplicate(current_process(), local, process, PSS_DUPLICATE_NONE);
+            let clone_pid = {
+                let (_, info) =
+                    query::<PSS_VA_CLONE_INFORMATION>(local, PSS_QUERY_VA_CLONE_INFORMATION);
+                // SAFETY: borrowed from the live snapshot `local`.
+                unsafe { GetProcessId(info.VaCloneHandle) }
+            };
+            free_local(local);
+            assert_eq!(free(weak, remote), ERROR_SUCCESS, "without {missing:#x}");
+            close_handle(weak);
+            close_handle(process);
+            let leaks = leaks();
+            assert_eq!(leaks.len(), 1, "{leaks:?}");
+            if missing == PROCESS_DUP_HANDLE {
+                assert!(leaks[0].contains("PROCESS_DUP_HANDLE"), "{leaks:?}");
+                assert!(
+                    process_alive(clone_pid),
+                    "its handle in the target keeps it"
+                );
+                assert_eq!(live_in(target.pid()).snapshots, 0);
+            } else {
+                assert!(leaks[0].contains("PROCESS_VM_OPERATION"), "{leaks:?}");
+                assert!(!process_alive(clone_pid), "its handles were closed");
+                assert_eq!(
+                    live_in(target.pid()).snapshots,
+                    1,
+                    "its memory is still there"
+                );
+            }
+            drop(target); // the target's exit releases what was left in it
+            assert!(!process_alive(clone_pid));
+            assert_no_leaks();
+        }
+    }
+
+    /// A real handle to this process frees through the remote path too, with its rights
+    /// (kernel32 frees locally only for the pseudo handle; PLAUSIBLE, as ntdll's duplicate
+    /// decides).
+    #[test]
+    fn a_real_handle_to_this_process_frees_remotely() {
+        let vm = capture_current(PSS_CAPTURE_NONE | PSS_CREATE_USE_VM_ALLOCATIONS);
+        let heap = capture_current(PSS_CAPTURE_NONE);
+        let own = open_process(CURRENT_PID, PROCESS_QUERY_LIMITED_INFORMATION).unwrap();
+        assert_eq!(free(own, vm), ERROR_ACCESS_DENIED);
+        let full = open_process(CURRENT_PID, FREE_RIGHTS).unwrap();
+        assert_eq!(
+            free(full, heap),
+            ERROR_NOT_SUPPORTED,
+            "a heap snapshot, remotely"
+        );
+        assert_eq!(free(full, vm), ERROR_SUCCESS);
+        free_local(heap);
+        close_handle(own);
+        close_handle(full);
         assert_no_leaks();
     }
 }

@@ -118,19 +118,6 @@ fn position_from_another_marker_is_misuse() {
     });
 }
 
-/// ntdll reads `*SnapshotHandle` on entry and builds the snapshot in the memory a non-NULL
-/// value points to: passing anything but a NULL-initialised variable is misuse (3.1;
-/// WINDOWS-EVIDENCE Capture, out-parameter).
-#[test]
-fn non_null_out_parameter_is_misuse() {
-    expect_misuse("PssCaptureSnapshot", || {
-        let s = capture_current(PSS_CAPTURE_NONE);
-        let mut reused = s;
-        // SAFETY: deliberately wrong: this is the misuse under test.
-        unsafe { PssCaptureSnapshot(current_process(), PSS_CAPTURE_NONE, 0, &mut reused) };
-    });
-}
-
 /// With `PSS_DUPLICATE_CLOSE_SOURCE` the source is gone even after a failure; freeing it again
 /// is a double free (2.1, documented).
 #[test]

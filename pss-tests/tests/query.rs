@@ -93,6 +93,53 @@ fn unmeasured_performance_counters_are_zeros() {
     assert_no_leaks();
 }
 
+/// A measured capture writes the counters of the parts it captured, and leaves the others
+/// zero; the total is always written (ND: each pair is written after its phase succeeds).
+#[test]
+fn measured_counters_cover_only_the_parts_captured() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_THREADS | PSS_CREATE_MEASURE_PERFORMANCE);
+    let (code, c) = query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert!(c.TotalCycleCount > 0 && c.ThreadsCycleCount > 0);
+    assert!(c.TotalCycleCount >= c.ThreadsCycleCount);
+    assert_eq!(
+        (
+            c.VaCloneCycleCount,
+            c.VaCloneWallClockPeriod,
+            c.VaSpaceCycleCount,
+            c.VaSpaceWallClockPeriod,
+            c.AuxPagesCycleCount,
+            c.AuxPagesWallClockPeriod,
+            c.HandlesCycleCount,
+            c.HandlesWallClockPeriod,
+        ),
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        "parts not captured"
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// With flag `0x2` Windows 11 captures exactly one auxiliary page: the shared user-data page
+/// at `0x7FFE0000`, 4,096 bytes whose first `0xA80` are shared user data and the rest zero
+/// (ND: `memmove(v10, 0x7FFE0000, 0xA80)` into a one-page section).
+#[test]
+fn the_auxiliary_page_is_the_shared_user_data_page() {
+    require_pss!();
+    let snapshot = capture_current(0x2);
+    let (code, info) =
+        query::<PSS_AUXILIARY_PAGES_INFORMATION>(snapshot, PSS_QUERY_AUXILIARY_PAGES_INFORMATION);
+    assert_eq!((code, info.AuxPagesCaptured), (ERROR_SUCCESS, 1));
+    let pages = walk_all::<PSS_AUXILIARY_PAGE_ENTRY>(snapshot, PSS_WALK_AUXILIARY_PAGES);
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].Address.addr(), 0x7FFE_0000);
+    assert_eq!(pages[0].PageSize, 4096);
+    assert!(!pages[0].PageContents.is_null(), "always with contents");
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
 /// An information class that does not exist is `ERROR_INVALID_PARAMETER` (documented, 3.4),
 /// whatever the length (ntdll checks the class first; WINDOWS-EVIDENCE Query).
 #[test]
@@ -283,6 +330,9 @@ mod model_processes {
     #[test]
     fn auxiliary_pages_come_with_flag_0x2() {
         let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .handle(HandleSpec::event(4, false, false))
+            .region(RegionSpec::private(0x10_0000, 0x1000))
             .aux_page(AuxPageSpec::with_contents(0x1000, vec![1; 16]))
             .aux_page(AuxPageSpec::without_contents(0x2000));
         let (_a, without) = spawn_and_capture_raw(
@@ -303,6 +353,32 @@ mod model_processes {
         assert_eq!((code, info.AuxPagesCaptured), (ERROR_SUCCESS, 2));
         free_local(without);
         free_local(with);
+        assert_no_leaks();
+    }
+
+    /// The handle-trace section is as long as the trace queried (`176 + 160 × traces` on
+    /// Windows), not a constant; an auxiliary page whose query fails is not counted, and the
+    /// walk of it is empty (ND).
+    #[test]
+    fn trace_size_and_unqueryable_auxiliary_page() {
+        let (_a, traced) = spawn_and_capture_raw(
+            ProcessSpec::new()
+                .handle_tracing()
+                .handle_trace_size(176 + 160 * 3),
+            PSS_CAPTURE_HANDLE_TRACE,
+        );
+        let (code, trace) =
+            query::<PSS_HANDLE_TRACE_INFORMATION>(traced, PSS_QUERY_HANDLE_TRACE_INFORMATION);
+        assert_eq!((code, trace.Size), (ERROR_SUCCESS, 656));
+        free_local(traced);
+        let (_b, unqueryable) =
+            spawn_and_capture_raw(ProcessSpec::new().aux_page_unqueryable(), AUXILIARY_PAGES);
+        let (code, info) = query::<PSS_AUXILIARY_PAGES_INFORMATION>(
+            unqueryable,
+            PSS_QUERY_AUXILIARY_PAGES_INFORMATION,
+        );
+        assert_eq!((code, info.AuxPagesCaptured), (ERROR_SUCCESS, 0));
+        free_local(unqueryable);
         assert_no_leaks();
     }
 

@@ -44,11 +44,11 @@ fn this_process_reads_through_its_clone() {
     assert_eq!(clone.read(base, &mut []).unwrap(), 0, "nothing to read");
     let error = clone.read(0, &mut bytes).unwrap_err();
     assert_eq!(error.function(), Function::ReadProcessMemory);
-    assert!(
-        matches!(
-            error.kind(),
-            ErrorKind::Os(ErrorCode::NOACCESS) | ErrorKind::Os(ErrorCode::PARTIAL_COPY)
-        ),
+    // Memory of another process that cannot be read is a partial copy of 0 bytes, never
+    // ERROR_NOACCESS (WINDOWS-EVIDENCE Second audit: `MiCopyVirtualMemory`).
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Os(ErrorCode::PARTIAL_COPY),
         "{error}"
     );
     assert_eq!(error.bytes_read(), Some(0));
@@ -166,8 +166,103 @@ mod model_processes {
         let error = clone.read(BASE + 0x1000, &mut bytes).unwrap_err();
         assert_eq!(
             (error.kind(), error.bytes_read()),
-            (ErrorKind::Os(ErrorCode::NOACCESS), Some(0))
+            (ErrorKind::Os(ErrorCode::PARTIAL_COPY), Some(0))
         );
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Raw `ReadProcessMemory` as the kernel answers it: an address that cannot be read is
+    /// `ERROR_PARTIAL_COPY` with 0 bytes (not `ERROR_NOACCESS`), and a read that faults part-way
+    /// reports only the whole chunks it copied before the fault ([`ProcessSpec::read_chunk`];
+    /// WINDOWS-EVIDENCE Second audit: `MiCopyVirtualMemory`).
+    #[test]
+    fn raw_reads_report_whole_chunks() {
+        let spec = memory().read_chunk(0x400);
+        let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::VA_CLONE);
+        let clone = snapshot.va_clone().unwrap();
+        let raw = |address: usize, len: usize| {
+            let mut buf = vec![0u8; len];
+            let mut read = usize::MAX;
+            // SAFETY: a read of the clone into a local buffer of `len` bytes.
+            let ok = unsafe {
+                pss_sys::ReadProcessMemory(
+                    pss::handle::AsRawHandle::as_raw_handle(&clone.handle()),
+                    std::ptr::without_provenance(address),
+                    buf.as_mut_ptr().cast(),
+                    len,
+                    &mut read,
+                )
+            };
+            (ok != 0, read, if ok == 0 { last_error() } else { 0 })
+        };
+        assert_eq!(raw(BASE, 0x1000), (true, 0x1000, 0));
+        assert_eq!(raw(BASE + 0x1000, 8), (false, 0, 299), "nothing readable");
+        // 0xA00 readable bytes, then the fault: two whole 0x400 chunks are reported.
+        assert_eq!(raw(BASE + 0x600, 0x1000), (false, 0x800, 299));
+        // A fault in the first chunk reports nothing, though 0x10 bytes were readable.
+        assert_eq!(raw(BASE + 0xFF0, 0x20), (false, 0, 299));
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// `read` and `read_exact` deliver every readable byte although the kernel reports whole
+    /// chunks: after a short report they continue page by page to the first unreadable page,
+    /// in as few calls as that takes.
+    #[test]
+    fn reads_deliver_every_readable_byte_across_chunks() {
+        let spec = ProcessSpec::new()
+            .region(RegionSpec::private(BASE, 0x3000).contents(&[7; 0x3000]))
+            .region(RegionSpec::reserved(BASE + 0x3000, 0x1000))
+            .read_chunk(0x1000);
+        let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::VA_CLONE);
+        let clone = snapshot.va_clone().unwrap();
+        let mut buf = vec![0u8; 0x4000];
+        // One call reports 0x2000 (two chunks); one more reads the rest of that page (0x800);
+        // one more finds the next page unreadable.
+        let read = expect::calls("ReadProcessMemory", 3, || {
+            clone.read(BASE + 0x800, &mut buf)
+        });
+        assert_eq!(read.unwrap(), 0x2800);
+        assert!(buf[..0x2800].iter().all(|&b| b == 7));
+        let error = clone.read_exact(BASE + 0x800, &mut buf).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.bytes_read()),
+            (ErrorKind::Os(ErrorCode::PARTIAL_COPY), Some(0x2800))
+        );
+        // A range that is all readable is one call.
+        expect::calls("ReadProcessMemory", 1, || {
+            clone.read_exact(BASE, &mut buf[..0x3000])
+        })
+        .unwrap();
+        // Ending in the page the short report stopped in costs no second call there.
+        let mut short = [0u8; 0x20];
+        let read = expect::calls("ReadProcessMemory", 1, || {
+            clone.read(BASE + 0x3000 - 0x10 + 0x10, &mut short)
+        });
+        assert_eq!(read.unwrap_err().bytes_read(), Some(0));
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// `SeekFrom::End` counts from the top of the address space, and distinct offsets are
+    /// distinct positions (`End(0)` is not `End(-1)`); reading at the end reads nothing.
+    #[test]
+    fn seeking_from_the_end_is_exact() {
+        let (_process, snapshot) = spawn_and_capture(memory(), CaptureFlags::VA_CLONE);
+        let clone = snapshot.va_clone().unwrap();
+        let mut reader = clone.reader();
+        let end = reader.seek(SeekFrom::End(0)).unwrap();
+        let before = reader.seek(SeekFrom::End(-1)).unwrap();
+        assert_eq!(before + 1, end);
+        assert_eq!(end, if usize::BITS < 64 { 1 << 32 } else { u64::MAX });
+        reader.seek(SeekFrom::End(0)).unwrap();
+        assert_eq!(
+            reader.read(&mut [0u8; 4]).unwrap(),
+            0,
+            "nothing past the end"
+        );
+        assert!(reader.seek(SeekFrom::End(1)).is_err());
         drop(snapshot);
         assert_no_leaks();
     }

@@ -8,7 +8,6 @@
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 
-use pss::handle::OwnedHandle;
 use pss::{CaptureFlags, LocalSnapshot, ProcessAccess, RemoteSnapshot};
 use pss_tests::model::{self, HandleSpec, ProcessSpec, RegionSpec, ThreadSpec};
 
@@ -29,9 +28,9 @@ fn target() -> ProcessSpec {
 #[test]
 fn threads_capture_walk_duplicate_and_free_at_once() {
     let shared = target().spawn();
-    let handle: Arc<OwnedHandle> =
+    let handle: Arc<pss::Process> =
         Arc::new(pss::open_process(shared.pid(), ProcessAccess::all()).unwrap());
-    let (send, receive) = mpsc::channel::<RemoteSnapshot<Arc<OwnedHandle>>>();
+    let (send, receive) = mpsc::channel::<RemoteSnapshot<Arc<pss::Process>>>();
     // Frees every remote snapshot it receives, on its own thread.
     let freer = std::thread::spawn(move || {
         let mut freed = 0;

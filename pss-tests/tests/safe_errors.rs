@@ -136,10 +136,22 @@ fn capturable() -> impl Iterator<Item = CaptureFlags> {
         - CaptureFlags::RESERVED_00004000
         - CaptureFlags::CREATE_FORCE_BREAKAWAY
         - CaptureFlags::IPT_TRACE;
-    let singles = all.iter().filter(|f| {
-        *f != CaptureFlags::VA_SPACE_SECTION_INFORMATION
-            && *f != CaptureFlags::CREATE_BREAKAWAY_OPTIONAL
-    });
+    // Each flag alone, with what it needs to mean something: the section information needs the
+    // VA space, the context flags need the threads (Windows captures none without them).
+    let singles = all
+        .iter()
+        .filter(|f| *f != CaptureFlags::CREATE_BREAKAWAY_OPTIONAL)
+        .map(|f| {
+            if f == CaptureFlags::VA_SPACE_SECTION_INFORMATION {
+                f | CaptureFlags::VA_SPACE
+            } else if f == CaptureFlags::THREAD_CONTEXT {
+                f | CaptureFlags::THREADS
+            } else if f == CaptureFlags::THREAD_CONTEXT_EXTENDED {
+                f | CaptureFlags::THREAD_CONTEXT | CaptureFlags::THREADS
+            } else {
+                f
+            }
+        });
     singles.chain([all]).collect::<Vec<_>>().into_iter()
 }
 

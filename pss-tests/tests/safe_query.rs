@@ -252,11 +252,11 @@ mod model_processes {
         assert_ne!(clone_pid, 0);
         assert_ne!(clone_pid, process.pid());
         let trace = snapshot.handle_trace().unwrap();
-        assert_eq!(trace.size(), 0x1000);
+        assert_eq!(trace.size(), HANDLE_TRACE_SIZE);
         let counters = snapshot.performance_counters().unwrap();
         assert!(counters.is_measured());
-        assert_eq!(counters.total().cycles, 9_000_000);
-        assert_eq!(counters.total().wall_clock, Duration::from_millis(3));
+        assert_eq!(counters.total().cycles, 10_000_000);
+        assert_eq!(counters.total().wall_clock, Duration::from_micros(3_100));
         assert_eq!(counters.threads().wall_clock, Duration::from_micros(800));
         drop(snapshot);
         assert_no_leaks();

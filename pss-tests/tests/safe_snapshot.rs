@@ -6,11 +6,12 @@
 
 use pss::handle::{AsRawHandle, OwnedHandle};
 use pss::{
-    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
+    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, Process, ProcessAccess,
+    RemoteSnapshot,
 };
 use pss_tests::*;
 
-fn target() -> (TestProcess, OwnedHandle) {
+fn target() -> (TestProcess, Process) {
     let process = TestProcess::spawn();
     let handle = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
     (process, handle)
@@ -182,18 +183,20 @@ fn move_into_moves_the_snapshot() {
 }
 
 /// `move_into` consumes the snapshot even when the duplication fails: the OS freed it, and
-/// `pss` does not free it again (the model would abort a double free) (2.1).
+/// `pss` does not free it again (the model would abort a double free) (2.1). The handle's rights
+/// are unknown (a plain `OwnedHandle`), so the OS checks them.
 #[test]
 fn move_into_consumes_the_source_even_on_failure() {
     require_pss!();
     let process = TestProcess::spawn();
-    let handle = pss::open_process(
+    let handle: OwnedHandle = pss::open_process(
         process.pid(),
-        ProcessAccess::DUPLICATE_TARGET - ProcessAccess::VM_WRITE,
+        ProcessAccess::REMOTE_SNAPSHOT - ProcessAccess::VM_WRITE,
     )
-    .unwrap();
+    .unwrap()
+    .into();
     let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
-    let error = local.move_into(handle).unwrap_err();
+    let error = expect::calls("PssDuplicateSnapshot", 1, || local.move_into(handle)).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
         (
@@ -205,19 +208,22 @@ fn move_into_consumes_the_source_even_on_failure() {
     assert_no_leaks();
 }
 
-/// Missing target rights give a typed `AccessDenied` naming `PssDuplicateSnapshot`.
+/// Missing target rights on a handle of unknown rights give a typed `ACCESS_DENIED` from the
+/// OS, naming `PssDuplicateSnapshot`; a snapshot with a section needs `PROCESS_DUP_HANDLE` too.
 #[test]
 fn duplicate_into_without_rights_is_access_denied() {
     require_pss!();
     let process = TestProcess::spawn();
-    let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     for missing in [
         ProcessAccess::VM_OPERATION,
         ProcessAccess::VM_WRITE,
         ProcessAccess::DUP_HANDLE,
     ] {
-        let handle =
-            pss::open_process(process.pid(), ProcessAccess::DUPLICATE_TARGET - missing).unwrap();
+        let handle: OwnedHandle =
+            pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT - missing)
+                .unwrap()
+                .into();
         let error = local.duplicate_into(handle).unwrap_err();
         assert_eq!(
             (error.function(), error.kind()),
@@ -229,6 +235,71 @@ fn duplicate_into_without_rights_is_access_denied() {
         );
     }
     drop(local);
+    assert_no_leaks();
+}
+
+/// A `Process` knows its rights: `duplicate_into` and `move_into` refuse, without calling the
+/// OS, to put a snapshot into a process through a handle that could not free it there
+/// (Windows' remote free would report success and leak it: WINDOWS-EVIDENCE Second audit).
+/// `move_into` then frees the snapshot here. A plain handle with the same rights is the OS's
+/// to check, and the free leaks as Windows does (the model records it).
+#[test]
+fn a_handle_that_could_not_free_the_snapshot_is_refused() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
+    for missing in [
+        ProcessAccess::VM_READ,
+        ProcessAccess::VM_OPERATION,
+        ProcessAccess::DUP_HANDLE,
+    ] {
+        let handle =
+            pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT - missing).unwrap();
+        let error =
+            expect::calls("PssDuplicateSnapshot", 0, || local.duplicate_into(&handle)).unwrap_err();
+        assert_eq!(
+            (error.function(), error.kind(), error.code()),
+            (
+                Function::PssDuplicateSnapshot,
+                ErrorKind::InsufficientAccess(missing),
+                None
+            ),
+            "without {missing:?}"
+        );
+        assert!(error.to_string().contains("not called"), "{error}");
+        let vm = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
+        let error = expect::calls("PssFreeSnapshot", 1, || vm.move_into(&handle)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InsufficientAccess(missing));
+        expect::live_snapshots(1);
+    }
+    drop(local);
+    assert_no_leaks();
+}
+
+/// `close` through a `Process` that lacks the rights to finish a remote free reports it,
+/// although Windows says success: the snapshot's handles (or memory) stay in the process.
+#[cfg(not(windows))]
+#[test]
+fn remote_close_without_rights_reports_the_leak() {
+    let process = TestProcess::spawn();
+    let raw = process
+        .model()
+        .own_snapshot(pss_sys::PSS_CAPTURE_THREADS, true);
+    let weak = pss::open_process(
+        process.pid(),
+        ProcessAccess::REMOTE_FREE - ProcessAccess::DUP_HANDLE,
+    )
+    .unwrap();
+    // SAFETY: `raw` lives in `process`'s context and is handed to us (the model's own_snapshot).
+    let remote = unsafe { RemoteSnapshot::from_raw_parts(weak, raw) };
+    let error = expect::calls("PssFreeSnapshot", 1, || remote.close()).unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::InsufficientAccess(ProcessAccess::DUP_HANDLE)
+    );
+    assert!(error.reason().unwrap().contains("reported success"));
+    assert_eq!(pss_tests::model::leaks().len(), 1, "the leak the model saw");
+    drop(process); // its exit closes what was left open
     assert_no_leaks();
 }
 
@@ -288,7 +359,7 @@ fn hand_over_frees_once_whatever_the_channel_does() {
     use std::io::{self, Write};
 
     /// The sender's side, as the docs show it.
-    fn hand_over(helper: OwnedHandle, pipe: &mut impl Write) -> io::Result<()> {
+    fn hand_over(helper: Process, pipe: &mut impl Write) -> io::Result<()> {
         let flags = CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT;
         let remote = LocalSnapshot::capture_current_vm(flags)?.move_into(helper)?;
         let (helper, raw) = remote.into_raw_parts();

@@ -9,10 +9,9 @@ use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-use pss::handle::OwnedHandle;
 use pss::{
-    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, ProcessAccess, RemoteSnapshot,
-    VaClone, VaSpaceClass, WalkAllocator,
+    CaptureFlags, ErrorCode, ErrorKind, Function, LocalSnapshot, Process, ProcessAccess,
+    RemoteSnapshot, VaClone, VaSpaceClass, WalkAllocator,
 };
 use pss_tests::*;
 
@@ -301,7 +300,7 @@ fn pss_calls_from_allocator_callbacks_are_refused() {
 struct KernelCalls<'s> {
     clone: VaClone<'s>,
     target: u32,
-    remote: RefCell<Option<RemoteSnapshot<OwnedHandle>>>,
+    remote: RefCell<Option<RemoteSnapshot<Process>>>,
     inner: Counting,
     clone_pids: RefCell<Vec<u32>>,
 }

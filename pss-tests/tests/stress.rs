@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
-use pss::handle::OwnedHandle;
+use pss::Process;
 use pss::{
     CaptureFlags, ErrorCode, ErrorKind, HeapAllocated, LocalSnapshot, ProcessAccess,
     RemoteSnapshot, VmAllocated, WalkAllocator,
@@ -168,10 +168,7 @@ trait Reader {
     fn query(&self, class: u8) -> pss::Result<()>;
     fn walk(&self, class: u8, steps: u8, reposition: u8, allocator: u8) -> pss::Result<Walked>;
     fn duplicate(&self) -> pss::Result<LocalSnapshot>;
-    fn duplicate_into(
-        &self,
-        target: Arc<OwnedHandle>,
-    ) -> pss::Result<RemoteSnapshot<Arc<OwnedHandle>>>;
+    fn duplicate_into(&self, target: Arc<Process>) -> pss::Result<RemoteSnapshot<Arc<Process>>>;
 }
 
 /// What a walk saw.
@@ -261,10 +258,7 @@ impl<A: pss::Allocation> Reader for LocalSnapshot<A> {
         LocalSnapshot::duplicate(self)
     }
 
-    fn duplicate_into(
-        &self,
-        target: Arc<OwnedHandle>,
-    ) -> pss::Result<RemoteSnapshot<Arc<OwnedHandle>>> {
+    fn duplicate_into(&self, target: Arc<Process>) -> pss::Result<RemoteSnapshot<Arc<Process>>> {
         LocalSnapshot::duplicate_into(self, target)
     }
 }
@@ -359,7 +353,7 @@ owned!(ThreadEntry, HandleEntry, VaSpaceEntry, AuxiliaryPageEntry);
 struct Reference {
     locals: Vec<Local>,
     /// Remote snapshots, with the model process (index) each lives in.
-    remotes: Vec<(RemoteSnapshot<Arc<OwnedHandle>>, usize)>,
+    remotes: Vec<(RemoteSnapshot<Arc<Process>>, usize)>,
     /// Snapshots left in a model process after a free of them failed (pss gives them up; the
     /// process's end frees them).
     abandoned: [usize; PROCESSES],
@@ -395,7 +389,7 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
     // What earlier (failed, shrinking) cases may have left behind is not this case's.
     let base_leaks = model::leaks().len();
     let processes: Vec<ModelProcess> = (0..PROCESSES).map(|i| model_process(i).spawn()).collect();
-    let handles: Vec<Arc<OwnedHandle>> = processes
+    let handles: Vec<Arc<Process>> = processes
         .iter()
         .map(|p| Arc::new(pss::open_process(p.pid(), ProcessAccess::all()).unwrap()))
         .collect();

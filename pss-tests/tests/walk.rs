@@ -201,11 +201,13 @@ mod model_processes {
     const ALL: u32 =
         AUXILIARY_PAGES | PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES | PSS_CAPTURE_VA_SPACE;
 
-    /// The loop works for all four classes on processes with zero, one and many entries, and
-    /// its length always equals the captured count (3.5, 7.3).
+    /// The loop works for all four classes on processes with one and many entries, and its
+    /// length always equals the captured count (3.5, 7.3). A walk with no entries is one of
+    /// auxiliary pages that could not be queried: the walk is present and ends at once (the
+    /// other classes have no empty form on Windows: `safe_walk::parts_without_entries`).
     #[test]
-    fn every_class_walks_zero_one_and_many_entries() {
-        for n in [0, 1, 7] {
+    fn every_class_walks_one_and_many_entries() {
+        for n in [1, 7] {
             let (_t, s) = spawn_and_capture_raw(many(ProcessSpec::new(), n), ALL);
             assert_eq!(walk_all::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS).len(), n);
             assert_eq!(walk_all::<PSS_HANDLE_ENTRY>(s, PSS_WALK_HANDLES).len(), n);
@@ -218,15 +220,20 @@ mod model_processes {
                 n
             );
             let marker = new_marker();
-            let expected = if n == 0 {
-                ERROR_NO_MORE_ITEMS
-            } else {
-                ERROR_MORE_DATA
-            };
-            assert_eq!(walk_probe(s, PSS_WALK_THREADS, marker), expected);
+            assert_eq!(walk_probe(s, PSS_WALK_THREADS, marker), ERROR_MORE_DATA);
             free_marker(marker);
             free_local(s);
         }
+        let spec = many(ProcessSpec::new(), 1).aux_page_unqueryable();
+        let (_t, s) = spawn_and_capture_raw(spec, ALL);
+        assert!(walk_all::<PSS_AUXILIARY_PAGE_ENTRY>(s, PSS_WALK_AUXILIARY_PAGES).is_empty());
+        let marker = new_marker();
+        assert_eq!(
+            walk_probe(s, PSS_WALK_AUXILIARY_PAGES, marker),
+            ERROR_NO_MORE_ITEMS
+        );
+        free_marker(marker);
+        free_local(s);
         assert_no_leaks();
     }
 
@@ -271,6 +278,86 @@ mod model_processes {
         );
         free_marker(marker);
         free_local(s);
+        assert_no_leaks();
+    }
+
+    /// Per handle, as ntdll's handle walk: a handle whose object type cannot be queried is
+    /// dropped from the snapshot (neither counted nor walked); one whose type-specific query
+    /// returns no data keeps its entry without `ObjectType` and type-specific information
+    /// (ND: `if ( v18 )`).
+    #[test]
+    fn handle_entries_follow_what_each_query_returned() {
+        let spec = ProcessSpec::new()
+            .handle(HandleSpec::event(4, true, true))
+            .handle(HandleSpec::event(8, true, true).type_unqueryable())
+            .handle(HandleSpec::mutant(12, 1, false).no_type_specific_data());
+        let flags = PSS_CAPTURE_HANDLES | PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION;
+        let (_t, s) = spawn_and_capture_raw(spec, flags);
+        let (_, info) = query::<PSS_HANDLE_INFORMATION>(s, PSS_QUERY_HANDLE_INFORMATION);
+        assert_eq!(info.HandlesCaptured, 2, "the unqueryable one is dropped");
+        let entries = walk_all::<PSS_HANDLE_ENTRY>(s, PSS_WALK_HANDLES);
+        let values: Vec<usize> = entries.iter().map(|e| e.Handle.addr()).collect();
+        assert_eq!(values, [4, 12]);
+        assert_eq!(entries[0].ObjectType, PSS_OBJECT_TYPE_EVENT);
+        assert_ne!(
+            entries[0].Flags & PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION,
+            0
+        );
+        assert_eq!(entries[1].ObjectType, PSS_OBJECT_TYPE_UNKNOWN);
+        assert_eq!(
+            entries[1].Flags & PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION,
+            0
+        );
+        assert_ne!(
+            entries[1].Flags & PSS_HANDLE_HAVE_TYPE,
+            0,
+            "its type name stays"
+        );
+        free_local(s);
+        assert_no_leaks();
+    }
+
+    /// A plain `CONTEXT` record keeps only the architecture's `CONTEXT_ALL` bits of the flags
+    /// the capture passed (XSTATE and the other extended bits are dropped); with
+    /// `THREAD_CONTEXT_EXTENDED` the flags are kept (ND:
+    /// `PsspInitializeContextOrExtendedContext`).
+    #[test]
+    fn context_flags_are_sanitised_as_ntdll_does() {
+        let spec = ProcessSpec::new().thread(ThreadSpec::new(4));
+        let asked = CONTEXT_ALL_AMD64 | CONTEXT_XSTATE_AMD64 | 0x0800_0000;
+        assert_eq!(sanitise_context_flags(asked, false), CONTEXT_ALL_AMD64);
+        assert_eq!(sanitise_context_flags(asked, true), asked);
+        assert_eq!(
+            sanitise_context_flags(CONTEXT_ALL_X86 | CONTEXT_XSTATE_X86, false),
+            CONTEXT_ALL_X86 & 0x1_003F
+        );
+        assert_eq!(
+            sanitise_context_flags(CONTEXT_ALL_ARM64, false),
+            CONTEXT_ALL_ARM64
+        );
+        let target = spec.spawn();
+        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+        for (extra, expected) in [
+            (0, sanitise_context_flags(asked, false)),
+            (PSS_CAPTURE_THREAD_CONTEXT_EXTENDED, asked),
+        ] {
+            let flags = PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT | extra;
+            let (code, s) = capture(process, flags, asked);
+            assert_eq!(code, ERROR_SUCCESS);
+            let threads = walk_all::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS);
+            // Read while the marker lived: the record's first field after the home area.
+            assert_eq!(threads.len(), 1);
+            let marker = new_marker();
+            let (_, entry) = walk_one::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS, marker);
+            // SAFETY: a record of at least `CONTEXT`'s size lives while `marker` does.
+            let recorded = unsafe { (*entry.ContextRecord).ContextFlags };
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(recorded, expected, "flags {flags:#x}");
+            }
+            free_marker(marker);
+            free_local(s);
+        }
+        close_handle(process);
         assert_no_leaks();
     }
 

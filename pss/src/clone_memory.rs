@@ -68,21 +68,75 @@ fn read_process_memory(
     (read, Some(Error::read_failed(code, read)))
 }
 
+/// The page size of every Windows target (x86, x64 and arm64 all use 4 KiB pages): the unit in
+/// which memory is readable or not.
+const PAGE: usize = 0x1000;
+
+/// Reads every readable byte of `buf.len()` from `address` on: what one `ReadProcessMemory`
+/// copies, and, if it stops with `ERROR_PARTIAL_COPY`, page by page from where it says it
+/// stopped up to the first page that cannot be read. The kernel copies in chunks (up to 64 KiB)
+/// and after a fault reports only the chunks it completed, not the exact byte, so the count of
+/// the first call can fall short of the readable bytes by up to a chunk; readability changes
+/// only at page boundaries, so the page-by-page reads find the exact end. Returns the bytes
+/// read and, if short, the error (with [`Error::bytes_read`] set to that count).
+fn read_readable(
+    process: BorrowedHandle<'_>,
+    address: usize,
+    buf: &mut [u8],
+) -> (usize, Option<Error>) {
+    let (mut done, error) = read_process_memory(process, address, buf);
+    let Some(error) = error else {
+        return (done, None);
+    };
+    if error.kind() != ErrorKind::Os(ErrorCode::PARTIAL_COPY) {
+        return (done, Some(error));
+    }
+    while done < buf.len() {
+        let at = address.wrapping_add(done);
+        let page_left = PAGE - at % PAGE;
+        if done + page_left >= buf.len() && done == error.bytes_read().unwrap_or(0) {
+            // The rest lies in the page the failed call stopped in: asking again for the same
+            // bytes would fail the same way.
+            break;
+        }
+        let len = page_left.min(buf.len() - done);
+        let (read, failed) = read_process_memory(process, at, &mut buf[done..done + len]);
+        done += read;
+        if failed.is_some() {
+            break;
+        }
+    }
+    if done == buf.len() {
+        (done, None)
+    } else {
+        (
+            done,
+            Some(Error::read_failed(sys::ERROR_PARTIAL_COPY, done)),
+        )
+    }
+}
+
 impl<'s> VaClone<'s> {
     /// [`ReadProcessMemory`]: reads memory of the clone at `address` into `buf`, and returns how
     /// many bytes it read.
     ///
-    /// All of `buf` unless the read ran into memory it could not read: then the bytes before
-    /// it (`ERROR_PARTIAL_COPY`, as a short count), or, when not even the first byte could be
-    /// read, the error ([`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY) or [`ErrorCode::NOACCESS`](crate::ErrorCode::NOACCESS)). Addresses are
-    /// the captured process's; the clone holds its private memory and shareable image and
-    /// mapped sections as of capture time, not anonymous shared sections (which read as
-    /// `PartialCopy`) and not anything the process wrote after the capture. One kernel32 call
-    /// (none for an empty `buf`); no allocation.
+    /// All of `buf`, unless the range runs into memory that cannot be read: then every byte
+    /// before it (a short count), or, when not even the first byte can be read, the error
+    /// ([`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY)). Addresses are the captured
+    /// process's; the clone holds its private memory and shareable image and mapped sections as
+    /// of capture time, not anonymous shared sections (which read as `PartialCopy`) and not
+    /// anything the process wrote after the capture. No allocation.
+    ///
+    /// One kernel32 call when the whole range is readable (none for an empty `buf`). When it
+    /// is not, Windows reports a failed read only to the last whole chunk it copied (the kernel
+    /// copies up to 64 KiB at a time), not to the byte where readable memory ends; `read` then
+    /// continues page by page from there, up to the first unreadable page, so the count is
+    /// exact: up to 16 more calls, the fewest that find the end.
     ///
     /// The clone handle has `PROCESS_VM_READ` (Windows opens it with `0x1418`).
     ///
-    /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    /// Kernel32 calls: `ReadProcessMemory`, and after a short read `GetLastError` and the
+    /// page-by-page `ReadProcessMemory` calls above.
     ///
     /// # References
     ///
@@ -91,7 +145,7 @@ impl<'s> VaClone<'s> {
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]
     pub fn read(&self, address: usize, buf: &mut [u8]) -> Result<usize> {
-        match read_process_memory(self.handle(), address, buf) {
+        match read_readable(self.handle(), address, buf) {
             (read, None) => Ok(read),
             (read, Some(error))
                 if read > 0 && error.kind() == ErrorKind::Os(ErrorCode::PARTIAL_COPY) =>
@@ -104,11 +158,12 @@ impl<'s> VaClone<'s> {
 
     /// [`ReadProcessMemory`]: fills all of `buf` from `address`, or fails.
     ///
-    /// A read that stopped part-way fails with [`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY), and
-    /// [`Error::bytes_read`] says how many bytes of `buf` were filled before it stopped. See
-    /// [`read`](Self::read).
+    /// A range that runs into memory that cannot be read fails with
+    /// [`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY), and [`Error::bytes_read`]
+    /// says how many bytes of `buf` were filled: every readable byte before the unreadable
+    /// memory, found as [`read`](Self::read) finds it.
     ///
-    /// Kernel32 calls: `ReadProcessMemory`, and `GetLastError` if it fails.
+    /// Kernel32 calls: as [`read`](Self::read).
     ///
     /// # References
     ///
@@ -117,7 +172,7 @@ impl<'s> VaClone<'s> {
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]
     pub fn read_exact(&self, address: usize, buf: &mut [u8]) -> Result<()> {
-        match read_process_memory(self.handle(), address, buf) {
+        match read_readable(self.handle(), address, buf) {
             (_, None) => Ok(()),
             (_, Some(error)) => Err(error),
         }
@@ -142,13 +197,12 @@ impl<'s> VaClone<'s> {
     /// [`ReadProcessMemory`]: https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory
     #[doc(alias = "ReadProcessMemory")]
     pub fn read_value<T: PlainData>(&self, address: usize) -> Result<T> {
-        let mut value = core::mem::MaybeUninit::<T>::uninit();
-        // SAFETY: `size_of::<T>()` bytes of `value`, which nothing reads before they are
-        // written; `u8` has no invalid values and the read only writes them.
+        let mut value = core::mem::MaybeUninit::<T>::zeroed();
+        // SAFETY: the `size_of::<T>()` bytes of `value` are initialised (zeroed), and a `u8`
+        // slice over them may be written with any bytes.
         let bytes = unsafe {
             core::slice::from_raw_parts_mut(value.as_mut_ptr().cast::<u8>(), size_of::<T>())
         };
-        bytes.fill(0);
         self.read_exact(address, bytes)?;
         // SAFETY: all bytes are initialised (zeroed, then read), and `T: PlainData` makes any
         // bytes a valid `T`.
@@ -170,8 +224,10 @@ impl<'s> VaClone<'s> {
 ///
 /// Reads go through [`VaClone::read`]: a short read stops at memory that cannot be read, and a
 /// read that cannot read its first byte is an error (an [`io::Error`] made from the [`Error`]).
-/// Seeking from the end counts from the top of the address space (2^64 on 64-bit targets, 2^32
-/// on 32-bit ones).
+/// Seeking from the end counts from the top of the address space: 2^32 on 32-bit targets, and
+/// on 64-bit ones 2^64 − 1, the largest position a `u64` holds (the last byte of the address
+/// space is kernel memory, which no clone read can reach, so nothing readable is lost), so
+/// `SeekFrom::End(0)` and `SeekFrom::End(-1)` are different positions.
 #[derive(Debug, Clone, Copy)]
 pub struct CloneReader<'s> {
     clone: VaClone<'s>,
@@ -179,8 +235,13 @@ pub struct CloneReader<'s> {
 }
 
 impl CloneReader<'_> {
-    /// The top of the address space, one past the last address.
-    const END: u128 = 1 << usize::BITS;
+    /// The top of the address space as a position: one past the last address on 32-bit
+    /// targets, `u64::MAX` on 64-bit ones (see the type's docs).
+    const END: u128 = if usize::BITS < 64 {
+        1 << usize::BITS
+    } else {
+        u64::MAX as u128
+    };
 
     /// The address the next read starts at.
     pub fn position(&self) -> u64 {
@@ -215,7 +276,8 @@ impl io::Seek for CloneReader<'_> {
                 "seek outside the address space",
             ));
         }
-        self.position = u64::try_from(target).unwrap_or(u64::MAX);
+        // In range: 0..=END, and END fits a u64.
+        self.position = target as u64;
         Ok(self.position)
     }
 }

@@ -5,7 +5,7 @@ use std::io;
 
 use pss_sys as sys;
 
-use crate::CaptureFlags;
+use crate::{CaptureFlags, ProcessAccess};
 
 /// `Result<T, pss::Error>`.
 pub type Result<T> = core::result::Result<T, Error>;
@@ -133,6 +133,21 @@ impl Error {
         }
     }
 
+    /// The process handle lacks `missing`, known from its [`Process`](crate::Process); `reason`
+    /// says whether `function` was called.
+    pub(crate) fn insufficient_access(
+        function: Function,
+        missing: ProcessAccess,
+        reason: &'static str,
+    ) -> Self {
+        Error {
+            function,
+            kind: ErrorKind::InsufficientAccess(missing),
+            reason: Some(reason),
+            bytes_read: None,
+        }
+    }
+
     /// `function` was not called because its flags break a documented rule.
     pub(crate) fn invalid_flags(function: Function, reason: &'static str) -> Self {
         Error {
@@ -227,7 +242,9 @@ impl fmt::Display for Message<'_> {
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match error.kind {
-            ErrorKind::Os(ErrorCode::ACCESS_DENIED) => io::ErrorKind::PermissionDenied,
+            ErrorKind::Os(ErrorCode::ACCESS_DENIED) | ErrorKind::InsufficientAccess(_) => {
+                io::ErrorKind::PermissionDenied
+            }
             ErrorKind::Os(ErrorCode::NOT_FOUND) | ErrorKind::NotCaptured(_) => {
                 io::ErrorKind::NotFound
             }
@@ -345,6 +362,17 @@ pub enum ErrorKind {
     /// `PssWalkMarkerGetPosition` on the same marker; what it does with another marker's is not
     /// documented, so `pss` checks first.
     ForeignPosition,
+    /// The process handle, a [`Process`](crate::Process) whose rights are known, lacks these
+    /// rights, without which the call would fail or, worse, leak without saying so.
+    ///
+    /// A snapshot put into another process ([`LocalSnapshot::duplicate_into`](crate::LocalSnapshot::duplicate_into),
+    /// [`move_into`](crate::LocalSnapshot::move_into)) is refused before any call unless the
+    /// handle could also free it: Windows' remote free reports success without
+    /// `PROCESS_VM_OPERATION` or `PROCESS_DUP_HANDLE` and leaves the snapshot (or its handles
+    /// and VA clone) in that process. A [`RemoteSnapshot::close`](crate::RemoteSnapshot::close)
+    /// through such a handle (made with `from_raw_parts`) frees what it can and reports this
+    /// kind, although the OS said success. [`Error::reason`] says which.
+    InsufficientAccess(ProcessAccess),
     /// Not called: a [`WalkAllocator`](crate::WalkAllocator) callback, which kernel32 runs in
     /// the middle of a PSS call, tried to make another PSS call on the same thread. A free
     /// refused this way leaks the snapshot or marker instead.
@@ -360,6 +388,7 @@ impl ErrorKind {
             ErrorKind::Unavailable
             | ErrorKind::InvalidFlags
             | ErrorKind::ForeignPosition
+            | ErrorKind::InsufficientAccess(_)
             | ErrorKind::Reentrant => None,
         }
     }
@@ -373,6 +402,11 @@ impl fmt::Display for ErrorKind {
                 f.write_str("not in the snapshot: it was captured without ")?;
                 bitflags::parser::to_writer(flags, &mut *f)?;
                 return f.write_str(" (ERROR_NOT_FOUND)");
+            }
+            ErrorKind::InsufficientAccess(missing) => {
+                f.write_str("the process handle lacks ")?;
+                bitflags::parser::to_writer(missing, &mut *f)?;
+                return Ok(());
             }
             ErrorKind::ForeignPosition => "the position was saved on another walk",
             ErrorKind::Reentrant => "a PSS call from inside a walk allocator callback",
@@ -458,8 +492,13 @@ codes! {
     /// ([`Error::bytes_read`] says how far it got); from a VA clone, also memory the clone does
     /// not hold (anonymous shared sections).
     PARTIAL_COPY = ERROR_PARTIAL_COPY ("ERROR_PARTIAL_COPY"), "only part of the memory was read";
-    /// `ERROR_NOACCESS` (998): the memory at the address cannot be read at all.
-    NOACCESS = ERROR_NOACCESS ("ERROR_NOACCESS"), "the memory cannot be read";
+    /// `ERROR_NOACCESS` (998): a buffer of the caller's is not valid memory. (Memory of another
+    /// process that cannot be read is [`PARTIAL_COPY`](Self::PARTIAL_COPY), even when not one
+    /// byte could be read.)
+    NOACCESS = ERROR_NOACCESS ("ERROR_NOACCESS"), "invalid access to a memory location";
+    /// `ERROR_PRIVILEGE_NOT_HELD` (1314): the caller lacks a privilege the call needs, e.g. the
+    /// Tcb privilege for `PSS_CREATE_FORCE_BREAKAWAY`.
+    PRIVILEGE_NOT_HELD = ERROR_PRIVILEGE_NOT_HELD ("ERROR_PRIVILEGE_NOT_HELD"), "a required privilege is not held";
     /// `ERROR_INVALID_ADDRESS` (487): a capture met an address it could not use (seen from
     /// `PssCaptureSnapshot` on Windows, e.g. while reading the target's address space).
     INVALID_ADDRESS = ERROR_INVALID_ADDRESS ("ERROR_INVALID_ADDRESS"), "an address is invalid";

@@ -22,6 +22,10 @@ bitflags::bitflags! {
     ///   [`CREATE_BREAKAWAY`](Self::CREATE_BREAKAWAY) or
     ///   [`CREATE_FORCE_BREAKAWAY`](Self::CREATE_FORCE_BREAKAWAY) ("must be specified in
     ///   combination"; Windows answers `ERROR_INVALID_PARAMETER`);
+    /// - [`THREAD_CONTEXT`](Self::THREAD_CONTEXT) without [`THREADS`](Self::THREADS) (Windows
+    ///   captures no thread then), and
+    ///   [`THREAD_CONTEXT_EXTENDED`](Self::THREAD_CONTEXT_EXTENDED) without `THREAD_CONTEXT`
+    ///   (it does nothing then): a capture "with contexts" that would hold none;
     /// - [`RESERVED_00000400`](Self::RESERVED_00000400) and
     ///   [`RESERVED_00004000`](Self::RESERVED_00004000) ("do not use"; Windows accepts them, for
     ///   data no `pss` type reads);
@@ -82,14 +86,19 @@ bitflags::bitflags! {
         #[doc(alias = "PSS_CAPTURE_THREADS")]
         const THREADS = sys::PSS_CAPTURE_THREADS;
         /// `PSS_CAPTURE_THREAD_CONTEXT`: capture each thread's `CONTEXT`, with the
-        /// [`ContextFlags`] passed to capture. Rights: undocumented.
+        /// [`ContextFlags`] passed to capture. Only with [`THREADS`](Self::THREADS): Windows
+        /// captures threads only with that flag, so this one alone captures nothing, and `pss`
+        /// refuses it alone ([`CaptureOptions::context`] and [`CaptureFlags::context`] add
+        /// both). Rights: those of `THREADS` (undocumented), plus `THREAD_GET_CONTEXT` on each
+        /// thread, which Windows asks for itself.
         #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT")]
         const THREAD_CONTEXT = sys::PSS_CAPTURE_THREAD_CONTEXT;
         /// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`: capture extended thread contexts (e.g.
         /// `CONTEXT_XSTATE`), sized by the CPU's features; whether [`ContextFlags`] must then
         /// name `CONTEXT_XSTATE` is not documented (Windows' own captures pass
-        /// `CONTEXT_ALL | CONTEXT_XSTATE`). Without [`THREAD_CONTEXT`](Self::THREAD_CONTEXT) it
-        /// does nothing on Windows. Rights: undocumented.
+        /// `CONTEXT_ALL | CONTEXT_XSTATE`, which is [`CaptureOptions`]' default with this flag).
+        /// Without [`THREAD_CONTEXT`](Self::THREAD_CONTEXT) it does nothing on Windows, and
+        /// `pss` refuses it. Rights: undocumented.
         #[doc(alias = "PSS_CAPTURE_THREAD_CONTEXT_EXTENDED")]
         const THREAD_CONTEXT_EXTENDED = sys::PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
         /// `PSS_CAPTURE_RESERVED_00000400`: "do not use"; `pss` refuses it. (Windows accepts it
@@ -181,6 +190,22 @@ impl CaptureFlags {
 
     const RESERVED: Self = Self::RESERVED_00000400.union(Self::RESERVED_00004000);
 
+    /// These flags, capturing thread contexts with `context`: the same as
+    /// [`CaptureOptions::new(self).context(context)`](CaptureOptions::context), which adds
+    /// [`THREAD_CONTEXT`](Self::THREAD_CONTEXT) and [`THREADS`](Self::THREADS).
+    ///
+    /// ```
+    /// use pss::{CaptureFlags, ContextFlags};
+    ///
+    /// let options = CaptureFlags::HANDLES.context(ContextFlags::CONTROL);
+    /// assert!(options.flags().contains(CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT));
+    /// assert_eq!(options.context_flags(), ContextFlags::CONTROL);
+    /// ```
+    #[must_use]
+    pub const fn context(self, context: ContextFlags) -> CaptureOptions {
+        CaptureOptions::new(self).context(context)
+    }
+
     /// Checks the documented rules; `Err` carries the reason for
     /// [`Error::reason`](crate::Error::reason).
     pub(crate) fn check(self) -> Result<(), &'static str> {
@@ -196,6 +221,18 @@ impl CaptureFlags {
             return Err(
                 "PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION is only valid with \
                         PSS_CAPTURE_VA_SPACE",
+            );
+        }
+        if self.contains(Self::THREAD_CONTEXT) && !self.contains(Self::THREADS) {
+            return Err(
+                "PSS_CAPTURE_THREAD_CONTEXT without PSS_CAPTURE_THREADS: Windows captures threads \
+                 only with PSS_CAPTURE_THREADS, so no context would be captured",
+            );
+        }
+        if self.contains(Self::THREAD_CONTEXT_EXTENDED) && !self.contains(Self::THREAD_CONTEXT) {
+            return Err(
+                "PSS_CAPTURE_THREAD_CONTEXT_EXTENDED without PSS_CAPTURE_THREAD_CONTEXT \
+                 captures no context",
             );
         }
         if self.contains(Self::CREATE_BREAKAWAY_OPTIONAL)
@@ -366,6 +403,19 @@ impl ContextFlags {
     #[cfg(not(target_arch = "aarch64"))]
     pub const XSTATE: Self = ContextFlags(arch::XSTATE);
 
+    /// The default for captures with
+    /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED): `CONTEXT_ALL |
+    /// CONTEXT_XSTATE` on x86 and x64 (`0x10005F` on x64, what Windows' own crash capture
+    /// passes), `CONTEXT_ALL` on aarch64.
+    #[cfg(not(target_arch = "aarch64"))]
+    pub const ALL_EXTENDED: Self = ContextFlags(arch::ALL | arch::XSTATE);
+    /// The default for captures with
+    /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED): `CONTEXT_ALL |
+    /// CONTEXT_XSTATE` on x86 and x64 (`0x10005F` on x64, what Windows' own crash capture
+    /// passes), `CONTEXT_ALL` on aarch64.
+    #[cfg(target_arch = "aarch64")]
+    pub const ALL_EXTENDED: Self = ContextFlags(arch::ALL);
+
     /// Any `CONTEXT_*` flags, unchecked: they are architecture-specific and open-ended.
     pub const fn from_bits(bits: u32) -> Self {
         ContextFlags(bits)
@@ -404,32 +454,78 @@ impl ContextFlags {
 /// ```
 ///
 /// The context flags reach the OS only with [`CaptureFlags::THREAD_CONTEXT`] (0 otherwise):
-/// [`context`](Self::context) adds that flag, so they are never given without it.
+/// [`context`](Self::context) adds that flag, so they are never given without it, and adds
+/// [`CaptureFlags::THREADS`] too: Windows captures threads (and so their contexts) only with
+/// `THREADS`; `THREAD_CONTEXT` alone captures no thread at all.
+///
+/// # What Windows keeps of the context flags
+///
+/// A context record is a plain `CONTEXT` unless [`CaptureFlags::THREAD_CONTEXT_EXTENDED`] is
+/// set. ntdll then keeps only the architecture's `CONTEXT_ALL` bits of the flags given: a plain
+/// record has no room for the extended state, so `CONTEXT_XSTATE`, the CET and the
+/// exception-reporting bits are dropped from it (its `ContextFlags` field says so). With
+/// `THREAD_CONTEXT_EXTENDED` the record is as long as the CPU's features need and the flags are
+/// kept; the default context flags are then [`ContextFlags::ALL`] `|`
+/// [`ContextFlags::XSTATE`] (x86, x64: Windows' own crash capture asks for the same), so a
+/// dump keeps the AVX registers.
 ///
 /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
 #[doc(alias = "ThreadContextFlags")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CaptureOptions {
     flags: CaptureFlags,
-    context: ContextFlags,
+    /// The caller's context flags; `None` for the default (see [`CaptureOptions::context_flags`]).
+    context: Option<ContextFlags>,
+    /// Captures to try in all while a capture with `HANDLES` fails because the handle table
+    /// changed during it (1: no retry).
+    attempts: u8,
 }
 
 impl CaptureOptions {
-    /// `flags`, with [`ContextFlags::ALL`] for thread contexts if `flags` has
-    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT).
+    /// `flags`, with the default thread-context flags if `flags` has
+    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT): [`ContextFlags::ALL`], and with
+    /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED) also
+    /// [`ContextFlags::XSTATE`] where the architecture has it.
+    #[must_use]
     pub const fn new(flags: CaptureFlags) -> Self {
         CaptureOptions {
             flags,
-            context: ContextFlags::ALL,
+            context: None,
+            attempts: 1,
         }
     }
 
-    /// Captures thread contexts with `context`: adds
-    /// [`CaptureFlags::THREAD_CONTEXT`] to the flags.
+    /// Captures thread contexts with `context`: adds [`CaptureFlags::THREAD_CONTEXT`] and
+    /// [`CaptureFlags::THREADS`] to the flags (contexts belong to captured threads; Windows
+    /// captures threads only with `THREADS`).
+    #[must_use]
     pub const fn context(self, context: ContextFlags) -> Self {
         CaptureOptions {
-            flags: self.flags.union(CaptureFlags::THREAD_CONTEXT),
-            context,
+            flags: self
+                .flags
+                .union(CaptureFlags::THREAD_CONTEXT)
+                .union(CaptureFlags::THREADS),
+            context: Some(context),
+            attempts: self.attempts,
+        }
+    }
+
+    /// Retries a capture that failed because a handle was opened in the target while it was
+    /// being captured, up to `attempts` captures in all (at least one; 3 is plenty for a busy
+    /// process).
+    ///
+    /// Windows reads a process's handle table in two steps, its size and then its contents, and
+    /// fails the whole capture with [`ErrorCode::BAD_LENGTH`](crate::ErrorCode::BAD_LENGTH)
+    /// when the table grew in between, which a busy target does now and then. Only that failure
+    /// is retried, and only when [`CaptureFlags::HANDLES`] is set; a process without handles
+    /// (one that has exited) fails the same way every time, so at most `attempts` captures are
+    /// made. Each attempt is one `PssCaptureSnapshot` call; a failed one leaves nothing behind.
+    /// See [Capturing processes that are exiting or busy](crate#capturing-processes-that-are-exiting-or-busy).
+    #[must_use]
+    pub const fn retry_handle_race(self, attempts: u8) -> Self {
+        CaptureOptions {
+            attempts: if attempts == 0 { 1 } else { attempts },
+            ..self
         }
     }
 
@@ -438,13 +534,27 @@ impl CaptureOptions {
         self.flags
     }
 
-    /// The `ThreadContextFlags` argument as passed: the context flags with
-    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT), [`ContextFlags::NONE`] without it.
+    /// How many captures [`retry_handle_race`](Self::retry_handle_race) allows in all (1: no
+    /// retry).
+    pub const fn attempts(&self) -> u8 {
+        self.attempts
+    }
+
+    /// The `ThreadContextFlags` argument as passed: without
+    /// [`THREAD_CONTEXT`](CaptureFlags::THREAD_CONTEXT), [`ContextFlags::NONE`]; else the flags
+    /// given to [`context`](Self::context), or by default [`ContextFlags::ALL`], with
+    /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED) `ALL | XSTATE` (x86,
+    /// x64; aarch64 has no XSTATE bit).
     pub const fn context_flags(&self) -> ContextFlags {
-        if self.flags.contains(CaptureFlags::THREAD_CONTEXT) {
-            self.context
-        } else {
-            ContextFlags::NONE
+        if !self.flags.contains(CaptureFlags::THREAD_CONTEXT) {
+            return ContextFlags::NONE;
+        }
+        match self.context {
+            Some(context) => context,
+            None if self.flags.contains(CaptureFlags::THREAD_CONTEXT_EXTENDED) => {
+                ContextFlags::ALL_EXTENDED
+            }
+            None => ContextFlags::ALL,
         }
     }
 
@@ -452,7 +562,7 @@ impl CaptureOptions {
     pub(crate) const fn with_flags(self, flags: CaptureFlags) -> Self {
         CaptureOptions {
             flags: self.flags.union(flags),
-            context: self.context,
+            ..self
         }
     }
 }
@@ -575,9 +685,9 @@ impl ProcessAccess {
     /// | `VA_CLONE` | `CREATE_PROCESS` | the capture fails: the clone is created with the target as parent (seen) |
     /// | `HANDLES` and the handle-detail flags | `QUERY_INFORMATION \| DUP_HANDLE` | handle values are read with query rights (inferred); without `DUP_HANDLE` every handle loses its type name and details, and the capture still succeeds (seen) |
     /// | `HANDLE_TRACE` | `QUERY_INFORMATION` | the trace is left out, the capture succeeds (seen) |
-    /// | `THREADS`, `THREAD_CONTEXT`, `THREAD_CONTEXT_EXTENDED` | `QUERY_INFORMATION` | enumerating threads (inferred) |
-    /// | `VA_SPACE` | `QUERY_INFORMATION` | `VirtualQueryEx` documents it (inferred) |
-    /// | `VA_SPACE_SECTION_INFORMATION` | `VM_READ` (**documented**) `\| QUERY_INFORMATION` | the image values are read from the target's memory; without `VM_READ` they are zero and the names remain (seen) |
+    /// | `THREADS` | `QUERY_INFORMATION` | enumerating threads (inferred); `THREAD_CONTEXT` and `THREAD_CONTEXT_EXTENDED` add nothing (without `THREADS` they capture nothing) |
+    /// | `VA_SPACE` | none added | the kernel's address-space query asks only `QUERY_LIMITED_INFORMATION` for it (seen in Windows 11's kernel; Microsoft's `VirtualQueryEx` page still names `QUERY_INFORMATION`), which protected processes grant |
+    /// | `VA_SPACE_SECTION_INFORMATION` | `VM_READ` (**documented**) | the image values are read from the target's memory; without `VM_READ` they are zero and the names remain (seen) |
     /// | `AUXILIARY_PAGES`, `IPT_TRACE` | none added | the page is read with the query rights above; IPT is undescribed: pass your own rights |
     /// | `CREATE_*` | none | they govern the clone and the snapshot's memory, not the target |
     pub const fn for_capture(flags: CaptureFlags) -> Self {
@@ -585,11 +695,7 @@ impl ProcessAccess {
         if flags.contains(CaptureFlags::VA_CLONE) {
             access = access.union(Self::CREATE_PROCESS);
         }
-        let query = CaptureFlags::THREADS
-            .union(CaptureFlags::THREAD_CONTEXT)
-            .union(CaptureFlags::THREAD_CONTEXT_EXTENDED)
-            .union(CaptureFlags::VA_SPACE)
-            .union(CaptureFlags::HANDLE_TRACE);
+        let query = CaptureFlags::THREADS.union(CaptureFlags::HANDLE_TRACE);
         if flags.intersects(query) {
             access = access.union(Self::QUERY_INFORMATION);
         }
@@ -603,7 +709,7 @@ impl ProcessAccess {
                 .union(Self::DUP_HANDLE);
         }
         if flags.contains(CaptureFlags::VA_SPACE_SECTION_INFORMATION) {
-            access = access.union(Self::QUERY_INFORMATION).union(Self::VM_READ);
+            access = access.union(Self::VM_READ);
         }
         access
     }

@@ -42,23 +42,55 @@ pub use host::{
 ///
 /// Every call of [`as_handle`](AsHandle::as_handle) on a value, for as long as the value (or
 /// the borrow it is) lives, must return the same handle, and that handle must stay open that
-/// long. Moving the value must not change this.
-pub unsafe trait ProcessHandle: AsHandle {}
+/// long. Moving the value must not change this. [`granted_access`](Self::granted_access), if
+/// it returns `Some`, must name exactly the rights the handle was granted.
+pub unsafe trait ProcessHandle: AsHandle {
+    /// The access rights the handle was granted, where known: only for a
+    /// [`Process`](crate::Process) that [`open_process`](crate::open_process) opened (and
+    /// references and smart pointers to one); `None` for every other handle, whose rights
+    /// kernel32 has no documented way to read.
+    ///
+    /// `pss` uses it to refuse what would fail or leak silently: a
+    /// [`RemoteSnapshot`](crate::RemoteSnapshot) whose handle could not free it (see there).
+    fn granted_access(&self) -> Option<crate::ProcessAccess> {
+        None
+    }
+}
 
 // SAFETY: an OwnedHandle holds one handle from construction to drop and cannot change it.
 unsafe impl ProcessHandle for OwnedHandle {}
 // SAFETY: a BorrowedHandle is a copy of one handle value, open for its whole lifetime.
 unsafe impl ProcessHandle for BorrowedHandle<'_> {}
+
+/// `granted_access` of a reference or smart pointer: the referent's.
+macro_rules! forward_granted_access {
+    () => {
+        fn granted_access(&self) -> Option<crate::ProcessAccess> {
+            T::granted_access(self)
+        }
+    };
+}
+
 // SAFETY: a shared borrow cannot change the referent, which upholds the contract itself.
-unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for &T {}
+unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for &T {
+    forward_granted_access!();
+}
 // SAFETY: the exclusive borrow is held by the value, so nothing else can change the referent.
-unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for &mut T {}
+unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for &mut T {
+    forward_granted_access!();
+}
 // SAFETY: the box owns the referent, which upholds the contract itself.
-unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Box<T> {}
+unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Box<T> {
+    forward_granted_access!();
+}
 // SAFETY: `Rc` gives only shared access to the referent, which upholds the contract itself.
-unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Rc<T> {}
+unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Rc<T> {
+    forward_granted_access!();
+}
 // SAFETY: `Arc` gives only shared access to the referent, which upholds the contract itself.
-unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Arc<T> {}
+unsafe impl<T: ProcessHandle + ?Sized> ProcessHandle for Arc<T> {
+    forward_granted_access!();
+}
 // SAFETY: a `Child` holds the process handle `CreateProcessW` returned until it is dropped
 // (`wait`, `kill` and `try_wait` use it but never close or replace it).
 #[cfg(windows)]

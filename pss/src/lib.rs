@@ -137,6 +137,31 @@
 //! Duplicating and freeing: `snapshot.duplicate()?` makes a second, independent owner;
 //! `snapshot.close()?` frees and reports the result; dropping frees and ignores it.
 //!
+//! # Capturing processes that are exiting or busy
+//!
+//! A crash reporter's target is often on its way out, and a monitor's is often busy. Windows
+//! captures a process part by part (process information, auxiliary pages, address space, VA
+//! clone, handles, threads), without stopping it, and the first part that fails fails the whole
+//! capture; nothing is left behind. What is seen to fail, and what helps
+//! ([`Error::reason`] names these causes when the code and flags point to them):
+//!
+//! | target | flags | error | what helps |
+//! |---|---|---|---|
+//! | opened a handle while being captured | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (Windows reads the handle table's size, then the table, and fails if it grew) | retrying: [`CaptureOptions::retry_handle_race`] retries exactly this, a bounded number of times |
+//! | has exited (its threads, handle table and address space are gone) | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (an empty handle table fails the same way) | nothing: capture without `HANDLES` |
+//! | has exited | `VA_SPACE` | [`ErrorCode::INVALID_PARAMETER`] | nothing: capture without `VA_SPACE` |
+//! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent) | nothing |
+//! | has exited | `THREADS` | the capture succeeds; [`threads`](LocalSnapshot::threads) and [`thread_information`](LocalSnapshot::thread_information) then give [`ErrorCode::NOT_FOUND`] with a reason | nothing: the threads are gone |
+//! | has exited | none of these | the capture succeeds: process information (with the exit status) is always captured | — |
+//! | one thread cannot be opened (e.g. protected) | `THREADS` | [`ErrorCode::ACCESS_DENIED`]: thread capture is all or nothing | capture without `THREADS`, or with more rights if they are the cause |
+//! | threads start while being captured | `THREADS` | none: the new threads may be missing, silently | capture again if you need them |
+//! | its address space changes while being captured | `VA_SPACE` | [`ErrorCode::INVALID_ADDRESS`] (seen) | retrying may succeed |
+//!
+//! So a crash reporter that must get *something* captures what it needs most first: one
+//! capture with process information and threads (which works on an exiting process as long as
+//! it has threads), and the memory and handles as a second step that may fail. Codes that
+//! Windows returns for other reasons (rights, resources) are passed through unchanged.
+//!
 //! # Availability
 //!
 //! [`is_available`] probes kernel32 once per process. Every function that would call a PSS
@@ -207,7 +232,7 @@ pub use info::{
 };
 pub use local::LocalSnapshot;
 pub use memory::{MemoryProtection, MemoryRegion, MemoryState, MemoryType};
-pub use process::{current_process, open_process};
+pub use process::{Process, current_process, open_process};
 pub use remote::RemoteSnapshot;
 pub use time::FileTime;
 pub use walk::{

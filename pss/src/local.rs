@@ -10,8 +10,8 @@ use pss_sys as sys;
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{AsHandle, BorrowedHandle, ProcessHandle};
 use crate::{
-    Allocation, CaptureFlags, CaptureOptions, Error, Function, HeapAllocated, RemoteSnapshot,
-    Result, VmAllocated,
+    Allocation, CaptureFlags, CaptureOptions, Error, ErrorCode, Function, HeapAllocated,
+    RemoteSnapshot, Result, VmAllocated,
 };
 
 /// A process snapshot whose handle (`HPSS`) lives in this process, owned: freed exactly once,
@@ -265,8 +265,11 @@ impl LocalSnapshot<VmAllocated> {
     /// PROCESS_DUP_HANDLE` ([`DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and
     /// for the later free also `PROCESS_VM_READ`
     /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both);
-    /// the source is this process, with all rights. `pss` cannot check the rights of `target`
-    /// (see [`RemoteSnapshot`]); the OS does.
+    /// the source is this process, with all rights. A [`Process`](crate::Process) `target`
+    /// lacking any of them is refused before anything is called
+    /// ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess); the snapshot
+    /// is then freed here), because Windows' remote free would report success and leak it (see
+    /// [`RemoteSnapshot`]); other handles are checked by the OS alone.
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
@@ -277,6 +280,8 @@ impl LocalSnapshot<VmAllocated> {
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot", alias = "PSS_DUPLICATE_CLOSE_SOURCE")]
     pub fn move_into<P: ProcessHandle>(self, target: P) -> Result<RemoteSnapshot<P>> {
+        // Refused before anything is called: this snapshot is then freed here, on drop.
+        crate::remote::check_remote_target(&target)?;
         // The OS frees the source whatever happens: give up ownership before anything else.
         let source = ManuallyDrop::new(self).raw;
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
@@ -316,8 +321,21 @@ impl<A: Allocation> LocalSnapshot<A> {
             .check()
             .map_err(|reason| Error::invalid_flags(Function::PssCaptureSnapshot, reason))?;
         let api = PssApi::get(Function::PssCaptureSnapshot)?;
-        let raw = api.capture(process(api), options.flags(), options.context_flags())?;
-        Ok(Self::from_non_null(raw))
+        let process = process(api);
+        let flags = options.flags();
+        let mut attempts = options.attempts();
+        loop {
+            match api.capture(process, flags, options.context_flags()) {
+                Ok(raw) => return Ok(Self::from_non_null(raw)),
+                Err(error) => {
+                    let error = explain_capture_failure(error, flags);
+                    attempts -= 1;
+                    if attempts == 0 || !is_handle_race(&error, flags) {
+                        return Err(error);
+                    }
+                }
+            }
+        }
     }
 
     /// [`PssDuplicateSnapshot`]`(GetCurrentProcess(), h, GetCurrentProcess(), ...)`: a second,
@@ -364,8 +382,11 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// ([`ProcessAccess::DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and for
     /// the later free also `PROCESS_VM_READ`
     /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both).
-    /// `pss` cannot check them (see [`RemoteSnapshot`]); the OS does. On failure `target` is
-    /// dropped: pass a reference or a [`BorrowedHandle`] to keep the handle.
+    /// A [`Process`](crate::Process) `target` lacking any of them is refused before anything is
+    /// called ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)), because
+    /// Windows' remote free would report success and leak the copy (see [`RemoteSnapshot`]);
+    /// other handles are checked by the OS alone. On failure `target` is dropped: pass a
+    /// reference or a [`BorrowedHandle`] to keep the handle.
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
@@ -376,6 +397,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_into<P: ProcessHandle>(&self, target: P) -> Result<RemoteSnapshot<P>> {
+        crate::remote::check_remote_target(&target)?;
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
         let this_process = api.current_process();
         // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
@@ -443,6 +465,61 @@ impl<A: Allocation> LocalSnapshot<A> {
             allocation: PhantomData,
         }
     }
+}
+
+/// A capture failure `CaptureOptions::retry_handle_race` retries: `ERROR_BAD_LENGTH` from a
+/// capture with `HANDLES` (the handle table grew between Windows' two reads of it).
+fn is_handle_race(error: &Error, flags: CaptureFlags) -> bool {
+    error.code() == Some(ErrorCode::BAD_LENGTH) && flags.contains(CaptureFlags::HANDLES)
+}
+
+/// `error`, from `PssCaptureSnapshot` with `flags`, with [`Error::reason`] naming the causes
+/// Windows is seen to have for it (WINDOWS-EVIDENCE: decompiled ntdll and kernel).
+#[cold]
+fn explain_capture_failure(error: Error, flags: CaptureFlags) -> Error {
+    let has = |f: CaptureFlags| flags.contains(f);
+    let reason = match error.code() {
+        Some(ErrorCode::BAD_LENGTH) if has(CaptureFlags::HANDLES) => {
+            "the handle table changed while it was being captured (a handle was opened in \
+             between: retrying helps, see CaptureOptions::retry_handle_race), or the process has \
+             no handles (it has exited: retrying does not help)"
+        }
+        Some(ErrorCode::INVALID_PARAMETER) if has(CaptureFlags::VA_SPACE) => {
+            "the address space could not be read: the process is exiting or has exited"
+        }
+        Some(ErrorCode::ACCESS_DENIED) => {
+            match (has(CaptureFlags::THREADS), has(CaptureFlags::VA_CLONE)) {
+                (false, false) => {
+                    "the process handle lacks a right these flags need (see \
+                     ProcessAccess::for_capture)"
+                }
+                (true, false) => {
+                    "the process handle lacks a right these flags need (see \
+                     ProcessAccess::for_capture), or one of the process's threads could not be \
+                     opened (thread capture is all or nothing)"
+                }
+                (false, true) => {
+                    "the process handle lacks a right these flags need (see \
+                     ProcessAccess::for_capture), or the process is exiting or has exited (no \
+                     VA clone can be made of it)"
+                }
+                (true, true) => {
+                    "the process handle lacks a right these flags need (see \
+                     ProcessAccess::for_capture), one of the process's threads could not be \
+                     opened (thread capture is all or nothing), or the process is exiting or \
+                     has exited (no VA clone can be made of it)"
+                }
+            }
+        }
+        Some(ErrorCode::PRIVILEGE_NOT_HELD) => {
+            "PSS_CREATE_FORCE_BREAKAWAY needs the Tcb privilege (SeTcbPrivilege)"
+        }
+        Some(ErrorCode::INVALID_ADDRESS) => {
+            "the address space changed while it was being captured: retrying may succeed"
+        }
+        _ => return error,
+    };
+    error.with_reason(reason)
 }
 
 /// `PssFreeSnapshot(GetCurrentProcess(), raw)`, or nothing if PSS is missing (then no snapshot

@@ -3,16 +3,24 @@
 
 use pss_sys as sys;
 
-use crate::handle::{BorrowedHandle, FromRawHandle, OwnedHandle};
+use core::fmt;
+
+use crate::handle::{
+    AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, IntoRawHandle, OwnedHandle,
+    ProcessHandle, RawHandle,
+};
 use crate::{Error, Function, ProcessAccess, Result};
 
 /// [`OpenProcess`]`(access, FALSE, pid)`: opens process `pid` with `access` (not inheritable).
 ///
 /// Ask for the least the job needs: [`ProcessAccess::for_capture`],
-/// [`ProcessAccess::DUPLICATE_TARGET`], [`ProcessAccess::REMOTE_SNAPSHOT`], ... The error comes
-/// from [`GetLastError`], e.g. [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED) or
-/// [`ErrorCode::INVALID_PARAMETER`](crate::ErrorCode::INVALID_PARAMETER) (no such process). This does not
-/// need the Process Snapshotting API, so it never fails with
+/// [`ProcessAccess::DUPLICATE_TARGET`], [`ProcessAccess::REMOTE_SNAPSHOT`], ... The result is a
+/// [`Process`]: an owned handle that remembers the rights it was granted, so that `pss` can
+/// refuse what those rights would make fail or leak silently (a snapshot put into a process
+/// through a handle that cannot free it). The error comes from [`GetLastError`], e.g.
+/// [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED) or
+/// [`ErrorCode::INVALID_PARAMETER`](crate::ErrorCode::INVALID_PARAMETER) (no such process).
+/// This does not need the Process Snapshotting API, so it never fails with
 /// [`Unavailable`](crate::ErrorKind::Unavailable).
 ///
 /// Kernel32 calls: `OpenProcess`, and `GetLastError` if it fails.
@@ -23,6 +31,7 @@ use crate::{Error, Function, ProcessAccess, Result};
 /// # fn main() -> pss::Result<()> {
 /// let child = std::process::Command::new("helper.exe").spawn().expect("spawn");
 /// let handle = pss::open_process(child.id(), ProcessAccess::REMOTE_SNAPSHOT)?;
+/// assert_eq!(handle.access(), ProcessAccess::REMOTE_SNAPSHOT);
 /// # Ok(()) }
 /// ```
 ///
@@ -34,7 +43,7 @@ use crate::{Error, Function, ProcessAccess, Result};
 /// [`OpenProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess
 /// [`GetLastError`]: https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror
 #[doc(alias = "OpenProcess")]
-pub fn open_process(pid: u32, access: ProcessAccess) -> Result<OwnedHandle> {
+pub fn open_process(pid: u32, access: ProcessAccess) -> Result<Process> {
     // SAFETY: `OpenProcess` takes plain values; a handle it returns is ours to close.
     let handle = unsafe { sys::OpenProcess(access.bits(), 0, pid) };
     if handle.is_null() {
@@ -44,9 +53,95 @@ pub fn open_process(pid: u32, access: ProcessAccess) -> Result<OwnedHandle> {
         return Err(Error::os(Function::OpenProcess, code));
     }
     // SAFETY: a non-null `OpenProcess` result is a new process handle, owned by nothing else,
-    // that needs no cleanup but `CloseHandle`.
-    Ok(unsafe { OwnedHandle::from_raw_handle(handle) })
+    // that needs no cleanup but `CloseHandle`; `OpenProcess` grants exactly the access asked
+    // for, or fails.
+    Ok(unsafe { Process::from_owned_handle(OwnedHandle::from_raw_handle(handle), access) })
 }
+
+/// A process handle [`open_process`] opened: an [`OwnedHandle`] (closed with `CloseHandle` on
+/// drop) together with the access it was granted.
+///
+/// Use it wherever a process handle goes ([`AsHandle`], [`ProcessHandle`]). Knowing its rights
+/// lets `pss` refuse, before calling the OS, a [`RemoteSnapshot`](crate::RemoteSnapshot) that
+/// this handle could not free: Windows' remote free reports success without
+/// `PROCESS_VM_OPERATION` or `PROCESS_DUP_HANDLE` and leaves the snapshot behind, which no
+/// caller could notice afterwards. For any other handle (`OwnedHandle`, `BorrowedHandle`,
+/// `Child`) the rights are unknown and the OS checks alone.
+///
+/// [`into_owned_handle`](Self::into_owned_handle) (or `From`) gives the plain handle;
+/// [`from_owned_handle`](Self::from_owned_handle) makes one from a handle whose rights you know.
+#[doc(alias = "OpenProcess", alias = "PROCESS_ACCESS_RIGHTS")]
+pub struct Process {
+    handle: OwnedHandle,
+    access: ProcessAccess,
+}
+
+impl Process {
+    /// Pairs `handle` with the access it was granted.
+    ///
+    /// # Safety
+    ///
+    /// `handle` must be a process handle granted exactly `access` (e.g. what `OpenProcess` or
+    /// `DuplicateHandle` returned for that access), so that `pss` may rely on it: claiming
+    /// rights the handle lacks makes a remote free leak silently, as with a plain handle.
+    pub unsafe fn from_owned_handle(handle: OwnedHandle, access: ProcessAccess) -> Self {
+        Process { handle, access }
+    }
+
+    /// The access the handle was granted.
+    pub fn access(&self) -> ProcessAccess {
+        self.access
+    }
+
+    /// The plain owned handle, forgetting its rights.
+    #[must_use = "dropping the handle closes it"]
+    pub fn into_owned_handle(self) -> OwnedHandle {
+        self.handle
+    }
+}
+
+impl From<Process> for OwnedHandle {
+    fn from(process: Process) -> OwnedHandle {
+        process.handle
+    }
+}
+
+impl AsHandle for Process {
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.handle.as_handle()
+    }
+}
+
+impl AsRawHandle for Process {
+    fn as_raw_handle(&self) -> RawHandle {
+        self.handle.as_raw_handle()
+    }
+}
+
+impl IntoRawHandle for Process {
+    fn into_raw_handle(self) -> RawHandle {
+        self.handle.into_raw_handle()
+    }
+}
+
+// SAFETY: the handle is an `OwnedHandle` held from construction to drop, never replaced; the
+// access is what it was granted (`open_process`, or the caller of `from_owned_handle`).
+unsafe impl ProcessHandle for Process {
+    fn granted_access(&self) -> Option<ProcessAccess> {
+        Some(self.access)
+    }
+}
+
+impl fmt::Debug for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Process")
+            .field("handle", &self.handle.as_raw_handle())
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(Process: Send, Sync, ProcessHandle);
 
 /// [`GetCurrentProcess`]: this process's pseudo handle, valid for as long as the process runs
 /// and never closed (the standard library documents it as a valid [`BorrowedHandle`]).

@@ -8,7 +8,7 @@ use pss_sys as sys;
 
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{OwnedHandle, ProcessHandle};
-use crate::{Function, LocalSnapshot, Result};
+use crate::{Error, Function, LocalSnapshot, ProcessAccess, Result};
 
 /// A process snapshot whose handle (`HPSS`) lives in another process, owned, together with the
 /// handle to that process it is freed through: [`PssFreeSnapshot`]`(process, handle)`, exactly
@@ -281,7 +281,45 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
         let (process, raw) = self.into_parts();
         // SAFETY: we owned `raw`, live in the context of `process`'s process, and gave up the
         // owner above.
-        unsafe { free_remote(&process, raw) }
+        unsafe { free_remote(&process, raw) }?;
+        match lacking(&process, ProcessAccess::REMOTE_FREE) {
+            Some(missing) if !missing.contains(ProcessAccess::VM_READ) => {
+                Err(Error::insufficient_access(
+                    Function::PssFreeSnapshot,
+                    missing,
+                    "PssFreeSnapshot reported success, but without PROCESS_DUP_HANDLE Windows \
+                     leaves the snapshot's handles (and its VA clone) open in the process, and \
+                     without PROCESS_VM_OPERATION its memory",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The rights of `needed` that `process` is known to lack (see
+/// [`ProcessHandle::granted_access`]); `None` if it has them all or its rights are unknown.
+pub(crate) fn lacking<P: ProcessHandle + ?Sized>(
+    process: &P,
+    needed: ProcessAccess,
+) -> Option<ProcessAccess> {
+    let missing = needed.difference(process.granted_access()?);
+    (!missing.is_empty()).then_some(missing)
+}
+
+/// Refuses, before any call, to put a snapshot into a process through `target` when `target`
+/// is known to lack what duplicating into it and freeing it there need.
+pub(crate) fn check_remote_target<P: ProcessHandle + ?Sized>(target: &P) -> Result<()> {
+    match lacking(target, ProcessAccess::REMOTE_SNAPSHOT) {
+        None => Ok(()),
+        Some(missing) => Err(Error::insufficient_access(
+            Function::PssDuplicateSnapshot,
+            missing,
+            "not called: a snapshot put into the process through this handle could not be \
+             freed through it (PssFreeSnapshot needs PROCESS_VM_READ, PROCESS_VM_OPERATION and \
+             PROCESS_DUP_HANDLE; without the last two Windows reports success and leaves the \
+             snapshot there); open the process with ProcessAccess::REMOTE_SNAPSHOT",
+        )),
     }
 }
 

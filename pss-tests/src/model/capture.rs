@@ -19,8 +19,6 @@ const BREAKAWAY_BITS: u32 =
 /// Flag `0x2` (`PSS_CAPTURE_RESERVED_00000002`): the auxiliary pages.
 pub const AUXILIARY_PAGES: u32 = PSS_CAPTURE_RESERVED_00000002;
 
-const ERROR_PRIVILEGE_NOT_HELD: u32 = 1314;
-
 /// The flag checks ntdll makes first, in its order.
 pub(crate) fn check_flags(flags: u32) -> Result<(), u32> {
     if flags & REJECTED_FLAGS != 0 || flags & BREAKAWAY_BITS == PSS_CREATE_BREAKAWAY_OPTIONAL {
@@ -30,24 +28,22 @@ pub(crate) fn check_flags(flags: u32) -> Result<(), u32> {
 }
 
 /// The access the model demands on `PssCaptureSnapshot`'s process handle for `flags`: without
-/// it the capture fails with `ERROR_ACCESS_DENIED`. Process information (always captured) needs
-/// `PROCESS_QUERY_LIMITED_INFORMATION` and the VA clone `PROCESS_CREATE_PROCESS` (shown in
-/// ntdll); threads, handles and the VA space need `PROCESS_QUERY_INFORMATION` (inferred). What
-/// only loses detail is not demanded: `PROCESS_DUP_HANDLE` (handles keep only their values),
-/// `PROCESS_VM_READ` (section information keeps names, zeroes the image fields), and whatever
-/// the handle trace needs (its failure is ignored).
+/// it the capture fails with `ERROR_ACCESS_DENIED`. Process information (always captured) and
+/// the VA space need `PROCESS_QUERY_LIMITED_INFORMATION` (the kernel's `MmQueryVirtualMemory`
+/// asks no more for the region and mapped-file-name classes), the VA clone
+/// `PROCESS_CREATE_PROCESS` (shown in ntdll); threads and handles `PROCESS_QUERY_INFORMATION`
+/// (inferred: not visible in the decompile). What only loses detail is not demanded:
+/// `PROCESS_DUP_HANDLE` (handles keep only their values), `PROCESS_VM_READ` (section
+/// information keeps names, zeroes the image fields), and whatever the handle trace needs (its
+/// failure is ignored). `THREAD_CONTEXT` without `THREADS` captures no threads, so it asks for
+/// nothing.
 pub fn capture_access(flags: u32) -> u32 {
     let has = |f: u32| flags & f != 0;
     let mut access = PROCESS_QUERY_LIMITED_INFORMATION;
     if has(PSS_CAPTURE_VA_CLONE) {
         access |= PROCESS_CREATE_PROCESS;
     }
-    if has(PSS_CAPTURE_HANDLES
-        | PSS_CAPTURE_THREADS
-        | PSS_CAPTURE_THREAD_CONTEXT
-        | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED
-        | PSS_CAPTURE_VA_SPACE)
-    {
+    if has(PSS_CAPTURE_HANDLES | PSS_CAPTURE_THREADS) {
         access |= PROCESS_QUERY_INFORMATION;
     }
     access
@@ -73,6 +69,8 @@ pub struct Captured {
     pub(crate) section_info: bool,
     /// The PE values could be read (`PROCESS_VM_READ`); else they are zero.
     pub(crate) image_fields: bool,
+    /// A VA clone was made.
+    pub(crate) va_clone: bool,
     pub(crate) handles: Option<Arc<Vec<HandleSpec>>>,
     /// The handle-detail capture flags.
     pub(crate) handle_detail: u32,
@@ -82,8 +80,8 @@ pub struct Captured {
     pub(crate) threads: Option<Arc<Vec<ThreadSpec>>>,
     /// Bytes per context record, when contexts were captured.
     pub(crate) context_length: Option<u32>,
-    /// The `ThreadContextFlags` the capture asked for: each record's `ContextFlags`, and which
-    /// registers it holds.
+    /// Each record's `ContextFlags` (the capture's `ThreadContextFlags`, sanitised as ntdll
+    /// does: [`sanitise_context_flags`]), and which registers it holds.
     pub(crate) context_flags: u32,
     /// `0x400`: each thread's last system call.
     pub(crate) last_syscall: bool,
@@ -93,42 +91,141 @@ pub struct Captured {
     pub(crate) capture_time: u64,
 }
 
+/// Why a capture of a process fails once its flags and rights have been checked, in ntdll's
+/// order (process information, auxiliary pages, VA space, VA clone, handles, threads); the
+/// first failing part fails the whole capture and what was built is freed. Consumes one handle
+/// race of the process when the capture gets as far as its handles.
+fn failing_part(process: &mut ProcessData, flags: u32) -> Result<(), u32> {
+    let has = |f: u32| flags & f != 0;
+    let exited = process.info.exit.is_some();
+    // An address space that is gone: MmQueryVirtualMemory fails, the first pass counts no
+    // regions, and the zero-size section cannot be created (STATUS_INVALID_PARAMETER). (A live
+    // process always has regions; a model process without any fails the same way.)
+    if has(PSS_CAPTURE_VA_SPACE) && (exited || process.regions.is_empty()) {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    // A clone of a terminated process: process creation with it as the parent fails
+    // (STATUS_PROCESS_IS_TERMINATING, ERROR_ACCESS_DENIED).
+    if has(PSS_CAPTURE_VA_CLONE) {
+        if exited {
+            return Err(ERROR_ACCESS_DENIED);
+        }
+        clone_refusal(&process.info, flags)?;
+    }
+    if has(PSS_CAPTURE_HANDLES) {
+        // ProcessHandleCount, a buffer of 4 bytes a handle, then ProcessHandleTable into exactly
+        // that buffer: no handles (an exited process, a VA clone) is a buffer under 4 bytes, and
+        // a handle opened in between overflows it; both are STATUS_INFO_LENGTH_MISMATCH.
+        if exited || process.handles.is_empty() {
+            return Err(ERROR_BAD_LENGTH);
+        }
+        if process.handle_races > 0 {
+            process.handle_races -= 1;
+            return Err(ERROR_BAD_LENGTH);
+        }
+    }
+    // Threads are opened one by one (ZwGetNextThread); any error but the end of the list fails
+    // the capture.
+    if has(PSS_CAPTURE_THREADS) && !exited && process.threads.iter().any(|t| t.unopenable) {
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    Ok(())
+}
+
+impl Captured {
+    /// The descriptor holds kernel handles (a VA clone, or a section for the auxiliary pages,
+    /// the VA space, handles, threads or the handle trace): duplicating it then needs
+    /// `PROCESS_DUP_HANDLE`, and freeing it remotely closes them.
+    pub(crate) fn holds_kernel_handles(&self) -> bool {
+        self.va_clone
+            || self.trace
+            || self.aux_pages.is_some()
+            || self.regions.is_some()
+            || self.handles.is_some()
+            || self.threads.is_some()
+    }
+}
+
+/// `ThreadContextFlags` as `PsspInitializeContextOrExtendedContext` leaves them in each record.
+/// A plain `CONTEXT` record (no `THREAD_CONTEXT_EXTENDED`) keeps only the `CONTEXT_ALL` bits of
+/// the architecture the flags name: `& 0x1003F` for x86 flags (`CONTEXT_i386`, `0x10000`),
+/// else `& 0x10001F` for x64 flags (`CONTEXT_AMD64`, `0x100000`), so XSTATE, CET and the
+/// exception-reporting bits are dropped; flags naming neither architecture pass unchanged. An
+/// extended record, sized for the flags, keeps them.
+pub fn sanitise_context_flags(flags: u32, extended: bool) -> u32 {
+    if extended {
+        flags
+    } else if flags & 0x1_0000 != 0 {
+        flags & 0x1_003F
+    } else if flags & 0x10_0000 != 0 {
+        flags & 0x10_001F
+    } else {
+        flags
+    }
+}
+
 /// What a capture of `process` with `flags`, through a handle granted `access`, holds. Copies
-/// nothing but `Arc`s and the process-wide facts.
+/// nothing but `Arc`s and the process-wide facts (and, when a handle's type cannot be queried,
+/// the handle list without it). `flags` must already have passed [`failing_part`].
 pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captured {
     let has = |f: u32| flags & f != 0;
     static CLOCK: std::sync::atomic::AtomicU64 =
         std::sync::atomic::AtomicU64::new(133_500_000_000_000_000);
     let exited = process.info.exit.is_some();
     let section_info = has(PSS_CAPTURE_VA_SPACE) && has(PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION);
+    let handle_duplication = covers(access, PROCESS_DUP_HANDLE);
+    // Threads only with THREADS (THREAD_CONTEXT alone captures none); no section at all when
+    // none were enumerated (an exited process, a VA clone): the query then gives
+    // ERROR_NOT_FOUND, not a count of 0.
+    let threads = (has(PSS_CAPTURE_THREADS) && !exited && !process.threads.is_empty())
+        .then(|| process.threads.clone());
+    // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts.
+    let extended = has(PSS_CAPTURE_THREAD_CONTEXT_EXTENDED);
+    let context_length = (threads.is_some() && has(PSS_CAPTURE_THREAD_CONTEXT)).then(|| {
+        if extended {
+            process.info.extended_context_length
+        } else {
+            size_of::<CONTEXT>() as u32
+        }
+    });
     Captured {
         process: process.info.clone(),
-        aux_pages: has(AUXILIARY_PAGES).then(|| process.aux_pages.clone()),
+        // One page, counted only when ZwQueryVirtualMemory of it succeeds.
+        aux_pages: has(AUXILIARY_PAGES).then(|| {
+            if exited || process.info.aux_page_unqueryable {
+                Arc::default()
+            } else {
+                process.aux_pages.clone()
+            }
+        }),
         regions: has(PSS_CAPTURE_VA_SPACE).then(|| process.regions.clone()),
         section_info,
         image_fields: section_info && covers(access, PROCESS_VM_READ),
-        handles: has(PSS_CAPTURE_HANDLES).then(|| process.handles.clone()),
+        va_clone: has(PSS_CAPTURE_VA_CLONE),
+        handles: has(PSS_CAPTURE_HANDLES).then(|| {
+            // A duplicated handle whose type cannot be queried is dropped from the snapshot.
+            let dropped = |h: &HandleSpec| handle_duplication && h.duplicable && h.type_unqueryable;
+            if process.handles.iter().any(dropped) {
+                Arc::new(
+                    process
+                        .handles
+                        .iter()
+                        .filter(|h| !dropped(h))
+                        .cloned()
+                        .collect(),
+                )
+            } else {
+                process.handles.clone()
+            }
+        }),
         handle_detail: flags
             & (PSS_CAPTURE_HANDLE_NAME_INFORMATION
                 | PSS_CAPTURE_HANDLE_BASIC_INFORMATION
                 | PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION),
-        handle_duplication: covers(access, PROCESS_DUP_HANDLE),
-        // An exited process has no threads left: no thread data at all (the query then gives
-        // ERROR_NOT_FOUND, not a count of 0).
-        threads: (has(PSS_CAPTURE_THREADS
-            | PSS_CAPTURE_THREAD_CONTEXT
-            | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED)
-            && !exited)
-            .then(|| process.threads.clone()),
-        // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts.
-        context_length: has(PSS_CAPTURE_THREAD_CONTEXT).then(|| {
-            if has(PSS_CAPTURE_THREAD_CONTEXT_EXTENDED) {
-                process.info.extended_context_length
-            } else {
-                size_of::<CONTEXT>() as u32
-            }
-        }),
-        context_flags: super::data::HOST_CONTEXT_ALL,
+        handle_duplication,
+        threads,
+        context_length,
+        context_flags: sanitise_context_flags(super::data::HOST_CONTEXT_ALL, extended),
         last_syscall: has(PSS_CAPTURE_RESERVED_00000400),
         trace: has(PSS_CAPTURE_HANDLE_TRACE) && process.info.handle_tracing,
         performance: has(PSS_CREATE_MEASURE_PERFORMANCE),
@@ -136,34 +233,40 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
     }
 }
 
-/// Creates the VA clone of `pid` as ntdll does, breakaway rules included: `FORCE_BREAKAWAY`
-/// needs the Tcb privilege (never held here), `BREAKAWAY` fails in a job that forbids it, and
-/// with `BREAKAWAY_OPTIONAL` a refused attempt is retried without force, then without breakaway.
-fn create_clone(k: &mut kernel::Kernel, pid: u32, flags: u32) -> Result<u32, u32> {
+/// Whether the VA clone of a process can be created, breakaway rules included, as ntdll tries:
+/// `FORCE_BREAKAWAY` needs the Tcb privilege (never held here: `ERROR_PRIVILEGE_NOT_HELD`),
+/// `BREAKAWAY` fails in a job that forbids it (`ERROR_ACCESS_DENIED`), and with
+/// `BREAKAWAY_OPTIONAL` a refused attempt is retried without force, then without breakaway.
+fn clone_refusal(info: &ProcessInfo, flags: u32) -> Result<(), u32> {
     let optional = flags & PSS_CREATE_BREAKAWAY_OPTIONAL != 0;
     let mut force = flags & PSS_CREATE_FORCE_BREAKAWAY != 0;
     let mut breakaway = flags & PSS_CREATE_BREAKAWAY != 0;
     loop {
         let refused = if force {
             Some(ERROR_PRIVILEGE_NOT_HELD)
-        } else if breakaway && k.processes[&pid].info.breakaway_forbidden {
+        } else if breakaway && info.breakaway_forbidden {
             Some(ERROR_ACCESS_DENIED)
         } else {
             None
         };
         match refused {
-            None => break,
+            None => return Ok(()),
             Some(_) if optional && force => force = false,
             Some(_) if optional && breakaway => breakaway = false,
             Some(code) => return Err(code),
         }
     }
+}
+
+/// Creates the VA clone of `pid` (whose creation [`failing_part`] already allowed).
+fn create_clone(k: &mut kernel::Kernel, pid: u32) -> u32 {
     // The clone holds the target's memory as it is now (shared, copy-on-write), except
     // anonymous shared sections, and has no threads or handles of its own.
     let target = &k.processes[&pid];
     let mut clone = ProcessData {
         threads: Arc::default(),
         handles: Arc::default(),
+        handle_races: 0,
         ..target.clone()
     };
     clone.info.parent = pid;
@@ -172,7 +275,7 @@ fn create_clone(k: &mut kernel::Kernel, pid: u32, flags: u32) -> Result<u32, u32
             region.not_cloned |= region.anonymous_shared();
         }
     }
-    Ok(k.create_clone(clone))
+    k.create_clone(clone)
 }
 
 /// The whole capture: flags, process handle, rights, contents, VA clone, the snapshot's own
@@ -191,12 +294,15 @@ pub(crate) fn capture(
     if let Some(code) = super::faults::take("PssCaptureSnapshot") {
         return Err(code); // nothing was created
     }
+    let target = k.processes.get_mut(&pid).expect("a live process");
+    failing_part(target, flags)?;
+    let extended = flags & PSS_CAPTURE_THREAD_CONTEXT_EXTENDED != 0;
     let data = Arc::new(Captured {
-        context_flags,
-        ..contents(&k.processes[&pid], flags, access)
+        context_flags: sanitise_context_flags(context_flags, extended),
+        ..contents(target, flags, access)
     });
     let clone_pid = if flags & PSS_CAPTURE_VA_CLONE != 0 {
-        Some(create_clone(k, pid, flags)?)
+        Some(create_clone(k, pid))
     } else {
         None
     };
@@ -204,8 +310,7 @@ pub(crate) fn capture(
     let value = k.issue_snapshot(Snapshot {
         context: CURRENT_PID,
         flags,
-        vm_allocated: flags & PSS_CREATE_USE_VM_ALLOCATIONS != 0,
-        duplicated_remotely: false,
+        vm_descriptor: flags & PSS_CREATE_USE_VM_ALLOCATIONS != 0,
         data,
         clone_pid,
         va_clone: None,

@@ -42,6 +42,10 @@ pub struct ThreadSpec {
     /// Instruction, stack and frame pointer, written into the context record where its flags
     /// cover them.
     pub(crate) registers: [usize; 3],
+    /// `ZwGetNextThread` cannot open it: a capture with `THREADS` fails as a whole.
+    pub(crate) unopenable: bool,
+    /// Its name (`SetThreadDescription`), as 24H2 captures it for `PSS_WALK_THREAD_NAME`.
+    pub(crate) name: Vec<u16>,
 }
 
 impl ThreadSpec {
@@ -56,6 +60,8 @@ impl ThreadSpec {
             start_address: addr(0x7FF6_0000_1000, 0x0040_1000),
             context: None,
             context_unreadable: false,
+            unopenable: false,
+            name: Vec::new(),
             registers: [
                 addr(0x7FF6_0000_1040, 0x0040_1040),
                 addr(0x0000_00C0_0000_0000, 0x0080_0000) + 0x1_0000 * (tid as usize % 0x100),
@@ -89,6 +95,20 @@ impl ThreadSpec {
     /// NULL `ContextRecord` and a `SizeOfContextRecord` of 0, and the capture succeeds.
     pub fn context_unreadable(mut self) -> Self {
         self.context_unreadable = true;
+        self
+    }
+    /// It cannot be opened for the capture (`ZwGetNextThread` at `THREAD_QUERY_INFORMATION`,
+    /// plus `THREAD_GET_CONTEXT` with contexts, fails, e.g. a protected thread): ntdll then fails
+    /// the whole capture with `THREADS`, with `ERROR_ACCESS_DENIED`; thread capture is all or
+    /// nothing.
+    pub fn unopenable(mut self) -> Self {
+        self.unopenable = true;
+        self
+    }
+    /// Its name, as `SetThreadDescription` gave it: what a kernel32 that answers
+    /// `PSS_WALK_THREAD_NAME` ([`ProcessSpec::thread_names`]) reports.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = utf16(name);
         self
     }
 }
@@ -142,6 +162,10 @@ pub struct HandleSpec {
     pub(crate) info: TypeInfo,
     /// Capture cannot duplicate it out of the process: its entry keeps only value and time.
     pub(crate) duplicable: bool,
+    /// `ObjectTypeInformation` fails on the duplicate: ntdll drops the entry entirely.
+    pub(crate) type_unqueryable: bool,
+    /// The type-specific query returns no data: no `TypeSpecificInformation` for it.
+    pub(crate) type_specific_empty: bool,
 }
 
 impl HandleSpec {
@@ -156,6 +180,8 @@ impl HandleSpec {
             pointer_count: 32769,
             info,
             duplicable: true,
+            type_unqueryable: false,
+            type_specific_empty: false,
         }
     }
     /// A handle of a type PSS does not describe (`PSS_OBJECT_TYPE_UNKNOWN`), e.g. `"File"`.
@@ -246,6 +272,20 @@ impl HandleSpec {
     /// entry has `Flags` 0, only the value and capture time.
     pub fn not_duplicable(mut self) -> Self {
         self.duplicable = false;
+        self
+    }
+    /// The object's type cannot be queried (`ObjectTypeInformation` fails on the duplicate):
+    /// ntdll leaves the handle out of the snapshot altogether, so it is neither counted nor
+    /// walked. (A handle that cannot be duplicated at all is kept, with only its value.)
+    pub fn type_unqueryable(mut self) -> Self {
+        self.type_unqueryable = true;
+        self
+    }
+    /// Its type-specific query returns no data: with `HANDLE_TYPE_SPECIFIC_INFORMATION` the entry
+    /// still has no `ObjectType` and no `TypeSpecificInformation` (ntdll fills them only `if`
+    /// the query returned data).
+    pub fn no_type_specific_data(mut self) -> Self {
+        self.type_specific_empty = true;
         self
     }
 }
@@ -369,6 +409,14 @@ impl RegionSpec {
     }
 }
 
+/// Where Windows maps the shared user-data page (`KUSER_SHARED_DATA`), the one auxiliary page
+/// 24H2 captures.
+pub const SHARED_USER_DATA: usize = 0x7FFE_0000;
+
+/// Bytes of the shared user-data page ntdll copies into the auxiliary page (the rest of the
+/// 4,096-byte page is zero).
+pub const SHARED_USER_DATA_COPIED: usize = 0xA80;
+
 /// One auxiliary page (address and, when captured, its contents).
 #[derive(Clone, Debug)]
 pub struct AuxPageSpec {
@@ -385,11 +433,22 @@ impl AuxPageSpec {
         }
     }
     /// A page at `address` whose contents were not captured (`PageContents` is NULL).
+    /// Windows 11 always captures contents: this is for tests of readers that must cope.
     pub fn without_contents(address: usize) -> Self {
         Self {
             address,
             contents: None,
         }
+    }
+    /// The page Windows captures with flag `0x2`: the shared user-data page at
+    /// [`SHARED_USER_DATA`], 4,096 bytes of which the first [`SHARED_USER_DATA_COPIED`] are the
+    /// calling process's shared user data (here a fixed pattern) and the rest zero.
+    pub fn shared_user_data() -> Self {
+        let mut contents = vec![0u8; 4096];
+        for (i, byte) in contents[..SHARED_USER_DATA_COPIED].iter_mut().enumerate() {
+            *byte = (i as u8).wrapping_mul(31) ^ 0x5A;
+        }
+        Self::with_contents(SHARED_USER_DATA, contents)
     }
 }
 
@@ -414,12 +473,24 @@ pub(crate) struct ProcessInfo {
     pub(crate) breakaway_forbidden: bool,
     /// Walks hand out hostile but legal-looking entries (see `model::hostile`).
     pub(crate) hostile: bool,
+    /// Bytes of the handle-trace section (ntdll sizes it by the queried trace length).
+    pub(crate) handle_trace_size: u32,
+    /// kernel32 answers `PSS_WALK_THREAD_NAME` (24H2 and later, plausibly).
+    pub(crate) thread_names: bool,
+    /// `ReadProcessMemory` copies this many bytes at a time; after a fault it reports only the
+    /// chunks completed.
+    pub(crate) read_chunk: usize,
+    /// `ZwQueryVirtualMemory` of the shared user-data page fails, so flag `0x2` counts no page.
+    pub(crate) aux_page_unqueryable: bool,
 }
 
 /// A process of the model.
 #[derive(Clone, Debug)]
 pub struct ProcessData {
     pub(crate) info: ProcessInfo,
+    /// How many of the next captures with `HANDLES` see a handle opened between ntdll's two
+    /// handle-table queries (and fail with `ERROR_BAD_LENGTH`).
+    pub(crate) handle_races: u32,
     pub(crate) threads: Arc<Vec<ThreadSpec>>,
     pub(crate) handles: Arc<Vec<HandleSpec>>,
     pub(crate) regions: Arc<Vec<RegionSpec>>,
@@ -447,8 +518,20 @@ fn default_info() -> ProcessInfo {
         extended_context_length: size_of::<CONTEXT>() as u32 + EXTENDED_CONTEXT_EXTRA,
         breakaway_forbidden: false,
         hostile: false,
+        handle_trace_size: HANDLE_TRACE_SIZE,
+        thread_names: false,
+        read_chunk: READ_CHUNK,
+        aux_page_unqueryable: false,
     }
 }
+
+/// The handle-trace section size a model process with handle tracing reports by default.
+pub const HANDLE_TRACE_SIZE: u32 = 0x4_0040;
+
+/// How many bytes `ReadProcessMemory` copies at a time by default: the kernel's mapped copy
+/// moves up to 64 KiB per step (reads of 512 bytes or less go through one stack buffer, which
+/// is one chunk either way).
+pub const READ_CHUNK: usize = 0x1_0000;
 
 /// The current process as the model shows it: a small, plausible program.
 pub(crate) fn current_process() -> ProcessData {
@@ -485,32 +568,40 @@ pub(crate) fn current_process() -> ProcessData {
                 r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
             ),
         ]),
-        aux_pages: Arc::new(vec![AuxPageSpec::with_contents(
-            0x7FFE_0000,
-            vec![0xA5; 4096],
-        )]),
+        aux_pages: Arc::new(vec![AuxPageSpec::shared_user_data()]),
+        handle_races: 0,
     }
 }
 
 /// Describes a model process; `spawn` adds it to the process table.
 #[derive(Clone, Debug)]
-pub struct ProcessSpec(ProcessData);
+pub struct ProcessSpec {
+    data: ProcessData,
+    /// [`aux_page`](Self::aux_page) replaced Windows' one page.
+    custom_aux_pages: bool,
+}
 
 impl Default for ProcessSpec {
     fn default() -> Self {
-        Self(ProcessData {
-            info: default_info(),
-            threads: Arc::default(),
-            handles: Arc::default(),
-            regions: Arc::default(),
-            aux_pages: Arc::default(),
-        })
+        Self {
+            data: ProcessData {
+                info: default_info(),
+                threads: Arc::default(),
+                handles: Arc::default(),
+                regions: Arc::default(),
+                aux_pages: Arc::new(vec![AuxPageSpec::shared_user_data()]),
+                handle_races: 0,
+            },
+            custom_aux_pages: false,
+        }
     }
 }
 
 impl ProcessSpec {
-    /// An empty process (no threads, handles, regions or auxiliary pages), child of the
-    /// current process, image `C:\Windows\System32\notepad.exe`, all access grantable.
+    /// An empty process (no threads, handles or regions; the one auxiliary page Windows
+    /// captures, [`AuxPageSpec::shared_user_data`]), child of the current process, image
+    /// `C:\Windows\System32\notepad.exe`, all access grantable. Note that a capture with
+    /// `HANDLES` of a process without handles fails with `ERROR_BAD_LENGTH`, as on Windows.
     pub fn new() -> Self {
         Self::default()
     }
@@ -518,33 +609,34 @@ impl ProcessSpec {
     /// if it has [`image_name_limit`](Self::image_name_limit) units or more, else cut to
     /// `MAX_PATH` units, without a terminator when it fills the buffer.
     pub fn image(mut self, name: &str) -> Self {
-        self.0.info.image = utf16(name);
+        self.data.info.image = utf16(name);
         self
     }
     /// Image names of `units` UTF-16 units or more are captured empty (default
     /// [`IMAGE_NAME_LIMIT`]); `usize::MAX` captures every name, cut at `MAX_PATH`.
     pub fn image_name_limit(mut self, units: usize) -> Self {
-        self.0.info.image_name_limit = units;
+        self.data.info.image_name_limit = units;
         self
     }
     /// The parent pid.
     pub fn parent(mut self, pid: u32) -> Self {
-        self.0.info.parent = pid;
+        self.data.info.parent = pid;
         self
     }
     /// Adds `PSS_PROCESS_FLAGS_WOW64`.
     pub fn wow64(mut self) -> Self {
-        self.0.info.flags |= PSS_PROCESS_FLAGS_WOW64;
+        self.data.info.flags |= PSS_PROCESS_FLAGS_WOW64;
         self
     }
     /// Adds `PSS_PROCESS_FLAGS_FROZEN`.
     pub fn frozen(mut self) -> Self {
-        self.0.info.flags |= PSS_PROCESS_FLAGS_FROZEN;
+        self.data.info.flags |= PSS_PROCESS_FLAGS_FROZEN;
         self
     }
-    /// The process has exited with `code` (its object is still referenced by a handle).
+    /// The process has exited with `code` (its object is still referenced by a handle): see
+    /// [`ModelProcess::exit`] for what a capture of it gives.
     pub fn exited(mut self, code: u32) -> Self {
-        self.0.info.exit = Some(code);
+        self.data.info.exit = Some(code);
         self
     }
     /// Its walks hand out hostile but legal-looking entries: odd byte counts, NULL names with a
@@ -552,53 +644,92 @@ impl ProcessSpec {
     /// misaligned and short context records, zero-size regions, flags that claim absent fields
     /// and pointers no flag vouches for (see `model::hostile` for which entry gets which).
     pub fn hostile(mut self) -> Self {
-        self.0.info.hostile = true;
+        self.data.info.hostile = true;
         self
     }
     /// Handle tracing is enabled, so `PSS_CAPTURE_HANDLE_TRACE` captures a trace section
     /// (without it, the trace query gives `ERROR_NOT_FOUND`, as on Windows).
     pub fn handle_tracing(mut self) -> Self {
-        self.0.info.handle_tracing = true;
+        self.data.info.handle_tracing = true;
         self
     }
     /// Bytes of each context record captured with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED` (on
     /// Windows `RtlGetExtendedContextLength`, which depends on the CPU's features). Default:
     /// the host's `CONTEXT` plus [`EXTENDED_CONTEXT_EXTRA`].
     pub fn extended_context_length(mut self, bytes: u32) -> Self {
-        self.0.info.extended_context_length = bytes;
+        self.data.info.extended_context_length = bytes;
         self
     }
     /// The process is in a job that does not let its VA clone break away:
     /// `PSS_CREATE_BREAKAWAY` fails with `ERROR_ACCESS_DENIED` unless
     /// `PSS_CREATE_BREAKAWAY_OPTIONAL` lets the clone stay in the job.
     pub fn breakaway_forbidden(mut self) -> Self {
-        self.0.info.breakaway_forbidden = true;
+        self.data.info.breakaway_forbidden = true;
         self
     }
     /// Adds a thread.
     pub fn thread(mut self, thread: ThreadSpec) -> Self {
-        Arc::make_mut(&mut self.0.threads).push(thread);
+        Arc::make_mut(&mut self.data.threads).push(thread);
         self
     }
     /// Adds a handle.
     pub fn handle(mut self, handle: HandleSpec) -> Self {
-        Arc::make_mut(&mut self.0.handles).push(handle);
+        Arc::make_mut(&mut self.data.handles).push(handle);
         self
     }
     /// Adds a region.
     pub fn region(mut self, region: RegionSpec) -> Self {
-        Arc::make_mut(&mut self.0.regions).push(region);
+        Arc::make_mut(&mut self.data.regions).push(region);
         self
     }
-    /// Adds an auxiliary page.
+    /// Adds an auxiliary page. The first call replaces the one page Windows 11 captures
+    /// ([`AuxPageSpec::shared_user_data`]): processes with other pages, or several, are for
+    /// tests of walks and readers, not what Windows gives.
     pub fn aux_page(mut self, page: AuxPageSpec) -> Self {
-        Arc::make_mut(&mut self.0.aux_pages).push(page);
+        if !self.custom_aux_pages {
+            self.custom_aux_pages = true;
+            self.data.aux_pages = Arc::default();
+        }
+        Arc::make_mut(&mut self.data.aux_pages).push(page);
+        self
+    }
+    /// `ZwQueryVirtualMemory` of the auxiliary page fails (as for a process whose address space
+    /// is gone): flag `0x2` still succeeds, with no page counted.
+    pub fn aux_page_unqueryable(mut self) -> Self {
+        self.data.info.aux_page_unqueryable = true;
+        self
+    }
+    /// The handle-trace section's size in bytes (default [`HANDLE_TRACE_SIZE`]); ntdll sizes
+    /// it by the trace length it queried, so it varies with the process.
+    pub fn handle_trace_size(mut self, bytes: u32) -> Self {
+        self.data.info.handle_trace_size = bytes;
+        self
+    }
+    /// kernel32 answers `PSS_WALK_THREAD_NAME` (4) for this process's snapshots, as 24H2's
+    /// plausibly does (its ntdll captures thread names); without this, the walk gives
+    /// `ERROR_INVALID_PARAMETER`, as every older kernel32 does.
+    pub fn thread_names(mut self) -> Self {
+        self.data.info.thread_names = true;
+        self
+    }
+    /// `ReadProcessMemory` of this process (and of its VA clones) copies `bytes` at a time
+    /// (default [`READ_CHUNK`]); a read that faults reports only the chunks it completed.
+    pub fn read_chunk(mut self, bytes: usize) -> Self {
+        assert!(bytes > 0, "a chunk of at least one byte");
+        self.data.info.read_chunk = bytes;
+        self
+    }
+    /// The next `captures` captures with `HANDLES` race a handle being opened between ntdll's
+    /// handle-count and handle-table queries, and fail with `ERROR_BAD_LENGTH` (see also
+    /// [`ModelProcess::race_handle_table`]).
+    pub fn handle_table_races(mut self, captures: u32) -> Self {
+        self.data.handle_races = captures;
         self
     }
     /// Limits what `OpenProcess` grants: asking for any other right fails with
     /// `ERROR_ACCESS_DENIED`.
     pub fn grantable(mut self, access: u32) -> Self {
-        self.0.info.grantable = access;
+        self.data.info.grantable = access;
         self
     }
     /// Adds the process to the model and returns it.
@@ -606,7 +737,7 @@ impl ProcessSpec {
         let mut k = kernel::lock();
         let pid = k.next_pid;
         k.next_pid += 4;
-        let mut data = self.0;
+        let mut data = self.data;
         data.info.pid = pid;
         k.processes.insert(pid, data);
         ModelProcess { pid }
@@ -625,7 +756,17 @@ impl ModelProcess {
         self.pid
     }
 
-    /// Marks it exited with `code`: capture still works and reports the exit status.
+    /// The next `captures` captures with `HANDLES` race a handle being opened between ntdll's
+    /// two handle-table queries, and fail with `ERROR_BAD_LENGTH`.
+    pub fn race_handle_table(&self, captures: u32) {
+        if let Some(p) = kernel::lock().processes.get_mut(&self.pid) {
+            p.handle_races = captures;
+        }
+    }
+
+    /// Marks it exited with `code`: its threads, handle table and address space are gone, so a
+    /// capture still gives process information (with the exit status), while `HANDLES`,
+    /// `VA_SPACE` and `VA_CLONE` fail, and threads are not found.
     pub fn exit(&self, code: u32) {
         if let Some(p) = kernel::lock().processes.get_mut(&self.pid) {
             p.info.exit = Some(code);
@@ -676,8 +817,7 @@ impl ModelProcess {
         let snapshot = kernel::Snapshot {
             context: self.pid,
             flags,
-            vm_allocated: vm,
-            duplicated_remotely: false,
+            vm_descriptor: vm,
             data,
             clone_pid: None,
             va_clone: None,
@@ -701,6 +841,7 @@ impl Drop for ModelProcess {
         for value in gone {
             k.retire(value, "snapshot", "the exit of the process that held it");
         }
+        k.release_stranded_in(self.pid);
     }
 }
 

@@ -26,16 +26,12 @@ pub extern "system" fn PssCaptureSnapshot(
     if snapshothandle.is_null() {
         misuse(
             call,
-            "NULL SnapshotHandle (ntdll reads and writes through it)",
+            "NULL SnapshotHandle (kernel32 writes the new HPSS through it)",
         );
     }
-    // SAFETY: the caller passes a readable, writable HPSS, as the documents require.
-    if !unsafe { snapshothandle.read() }.is_null() {
-        misuse(
-            call,
-            "*SnapshotHandle is not NULL on entry: ntdll would build the snapshot in the memory it points to (initialise it to NULL)",
-        );
-    }
+    // Whatever it holds on entry is ignored: Microsoft's samples pass an uninitialised HPSS,
+    // so kernel32 cannot hand it to ntdll (which would build the snapshot in memory it points
+    // to); it is written only on success.
     match capture::capture(
         e.k(),
         processhandle.addr(),
@@ -47,7 +43,7 @@ pub extern "system" fn PssCaptureSnapshot(
             unsafe { snapshothandle.write(handle(value)) };
             ERROR_SUCCESS
         }
-        // ntdll frees what it built and writes NULL, which the out-parameter already holds.
+        // ntdll frees what it built; the out-parameter is not written.
         Err(code) => code,
     }
 }
@@ -63,62 +59,172 @@ pub extern "system" fn PssDuplicateSnapshot(
     let mut e = kernel::enter_pss("PssDuplicateSnapshot");
     let call = e.call;
     let k = e.k();
-    let source = snapshothandle.addr();
-    let close_source = flags == PSS_DUPLICATE_CLOSE_SOURCE;
-    let result = (|| {
-        if flags & !PSS_DUPLICATE_CLOSE_SOURCE != 0 || targetsnapshothandle.is_null() {
-            return Err(ERROR_INVALID_PARAMETER);
-        }
-        let (src_pid, src_access) = k.process_handle(call, sourceprocesshandle.addr())?;
-        let (dst_pid, dst_access) = k.process_handle(call, targetprocesshandle.addr())?;
-        let snapshot = k.snapshot(call, source)?;
-        if snapshot.context != src_pid {
-            return Err(ERROR_INVALID_HANDLE);
-        }
-        if !covers(src_access, PROCESS_VM_READ | PROCESS_DUP_HANDLE)
-            || !covers(
-                dst_access,
-                PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE,
-            )
-        {
-            return Err(ERROR_ACCESS_DENIED);
-        }
-        if let Some(code) = faults::take(call) {
-            return Err(code); // nothing is created; CLOSE_SOURCE still frees the source
-        }
-        // An independent copy: the same captured data, and its own duplicate of every handle
-        // the source holds (the VA clone lives while any of them is open).
-        let copy = Snapshot {
-            context: dst_pid,
-            flags: snapshot.flags,
-            vm_allocated: snapshot.vm_allocated,
-            duplicated_remotely: dst_pid != CURRENT_PID,
-            data: snapshot.data.clone(),
-            clone_pid: snapshot.clone_pid,
-            va_clone: None,
-            trace_section: None,
-            owner: me(),
-        };
-        let (clone_pid, trace) = (copy.clone_pid, copy.data.trace);
-        let value = k.issue_snapshot(copy);
-        if dst_pid == CURRENT_PID {
-            capture::attach_local_handles(k, value, clone_pid, trace);
-        }
-        Ok(value)
-    })();
-    // "The source handle is freed even if duplication fails" -- once it is known to be one.
-    // ntdll does not check PSS_CREATE_USE_VM_ALLOCATIONS here (the page says it is required).
-    if close_source && matches!(k.objects.get(&source), Some(Object::Snapshot(_))) {
-        k.retire(source, "snapshot", call);
+    let value = snapshothandle.addr();
+    if flags & !PSS_DUPLICATE_CLOSE_SOURCE != 0 || targetsnapshothandle.is_null() {
+        return ERROR_INVALID_PARAMETER;
     }
+    let close_source = flags == PSS_DUPLICATE_CLOSE_SOURCE;
+    // Only the pseudo handle selects ntdll's local path; any real handle, even one to this
+    // process, is the remote path, which reads the descriptor out of the source process.
+    let local = sourceprocesshandle.addr() == kernel::CURRENT_PROCESS;
+    let result = if local {
+        // The descriptor is validated in this process's memory: NULL is ERROR_INVALID_HANDLE
+        // (and frees nothing); anything but a live local snapshot raises STATUS_INVALID_HANDLE
+        // or reads garbage.
+        if value == 0 {
+            return ERROR_INVALID_HANDLE;
+        }
+        let snapshot = match k.snapshot(call, value) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        if snapshot.context != CURRENT_PID {
+            misuse(
+                call,
+                format!(
+                    "HPSS {value:#x} lives in process {:#x}'s context, but the source is this process (GetCurrentProcess()): ntdll validates it as local memory",
+                    snapshot.context
+                ),
+            );
+        }
+        let result = duplicate_into(k, call, value, targetprocesshandle.addr());
+        // CLOSE_SOURCE frees the local source on success and failure alike (it does not check
+        // PSS_CREATE_USE_VM_ALLOCATIONS, which the page says it needs).
+        if close_source {
+            k.retire(value, "snapshot", call);
+        }
+        result
+    } else {
+        // PsspDuplicateSnapshotRemoteToRemote clears the out-parameter first.
+        // SAFETY: checked non-NULL; the caller passes a writable HPSS.
+        unsafe { targetsnapshothandle.write(std::ptr::null_mut()) };
+        let source = k.process_handle(call, sourceprocesshandle.addr());
+        let result = source.and_then(|(src_pid, src_access)| {
+            if !covers(src_access, PROCESS_VM_READ) {
+                return Err(ERROR_ACCESS_DENIED); // the descriptor cannot be read
+            }
+            remote_snapshot(k, call, value, src_pid)?;
+            if k.snapshot_data(value).holds_kernel_handles()
+                && !covers(src_access, PROCESS_DUP_HANDLE)
+            {
+                return Err(ERROR_ACCESS_DENIED);
+            }
+            duplicate_into(k, call, value, targetprocesshandle.addr())
+        });
+        // CLOSE_SOURCE runs the remote free on every path, its result ignored.
+        if close_source {
+            if let Ok((src_pid, src_access)) = source {
+                if remote_snapshot(k, call, value, src_pid).is_ok() {
+                    let _ = free_remote(k, call, value, src_access);
+                }
+            }
+        }
+        result
+    };
     match result {
-        Ok(value) => {
+        Ok(copy) => {
             // SAFETY: checked non-NULL; the caller passes a writable HPSS.
-            unsafe { targetsnapshothandle.write(handle(value)) };
+            unsafe { targetsnapshothandle.write(handle(copy)) };
             ERROR_SUCCESS
         }
-        Err(code) => code, // the out-parameter is left as it was
+        Err(code) => code, // local path: left as it was; remote path: NULL
     }
+}
+
+/// The descriptor at `value` as the remote path reads it out of process `pid`: a live snapshot
+/// in that process's context, or `ERROR_INVALID_HANDLE` (the signature check fails on whatever
+/// is there); a snapshot already freed is misuse (a use after free).
+fn remote_snapshot(
+    k: &mut kernel::Kernel,
+    call: &'static str,
+    value: usize,
+    pid: u32,
+) -> Result<(), u32> {
+    match k.objects.get(&value) {
+        Some(Object::Snapshot(s)) if s.context == pid => Ok(()),
+        Some(Object::Freed {
+            kind: "snapshot",
+            by,
+        }) => misuse(
+            call,
+            format!("HPSS {value:#x} was already freed by {by} (use after free / double free)"),
+        ),
+        _ => Err(ERROR_INVALID_HANDLE),
+    }
+}
+
+/// Copies the snapshot `value` into the process `target` refers to: an independent descriptor
+/// with the same data and its own duplicate of every kernel handle the source holds. The target
+/// needs `PROCESS_VM_OPERATION | PROCESS_VM_WRITE` (the copy is allocated and written there),
+/// and `PROCESS_DUP_HANDLE` only when there are handles to duplicate.
+fn duplicate_into(
+    k: &mut kernel::Kernel,
+    call: &'static str,
+    value: usize,
+    target: usize,
+) -> Result<usize, u32> {
+    let (dst_pid, dst_access) = k.process_handle(call, target)?;
+    let data = k.snapshot_data(value);
+    let mut needed = PROCESS_VM_OPERATION | PROCESS_VM_WRITE;
+    if data.holds_kernel_handles() {
+        needed |= PROCESS_DUP_HANDLE;
+    }
+    if !covers(dst_access, needed) {
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    if let Some(code) = faults::take(call) {
+        return Err(code); // nothing is created
+    }
+    let Some(Object::Snapshot(source)) = k.objects.get(&value) else {
+        unreachable!("checked by the caller")
+    };
+    let copy = Snapshot {
+        context: dst_pid,
+        flags: source.flags,
+        vm_descriptor: true,
+        data: source.data.clone(),
+        clone_pid: source.clone_pid,
+        va_clone: None,
+        trace_section: None,
+        owner: me(),
+    };
+    let (clone_pid, trace) = (copy.clone_pid, copy.data.trace);
+    let copy_value = k.issue_snapshot(copy);
+    if dst_pid == CURRENT_PID {
+        capture::attach_local_handles(k, copy_value, clone_pid, trace);
+    }
+    Ok(copy_value)
+}
+
+/// `PssNtFreeRemoteSnapshot` on the live snapshot `value`, through a handle granted `access`
+/// to the process that holds it: the descriptor is read (`PROCESS_VM_READ`, else
+/// `ERROR_ACCESS_DENIED` and nothing is freed); a snapshot on that process's heap (neither
+/// VM-allocated nor a duplicate) cannot be released from here (`ERROR_NOT_SUPPORTED`, nothing
+/// freed); otherwise its handles
+/// are closed there (`PROCESS_DUP_HANDLE`) and its memory released (`PROCESS_VM_OPERATION`),
+/// each failure ignored, and the call reports success.
+fn free_remote(
+    k: &mut kernel::Kernel,
+    call: &'static str,
+    value: usize,
+    access: u32,
+) -> Result<(), u32> {
+    if !covers(access, PROCESS_VM_READ) {
+        return Err(ERROR_ACCESS_DENIED);
+    }
+    let Some(Object::Snapshot(snapshot)) = k.objects.get(&value) else {
+        unreachable!("checked by the caller")
+    };
+    if !snapshot.vm_descriptor {
+        return Err(ERROR_NOT_SUPPORTED);
+    }
+    k.retire_remote(
+        value,
+        call,
+        covers(access, PROCESS_DUP_HANDLE),
+        covers(access, PROCESS_VM_OPERATION),
+    );
+    Ok(())
 }
 
 #[unsafe(no_mangle)]
@@ -127,40 +233,34 @@ pub extern "system" fn PssFreeSnapshot(processhandle: HANDLE, snapshothandle: HP
     let call = e.call;
     let k = e.k();
     let value = snapshothandle.addr();
-    let result = (|| {
-        let (pid, access) = k.process_handle(call, processhandle.addr())?;
-        let snapshot = k.snapshot(call, value)?;
-        if snapshot.context != pid {
-            misuse(
-                call,
-                format!(
-                    "HPSS {value:#x} lives in process {:#x}'s context, freed through a handle to process {pid:#x}",
-                    snapshot.context
-                ),
-            );
-        }
-        if pid == CURRENT_PID {
-            return Ok(()); // a local free checks no access rights (and is never injected)
-        }
-        if let Some(code) = faults::take(call) {
-            return Err(code); // a failed free frees nothing
-        }
-        if !covers(
-            access,
-            PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE,
-        ) {
-            return Err(ERROR_ACCESS_DENIED);
-        }
-        if !snapshot.vm_allocated && !snapshot.duplicated_remotely {
-            return Err(ERROR_NOT_SUPPORTED);
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            k.retire(value, "snapshot", call);
-            ERROR_SUCCESS
-        }
+    let (pid, access) = match k.process_handle(call, processhandle.addr()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let snapshot = match k.snapshot(call, value) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if snapshot.context != pid {
+        misuse(
+            call,
+            format!(
+                "HPSS {value:#x} lives in process {:#x}'s context, freed through a handle to process {pid:#x}",
+                snapshot.context
+            ),
+        );
+    }
+    // kernel32 frees locally only through the pseudo handle (as ntdll's duplicate chooses its
+    // path); any real handle, even one to this process, takes the remote free.
+    if processhandle.addr() == kernel::CURRENT_PROCESS {
+        k.retire(value, "snapshot", call); // a local free checks no rights (never injected)
+        return ERROR_SUCCESS;
+    }
+    if let Some(code) = faults::take(call) {
+        return code; // a failed free frees nothing
+    }
+    match free_remote(k, call, value, access) {
+        Ok(()) => ERROR_SUCCESS,
         Err(code) => code, // a failed free frees nothing
     }
 }
@@ -271,7 +371,7 @@ pub extern "system" fn PssQuerySnapshot(
             trace.is_some(),
             PSS_HANDLE_TRACE_INFORMATION {
                 SectionHandle: handle(trace.unwrap_or(0)),
-                Size: 0x1000
+                Size: data.process.handle_trace_size
             }
         ),
         // No presence check: zeros unless the capture was measured.
@@ -279,7 +379,7 @@ pub extern "system" fn PssQuerySnapshot(
             PSS_PERFORMANCE_COUNTERS,
             true,
             if data.performance {
-                performance_counters()
+                performance_counters(data)
             } else {
                 PSS_PERFORMANCE_COUNTERS::default()
             }
@@ -329,21 +429,31 @@ fn process_information(data: &Captured) -> PSS_PROCESS_INFORMATION {
     info
 }
 
-/// The counters of a measured capture: cycles, and wall-clock periods in microseconds.
-fn performance_counters() -> PSS_PERFORMANCE_COUNTERS {
+/// The counters of a measured capture: cycles, and wall-clock periods in microseconds; only
+/// the pairs of the parts actually captured are written, the rest stay zero.
+fn performance_counters(data: &Captured) -> PSS_PERFORMANCE_COUNTERS {
+    let pair = |captured: bool, cycles: u64, micros: u64| {
+        if captured { (cycles, micros) } else { (0, 0) }
+    };
+    let va_clone = pair(data.va_clone, 1_000_000, 400);
+    let va_space = pair(data.regions.is_some(), 2_000_000, 600);
+    let aux_pages = pair(data.aux_pages.is_some(), 500_000, 200);
+    let handles = pair(data.handles.is_some(), 3_000_000, 1_000);
+    let threads = pair(data.threads.is_some(), 2_500_000, 800);
+    let parts = [va_clone, va_space, aux_pages, handles, threads];
     PSS_PERFORMANCE_COUNTERS {
-        TotalCycleCount: 9_000_000,
-        TotalWallClockPeriod: 3_000,
-        VaCloneCycleCount: 1_000_000,
-        VaCloneWallClockPeriod: 400,
-        VaSpaceCycleCount: 2_000_000,
-        VaSpaceWallClockPeriod: 600,
-        AuxPagesCycleCount: 500_000,
-        AuxPagesWallClockPeriod: 200,
-        HandlesCycleCount: 3_000_000,
-        HandlesWallClockPeriod: 1_000,
-        ThreadsCycleCount: 2_500_000,
-        ThreadsWallClockPeriod: 800,
+        TotalCycleCount: 1_000_000 + parts.iter().map(|p| p.0).sum::<u64>(),
+        TotalWallClockPeriod: 100 + parts.iter().map(|p| p.1).sum::<u64>(),
+        VaCloneCycleCount: va_clone.0,
+        VaCloneWallClockPeriod: va_clone.1,
+        VaSpaceCycleCount: va_space.0,
+        VaSpaceWallClockPeriod: va_space.1,
+        AuxPagesCycleCount: aux_pages.0,
+        AuxPagesWallClockPeriod: aux_pages.1,
+        HandlesCycleCount: handles.0,
+        HandlesWallClockPeriod: handles.1,
+        ThreadsCycleCount: threads.0,
+        ThreadsWallClockPeriod: threads.1,
     }
 }
 

@@ -54,9 +54,14 @@ pub struct Snapshot {
     /// The process whose context holds this descriptor.
     pub context: u32,
     pub flags: u32,
-    pub vm_allocated: bool,
-    /// Created in another process's context by PssDuplicateSnapshot.
-    pub duplicated_remotely: bool,
+    /// ntdll's descriptor flag 1 without flag 2: the descriptor and everything it points to
+    /// were allocated with `ZwAllocateVirtualMemory`, so a remote free can release them:
+    /// captured with `PSS_CREATE_USE_VM_ALLOCATIONS`, or a duplicate (ntdll rewrites a copy's
+    /// flags to `& ~7 | 1` and puts its auxiliary-page array inside the descriptor). Otherwise
+    /// a remote free refuses with `ERROR_NOT_SUPPORTED` (flag 2, an auxiliary-page array on the
+    /// process heap, is shown; that kernel32 allocates a heap descriptor itself, leaving flag 1
+    /// clear, is inferred from the documented rule).
+    pub vm_descriptor: bool,
     pub data: std::sync::Arc<Captured>,
     /// The VA clone process this descriptor holds a handle to (in its context's handle table):
     /// every descriptor, original or duplicate, local or remote, holds its own.
@@ -97,8 +102,25 @@ pub struct Live {
     pub handles: usize,
 }
 
+/// Something a call reported as freed but left behind in a process, as Windows does when a
+/// remote free lacks rights (its `ZwDuplicateObject` and `ZwFreeVirtualMemory` results are
+/// ignored): what [`crate::model::leaks`] reports for the thread that owned it.
+#[derive(Debug)]
+pub struct Stranded {
+    pub owner: ThreadId,
+    /// The process it was left in.
+    pub pid: u32,
+    /// A descriptor (counted by `live_in(pid)`), not only its handles.
+    pub descriptor: bool,
+    /// The VA clone a handle left open keeps alive.
+    pub clone: Option<u32>,
+    pub what: String,
+}
+
 #[derive(Default)]
 pub struct Kernel {
+    /// Leaks of remote frees that reported success.
+    pub stranded: Vec<Stranded>,
     pub objects: HashMap<usize, Object>,
     pub processes: BTreeMap<u32, ProcessData>,
     /// VA clone processes, with how many references (snapshot descriptors, process handles)
@@ -293,6 +315,71 @@ impl Kernel {
         old
     }
 
+    /// A remote free that Windows reports as successful: the snapshot `value` is gone for the
+    /// caller, but without `PROCESS_DUP_HANDLE` its handles stay open in the process (its VA
+    /// clone lives on), and without `PROCESS_VM_OPERATION` its descriptor stays in the
+    /// process's memory; both are recorded as [`Stranded`].
+    pub fn retire_remote(
+        &mut self,
+        value: usize,
+        call: &'static str,
+        closes_handles: bool,
+        frees_memory: bool,
+    ) {
+        let Some(Object::Snapshot(s)) = self.objects.get(&value) else {
+            unreachable!("checked by the caller")
+        };
+        let (pid, owner, clone_pid) = (s.context, s.owner, s.clone_pid);
+        let holds_handles = s.data.holds_kernel_handles();
+        if !closes_handles && holds_handles {
+            if let Some(clone) = clone_pid {
+                self.hold_clone(clone); // the handle in the process keeps the clone alive
+            }
+            self.stranded.push(Stranded {
+                owner,
+                pid,
+                descriptor: false,
+                clone: clone_pid,
+                what: format!(
+                    "the handles of HPSS {value:#x} (sections{}) left open in process {pid:#x}: {call} had no PROCESS_DUP_HANDLE and reported success",
+                    clone_pid.map_or(String::new(), |c| format!(", VA clone {c:#x}"))
+                ),
+            });
+        }
+        if !frees_memory {
+            self.stranded.push(Stranded {
+                owner,
+                pid,
+                descriptor: true,
+                clone: None,
+                what: format!(
+                    "HPSS {value:#x} left in process {pid:#x}'s memory: {call} had no PROCESS_VM_OPERATION and reported success"
+                ),
+            });
+        }
+        self.retire(value, "snapshot", call);
+    }
+
+    /// Process `pid` is gone: what was stranded in it goes with it (its handles close, its
+    /// memory is released).
+    pub fn release_stranded_in(&mut self, pid: u32) {
+        let (gone, kept): (Vec<Stranded>, Vec<Stranded>) = std::mem::take(&mut self.stranded)
+            .into_iter()
+            .partition(|s| s.pid == pid);
+        self.stranded = kept;
+        for clone in gone.into_iter().filter_map(|s| s.clone) {
+            self.release_clone(clone);
+        }
+    }
+
+    /// The captured data of the live snapshot `value` (checked by the caller).
+    pub fn snapshot_data(&self, value: usize) -> std::sync::Arc<Captured> {
+        match self.objects.get(&value) {
+            Some(Object::Snapshot(s)) => s.data.clone(),
+            _ => unreachable!("checked by the caller"),
+        }
+    }
+
     /// The snapshot behind `value` for `call`: `Err(ERROR_INVALID_HANDLE)` for NULL (what
     /// ntdll checks); misuse for a freed descriptor or a value never issued (ntdll raises
     /// `STATUS_INVALID_HANDLE` or reads garbage there, never returning a code).
@@ -394,7 +481,14 @@ impl Kernel {
     }
 
     pub fn live_in(&self, pid: u32) -> Live {
-        let mut live = Live::default();
+        let mut live = Live {
+            snapshots: self
+                .stranded
+                .iter()
+                .filter(|s| s.descriptor && s.pid == pid)
+                .count(),
+            ..Live::default()
+        };
         for object in self.objects.values() {
             match object {
                 Object::Snapshot(s) if s.context == pid => live.snapshots += 1,

@@ -3,8 +3,16 @@
 //! A region reads as its contents (zeros past them) where it is committed and neither
 //! `PAGE_NOACCESS` nor `PAGE_GUARD`. A VA clone holds its target's regions as they were at
 //! capture (later writes to the target do not show), except anonymous shared sections: those
-//! are in its address space but not cloned, and reading them fails with `ERROR_PARTIAL_COPY`
-//! (ClrMD hit this on Windows).
+//! are in its address space but not cloned, and reading them fails (ClrMD hit this on Windows).
+//!
+//! As the kernel's `MiCopyVirtualMemory`: the copy moves [`ProcessSpec::read_chunk`] bytes at a
+//! time; a fault anywhere in a chunk ends the read with `ERROR_PARTIAL_COPY` and a count of the
+//! chunks completed before it, not the exact byte (so a read that faults in its first chunk
+//! reports 0 bytes, also when its first bytes were readable); and an address that cannot be read
+//! at all is `ERROR_PARTIAL_COPY` with 0 bytes too (the access violation is converted), never
+//! `ERROR_NOACCESS`, which is for a bad buffer in the caller.
+//!
+//! [`ProcessSpec::read_chunk`]: super::ProcessSpec::read_chunk
 
 use super::capture::covers;
 use super::data::ProcessData;
@@ -13,31 +21,50 @@ use super::process::set_last_error;
 use pss_sys::*;
 use std::ffi::c_void;
 
-/// How a read of `len` bytes at `address` ended: the bytes copied, and the error if short.
-pub(crate) fn read(process: &ProcessData, address: usize, out: &mut [u8]) -> (usize, Option<u32>) {
+/// How many bytes from `address` on can be read, up to `len`.
+fn readable_from(process: &ProcessData, address: usize, len: usize) -> usize {
     let mut done = 0;
-    while done < out.len() {
-        let at = address.wrapping_add(done);
+    while done < len {
+        let Some(at) = address.checked_add(done) else {
+            break;
+        };
         let Some(region) = process.regions.iter().find(|r| r.contains(at)) else {
             break;
         };
         if !region.readable() {
-            if done == 0 && region.not_cloned {
-                // A section the clone does not hold: Windows reports a partial copy.
-                return (0, Some(ERROR_PARTIAL_COPY));
-            }
             break;
         }
+        done += (region.size - (at - region.base)).min(len - done);
+    }
+    done
+}
+
+/// How a read of `out.len()` bytes at `address` ended: the bytes reported copied, and the error
+/// if short. Only the reported bytes are written to `out`.
+pub(crate) fn read(process: &ProcessData, address: usize, out: &mut [u8]) -> (usize, Option<u32>) {
+    let readable = readable_from(process, address, out.len());
+    let reported = if readable == out.len() {
+        readable
+    } else {
+        readable - readable % process.info.read_chunk
+    };
+    let mut done = 0;
+    while done < reported {
+        let at = address + done;
+        let region = process
+            .regions
+            .iter()
+            .find(|r| r.contains(at))
+            .expect("readable");
         let offset = at - region.base;
-        let n = (region.size - offset).min(out.len() - done);
+        let n = (region.size - offset).min(reported - done);
         region.read_at(offset, &mut out[done..done + n]);
         done += n;
     }
-    match done {
-        _ if done == out.len() => (done, None),
-        // Nothing readable at the address itself: an access violation.
-        0 => (0, Some(ERROR_NOACCESS)),
-        _ => (done, Some(ERROR_PARTIAL_COPY)),
+    if reported == out.len() {
+        (reported, None)
+    } else {
+        (reported, Some(ERROR_PARTIAL_COPY))
     }
 }
 

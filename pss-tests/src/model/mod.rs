@@ -134,10 +134,11 @@ mod memory;
 mod process;
 mod walk;
 
-pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access};
+pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
 pub use data::{
-    AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HandleSpec, IMAGE_NAME_LIMIT, ImageInfo, ModelProcess,
-    ProcessSpec, RegionSpec, ThreadSpec,
+    AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT,
+    ImageInfo, ModelProcess, ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA,
+    SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
 pub use dump::{create_file, open_file_read_only};
@@ -207,6 +208,12 @@ pub fn leaks_of(thread: std::thread::ThreadId) -> Vec<String> {
             }
             _ => None,
         })
+        .chain(
+            k.stranded
+                .iter()
+                .filter(|s| s.owner == me)
+                .map(|s| s.what.clone()),
+        )
         .collect();
     leaks.sort();
     leaks

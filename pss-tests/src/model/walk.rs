@@ -366,6 +366,7 @@ impl Marker {
             entry.NonPagedPoolCharge = 0x58;
         }
         if detail & PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION != 0
+            && !h.type_specific_empty
             && type_specific(h.info, &mut entry.TypeSpecificInformation)
         {
             entry.ObjectType = h.object_type;
