@@ -183,6 +183,12 @@ typedef struct {
 
 struct record { char key[124]; unsigned int value; };
 
+/* SDK 10.0.26100.2161 (ProcessSnapshot.h in microsoft/win32metadata), not in mingw-w64. */
+typedef struct {
+    WORD ThreadNameSize;
+    wchar_t const *ThreadName; /* valid for life time of walk marker */
+} PSS_THREAD_NAME;
+
 #define SIZE(T) { #T "#size", sizeof(T) }, { #T "#align", _Alignof(T) }
 #define OFF(T, path) { #T "." #path, offsetof(T, path) }
 
@@ -315,6 +321,9 @@ __attribute__((section(".pss_layout"), used)) const struct record pss_layout[] =
     OFF(PSS_HANDLE_ENTRY, TypeSpecificInformation.Semaphore.CurrentCount),
     OFF(PSS_HANDLE_ENTRY, TypeSpecificInformation.Semaphore.MaximumCount),
 
+    SIZE(PSS_THREAD_NAME),
+    OFF(PSS_THREAD_NAME, ThreadNameSize),
+    OFF(PSS_THREAD_NAME, ThreadName),
     SIZE(PSS_THREAD_ENTRY),
     OFF(PSS_THREAD_ENTRY, ExitStatus),
     OFF(PSS_THREAD_ENTRY, TebBaseAddress),

@@ -300,6 +300,10 @@ mod x86 {
         ),
         76
     );
+    const_assert_eq!(size_of::<PSS_THREAD_NAME>(), 8);
+    const_assert_eq!(align_of::<PSS_THREAD_NAME>(), 4);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadNameSize), 0);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadName), 4);
     const_assert_eq!(size_of::<PSS_THREAD_ENTRY>(), 92);
     const_assert_eq!(align_of::<PSS_THREAD_ENTRY>(), 4);
     const_assert_eq!(offset_of!(PSS_THREAD_ENTRY, ExitStatus), 0);
@@ -640,6 +644,10 @@ mod x64 {
         ),
         92
     );
+    const_assert_eq!(size_of::<PSS_THREAD_NAME>(), 16);
+    const_assert_eq!(align_of::<PSS_THREAD_NAME>(), 8);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadNameSize), 0);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadName), 8);
     const_assert_eq!(size_of::<PSS_THREAD_ENTRY>(), 120);
     const_assert_eq!(align_of::<PSS_THREAD_ENTRY>(), 8);
     const_assert_eq!(offset_of!(PSS_THREAD_ENTRY, ExitStatus), 0);
@@ -979,6 +987,10 @@ mod aarch64 {
         ),
         92
     );
+    const_assert_eq!(size_of::<PSS_THREAD_NAME>(), 16);
+    const_assert_eq!(align_of::<PSS_THREAD_NAME>(), 8);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadNameSize), 0);
+    const_assert_eq!(offset_of!(PSS_THREAD_NAME, ThreadName), 8);
     const_assert_eq!(size_of::<PSS_THREAD_ENTRY>(), 120);
     const_assert_eq!(align_of::<PSS_THREAD_ENTRY>(), 8);
     const_assert_eq!(offset_of!(PSS_THREAD_ENTRY, ExitStatus), 0);

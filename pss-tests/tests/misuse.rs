@@ -37,6 +37,24 @@ fn free_through_the_wrong_process_is_misuse() {
     });
 }
 
+/// A snapshot that lives in another process, given to duplicate with this process as the source
+/// (the pseudo handle): ntdll's local path validates it as a descriptor in this process's
+/// memory, where it is not one (it raises `STATUS_INVALID_HANDLE` or reads garbage; WINDOWS-
+/// EVIDENCE Second audit).
+#[test]
+fn duplicate_of_a_remote_snapshot_as_local_is_misuse() {
+    expect_misuse("PssDuplicateSnapshot", || {
+        let helper = ProcessSpec::new().spawn();
+        let theirs = helper.own_snapshot(PSS_CAPTURE_NONE, true);
+        duplicate(
+            current_process(),
+            theirs,
+            current_process(),
+            PSS_DUPLICATE_NONE,
+        );
+    });
+}
+
 /// An HPSS is not a kernel handle (PITFALLS 1).
 #[test]
 fn close_handle_on_a_snapshot_is_misuse() {

@@ -12,6 +12,11 @@ use pss_tests::*;
 fn invalid_flag_combinations_are_refused() {
     for flags in [
         CaptureFlags::VA_SPACE_SECTION_INFORMATION,
+        CaptureFlags::THREAD_CONTEXT,
+        CaptureFlags::HANDLES
+            | CaptureFlags::THREAD_CONTEXT
+            | CaptureFlags::THREAD_CONTEXT_EXTENDED,
+        CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT_EXTENDED,
         CaptureFlags::VA_CLONE | CaptureFlags::CREATE_BREAKAWAY_OPTIONAL,
         CaptureFlags::RESERVED_00000400,
         CaptureFlags::RESERVED_00004000,
@@ -202,5 +207,149 @@ fn for_capture_covers_the_models_demands() {
             needed,
             "{flags:?}"
         );
+    }
+}
+
+/// `for_capture` asks for no more than the evidence shows a flag needs: the VA space, with or
+/// without section information, needs no `PROCESS_QUERY_INFORMATION` (protected processes grant
+/// only limited query rights); the context flags add nothing to `THREADS`.
+#[test]
+fn for_capture_asks_the_least() {
+    assert_eq!(
+        ProcessAccess::for_capture(CaptureFlags::VA_SPACE),
+        ProcessAccess::QUERY_LIMITED_INFORMATION
+    );
+    assert_eq!(
+        ProcessAccess::for_capture(
+            CaptureFlags::VA_SPACE | CaptureFlags::VA_SPACE_SECTION_INFORMATION
+        ),
+        ProcessAccess::QUERY_LIMITED_INFORMATION | ProcessAccess::VM_READ
+    );
+    assert_eq!(
+        ProcessAccess::for_capture(CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT),
+        ProcessAccess::for_capture(CaptureFlags::THREADS)
+    );
+}
+
+/// Asking for contexts captures threads: `context` adds `THREADS` and `THREAD_CONTEXT`; with
+/// `THREAD_CONTEXT_EXTENDED` the default context flags are `ALL | XSTATE` (x86, x64), else
+/// `ALL`; the caller's flags win over the default.
+#[test]
+fn contexts_come_with_threads() {
+    let options = CaptureFlags::HANDLES.context(pss::ContextFlags::CONTROL);
+    assert_eq!(
+        options.flags(),
+        CaptureFlags::HANDLES | CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT
+    );
+    assert_eq!(options.context_flags(), pss::ContextFlags::CONTROL);
+    let extended = pss::CaptureOptions::new(
+        CaptureFlags::THREADS
+            | CaptureFlags::THREAD_CONTEXT
+            | CaptureFlags::THREAD_CONTEXT_EXTENDED,
+    );
+    assert_eq!(extended.context_flags(), pss::ContextFlags::ALL_EXTENDED);
+    #[cfg(not(target_arch = "aarch64"))]
+    assert!(extended.context_flags().contains(pss::ContextFlags::XSTATE));
+    assert_eq!(
+        pss::CaptureOptions::new(CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT)
+            .context_flags(),
+        pss::ContextFlags::ALL
+    );
+    require_pss!();
+    let snapshot =
+        LocalSnapshot::capture_current(CaptureFlags::NONE.context(pss::ContextFlags::ALL)).unwrap();
+    {
+        let threads = snapshot.threads().unwrap();
+        let first = threads.iter().next().unwrap().unwrap();
+        assert!(first.context().is_some(), "threads with contexts");
+    }
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+#[cfg(not(windows))]
+mod model_processes {
+    use super::*;
+    use pss_tests::model::*;
+
+    fn busy() -> ProcessSpec {
+        ProcessSpec::new()
+            .thread(ThreadSpec::new(4))
+            .handle(HandleSpec::event(4, false, false))
+            .region(RegionSpec::private(0x10_0000, 0x1000))
+    }
+
+    /// `retry_handle_race` retries only `ERROR_BAD_LENGTH` of a capture with `HANDLES`, up to
+    /// the attempts given; every attempt is one `PssCaptureSnapshot` call, counted by the
+    /// model; without it the race fails the capture with a reason that says what happened.
+    #[test]
+    fn retrying_the_handle_race_is_bounded_and_counted() {
+        let process = busy().handle_table_races(2).spawn();
+        let handle = pss::open_process(process.pid(), ProcessAccess::all()).unwrap();
+        let error = expect::calls("PssCaptureSnapshot", 1, || {
+            LocalSnapshot::capture(&handle, CaptureFlags::HANDLES)
+        })
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::BAD_LENGTH));
+        assert!(
+            error.reason().unwrap().contains("handle table changed"),
+            "{error}"
+        );
+        // One race left: two attempts are enough, and two calls are made.
+        let options = pss::CaptureOptions::new(CaptureFlags::HANDLES).retry_handle_race(3);
+        let snapshot = expect::calls("PssCaptureSnapshot", 2, || {
+            LocalSnapshot::capture(&handle, options)
+        })
+        .unwrap();
+        drop(snapshot);
+        // A race that outlasts the attempts fails after exactly that many.
+        process.race_handle_table(5);
+        let error = expect::calls("PssCaptureSnapshot", 3, || {
+            LocalSnapshot::capture(&handle, options)
+        })
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::BAD_LENGTH));
+        // Other failures are never retried, nor the same code without HANDLES.
+        process.race_handle_table(0);
+        process.exit(1);
+        let flags = CaptureFlags::VA_SPACE | CaptureFlags::HANDLES;
+        let options = pss::CaptureOptions::new(flags).retry_handle_race(3);
+        let error = expect::calls("PssCaptureSnapshot", 1, || {
+            LocalSnapshot::capture(&handle, options)
+        })
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::INVALID_PARAMETER));
+        assert!(error.reason().unwrap().contains("exit"), "{error}");
+        drop(handle);
+        assert_no_leaks();
+    }
+
+    /// Capture failures whose cause Windows is seen to have carry it as the reason: an exited
+    /// process (`VA_CLONE`, `HANDLES`), a thread that cannot be opened, the Tcb privilege.
+    #[test]
+    fn capture_failures_say_why() {
+        let exited = busy().exited(0).spawn();
+        let handle = pss::open_process(exited.pid(), ProcessAccess::all()).unwrap();
+        let reason = |flags| LocalSnapshot::capture(&handle, flags).unwrap_err().reason();
+        assert!(reason(CaptureFlags::VA_CLONE).unwrap().contains("exiting"));
+        assert!(reason(CaptureFlags::HANDLES).unwrap().contains("exited"));
+        drop(handle);
+        let locked = busy().thread(ThreadSpec::new(8).unopenable()).spawn();
+        let handle = pss::open_process(locked.pid(), ProcessAccess::all()).unwrap();
+        let error = LocalSnapshot::capture(&handle, CaptureFlags::THREADS).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::ACCESS_DENIED));
+        assert!(
+            error.reason().unwrap().contains("all or nothing"),
+            "{error}"
+        );
+        let error = LocalSnapshot::capture(
+            &handle,
+            CaptureFlags::VA_CLONE | CaptureFlags::CREATE_FORCE_BREAKAWAY,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::PRIVILEGE_NOT_HELD));
+        assert!(error.reason().unwrap().contains("Tcb"));
+        drop(handle);
+        assert_no_leaks();
     }
 }

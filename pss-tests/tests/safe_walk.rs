@@ -509,19 +509,64 @@ mod model_processes {
         let error = threads.iter().next().unwrap().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_FOUND));
         assert!(error.reason().is_some());
+        drop(threads);
         assert_eq!(snapshot.auxiliary_page_count().unwrap(), 0);
         assert_eq!(snapshot.auxiliary_pages().unwrap().iter().count(), 0);
         let handle =
             pss::open_process(process.pid(), pss::ProcessAccess::for_capture(WALKABLE)).unwrap();
         let error = LocalSnapshot::capture(&handle, CaptureFlags::HANDLES).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::BAD_LENGTH));
+        drop(handle);
         let empty = ProcessSpec::new().spawn();
         let handle =
             pss::open_process(empty.pid(), pss::ProcessAccess::for_capture(WALKABLE)).unwrap();
         let error = LocalSnapshot::capture(&handle, CaptureFlags::VA_SPACE).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::INVALID_PARAMETER));
-        drop((handle, threads, snapshot));
+        drop((handle, snapshot));
         assert_no_leaks();
+    }
+
+    /// `thread_names` pairs with `threads` by order, and a kernel32 that does not know the
+    /// class gives one `INVALID_PARAMETER` whose reason says so.
+    #[test]
+    fn thread_names_walk_in_thread_order() {
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4).named("main"))
+            .thread(ThreadSpec::new(8))
+            .thread_names();
+        let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::THREADS);
+        let threads = snapshot.threads().unwrap();
+        let names = snapshot.thread_names().unwrap();
+        let pairs: Vec<(u32, Option<String>)> = threads
+            .iter()
+            .zip(names.iter())
+            .map(|(t, n)| {
+                let name = n.unwrap().name().map(|w| w.to_string_lossy());
+                (t.unwrap().thread_id(), name)
+            })
+            .collect();
+        assert_eq!(pairs, [(4, Some("main".into())), (8, None)]);
+        let owned = names
+            .rewind()
+            .map(|()| names.iter().next().unwrap().unwrap().into_owned());
+        drop((threads, names));
+        assert_eq!(owned.unwrap().name().unwrap().to_string_lossy(), "main");
+        let old = snapshot_of_this_process(CaptureFlags::THREADS);
+        let error = old
+            .thread_names()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::INVALID_PARAMETER));
+        assert!(error.reason().unwrap().contains("PSS_WALK_THREAD_NAME"));
+        drop((snapshot, old));
+        assert_no_leaks();
+    }
+
+    fn snapshot_of_this_process(flags: CaptureFlags) -> LocalSnapshot {
+        LocalSnapshot::capture_current(flags).unwrap()
     }
 
     /// A walk of N entries costs exactly: one `PssWalkMarkerCreate`, N + 1 `PssWalkSnapshot` (the

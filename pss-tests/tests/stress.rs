@@ -2,7 +2,9 @@
 //! injected (`model::faults`): captures (this process and model processes, heap or VM, any
 //! valid flags), duplicates, duplicates into other processes and back, moves, closes and drops,
 //! every query, walks of every class with positions, rewinds, owned copies and custom
-//! allocators (some failing), snapshots sent to other threads, target processes exiting.
+//! allocators (some failing), snapshots sent to other threads, target processes exiting, handle
+//! tables changing during captures (with and without `retry_handle_race`), and capture flags
+//! that `pss` refuses (`THREAD_CONTEXT` without `THREADS`).
 //!
 //! A reference model ([`Reference`]) follows what each operation should leave behind, updated
 //! from the results `pss` reports; after every step the kernel model must agree with it (which
@@ -26,8 +28,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
 use pss::Process;
 use pss::{
-    CaptureFlags, ErrorCode, ErrorKind, HeapAllocated, LocalSnapshot, ProcessAccess,
-    RemoteSnapshot, VmAllocated, WalkAllocator,
+    CaptureFlags, CaptureOptions, ErrorCode, ErrorKind, HeapAllocated, LocalSnapshot,
+    ProcessAccess, RemoteSnapshot, VmAllocated, WalkAllocator,
 };
 use pss_tests::model::{self, faults};
 use pss_tests::model::{
@@ -45,6 +47,8 @@ enum Op {
         target: u8,
         flags: u16,
         vm: bool,
+        /// Captures in all with `retry_handle_race` (0, 1: none).
+        retries: u8,
     },
     Duplicate(u8),
     DuplicateInto {
@@ -73,6 +77,12 @@ enum Op {
     },
     OnAnotherThread(u8),
     Exit(u8),
+    /// The next `n % 3 + 1` captures of a process with `HANDLES` meet a handle opened while
+    /// its table is read.
+    Race {
+        process: u8,
+        n: u8,
+    },
 }
 
 /// The capture flags a sequence draws from (bit i of `Op::Capture::flags` adds entry i).
@@ -91,8 +101,8 @@ const FLAGS: [CaptureFlags; 10] = [
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (any::<u8>(), any::<u16>(), any::<bool>())
-            .prop_map(|(target, flags, vm)| Op::Capture { target, flags, vm }),
+        3 => (any::<u8>(), any::<u16>(), any::<bool>(), 0u8..4)
+            .prop_map(|(target, flags, vm, retries)| Op::Capture { target, flags, vm, retries }),
         1 => any::<u8>().prop_map(Op::Duplicate),
         1 => (any::<u8>(), any::<u8>())
             .prop_map(|(snapshot, process)| Op::DuplicateInto { snapshot, process }),
@@ -115,6 +125,7 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => any::<u8>().prop_map(Op::OnAnotherThread),
         1 => any::<u8>().prop_map(Op::Exit),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(process, n)| Op::Race { process, n }),
     ]
 }
 
@@ -385,6 +396,26 @@ fn expected_error(error: &pss::Error) -> bool {
     }
 }
 
+/// The errors a capture with `flags` may report besides those: `pss` refusing `THREAD_CONTEXT`
+/// without `THREADS` (and nothing else), a handle table that changed or is gone
+/// (`BAD_LENGTH`, only with `HANDLES`), an address space that is gone (`INVALID_PARAMETER`,
+/// only with `VA_SPACE`), each with its reason.
+fn expected_capture_error(error: &pss::Error, flags: CaptureFlags) -> bool {
+    let refused =
+        flags.contains(CaptureFlags::THREAD_CONTEXT) && !flags.contains(CaptureFlags::THREADS);
+    match error.kind() {
+        ErrorKind::InvalidFlags => refused,
+        _ if refused => false,
+        ErrorKind::Os(ErrorCode::BAD_LENGTH) => {
+            flags.contains(CaptureFlags::HANDLES) && error.reason().is_some()
+        }
+        ErrorKind::Os(ErrorCode::INVALID_PARAMETER) => {
+            flags.contains(CaptureFlags::VA_SPACE) && error.reason().is_some()
+        }
+        _ => expected_error(error),
+    }
+}
+
 fn run_case(case: &Case) -> Result<(), TestCaseError> {
     // What earlier (failed, shrinking) cases may have left behind is not this case's.
     let base_leaks = model::leaks().len();
@@ -412,7 +443,12 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
         let pick = |i: u8, n: usize| (n > 0).then(|| usize::from(i) % n);
         let mut swallowed = false;
         match *op {
-            Op::Capture { target, flags, vm } => {
+            Op::Capture {
+                target,
+                flags,
+                vm,
+                retries,
+            } => {
                 let flags = FLAGS
                     .iter()
                     .enumerate()
@@ -426,15 +462,22 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
                 };
                 let process = usize::from(target) % (PROCESSES + 1);
                 let handle = (process < PROCESSES).then(|| handles[process].clone());
+                let options = CaptureOptions::new(flags).retry_handle_race(retries);
                 let captured = match (handle, vm) {
-                    (Some(h), false) => LocalSnapshot::capture(&*h, flags).map(Local::Heap),
-                    (Some(h), true) => LocalSnapshot::capture_vm(&*h, flags).map(Local::Vm),
-                    (None, false) => LocalSnapshot::capture_current(flags).map(Local::Heap),
-                    (None, true) => LocalSnapshot::capture_current_vm(flags).map(Local::Vm),
+                    (Some(h), false) => LocalSnapshot::capture(&*h, options).map(Local::Heap),
+                    (Some(h), true) => LocalSnapshot::capture_vm(&*h, options).map(Local::Vm),
+                    (None, false) => LocalSnapshot::capture_current(options).map(Local::Heap),
+                    (None, true) => LocalSnapshot::capture_current_vm(options).map(Local::Vm),
                 };
                 match captured {
                     Ok(local) => r.locals.push(local),
-                    Err(error) => note(Err(error))?,
+                    Err(error) => {
+                        prop_assert!(
+                            expected_capture_error(&error, flags),
+                            "unexpected error in {op:?}: {error}"
+                        );
+                        errors += 1;
+                    }
                 }
             }
             Op::Duplicate(i) => {
@@ -544,6 +587,9 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
                 }
             }
             Op::Exit(p) => processes[usize::from(p) % PROCESSES].exit(3),
+            Op::Race { process, n } => {
+                processes[usize::from(process) % PROCESSES].race_handle_table(u32::from(n % 3) + 1)
+            }
         }
         // Every injected fault comes back as the operation's one error (a dropped remote
         // snapshot's failed free is ignored by design); other errors are the documented ones.

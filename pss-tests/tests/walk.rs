@@ -180,6 +180,28 @@ fn failed_calls_do_not_advance_the_marker() {
     assert_no_leaks();
 }
 
+/// `PSS_WALK_THREAD_NAME` (4, SDK 10.0.26100): a kernel32 that knows it answers one
+/// `PSS_THREAD_NAME` per captured thread; every kernel32 before 24H2 answers
+/// `ERROR_INVALID_PARAMETER` (ND rejects the class; the model's current process is such a
+/// kernel32). Run on Windows, this reports which one it met.
+#[test]
+fn thread_name_class_is_answered_or_refused() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_THREADS);
+    let marker = new_marker();
+    let (code, _) = walk_one::<PSS_THREAD_NAME>(snapshot, PSS_WALK_THREAD_NAME, marker);
+    eprintln!("note: PSS_WALK_THREAD_NAME answered {code}");
+    assert!(
+        code == ERROR_SUCCESS || code == ERROR_INVALID_PARAMETER,
+        "PSS_WALK_THREAD_NAME gave {code}"
+    );
+    #[cfg(not(windows))]
+    assert_eq!(code, ERROR_INVALID_PARAMETER);
+    free_marker(marker);
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
 #[cfg(not(windows))]
 mod model_processes {
     use super::*;
@@ -234,6 +256,52 @@ mod model_processes {
         );
         free_marker(marker);
         free_local(s);
+        assert_no_leaks();
+    }
+
+    /// A 24H2-like kernel32 ([`ProcessSpec::thread_names`]) answers `PSS_WALK_THREAD_NAME`
+    /// with one entry per captured thread, in thread order: the name unterminated, its size in
+    /// bytes, NULL and 0 for a thread without one; without thread data, `ERROR_NOT_FOUND`
+    /// (model choices where the SDK says nothing: PLAUSIBLE from 24H2's ntdll records).
+    #[test]
+    fn thread_names_come_one_per_thread_in_order() {
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(4).named("main"))
+            .thread(ThreadSpec::new(8))
+            .thread(ThreadSpec::new(12).named("worker 2"))
+            .thread_names();
+        let (target, s) = spawn_and_capture_raw(spec, PSS_CAPTURE_THREADS);
+        let marker = new_marker();
+        let mut names = Vec::new();
+        loop {
+            match walk_one::<PSS_THREAD_NAME>(s, PSS_WALK_THREAD_NAME, marker) {
+                (ERROR_SUCCESS, entry) => {
+                    // SAFETY: the name lives while `marker` does.
+                    let name = unsafe { utf16_at(entry.ThreadName, entry.ThreadNameSize) };
+                    assert_eq!(
+                        usize::from(entry.ThreadNameSize),
+                        2 * name.encode_utf16().count()
+                    );
+                    assert_eq!(entry.ThreadName.is_null(), name.is_empty());
+                    names.push(name);
+                }
+                (ERROR_NO_MORE_ITEMS, _) => break,
+                (code, _) => panic!("{code}"),
+            }
+        }
+        assert_eq!(names, ["main", "", "worker 2"]);
+        free_marker(marker);
+        free_local(s);
+        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+        let (_, without) = capture(process, PSS_CAPTURE_NONE, 0);
+        let marker = new_marker();
+        assert_eq!(
+            walk_one::<PSS_THREAD_NAME>(without, PSS_WALK_THREAD_NAME, marker).0,
+            ERROR_NOT_FOUND
+        );
+        free_marker(marker);
+        free_local(without);
+        close_handle(process);
         assert_no_leaks();
     }
 

@@ -222,7 +222,7 @@ pub use dump::MinidumpType;
 pub use entry::{
     AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,
     ImageInformation, MutantObject, ObjectType, ProcessObject, SectionObject, SemaphoreObject,
-    ThreadEntry, ThreadFlags, ThreadObject, TypeSpecific, VaSpaceEntry,
+    ThreadEntry, ThreadFlags, ThreadNameEntry, ThreadObject, TypeSpecific, VaSpaceEntry,
 };
 pub use error::{Error, ErrorCode, ErrorKind, Function, Result};
 pub use flags::{CaptureFlags, CaptureOptions, ContextFlags, ProcessAccess};
@@ -236,8 +236,8 @@ pub use process::{Process, current_process, open_process};
 pub use remote::RemoteSnapshot;
 pub use time::FileTime;
 pub use walk::{
-    AuxiliaryPageClass, Entries, HandleClass, ThreadClass, VaSpaceClass, Walk, WalkClass,
-    WalkPosition,
+    AuxiliaryPageClass, Entries, HandleClass, ThreadClass, ThreadNameClass, VaSpaceClass, Walk,
+    WalkClass, WalkPosition,
 };
 pub use wide::WideStr;
 
@@ -262,6 +262,7 @@ static_assertions::assert_impl_all!(HandleEntry<'static>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(ThreadEntry<'static>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(VaSpaceEntry<'static>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(AuxiliaryPageEntry<'static>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(ThreadNameEntry<'static>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(HandleBasicInformation: Send, Sync, Copy);
 static_assertions::assert_impl_all!(TypeSpecific: Send, Sync, Copy);
 static_assertions::assert_impl_all!(ObjectType: Send, Sync, Copy);

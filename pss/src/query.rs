@@ -19,29 +19,46 @@ pub enum Missing {
     /// More than one cause is possible: [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND), with the causes as its
     /// [`Error::reason`].
     Causes(&'static str),
+    /// Thread names: missing as threads are, and a class that kernel32 may not know
+    /// (`ERROR_INVALID_PARAMETER`, with [`UNKNOWN_THREAD_NAME_CLASS`] as the reason).
+    ThreadNames,
 }
 
+/// Why a `PSS_WALK_THREAD_NAME` walk gives `ERROR_INVALID_PARAMETER`.
+pub(crate) const UNKNOWN_THREAD_NAME_CLASS: &str = "this kernel32 does not know PSS_WALK_THREAD_NAME \
+     (declared by SDK 10.0.26100; at most Windows 11 24H2 and later answer it)";
+
 impl Missing {
-    /// Turns `ERROR_NOT_FOUND` into what it means for this class; other errors pass.
+    /// Turns `ERROR_NOT_FOUND` (and, for thread names, `ERROR_INVALID_PARAMETER`) into what it
+    /// means for this class; other errors pass.
     #[cold]
     #[inline(never)]
     pub(crate) fn explain(self, error: Error) -> Error {
-        if error.kind() != ErrorKind::Os(ErrorCode::NOT_FOUND) {
-            return error;
-        }
-        match self {
-            Missing::Flag(flags) => Error::not_captured(error.function(), flags),
-            Missing::Causes(reason) => error.with_reason(reason),
+        match (self, error.kind()) {
+            (Missing::Flag(flags), ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
+                Error::not_captured(error.function(), flags)
+            }
+            (Missing::Causes(reason), ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
+                error.with_reason(reason)
+            }
+            (Missing::ThreadNames, ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
+                error.with_reason(THREADS_MISSING_REASON)
+            }
+            (Missing::ThreadNames, ErrorKind::Os(ErrorCode::INVALID_PARAMETER)) => {
+                error.with_reason(UNKNOWN_THREAD_NAME_CLASS)
+            }
+            _ => error,
         }
     }
 }
 
 /// Threads are missing from snapshots captured without `THREADS`, and from every snapshot of a
 /// process that had exited (Windows captures no thread data then; decompiled ntdll).
-pub(crate) const THREADS_MISSING: Missing = Missing::Causes(
-    "captured without PSS_CAPTURE_THREADS, or the process had exited before the capture \
-     (Windows then captures no thread data)",
-);
+pub(crate) const THREADS_MISSING: Missing = Missing::Causes(THREADS_MISSING_REASON);
+
+const THREADS_MISSING_REASON: &str = "captured without PSS_CAPTURE_THREADS, or the process had \
+     exited before the capture, or no thread could be enumerated (Windows then captures no \
+     thread data)";
 
 /// The handle trace is missing without `HANDLE_TRACE`, and also when the process does not have
 /// handle tracing enabled (decompiled ntdll; Vanara's tests on Windows).

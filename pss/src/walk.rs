@@ -13,11 +13,11 @@ use crate::calls::{PssApi, RawMarker, RawSnapshot};
 use crate::query::{Missing, THREADS_MISSING};
 use crate::{
     Allocation, AuxiliaryPageEntry, CaptureFlags, Error, Function, HandleEntry, LocalSnapshot,
-    ProcessHeap, Result, ThreadEntry, VaSpaceEntry, WalkAllocator,
+    ProcessHeap, Result, ThreadEntry, ThreadNameEntry, VaSpaceEntry, WalkAllocator,
 };
 
-/// One of the four `PSS_WALK_*` information classes: [`ThreadClass`], [`HandleClass`],
-/// [`VaSpaceClass`], [`AuxiliaryPageClass`]. Sealed.
+/// One of the `PSS_WALK_*` information classes: [`ThreadClass`], [`HandleClass`],
+/// [`VaSpaceClass`], [`AuxiliaryPageClass`], and [`ThreadNameClass`] (SDK 10.0.26100). Sealed.
 ///
 /// A class fixes the entry structure `PssWalkSnapshot` fills, and the type of the items a
 /// [`Walk`] yields, [`Entry`](Self::Entry).
@@ -128,6 +128,13 @@ mod sealed {
         sys::PSS_WALK_AUXILIARY_PAGES,
         Missing::Flag(CaptureFlags::AUXILIARY_PAGES)
     );
+    class!(
+        ThreadNameClass,
+        ThreadNameEntry,
+        sys::PSS_THREAD_NAME,
+        sys::PSS_WALK_THREAD_NAME,
+        Missing::ThreadNames
+    );
 }
 
 /// `PSS_WALK_THREADS`: threads, as [`ThreadEntry`]; captured with [`CaptureFlags::THREADS`].
@@ -157,6 +164,20 @@ pub enum VaSpaceClass {}
 #[doc(alias = "PSS_WALK_AUXILIARY_PAGES")]
 #[derive(Debug)]
 pub enum AuxiliaryPageClass {}
+
+/// `PSS_WALK_THREAD_NAME` (4, SDK 10.0.26100): thread names, as [`ThreadNameEntry`], one per
+/// captured thread in the order of the [`ThreadClass`] walk; captured with
+/// [`CaptureFlags::THREADS`].
+///
+/// Microsoft's pages do not describe it. Windows 11 24H2's ntdll captures thread names, and its
+/// kernel32 plausibly answers this class; every older kernel32 (and, in every build seen, ntdll
+/// itself) answers `ERROR_INVALID_PARAMETER`, which the walk yields as
+/// [`ErrorCode::INVALID_PARAMETER`](crate::ErrorCode::INVALID_PARAMETER) with an
+/// [`Error::reason`](crate::Error::reason) saying this kernel32 does not know the class. Treat
+/// that as "no names", not as a failure of the snapshot.
+#[doc(alias = "PSS_WALK_THREAD_NAME")]
+#[derive(Debug)]
+pub enum ThreadNameClass {}
 
 /// A walk over one class of a snapshot's multi-instance data: an owned walk marker
 /// ([`PssWalkMarkerCreate`] .. [`PssWalkMarkerFree`]) used for exactly one (snapshot, class)
@@ -336,6 +357,15 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// apart.
     #[doc(alias = "PSS_WALK_THREADS", alias = "PSS_THREAD_ENTRY")]
     pub fn threads(&self) -> Result<Walk<'_, ThreadClass>> {
+        self.walk()
+    }
+
+    /// `PSS_WALK_THREAD_NAME`: a walk over the captured threads' names ([`ThreadNameEntry`]),
+    /// in thread order, as [`walk`](Self::walk); on a kernel32 that does not know the class
+    /// (before Windows 11 24H2) its first item is an `ERROR_INVALID_PARAMETER` saying so (see
+    /// [`ThreadNameClass`]).
+    #[doc(alias = "PSS_WALK_THREAD_NAME", alias = "PSS_THREAD_NAME")]
+    pub fn thread_names(&self) -> Result<Walk<'_, ThreadNameClass>> {
         self.walk()
     }
 

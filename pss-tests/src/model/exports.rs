@@ -474,7 +474,7 @@ pub extern "system" fn PssWalkSnapshot(
         Ok(s) => s.data.clone(),
         Err(code) => return code,
     };
-    let Some(size) = walk::entry_size(informationclass) else {
+    let Some(size) = walk::entry_size(informationclass, data.process.thread_names) else {
         return ERROR_INVALID_PARAMETER;
     };
     if !buffer.is_null() && bufferlength as usize != size {

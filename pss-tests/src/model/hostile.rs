@@ -71,6 +71,7 @@ impl Marker {
                 PSS_WALK_HANDLES => self.hostile_handle(&mut *buffer.cast(), index),
                 PSS_WALK_THREADS => self.hostile_thread(&mut *buffer.cast(), index),
                 PSS_WALK_VA_SPACE => self.hostile_region(&mut *buffer.cast(), index),
+                PSS_WALK_THREAD_NAME => self.hostile_thread_name(&mut *buffer.cast(), index),
                 _ => self.hostile_page(&mut *buffer.cast(), index),
             }
         }
@@ -208,6 +209,39 @@ impl Marker {
                 e.AllocationProtect = 0x0F00_0000;
                 e.MappedFileName = std::ptr::null();
                 e.MappedFileNameLength = 0;
+            }
+        }
+        Ok(())
+    }
+
+    fn hostile_thread_name(&mut self, e: &mut PSS_THREAD_NAME, index: usize) -> Result<(), u32> {
+        match index % 4 {
+            // A NULL name that claims bytes.
+            0 => {
+                e.ThreadName = std::ptr::null();
+                e.ThreadNameSize = 12;
+            }
+            // An odd byte count, in memory of exactly that size.
+            1 => {
+                let name = [b'w', 0, b'x'];
+                e.ThreadName = self.exact(&name, 0)?.cast();
+                e.ThreadNameSize = name.len() as u16;
+            }
+            // An unpaired surrogate, misaligned by one byte.
+            2 => {
+                let name = [0x00, 0xD8, b'a', 0];
+                e.ThreadName = self.exact(&name, 1)?.cast();
+                e.ThreadNameSize = name.len() as u16;
+            }
+            // The longest a name can claim, with a NUL counted at its end.
+            _ => {
+                let mut name = vec![b'n'; 0xFFFE];
+                name[0xFFFC..].fill(0);
+                for unit in name.chunks_mut(2).take(0x7FFE) {
+                    unit[1] = 0;
+                }
+                e.ThreadName = self.exact(&name, 0)?.cast();
+                e.ThreadNameSize = name.len() as u16;
             }
         }
         Ok(())

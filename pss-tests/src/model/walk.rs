@@ -234,6 +234,7 @@ impl Marker {
             PSS_WALK_VA_SPACE => self.region(data, buffer.cast()),
             PSS_WALK_HANDLES => self.handle(data, buffer.cast()),
             PSS_WALK_THREADS => self.thread(data, buffer.cast()),
+            PSS_WALK_THREAD_NAME => self.thread_name(data, buffer.cast()),
             _ => unreachable!("class validated by the caller"),
         };
         let result = result.and_then(|()| {
@@ -373,6 +374,25 @@ impl Marker {
             entry.Flags |= PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION;
         }
         write(out, entry);
+        Ok(())
+    }
+
+    /// A thread's name (`PSS_WALK_THREAD_NAME`), in the order of the thread walk: the entry has
+    /// no thread id, so order is the only way to pair them (the model's choice). The name is
+    /// not terminated and its size counts bytes (as ntdll stores it); an unnamed thread has a
+    /// NULL name of size 0.
+    fn thread_name(&mut self, data: &Captured, out: *mut PSS_THREAD_NAME) -> Result<(), u32> {
+        let t = &data.threads.as_ref().expect("captured")[self.index];
+        let [ptr] = self.store(&[Part::Bytes(as_bytes(&t.name), 0)])?[..] else {
+            unreachable!()
+        };
+        write(
+            out,
+            PSS_THREAD_NAME {
+                ThreadNameSize: size_of_val(&t.name[..]) as u16,
+                ThreadName: ptr.cast_const().cast(),
+            },
+        );
         Ok(())
     }
 
@@ -551,7 +571,7 @@ pub fn captured_count(data: &Captured, class: PSS_WALK_INFORMATION_CLASS) -> Opt
         PSS_WALK_AUXILIARY_PAGES => data.aux_pages.as_ref().map(|parts| parts.len()),
         PSS_WALK_VA_SPACE => data.regions.as_ref().map(|parts| parts.len()),
         PSS_WALK_HANDLES => data.handles.as_ref().map(|parts| parts.len()),
-        PSS_WALK_THREADS => data.threads.as_ref().map(|parts| parts.len()),
+        PSS_WALK_THREADS | PSS_WALK_THREAD_NAME => data.threads.as_ref().map(|parts| parts.len()),
         _ => None,
     }
 }
@@ -560,13 +580,15 @@ fn count(data: &Captured, class: PSS_WALK_INFORMATION_CLASS) -> usize {
     captured_count(data, class).unwrap_or(0)
 }
 
-/// The entry size `PssWalkSnapshot` accepts for `class`.
-pub fn entry_size(class: PSS_WALK_INFORMATION_CLASS) -> Option<usize> {
+/// The entry size `PssWalkSnapshot` accepts for `class`, or `None` for a class this kernel32
+/// does not know: `PSS_WALK_THREAD_NAME` only where `thread_names` (24H2-like).
+pub fn entry_size(class: PSS_WALK_INFORMATION_CLASS, thread_names: bool) -> Option<usize> {
     Some(match class {
         PSS_WALK_AUXILIARY_PAGES => size_of::<PSS_AUXILIARY_PAGE_ENTRY>(),
         PSS_WALK_VA_SPACE => size_of::<PSS_VA_SPACE_ENTRY>(),
         PSS_WALK_HANDLES => size_of::<PSS_HANDLE_ENTRY>(),
         PSS_WALK_THREADS => size_of::<PSS_THREAD_ENTRY>(),
+        PSS_WALK_THREAD_NAME if thread_names => size_of::<PSS_THREAD_NAME>(),
         _ => return None,
     })
 }
@@ -576,6 +598,7 @@ pub fn entry_align(class: PSS_WALK_INFORMATION_CLASS) -> usize {
         PSS_WALK_AUXILIARY_PAGES => align_of::<PSS_AUXILIARY_PAGE_ENTRY>(),
         PSS_WALK_VA_SPACE => align_of::<PSS_VA_SPACE_ENTRY>(),
         PSS_WALK_HANDLES => align_of::<PSS_HANDLE_ENTRY>(),
+        PSS_WALK_THREAD_NAME => align_of::<PSS_THREAD_NAME>(),
         _ => align_of::<PSS_THREAD_ENTRY>(),
     }
 }

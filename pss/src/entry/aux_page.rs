@@ -13,9 +13,11 @@ use crate::time::FileTime;
 /// One captured auxiliary page: [`PSS_AUXILIARY_PAGE_ENTRY`], from an
 /// [`AuxiliaryPageClass`](crate::AuxiliaryPageClass) walk.
 ///
-/// The documents do not say which capture flag produces auxiliary pages (the `pss-tests`
-/// model: [`CaptureFlags::VA_CLONE`](crate::CaptureFlags::VA_CLONE)). The page contents, when
-/// captured, are `PageSize` bytes in this process, in the marker's memory for `'w`;
+/// The documents do not say which capture flag produces auxiliary pages; Windows captures them
+/// with [`CaptureFlags::AUXILIARY_PAGES`](crate::CaptureFlags::AUXILIARY_PAGES): on Windows 11
+/// one page, the shared user-data page at `0x7FFE0000`, whose first `0xA80` bytes are the
+/// capturing process's copy of it and the rest zero. The page contents, when captured, are
+/// `PageSize` bytes in this process, in the marker's memory for `'w`;
 /// [`into_owned`](Self::into_owned) copies them into the entry.
 ///
 /// [`PSS_AUXILIARY_PAGE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_auxiliary_page_entry
@@ -28,10 +30,6 @@ pub struct AuxiliaryPageEntry<'w> {
 }
 
 impl<'w> AuxiliaryPageEntry<'w> {
-    /// # Safety
-    ///
-    /// `raw.PageContents`, unless NULL, points to `PageSize` bytes valid and unchanged for
-    /// `'w`.
     /// The structure, for `PssWalkSnapshot` to fill in place.
     ///
     /// # Safety
@@ -43,6 +41,10 @@ impl<'w> AuxiliaryPageEntry<'w> {
         &mut self.raw.0
     }
 
+    /// # Safety
+    ///
+    /// `raw.PageContents`, unless NULL, points to `PageSize` bytes valid and unchanged for
+    /// `'w`.
     #[inline]
     pub(crate) unsafe fn from_raw(raw: sys::PSS_AUXILIARY_PAGE_ENTRY) -> Self {
         AuxiliaryPageEntry {

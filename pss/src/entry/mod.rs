@@ -8,6 +8,7 @@ mod aux_page;
 mod handle;
 mod region;
 mod thread;
+mod thread_name;
 
 pub use aux_page::AuxiliaryPageEntry;
 pub use handle::{
@@ -16,6 +17,7 @@ pub use handle::{
 };
 pub use region::{ImageInformation, VaSpaceEntry};
 pub use thread::{ThreadEntry, ThreadFlags};
+pub use thread_name::ThreadNameEntry;
 
 /// A raw entry structure, held by value.
 ///
@@ -27,7 +29,7 @@ pub use thread::{ThreadEntry, ThreadFlags};
 #[derive(Clone, Copy)]
 pub(crate) struct RawEntry<T>(pub(crate) T);
 
-/// Implements `Send` and `Sync` for `RawEntry` of exactly the four PSS entry structures, which
+/// Implements `Send` and `Sync` for `RawEntry` of exactly the five PSS entry structures, which
 /// are plain data (see above); no other `T` gets them by accident.
 macro_rules! plain_data_entries {
     ($($entry:ty),+) => {$(
@@ -43,7 +45,8 @@ plain_data_entries!(
     pss_sys::PSS_THREAD_ENTRY,
     pss_sys::PSS_HANDLE_ENTRY,
     pss_sys::PSS_VA_SPACE_ENTRY,
-    pss_sys::PSS_AUXILIARY_PAGE_ENTRY
+    pss_sys::PSS_AUXILIARY_PAGE_ENTRY,
+    pss_sys::PSS_THREAD_NAME
 );
 
 /// The copies an owned entry keeps of its variable-length parts: one allocation, each part at a

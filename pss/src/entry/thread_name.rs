@@ -1,0 +1,106 @@
+//! `ThreadNameEntry`: `PSS_THREAD_NAME`, with the name borrowed from the marker.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use pss_sys as sys;
+
+use super::{Kept, Part, RawEntry};
+use crate::WideStr;
+
+/// One thread's name: [`PSS_THREAD_NAME`], from a [`ThreadNameClass`](crate::ThreadNameClass)
+/// walk (`PSS_WALK_THREAD_NAME`, SDK 10.0.26100; see there for which Windows answers it).
+///
+/// The structure carries no thread id: names come in the order of the
+/// [`threads`](crate::LocalSnapshot::threads) walk of the same snapshot, the only way to pair
+/// them (the SDK documents nothing more). The name is counted and not terminated; it stays in
+/// the marker's memory for `'w`, and [`into_owned`](Self::into_owned) copies it.
+///
+/// [`PSS_THREAD_NAME`]: https://github.com/microsoft/win32metadata/blob/main/generation/WinSDK/RecompiledIdlHeaders/um/ProcessSnapshot.h
+#[doc(alias = "PSS_THREAD_NAME")]
+pub struct ThreadNameEntry<'w> {
+    raw: RawEntry<sys::PSS_THREAD_NAME>,
+    /// The name's copy in an owned entry (see [`Kept`]).
+    kept: Kept,
+    _marker: PhantomData<&'w [u16]>,
+}
+
+impl<'w> ThreadNameEntry<'w> {
+    /// # Safety
+    ///
+    /// `raw.ThreadName`, unless NULL, points to `ThreadNameSize` bytes valid and unchanged for
+    /// `'w`.
+    #[inline]
+    pub(crate) unsafe fn from_raw(raw: sys::PSS_THREAD_NAME) -> Self {
+        ThreadNameEntry {
+            raw: RawEntry(raw),
+            kept: Kept::default(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure, for `PssWalkSnapshot` to fill in place.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and what is written is an entry whose pointer
+    /// satisfies [`from_raw`](Self::from_raw)'s contract.
+    #[inline]
+    pub(crate) unsafe fn raw_mut(&mut self) -> &mut sys::PSS_THREAD_NAME {
+        &mut self.raw.0
+    }
+
+    fn name_part(&self) -> Part {
+        Part {
+            ptr: self.raw.0.ThreadName.cast(),
+            len: usize::from(self.raw.0.ThreadNameSize),
+        }
+    }
+
+    /// `ThreadName`, `ThreadNameSize`: the thread's name (`SetThreadDescription`), read as a
+    /// byte count of UTF-16 (ntdll keeps it so; an odd count drops its last byte, and one NUL
+    /// at the end is dropped if present); `None` for a thread without a name.
+    #[doc(alias = "ThreadName", alias = "ThreadNameSize")]
+    #[inline]
+    pub fn name(&self) -> Option<WideStr<'_>> {
+        // SAFETY: the name is valid for `'w`, or kept by `self` (see `Kept`), so for as long
+        // as `self` is borrowed. An empty name is no name, as for the other name accessors.
+        unsafe { WideStr::from_counted(self.raw.0.ThreadName, self.raw.0.ThreadNameSize) }
+            .filter(|name| !name.is_empty())
+    }
+
+    /// A copy that keeps its own name.
+    fn copy_parts(&self) -> ThreadNameEntry<'static> {
+        let mut raw = self.raw;
+        // SAFETY: the name is valid for its length while `self` is borrowed.
+        let (kept, [name]) = unsafe { Kept::copy([self.name_part()]) };
+        raw.0.ThreadName = name.cast();
+        ThreadNameEntry {
+            raw,
+            kept,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The structure as the OS wrote it. `ThreadName` points into the marker's memory (valid
+    /// while the entry borrows it) or, in an owned entry, to the entry's own copy.
+    #[inline]
+    pub fn as_raw(&self) -> &sys::PSS_THREAD_NAME {
+        &self.raw.0
+    }
+}
+
+super::owned_entry!(
+    ThreadNameEntry,
+    "An owned copy: the name is copied into the entry, and its raw `ThreadName` points to the \
+     copy (NULL if there is none). Owned already: no copy.",
+    "A borrowed entry copies the structure; an owned one its name too."
+);
+
+impl fmt::Debug for ThreadNameEntry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadNameEntry")
+            .field("name", &self.name())
+            .finish()
+    }
+}
