@@ -643,7 +643,10 @@ bitflags::bitflags! {
 
 impl ProcessAccess {
     /// The rights `PssFreeSnapshot` documents for freeing a snapshot in another process:
-    /// `PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE`.
+    /// `PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE`. Without `VM_READ` the
+    /// free fails; without either of the others Windows reports success and leaves the
+    /// snapshot's handles or memory in that process (see
+    /// [`RemoteSnapshot`](crate::RemoteSnapshot#access-rights)).
     pub const REMOTE_FREE: Self = Self::VM_READ
         .union(Self::VM_OPERATION)
         .union(Self::DUP_HANDLE);

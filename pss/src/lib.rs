@@ -44,7 +44,8 @@
 //! - **Walks** (multi-instance data) own a walk marker and borrow the snapshot:
 //!   [`threads`](LocalSnapshot::threads), [`handles`](LocalSnapshot::handles),
 //!   [`va_space`](LocalSnapshot::va_space), [`auxiliary_pages`](LocalSnapshot::auxiliary_pages)
-//!   give a [`Walk`], whose [`iter`](Walk::iter) makes one `PssWalkSnapshot` call per entry and
+//!   and, where kernel32 knows the class (Windows 11 24H2 and later, plausibly),
+//!   [`thread_names`](LocalSnapshot::thread_names) give a [`Walk`], whose [`iter`](Walk::iter) makes one `PssWalkSnapshot` call per entry and
 //!   allocates nothing, at close to the cost of a raw loop ([`Entries::try_for_each_ref`],
 //!   [`Entries::next_ref`]). Entries are the structure kernel32 filled: their strings, context
 //!   records and page contents stay in the marker's memory, for as long as the documents

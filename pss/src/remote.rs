@@ -264,7 +264,10 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// Documented failures: [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE);
     /// [`ErrorCode::NOT_SUPPORTED`](crate::ErrorCode::NOT_SUPPORTED) if the snapshot was neither
     /// VM-allocated nor duplicated remotely. Also [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED)
-    /// or another code if the handle lacks rights, and
+    /// if the handle lacks `PROCESS_VM_READ`, [`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)
+    /// after a free that Windows reported as successful through a [`Process`](crate::Process)
+    /// lacking `PROCESS_DUP_HANDLE` or `PROCESS_VM_OPERATION` (it left the snapshot's handles
+    /// or memory in the process; see [Access rights](Self#access-rights)), and
     /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (nothing is called).
     /// The snapshot is gone from this value either way: it is never freed twice.
     ///

@@ -181,13 +181,12 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
         .then(|| process.threads.clone());
     // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts.
     let extended = has(PSS_CAPTURE_THREAD_CONTEXT_EXTENDED);
-    let context_length = (threads.is_some() && has(PSS_CAPTURE_THREAD_CONTEXT)).then_some(
-        if extended {
+    let context_length =
+        (threads.is_some() && has(PSS_CAPTURE_THREAD_CONTEXT)).then_some(if extended {
             process.info.extended_context_length
         } else {
             size_of::<CONTEXT>() as u32
-        },
-    );
+        });
     Captured {
         process: process.info.clone(),
         // One page, counted only when ZwQueryVirtualMemory of it succeeds.
