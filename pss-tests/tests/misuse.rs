@@ -244,8 +244,47 @@ mod minidump_protocol {
         1
     }
 
-    /// Calls `MiniDumpWriteDump` for a snapshot of this process with `callback`.
+    /// Takes the mutex Rust's backtrace code serialises dbghelp with, as every dbghelp caller
+    /// in a Rust process must (and `pss` does); kept for the rest of the (child) process.
+    fn hold_backtrace_lock() {
+        let name = std::ffi::CString::new(backtrace_mutex_name()).unwrap();
+        // SAFETY: a NUL-terminated name; the handle is kept open, as backtrace code keeps it.
+        unsafe {
+            let mutex = CreateMutexA(std::ptr::null(), 0, name.as_ptr().cast());
+            assert_eq!(WaitForSingleObjectEx(mutex, INFINITE, 0), WAIT_OBJECT_0);
+        }
+    }
+
+    /// A dump without the process's dbghelp lock could race another thread's backtrace
+    /// (dbghelp is single-threaded): the model requires its caller to hold it.
+    #[test]
+    fn a_dump_without_the_backtrace_lock_is_misuse() {
+        expect_misuse("MiniDumpWriteDump", || {
+            let s = capture_current(PSS_CAPTURE_THREADS);
+            let file = create_file(&path("unlocked"));
+            let info = MINIDUMP_CALLBACK_INFORMATION {
+                CallbackRoutine: Some(answers),
+                CallbackParam: std::ptr::null_mut(),
+            };
+            // SAFETY: a raw call with valid arguments; the missing lock is the misuse.
+            unsafe {
+                MiniDumpWriteDump(
+                    s,
+                    CURRENT_PID,
+                    file.as_raw_handle(),
+                    MiniDumpNormal,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    &info,
+                )
+            };
+        });
+    }
+
+    /// Calls `MiniDumpWriteDump` for a snapshot of this process with `callback`, holding the
+    /// backtrace lock (so that the misuse found is the one under test).
     fn dump(process: HANDLE, pid: u32, file: HANDLE, callback: MINIDUMP_CALLBACK_ROUTINE) -> BOOL {
+        hold_backtrace_lock();
         let info = MINIDUMP_CALLBACK_INFORMATION {
             CallbackRoutine: callback,
             CallbackParam: std::ptr::null_mut(),
@@ -332,6 +371,7 @@ mod minidump_protocol {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("overlap"));
             let mut param = (s, file.as_raw_handle());
+            hold_backtrace_lock();
             let info = MINIDUMP_CALLBACK_INFORMATION {
                 CallbackRoutine: Some(dumps_again),
                 CallbackParam: (&raw mut param).cast(),

@@ -53,7 +53,8 @@ fn capture_flags_debug_prints_names() {
     );
 }
 
-/// An OS error keeps its function and code, also inside a `std::io::Error`: a VA clone through a
+/// An OS error keeps its function and code, and its code inside a `std::io::Error`: a VA clone
+/// through a
 /// handle without `PROCESS_CREATE_PROCESS` is refused (WINDOWS-EVIDENCE Capture, Rights).
 #[test]
 fn os_errors_keep_their_code() {
@@ -75,11 +76,20 @@ fn os_errors_keep_their_code() {
         )
     );
     assert!(error.to_string().contains("PssCaptureSnapshot"), "{error}");
-    // As an io::Error: the closest kind, and the whole pss::Error as its source.
+    // As an io::Error (`?` into io::Result): the Win32 code as its raw OS error, as std and
+    // rustix convert, so `raw_os_error() == Some(5)` matches; on Windows the kind is the
+    // system's for that code.
     let io: std::io::Error = error.into();
+    assert_eq!(io.raw_os_error(), Some(5));
+    #[cfg(windows)]
     assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    // Where nothing was called there is no code: the whole pss::Error is the source.
+    let refused = LocalSnapshot::capture(&handle, CaptureFlags::THREAD_CONTEXT).unwrap_err();
+    let io: std::io::Error = refused.into();
+    assert_eq!(io.raw_os_error(), None);
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
     let source = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
-    assert_eq!(source, Some(&error));
+    assert_eq!(source, Some(&refused));
     drop(handle);
     assert_no_leaks();
 }

@@ -81,7 +81,7 @@ fn read_name(name: Option<WideStr<'_>>) -> Read {
     let _ = name.to_path_buf();
     let _ = format!("{name:?}");
     let lossy = name.to_string_lossy();
-    assert_eq!(lossy, name.to_string());
+    assert_eq!(lossy, name.display().to_string());
     Some((name.len(), lossy))
 }
 
@@ -155,11 +155,8 @@ fn every_accessor_survives_hostile_entries() {
     assert_eq!(names[0].0, Some((5, "Event".into())));
     // 1: HAVE_NAME with a NULL name and a length: no name.
     assert_eq!(names[1].1, None);
-    // 2: lengths of 0: an empty type name, and an empty object name is no name.
-    assert_eq!(
-        (names[2].0.clone(), names[2].1.clone()),
-        (Some((0, String::new())), None)
-    );
+    // 2: lengths of 0: an empty name is no name, type and object alike.
+    assert_eq!((names[2].0.clone(), names[2].1.clone()), (None, None));
     // 3: 32,767 units, no NUL: all of them.
     assert_eq!(names[3].1.as_ref().map(|n| n.0), Some(32_767));
     // 4: unpaired surrogates kept (lossy shows U+FFFD); one of the two NULs dropped.
@@ -168,9 +165,9 @@ fn every_accessor_survives_hostile_entries() {
     assert_eq!(surrogates.as_utf16(), [0x41, 0xD800, 0x42, 0xDC00, 0]);
     // 5: no NUL to drop, misaligned: copied unit by unit.
     assert_eq!(names[5].0, Some((3, "Key".into())));
-    // 6: every flag but no names (a flagged type name of length 0 is empty, an empty object
-    // name is none); an unknown object type has no union arm to read.
-    assert_eq!(names[6], (Some((0, String::new())), None));
+    // 6: every flag but no names (an empty name, type or object, is none); an unknown object
+    // type has no union arm to read.
+    assert_eq!(names[6], (None, None));
     assert!(matches!(
         handles[6].type_specific(),
         Some(TypeSpecific::Unknown(_))

@@ -204,6 +204,53 @@ fn concurrent_dumps_are_serialised() {
     });
 }
 
+/// A dump waits while another thread holds the mutex Rust's backtrace code takes around
+/// dbghelp (as a panicking thread with `RUST_BACKTRACE` does), and runs once it is released:
+/// `pss` takes the same mutex, so a backtrace cannot race the dump. (The model's
+/// `MiniDumpWriteDump` also checks that its caller holds it.)
+#[cfg(not(windows))]
+#[test]
+fn a_dump_waits_for_the_backtrace_lock() {
+    use pss_tests::model::{backtrace_mutex_name, mutex_waiters};
+    require_files!();
+    let name = backtrace_mutex_name();
+    let c_name = std::ffi::CString::new(name.clone()).unwrap();
+    // SAFETY: a NUL-terminated name; the handle is this test's to close.
+    let mutex = unsafe { pss_sys::CreateMutexA(std::ptr::null(), 0, c_name.as_ptr().cast()) };
+    // SAFETY: a mutex handle just created.
+    let taken = unsafe { pss_sys::WaitForSingleObjectEx(mutex, pss_sys::INFINITE, 0) };
+    assert_eq!(taken, pss_sys::WAIT_OBJECT_0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let dumper = scope.spawn(|| {
+            let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
+            let path = DumpPath::new("backtrace-lock");
+            let written = snapshot.write_minidump(path.create(), MinidumpType::NORMAL);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            written
+        });
+        // Deterministic: the model says when the dumping thread waits on the mutex.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while mutex_waiters(&name) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the dump never waited"
+            );
+            std::thread::yield_now();
+        }
+        assert!(
+            !done.load(std::sync::atomic::Ordering::SeqCst),
+            "it waits for the lock"
+        );
+        // SAFETY: this thread owns the mutex.
+        assert_ne!(unsafe { pss_sys::ReleaseMutex(mutex) }, 0);
+        dumper.join().unwrap().unwrap();
+    });
+    // SAFETY: the handle this test created, closed once.
+    assert_ne!(unsafe { pss_sys::CloseHandle(mutex) }, 0);
+    assert_no_leaks();
+}
+
 /// On the model's demo process, whose addresses are 64-bit.
 #[cfg(all(not(windows), target_pointer_width = "64"))]
 mod model_processes {

@@ -134,8 +134,9 @@ fn walk_of_an_uncaptured_class_yields_one_error() {
     assert_no_leaks();
 }
 
-/// A saved position replays the same entry; rewind starts over; after the end a new iterator
-/// yields nothing until the marker is moved back (3.8-3.10).
+/// A saved position replays the same entry (`resume` continues from it); rewind starts over;
+/// after the end `resume` yields nothing until the marker is moved back, while `iter` starts
+/// over by itself (3.8-3.10).
 #[test]
 fn position_save_restore_and_rewind() {
     require_pss!();
@@ -148,11 +149,43 @@ fn position_save_restore_and_rewind() {
     let second = base(iter.next().unwrap());
     assert_ne!(first, second);
     iter.by_ref().for_each(drop);
-    assert_eq!(walk.iter().count(), 0, "the walk is at its end");
+    assert_eq!(walk.resume().count(), 0, "the walk is at its end");
     walk.set_position(saved).unwrap();
-    assert_eq!(base(walk.iter().next().unwrap()), second);
+    assert_eq!(base(walk.resume().next().unwrap()), second);
     walk.rewind().unwrap();
-    assert_eq!(base(walk.iter().next().unwrap()), first);
+    assert_eq!(base(walk.resume().next().unwrap()), first);
+    assert_eq!(base(walk.iter().next().unwrap()), first, "iter starts over");
+    drop(walk);
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// A second `for` loop over the same walk sees every entry again: `iter` (and `&walk`) rewinds
+/// a marker that moved, with one `PssWalkMarkerSeekToBeginning`, and on a fresh walk calls
+/// nothing extra.
+#[test]
+fn a_second_for_loop_sees_every_entry() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
+    let walk = snapshot.va_space().unwrap();
+    let first = expect::calls("PssWalkMarkerSeekToBeginning", 0, || {
+        let mut n = 0;
+        for entry in &walk {
+            entry.unwrap();
+            n += 1;
+        }
+        n
+    });
+    assert!(first > 0);
+    let second = expect::calls("PssWalkMarkerSeekToBeginning", 1, || {
+        let mut n = 0;
+        for entry in &walk {
+            entry.unwrap();
+            n += 1;
+        }
+        n
+    });
+    assert_eq!(second, first);
     drop(walk);
     drop(snapshot);
     assert_no_leaks();
@@ -264,7 +297,7 @@ fn context_flags_are_an_option_and_registers_follow_them() {
         thread.into_owned()
     };
     let all = first_thread((CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT).into());
-    let flags = ContextFlags::from_bits(all.context().unwrap().ContextFlags);
+    let flags = ContextFlags::from_bits_retain(all.context().unwrap().ContextFlags);
     assert!(flags.contains(ContextFlags::ALL), "{flags:?}");
     assert!(all.instruction_pointer().is_some());
     assert!(all.stack_pointer().is_some_and(|sp| sp != 0));
@@ -274,7 +307,7 @@ fn context_flags_are_an_option_and_registers_follow_them() {
     assert!(options.flags().contains(CaptureFlags::THREAD_CONTEXT));
     assert_eq!(options.context_flags(), ContextFlags::CONTROL);
     let control = first_thread(options);
-    let flags = ContextFlags::from_bits(control.context().unwrap().ContextFlags);
+    let flags = ContextFlags::from_bits_retain(control.context().unwrap().ContextFlags);
     assert!(flags.contains(ContextFlags::CONTROL), "{flags:?}");
     assert!(control.instruction_pointer().is_some());
     assert!(control.stack_pointer().is_some());
@@ -585,9 +618,9 @@ mod model_processes {
                 assert_eq!(call_count("PssWalkSnapshot"), seen, "one call per entry");
             }
             assert_eq!(
-                walk.iter().count(),
+                walk.resume().count(),
                 0,
-                "after the end: nothing, for one more call"
+                "resumed after the end: nothing, for one more call"
             );
             drop(walk);
             let expected = [
@@ -751,9 +784,10 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Empty type names are empty strings; names are read exactly to their byte count (8).
+    /// An empty name is no name (`None`), for every name accessor; names are read exactly to
+    /// their byte count (8).
     #[test]
-    fn empty_names_are_empty_and_counted_names_read_exactly() {
+    fn empty_names_are_none_and_counted_names_read_exactly() {
         let long = "x".repeat(250);
         let spec = ProcessSpec::new()
             .handle(HandleSpec::other(4, ""))
@@ -761,7 +795,11 @@ mod model_processes {
         let (_process, snapshot) = spawn_and_capture(spec, HANDLE_DETAIL);
         let walk = snapshot.handles().unwrap();
         let e: Vec<_> = walk.iter().map(Result::unwrap).collect();
-        assert_eq!(e[0].type_name().map(|n| n.len()), Some(0));
+        assert_eq!(e[0].type_name(), None);
+        assert!(
+            e[0].flags().contains(pss::HandleFlags::HAVE_TYPE),
+            "flagged, yet empty"
+        );
         assert_eq!(e[0].object_name(), None);
         assert_eq!(e[1].object_name().unwrap().len(), 250);
         assert_eq!(

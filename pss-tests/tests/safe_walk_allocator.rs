@@ -190,6 +190,42 @@ fn allocate_panic_becomes_not_enough_memory() {
     assert_no_leaks();
 }
 
+/// An allocator that panics with a payload that owns a snapshot: the payload is dropped while
+/// the callback still runs inside kernel32, so the snapshot's free is refused (`Reentrant`,
+/// leaking it) instead of re-entering kernel32, which the model would abort as misuse.
+struct PanicsWithASnapshot(RefCell<Option<LocalSnapshot>>);
+
+impl WalkAllocator for PanicsWithASnapshot {
+    fn allocate(&self, _size: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        std::panic::panic_any(self.0.borrow_mut().take())
+    }
+
+    unsafe fn deallocate(&self, _block: NonNull<[MaybeUninit<u8>]>) {
+        unreachable!("nothing was allocated")
+    }
+}
+
+/// A panic payload owning a snapshot, raised in `allocate`, is dropped inside the callback
+/// guard: its free is refused, the snapshot leaks, and nothing re-enters kernel32 (the model
+/// would abort: `misuse::pss_call_from_allocator_callback_is_misuse`).
+#[test]
+fn a_panic_payload_owning_a_snapshot_does_not_reenter_kernel32() {
+    require_pss!();
+    let snapshot = regions();
+    let payload = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    let allocator = PanicsWithASnapshot(RefCell::new(Some(payload)));
+    let error = expect::calls("PssFreeSnapshot", 0, || {
+        snapshot.walk_with::<VaSpaceClass, _>(&allocator).map(drop)
+    })
+    .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY));
+    assert!(allocator.0.borrow().is_none(), "the payload took it");
+    drop(snapshot);
+    // The payload's snapshot could not be freed from inside the callback: it leaked, as the
+    // docs say (on the model, one snapshot of this thread is still alive).
+    expect::live_snapshots(1);
+}
+
 /// A block that is misaligned or too short is handed straight back to `deallocate` and kernel32
 /// is told the allocation failed.
 #[test]

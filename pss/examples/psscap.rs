@@ -106,7 +106,13 @@ fn process_section(snapshot: &LocalSnapshot) -> Result {
         info.process_id(),
         info.parent_process_id()
     );
-    println!("  {:<14} {}", "image", info.image_file_name());
+    match info.image_file_name() {
+        Some(image) => println!("  {:<14} {}", "image", image.display()),
+        None => println!(
+            "  {:<14} (not captured: Windows leaves long paths empty)",
+            "image"
+        ),
+    }
     let status = match info.exit_status() {
         ExitStatus::Running => "running".to_string(),
         ExitStatus::Exited(code) => format!("exited with {code}"),
@@ -349,7 +355,7 @@ fn regions_section(snapshot: &LocalSnapshot) -> Result {
                 region.protect.to_string()
             );
             if let Some(file) = entry.mapped_file_name() {
-                write!(line, " {file}")?;
+                write!(line, " {}", file.display())?;
             }
             if let Some(image) = entry.image() {
                 write!(

@@ -62,8 +62,11 @@ pub const WALK_ALLOCATION_ALIGNMENT: usize = 16;
 ///
 /// A panic must not unwind into kernel32. A panic in [`allocate`](Self::allocate) is caught
 /// and reported to kernel32 as a failed allocation (NULL, which it turns into
-/// `ERROR_NOT_ENOUGH_MEMORY`); a panic in [`deallocate`](Self::deallocate) aborts the process,
-/// since kernel32 has no way to hear that a free failed.
+/// `ERROR_NOT_ENOUGH_MEMORY`); its payload is dropped there and then, still inside the callback,
+/// so a PSS call from the payload's `Drop` (say, a payload owning a snapshot) is refused as
+/// above and leaks what it would have freed; a payload whose own drop panics is leaked. A panic
+/// in [`deallocate`](Self::deallocate) aborts the process, since kernel32 has no way to hear
+/// that a free failed; its payload is not dropped.
 ///
 /// ```no_run,standalone_crate
 /// use std::alloc::{Layout, alloc, dealloc};
@@ -240,12 +243,20 @@ unsafe extern "system" fn alloc_routine<W: WalkAllocator>(
     else {
         return ptr::null_mut();
     };
-    let Ok(Some(block)) = catch_unwind(AssertUnwindSafe(|| {
-        let _callback = AllocatorCallback::enter();
+    // The guard covers the call and, if it panics, the payload's drop too: a payload may own
+    // anything, a snapshot included, whose drop must not reach kernel32 from inside its call.
+    let callback = AllocatorCallback::enter();
+    let block = match catch_unwind(AssertUnwindSafe(|| {
         allocator.allocate(wanted).map(NonNull::from)
-    })) else {
-        return ptr::null_mut();
+    })) {
+        Ok(Some(block)) => block,
+        Ok(None) => return ptr::null_mut(),
+        Err(payload) => {
+            drop_payload(payload);
+            return ptr::null_mut();
+        }
     };
+    drop(callback);
     let start = block.cast::<u8>();
     if block.len() < wanted || start.as_ptr().addr() % WALK_ALLOCATION_ALIGNMENT != 0 {
         // SAFETY: exactly the slice `allocate` returned, never handed out.
@@ -289,11 +300,23 @@ unsafe extern "system" fn free_routine<W: WalkAllocator>(
 
 /// Runs a deallocation; a panic in it aborts the process rather than unwind into kernel32.
 fn free_or_abort(free: impl FnOnce()) {
-    let guarded = || {
-        let _callback = AllocatorCallback::enter();
-        free();
-    };
-    if catch_unwind(AssertUnwindSafe(guarded)).is_err() {
+    let _callback = AllocatorCallback::enter();
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(free)) {
+        // Never dropped: whatever it owns must not run in the middle of kernel32's call, and the
+        // process ends here anyway.
+        core::mem::forget(payload);
         std::process::abort();
+    }
+}
+
+/// Drops the payload of a panic caught in an allocator callback while the callback guard is
+/// still held (the caller's), so that a PSS call from its `Drop` (a payload owning a snapshot
+/// frees it) is refused as [`Reentrant`](crate::ErrorKind::Reentrant) instead of re-entering
+/// kernel32. A payload whose drop panics again is forgotten (leaked): nothing may unwind into
+/// kernel32.
+#[cold]
+fn drop_payload(payload: Box<dyn core::any::Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(again);
     }
 }

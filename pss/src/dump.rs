@@ -1,6 +1,7 @@
 //! Writing a minidump of a snapshot: dbghelp's `MiniDumpWriteDump` (cargo feature `minidump`).
 
 use core::ffi::c_void;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use pss_sys as sys;
@@ -144,7 +145,75 @@ impl MinidumpType {
 
 /// dbghelp is single-threaded: `pss` serialises its own calls into it (calls from other code
 /// in the process are the caller's to serialise).
+/// Serialises `pss`'s own dbghelp calls (threads of this process that dump at once queue here
+/// rather than on the named mutex).
 static DBGHELP: Mutex<()> = Mutex::new(());
+
+/// The handle to the named mutex Rust's backtrace code serialises dbghelp with, opened once and
+/// kept for the life of the process, as backtrace-rs keeps its own (0: not yet opened).
+static BACKTRACE_MUTEX: AtomicUsize = AtomicUsize::new(0);
+
+/// The mutex Rust's backtrace code (backtrace-rs `src/dbghelp.rs`, which std includes) takes
+/// around every dbghelp call, held while it lives.
+struct BacktraceLock(sys::HANDLE);
+
+impl BacktraceLock {
+    /// Opens (the first time) and takes the mutex, waiting for whoever holds it. A mutex whose
+    /// owner ended without releasing it (`WAIT_ABANDONED`) is taken all the same: dbghelp's
+    /// state does not depend on it.
+    fn take() -> Result<BacktraceLock> {
+        let mut mutex = BACKTRACE_MUTEX.load(Ordering::Acquire);
+        if mutex == 0 {
+            // "Local\RustBacktraceMutex" and the process id in 8 uppercase hex digits.
+            let mut name = *b"Local\\RustBacktraceMutex00000000\0";
+            // SAFETY: no preconditions.
+            let mut id = unsafe { sys::GetCurrentProcessId() };
+            for digit in name[24..32].iter_mut().rev() {
+                *digit = b"0123456789ABCDEF"[(id & 0xF) as usize];
+                id >>= 4;
+            }
+            // SAFETY: `name` is NUL-terminated; no security attributes; not initially owned.
+            let created = unsafe { sys::CreateMutexA(core::ptr::null(), 0, name.as_ptr()) };
+            if created.is_null() {
+                return Err(last_error(Function::CreateMutexA));
+            }
+            mutex = match BACKTRACE_MUTEX.compare_exchange(
+                0,
+                created.addr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => created.addr(),
+                Err(other) => {
+                    // Another thread opened it first: keep theirs.
+                    // SAFETY: `created` is our own handle, closed once.
+                    unsafe { sys::CloseHandle(created) };
+                    other
+                }
+            };
+        }
+        let mutex: sys::HANDLE = core::ptr::with_exposed_provenance_mut(mutex);
+        // SAFETY: `mutex` is the handle opened above, never closed.
+        match unsafe { sys::WaitForSingleObjectEx(mutex, sys::INFINITE, 0) } {
+            sys::WAIT_OBJECT_0 | sys::WAIT_ABANDONED => Ok(BacktraceLock(mutex)),
+            _ => Err(last_error(Function::WaitForSingleObjectEx)),
+        }
+    }
+}
+
+impl Drop for BacktraceLock {
+    fn drop(&mut self) {
+        // SAFETY: this thread took the mutex in `take`; a failure cannot be reported here.
+        unsafe { sys::ReleaseMutex(self.0) };
+    }
+}
+
+/// `function` failed and left its code as the thread's last error.
+#[cold]
+fn last_error(function: Function) -> Error {
+    // SAFETY: no preconditions; it reads the code `function` left on this thread.
+    Error::os(function, unsafe { sys::GetLastError() })
+}
 
 /// The `MINIDUMP_CALLBACK_ROUTINE`: answers `IsProcessSnapshotCallback` with `S_FALSE` (the
 /// process handle is a snapshot) and leaves every other callback to dbghelp's default (its
@@ -180,10 +249,14 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// capture flags: see [`MinidumpType`]; [`CaptureFlags::MINIDUMP`](crate::CaptureFlags::MINIDUMP)
     /// has them all.
     ///
-    /// dbghelp is single-threaded: calls through `pss` are serialised (other code calling
-    /// dbghelp at the same time is not). On failure `MiniDumpWriteDump` leaves an `HRESULT` as
-    /// the last error; one that wraps a Win32 error (`HRESULT_FROM_WIN32`) is reported as that
-    /// code, any other as an [`ErrorCode`](crate::ErrorCode) holding the whole `HRESULT`.
+    /// dbghelp is single-threaded. Calls through `pss` are serialised with each other and with
+    /// Rust's backtrace code (std's panic hook with `RUST_BACKTRACE`, `std::backtrace`, the
+    /// `backtrace` crate), which takes a named mutex, `Local\RustBacktraceMutex` and the
+    /// process id in 8 hex digits, around every dbghelp call: `pss` takes the same mutex, so
+    /// another thread's panic cannot race a dump. (Other code that calls dbghelp without that
+    /// mutex is not serialised.) On failure `MiniDumpWriteDump` leaves an `HRESULT` as the last
+    /// error; one that wraps a Win32 error (`HRESULT_FROM_WIN32`) is reported as that code, any
+    /// other as [`ErrorKind::HResult`](crate::ErrorKind::HResult).
     ///
     /// ```no_run,standalone_crate
     /// use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
@@ -200,8 +273,9 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// # Ok(()) }
     /// ```
     ///
-    /// Kernel32 and dbghelp calls: `PssQuerySnapshot` (the process id), `MiniDumpWriteDump`,
-    /// and `GetLastError` if it fails.
+    /// Kernel32 and dbghelp calls: `PssQuerySnapshot` (the process id), `WaitForSingleObjectEx`
+    /// and `ReleaseMutex` on the backtrace mutex (`GetCurrentProcessId` and `CreateMutexA` the
+    /// first time), `MiniDumpWriteDump`, and `GetLastError` if it fails.
     ///
     /// # References
     ///
@@ -218,6 +292,7 @@ impl<A: Allocation> LocalSnapshot<A> {
         let _dbghelp = DBGHELP
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _backtrace = BacktraceLock::take()?;
         // SAFETY: the snapshot is live in this process for the call (borrowed); `file` is a
         // handle borrowed for the call; no exception or user-stream information is passed;
         // `callback` outlives the call and its routine never unwinds.

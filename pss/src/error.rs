@@ -31,8 +31,8 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// }
 /// ```
 ///
-/// Converting into [`std::io::Error`] keeps this whole error as its source (see the [`From`]
-/// impl).
+/// Converting into [`std::io::Error`] keeps the Win32 code as its `raw_os_error`, or, where
+/// there is none, this whole error as its source (see the [`From`] impl).
 ///
 /// [`OpenProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess
 /// [`GetLastError`]: https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror
@@ -44,20 +44,28 @@ pub struct Error {
     reason: Option<&'static str>,
     /// Bytes a memory read copied before it stopped.
     bytes_read: Option<usize>,
+    /// Capture flags without which a snapshot lacks the information asked for.
+    missing_flags: Option<CaptureFlags>,
 }
 
 impl Error {
+    /// An error of `kind` from `function`, with nothing else to say.
+    const fn new(function: Function, kind: ErrorKind) -> Self {
+        Error {
+            function,
+            kind,
+            reason: None,
+            bytes_read: None,
+            missing_flags: None,
+        }
+    }
+
     /// An error code returned by (or, for `OpenProcess`, left behind by) `function`. Cold and
     /// out of line, so the success paths that might call it stay small enough to inline.
     #[cold]
     #[inline(never)]
     pub(crate) fn os(function: Function, code: u32) -> Self {
-        Error {
-            function,
-            kind: ErrorKind::Os(ErrorCode(code)),
-            reason: None,
-            bytes_read: None,
-        }
+        Error::new(function, ErrorKind::Os(ErrorCode(code)))
     }
 
     /// `ReadProcessMemory` failed with `code` after copying `read` bytes.
@@ -74,33 +82,29 @@ impl Error {
     /// `HRESULT` is kept whole as the code.
     pub(crate) fn hresult(function: Function, hresult: u32) -> Self {
         const FACILITY_WIN32: u32 = 0x8007_0000;
-        let code = if hresult & 0xFFFF_0000 == FACILITY_WIN32 {
-            hresult & 0xFFFF
-        } else {
-            hresult
-        };
-        Error::os(function, code)
+        if hresult & 0xFFFF_0000 == FACILITY_WIN32 {
+            return Error::os(function, hresult & 0xFFFF);
+        }
+        Error::new(function, ErrorKind::HResult(hresult))
     }
 
     /// `function` was not called because kernel32 does not export the PSS functions.
     pub(crate) fn unavailable(function: Function) -> Self {
+        Error::new(function, ErrorKind::Unavailable)
+    }
+
+    /// This error, naming `flags` as capture flags whose absence is one cause of it.
+    pub(crate) fn with_missing_flags(self, flags: CaptureFlags) -> Self {
         Error {
-            function,
-            kind: ErrorKind::Unavailable,
-            reason: None,
-            bytes_read: None,
+            missing_flags: Some(flags),
+            ..self
         }
     }
 
     /// `function` answered `ERROR_NOT_FOUND` for information that only `flags` would have
     /// captured.
     pub(crate) fn not_captured(function: Function, flags: CaptureFlags) -> Self {
-        Error {
-            function,
-            kind: ErrorKind::NotCaptured(flags),
-            reason: None,
-            bytes_read: None,
-        }
+        Error::new(function, ErrorKind::NotCaptured(flags))
     }
 
     /// This error, with `reason` saying what it likely means.
@@ -116,20 +120,19 @@ impl Error {
     #[inline(never)]
     pub(crate) fn reentrant(function: Function) -> Self {
         Error {
-            function,
-            kind: ErrorKind::Reentrant,
             reason: Some("called from inside a WalkAllocator callback"),
-            bytes_read: None,
+            ..Error::new(function, ErrorKind::Reentrant)
         }
     }
 
     /// `PssWalkMarkerSetPosition` was not called: the position belongs to another walk.
     pub(crate) fn foreign_position() -> Self {
         Error {
-            function: Function::PssWalkMarkerSetPosition,
-            kind: ErrorKind::ForeignPosition,
             reason: Some("a position can only be restored on the walk that saved it"),
-            bytes_read: None,
+            ..Error::new(
+                Function::PssWalkMarkerSetPosition,
+                ErrorKind::ForeignPosition,
+            )
         }
     }
 
@@ -141,20 +144,38 @@ impl Error {
         reason: &'static str,
     ) -> Self {
         Error {
-            function,
-            kind: ErrorKind::InsufficientAccess(missing),
             reason: Some(reason),
-            bytes_read: None,
+            ..Error::new(function, ErrorKind::InsufficientAccess(missing))
         }
     }
 
     /// `function` was not called because its flags break a documented rule.
     pub(crate) fn invalid_flags(function: Function, reason: &'static str) -> Self {
         Error {
-            function,
-            kind: ErrorKind::InvalidFlags,
             reason: Some(reason),
-            bytes_read: None,
+            ..Error::new(function, ErrorKind::InvalidFlags)
+        }
+    }
+
+    /// Would capturing with more flags help? The capture flags without which a snapshot lacks
+    /// the information asked for: for [`ErrorKind::NotCaptured`], its flags (the only cause);
+    /// for [`ErrorCode::NOT_FOUND`] from threads, thread names or the handle trace, `THREADS`
+    /// or `HANDLE_TRACE`, one possible cause of several ([`reason`](Self::reason) names the
+    /// others: a process that had exited, tracing that was off). `None` for every other error.
+    ///
+    /// ```
+    /// # fn f(snapshot: &pss::LocalSnapshot) -> pss::Result<()> {
+    /// match snapshot.thread_information() {
+    ///     Ok(info) => println!("{} threads", info.threads_captured),
+    ///     Err(e) if e.missing_flags().is_some() => println!("capture with {:?}", e.missing_flags()),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn missing_flags(&self) -> Option<CaptureFlags> {
+        match self.kind {
+            ErrorKind::NotCaptured(flags) => Some(flags),
+            _ => self.missing_flags,
         }
     }
 
@@ -206,10 +227,18 @@ impl fmt::Display for Message<'_> {
             kind,
             reason,
             bytes_read,
+            missing_flags: _,
         } = self.0;
-        match kind.code() {
-            Some(_) => write!(f, "{function} failed: {kind}")?,
-            None => write!(f, "{function} not called: {kind}")?,
+        match kind {
+            ErrorKind::Unavailable
+            | ErrorKind::InvalidFlags
+            | ErrorKind::ForeignPosition
+            | ErrorKind::Reentrant => write!(f, "{function} not called: {kind}")?,
+            // Called or not: the reason says.
+            ErrorKind::InsufficientAccess(_) => write!(f, "{function}: {kind}")?,
+            ErrorKind::Os(_) | ErrorKind::NotCaptured(_) | ErrorKind::HResult(_) => {
+                write!(f, "{function} failed: {kind}")?
+            }
         }
         if let Some(read) = bytes_read {
             write!(f, " after {read} bytes")?;
@@ -221,44 +250,48 @@ impl fmt::Display for Message<'_> {
     }
 }
 
-/// Wraps the whole error, so [`io::Error::get_ref`] and [`Error::source`](std::error::Error::source)
-/// give it back (with its function, code, flags and reason), under the closest
-/// [`io::ErrorKind`]: `ACCESS_DENIED` is `PermissionDenied`; `NOT_FOUND` and
-/// [`NotCaptured`](ErrorKind::NotCaptured) are `NotFound`; `INVALID_HANDLE`,
-/// `INVALID_PARAMETER`, `BAD_LENGTH`, [`InvalidFlags`](ErrorKind::InvalidFlags) and
-/// [`ForeignPosition`](ErrorKind::ForeignPosition) are `InvalidInput`; `NOT_ENOUGH_MEMORY` is
-/// `OutOfMemory`; `NOT_SUPPORTED` and [`Unavailable`](ErrorKind::Unavailable) are
-/// `Unsupported`; [`Reentrant`](ErrorKind::Reentrant) is `ResourceBusy`; anything else is
-/// `Other`. (The io error's own `raw_os_error` is then `None`: the code is in the
-/// `pss::Error`.)
+/// Follows the convention of `std` and `rustix`: an error with a Win32 code
+/// ([`Os`](ErrorKind::Os), and [`NotCaptured`](ErrorKind::NotCaptured), which is
+/// `ERROR_NOT_FOUND`) becomes [`io::Error::from_raw_os_error`], so `?` into an
+/// `io::Result` and then matching [`raw_os_error`](io::Error::raw_os_error)`() == Some(5)`
+/// works, and the io error's kind and message are the system's for that code. The kinds
+/// where no Win32 code exists keep the whole `pss::Error` as the io error's source
+/// ([`io::Error::get_ref`]), under the closest [`io::ErrorKind`]:
+/// [`InvalidFlags`](ErrorKind::InvalidFlags) and [`ForeignPosition`](ErrorKind::ForeignPosition)
+/// are `InvalidInput`, [`Unavailable`](ErrorKind::Unavailable) is `Unsupported`,
+/// [`InsufficientAccess`](ErrorKind::InsufficientAccess) is `PermissionDenied`,
+/// [`Reentrant`](ErrorKind::Reentrant) is `ResourceBusy`, [`HResult`](ErrorKind::HResult) is
+/// `Other`.
+///
+/// The trade-off: an io error made from a code keeps only the code, not the function, the
+/// reason, the bytes read or the capture flags. To keep all of it, convert with
+/// [`io::Error::other`] instead (its `raw_os_error` is then `None`), or keep the `pss::Error`.
 ///
 /// ```
 /// # fn f(error: pss::Error) {
 /// let io = std::io::Error::from(error);
-/// let back = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
-/// assert_eq!(back, Some(&error));
+/// match error.code() {
+///     Some(code) => assert_eq!(io.raw_os_error(), Some(code.raw() as i32)),
+///     None => {
+///         let back = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
+///         assert_eq!(back, Some(&error));
+///     }
+/// }
 /// # }
 /// ```
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match error.kind {
-            ErrorKind::Os(ErrorCode::ACCESS_DENIED) | ErrorKind::InsufficientAccess(_) => {
-                io::ErrorKind::PermissionDenied
+            ErrorKind::Os(_) | ErrorKind::NotCaptured(_) => {
+                // Win32 codes are DWORDs; io::Error stores them as i32 (same bits, as std does).
+                let code = error.code().map_or(0, ErrorCode::raw);
+                return io::Error::from_raw_os_error(code as i32);
             }
-            ErrorKind::Os(ErrorCode::NOT_FOUND) | ErrorKind::NotCaptured(_) => {
-                io::ErrorKind::NotFound
-            }
-            ErrorKind::Os(
-                ErrorCode::INVALID_HANDLE | ErrorCode::INVALID_PARAMETER | ErrorCode::BAD_LENGTH,
-            )
-            | ErrorKind::InvalidFlags
-            | ErrorKind::ForeignPosition => io::ErrorKind::InvalidInput,
-            ErrorKind::Os(ErrorCode::NOT_ENOUGH_MEMORY) => io::ErrorKind::OutOfMemory,
-            ErrorKind::Os(ErrorCode::NOT_SUPPORTED) | ErrorKind::Unavailable => {
-                io::ErrorKind::Unsupported
-            }
+            ErrorKind::InvalidFlags | ErrorKind::ForeignPosition => io::ErrorKind::InvalidInput,
+            ErrorKind::Unavailable => io::ErrorKind::Unsupported,
+            ErrorKind::InsufficientAccess(_) => io::ErrorKind::PermissionDenied,
             ErrorKind::Reentrant => io::ErrorKind::ResourceBusy,
-            ErrorKind::Os(_) => io::ErrorKind::Other,
+            ErrorKind::HResult(_) => io::ErrorKind::Other,
         };
         io::Error::new(kind, error)
     }
@@ -294,6 +327,11 @@ pub enum Function {
     GetProcessId,
     /// [`ReadProcessMemory`](https://learn.microsoft.com/en-us/windows/win32/api/memoryapi/nf-memoryapi-readprocessmemory)
     ReadProcessMemory,
+    /// [`CreateMutexA`](https://learn.microsoft.com/en-us/windows/win32/api/synchapi/nf-synchapi-createmutexa)
+    /// (the lock Rust's backtrace code serialises dbghelp with)
+    CreateMutexA,
+    /// [`WaitForSingleObjectEx`](https://learn.microsoft.com/en-us/windows/win32/api/synchapi/nf-synchapi-waitforsingleobjectex)
+    WaitForSingleObjectEx,
     /// [`MiniDumpWriteDump`](https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/nf-minidumpapiset-minidumpwritedump)
     /// (dbghelp)
     MiniDumpWriteDump,
@@ -316,6 +354,8 @@ impl Function {
             Function::OpenProcess => "OpenProcess",
             Function::GetProcessId => "GetProcessId",
             Function::ReadProcessMemory => "ReadProcessMemory",
+            Function::CreateMutexA => "CreateMutexA",
+            Function::WaitForSingleObjectEx => "WaitForSingleObjectEx",
             Function::MiniDumpWriteDump => "MiniDumpWriteDump",
         }
     }
@@ -347,11 +387,17 @@ pub enum ErrorKind {
     /// ([`CaptureFlags::VA_SPACE`]) and the handles ([`CaptureFlags::HANDLES`]). Threads and the
     /// handle trace can be missing for other reasons too, and are reported as
     /// `Os(ErrorCode::NOT_FOUND)` with those reasons in [`Error::reason`].
+    /// [`Error::missing_flags`] answers "would more flags help?" for both shapes.
     ///
     /// [`PssQuerySnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssquerysnapshot
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
     #[doc(alias = "ERROR_NOT_FOUND")]
     NotCaptured(CaptureFlags),
+    /// An `HRESULT` that does not wrap a Win32 error code (not `FACILITY_WIN32`), as dbghelp's
+    /// `MiniDumpWriteDump` leaves in the last error; printed in hex. One that wraps a Win32 code
+    /// (`HRESULT_FROM_WIN32`) is reported as [`Os`](Self::Os) with that code instead.
+    #[doc(alias = "HRESULT")]
+    HResult(u32),
     /// Not called: this kernel32 does not export the Process Snapshotting functions (before
     /// Windows 8.1, or under Wine). See [`is_available`](crate::is_available).
     Unavailable,
@@ -389,6 +435,7 @@ impl ErrorKind {
             | ErrorKind::InvalidFlags
             | ErrorKind::ForeignPosition
             | ErrorKind::InsufficientAccess(_)
+            | ErrorKind::HResult(_)
             | ErrorKind::Reentrant => None,
         }
     }
@@ -403,6 +450,7 @@ impl fmt::Display for ErrorKind {
                 bitflags::parser::to_writer(flags, &mut *f)?;
                 return f.write_str(" (ERROR_NOT_FOUND)");
             }
+            ErrorKind::HResult(hresult) => return write!(f, "HRESULT {hresult:#010X}"),
             ErrorKind::InsufficientAccess(missing) => {
                 f.write_str("the process handle lacks ")?;
                 bitflags::parser::to_writer(missing, &mut *f)?;
@@ -576,27 +624,26 @@ mod tests {
     }
 
     #[test]
-    fn io_errors_keep_the_whole_error_under_the_closest_kind() {
+    fn io_errors_keep_the_os_code_or_the_whole_error() {
         let os = |code| Error::os(Function::PssCaptureSnapshot, code);
-        let cases = [
-            (
-                os(sys::ERROR_ACCESS_DENIED),
-                io::ErrorKind::PermissionDenied,
-            ),
-            (os(sys::ERROR_NOT_FOUND), io::ErrorKind::NotFound),
+        for (error, code) in [
+            (os(sys::ERROR_ACCESS_DENIED), 5),
+            (os(sys::ERROR_NOT_FOUND), 1168),
             (
                 Error::not_captured(Function::PssQuerySnapshot, CaptureFlags::VA_CLONE),
-                io::ErrorKind::NotFound,
+                1168,
             ),
-            (os(sys::ERROR_INVALID_HANDLE), io::ErrorKind::InvalidInput),
-            (os(sys::ERROR_BAD_LENGTH), io::ErrorKind::InvalidInput),
+            (os(1234), 1234),
+        ] {
+            let io = io::Error::from(error);
+            assert_eq!(io.raw_os_error(), Some(code), "{error}");
+        }
+        let cases = [
             (
                 Error::invalid_flags(Function::PssCaptureSnapshot, "test"),
                 io::ErrorKind::InvalidInput,
             ),
             (Error::foreign_position(), io::ErrorKind::InvalidInput),
-            (os(sys::ERROR_NOT_ENOUGH_MEMORY), io::ErrorKind::OutOfMemory),
-            (os(sys::ERROR_NOT_SUPPORTED), io::ErrorKind::Unsupported),
             (
                 Error::unavailable(Function::PssCaptureSnapshot),
                 io::ErrorKind::Unsupported,
@@ -605,17 +652,39 @@ mod tests {
                 Error::reentrant(Function::PssWalkSnapshot),
                 io::ErrorKind::ResourceBusy,
             ),
-            (os(1234), io::ErrorKind::Other),
+            (
+                Error::insufficient_access(
+                    Function::PssDuplicateSnapshot,
+                    ProcessAccess::VM_READ,
+                    "test",
+                ),
+                io::ErrorKind::PermissionDenied,
+            ),
         ];
         for (error, kind) in cases {
             let io = io::Error::from(error);
             assert_eq!(io.kind(), kind, "{error}");
+            assert_eq!(io.raw_os_error(), None);
             assert_eq!(
                 io.get_ref().and_then(|e| e.downcast_ref::<Error>()),
                 Some(&error)
             );
             assert_eq!(io.to_string(), error.to_string());
         }
+    }
+
+    #[cfg(feature = "minidump")]
+    #[test]
+    fn hresults_that_wrap_no_win32_code_have_their_own_kind() {
+        let wrapped = Error::hresult(Function::MiniDumpWriteDump, 0x8007_0005);
+        assert_eq!(wrapped.kind(), ErrorKind::Os(ErrorCode::ACCESS_DENIED));
+        let other = Error::hresult(Function::MiniDumpWriteDump, 0x8000_FFFF);
+        assert_eq!(other.kind(), ErrorKind::HResult(0x8000_FFFF));
+        assert_eq!(other.code(), None);
+        assert_eq!(
+            other.to_string(),
+            "MiniDumpWriteDump failed: HRESULT 0x8000FFFF"
+        );
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! Capture flags and thread-context flags for `PssCaptureSnapshot`.
 
-use core::ops::{BitOr, BitOrAssign};
-
 use pss_sys as sys;
 
 bitflags::bitflags! {
@@ -247,32 +245,6 @@ impl CaptureFlags {
     }
 }
 
-/// The `CONTEXT` flags for captured thread contexts: the `ThreadContextFlags` argument of
-/// [`PssCaptureSnapshot`], given through [`CaptureOptions::context`].
-///
-/// `CONTEXT` flag values differ per architecture (hard-coding the x86/x64 values breaks on
-/// ARM64), so the presets are those of the architecture this crate is compiled for: x86
-/// (`CONTEXT_*_X86`), aarch64 (`CONTEXT_*_ARM64`), and otherwise x86_64 (`CONTEXT_*_AMD64`;
-/// also arm64ec, whose threads have x64 contexts, and the non-Windows hosts that only run the
-/// test model). Presets combine with `|`; any other value can be given with
-/// [`from_bits`](Self::from_bits).
-///
-/// The documentation does not say what the OS does with these flags when
-/// [`CaptureFlags::THREAD_CONTEXT`] is not set, nor which layout a 64-bit caller gets for a
-/// 32-bit (WOW64) target; `pss` passes them only with `THREAD_CONTEXT` (see
-/// [`CaptureOptions`]).
-///
-/// # References
-///
-/// - [`CONTEXT` (x86_64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
-/// - [`WOW64_CONTEXT` (x86)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-wow64_context)
-/// - [`ARM64_NT_CONTEXT` (aarch64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-arm64_nt_context)
-///
-/// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
-#[doc(alias = "CONTEXT_FLAGS", alias = "ThreadContextFlags")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ContextFlags(u32);
-
 /// The `CONTEXT_*` values of the architecture `pss` is compiled for.
 #[cfg(target_arch = "x86")]
 mod arch {
@@ -315,121 +287,130 @@ mod arch {
     pub const XSTATE: u32 = sys::CONTEXT_XSTATE_AMD64;
 }
 
+bitflags::bitflags! {
+    /// The `CONTEXT` flags for captured thread contexts: the `ThreadContextFlags` argument of
+    /// [`PssCaptureSnapshot`], given through [`CaptureOptions::context`].
+    ///
+    /// `CONTEXT` flag values differ per architecture (hard-coding the x86/x64 values breaks on
+    /// ARM64), so the presets are those of the architecture this crate is compiled for: x86
+    /// (`CONTEXT_*_X86`), aarch64 (`CONTEXT_*_ARM64`), and otherwise x86_64 (`CONTEXT_*_AMD64`;
+    /// also arm64ec, whose threads have x64 contexts, and the non-Windows hosts that only run the
+    /// test model). They behave as the crate's other flag types (`bitflags`): presets combine with
+    /// `|`, [`from_bits`](Self::from_bits) refuses bits no flag of this architecture names,
+    /// [`from_bits_retain`](Self::from_bits_retain) keeps any (records Windows fills may carry
+    /// more: CET or exception-reporting bits), and `Debug` prints names. As in Windows' headers,
+    /// every flag includes the architecture bit (`CONTEXT_AMD64`, `CONTEXT_i386`, `CONTEXT_ARM64`),
+    /// so removing one flag from a set removes that bit too: build the set you want with `|`
+    /// rather than by taking flags away.
+    ///
+    /// The documentation does not say what the OS does with these flags when
+    /// [`CaptureFlags::THREAD_CONTEXT`] is not set, nor which layout a 64-bit caller gets for a
+    /// 32-bit (WOW64) target; `pss` passes them only with `THREAD_CONTEXT` (see
+    /// [`CaptureOptions`]).
+    ///
+    /// # References
+    ///
+    /// - [`CONTEXT` (x86_64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
+    /// - [`WOW64_CONTEXT` (x86)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-wow64_context)
+    /// - [`ARM64_NT_CONTEXT` (aarch64)](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-arm64_nt_context)
+    ///
+    /// [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
+    #[doc(alias = "CONTEXT_FLAGS", alias = "ThreadContextFlags")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct ContextFlags: u32 {
+        /// `CONTEXT_CONTROL`: the control registers: instruction, stack and (x86, aarch64) frame
+        /// pointers, flags, (x86, x64) code and stack segments, (aarch64) link register.
+        #[doc(alias = "CONTEXT_CONTROL")]
+        #[doc(
+            alias = "CONTEXT_CONTROL_AMD64",
+            alias = "CONTEXT_CONTROL_X86",
+            alias = "CONTEXT_CONTROL_ARM64"
+        )]
+        const CONTROL = arch::CONTROL;
+        /// `CONTEXT_INTEGER`: the integer registers (on x64 this includes `Rbp`, the frame
+        /// pointer).
+        #[doc(alias = "CONTEXT_INTEGER")]
+        #[doc(
+            alias = "CONTEXT_INTEGER_AMD64",
+            alias = "CONTEXT_INTEGER_X86",
+            alias = "CONTEXT_INTEGER_ARM64"
+        )]
+        const INTEGER = arch::INTEGER;
+        /// `CONTEXT_SEGMENTS`: the segment registers (x86 and x64 only).
+        #[doc(alias = "CONTEXT_SEGMENTS")]
+        #[doc(alias = "CONTEXT_SEGMENTS_AMD64", alias = "CONTEXT_SEGMENTS_X86")]
+        #[cfg(not(target_arch = "aarch64"))]
+        const SEGMENTS = arch::SEGMENTS;
+        /// `CONTEXT_FLOATING_POINT`: the floating-point (and, on x64 and aarch64, vector)
+        /// registers.
+        #[doc(alias = "CONTEXT_FLOATING_POINT")]
+        #[doc(
+            alias = "CONTEXT_FLOATING_POINT_AMD64",
+            alias = "CONTEXT_FLOATING_POINT_X86",
+            alias = "CONTEXT_FLOATING_POINT_ARM64"
+        )]
+        const FLOATING_POINT = arch::FLOATING_POINT;
+        /// `CONTEXT_DEBUG_REGISTERS`: the hardware breakpoint registers.
+        #[doc(alias = "CONTEXT_DEBUG_REGISTERS")]
+        #[doc(
+            alias = "CONTEXT_DEBUG_REGISTERS_AMD64",
+            alias = "CONTEXT_DEBUG_REGISTERS_X86",
+            alias = "CONTEXT_DEBUG_REGISTERS_ARM64"
+        )]
+        const DEBUG_REGISTERS = arch::DEBUG_REGISTERS;
+        /// `CONTEXT_EXTENDED_REGISTERS`: the FXSAVE area (x86 only).
+        #[doc(
+            alias = "CONTEXT_EXTENDED_REGISTERS",
+            alias = "CONTEXT_EXTENDED_REGISTERS_X86"
+        )]
+        #[cfg(target_arch = "x86")]
+        const EXTENDED_REGISTERS = arch::EXTENDED_REGISTERS;
+        /// `CONTEXT_X18`: register X18, which holds the TEB on Windows (aarch64 only).
+        #[doc(alias = "CONTEXT_X18", alias = "CONTEXT_X18_ARM64")]
+        #[cfg(target_arch = "aarch64")]
+        const X18 = arch::X18;
+        /// `CONTEXT_FULL`: control, integer and floating-point registers.
+        #[doc(alias = "CONTEXT_FULL")]
+        #[doc(
+            alias = "CONTEXT_FULL_AMD64",
+            alias = "CONTEXT_FULL_X86",
+            alias = "CONTEXT_FULL_ARM64"
+        )]
+        const FULL = arch::FULL;
+        /// `CONTEXT_ALL`: every register the `CONTEXT` structure holds (not the XSTATE
+        /// extension). The default of [`CaptureOptions`].
+        #[doc(alias = "CONTEXT_ALL")]
+        #[doc(
+            alias = "CONTEXT_ALL_AMD64",
+            alias = "CONTEXT_ALL_X86",
+            alias = "CONTEXT_ALL_ARM64"
+        )]
+        const ALL = arch::ALL;
+        /// `CONTEXT_XSTATE`: the extended processor state (AVX and later) after the `CONTEXT`
+        /// (x86 and x64 only); the records are then longer than `CONTEXT`, sized by the CPU.
+        #[doc(alias = "CONTEXT_XSTATE")]
+        #[doc(alias = "CONTEXT_XSTATE_AMD64", alias = "CONTEXT_XSTATE_X86")]
+        #[cfg(not(target_arch = "aarch64"))]
+        const XSTATE = arch::XSTATE;
+    }
+}
+
 impl ContextFlags {
     /// No flags (0).
-    pub const NONE: Self = ContextFlags(0);
-
-    /// `CONTEXT_CONTROL`: the control registers: instruction, stack and (x86, aarch64) frame
-    /// pointers, flags, (x86, x64) code and stack segments, (aarch64) link register.
-    #[doc(alias = "CONTEXT_CONTROL")]
-    #[doc(
-        alias = "CONTEXT_CONTROL_AMD64",
-        alias = "CONTEXT_CONTROL_X86",
-        alias = "CONTEXT_CONTROL_ARM64"
-    )]
-    pub const CONTROL: Self = ContextFlags(arch::CONTROL);
-
-    /// `CONTEXT_INTEGER`: the integer registers (on x64 this includes `Rbp`, the frame
-    /// pointer).
-    #[doc(alias = "CONTEXT_INTEGER")]
-    #[doc(
-        alias = "CONTEXT_INTEGER_AMD64",
-        alias = "CONTEXT_INTEGER_X86",
-        alias = "CONTEXT_INTEGER_ARM64"
-    )]
-    pub const INTEGER: Self = ContextFlags(arch::INTEGER);
-
-    /// `CONTEXT_SEGMENTS`: the segment registers (x86 and x64 only).
-    #[doc(alias = "CONTEXT_SEGMENTS")]
-    #[doc(alias = "CONTEXT_SEGMENTS_AMD64", alias = "CONTEXT_SEGMENTS_X86")]
-    #[cfg(not(target_arch = "aarch64"))]
-    pub const SEGMENTS: Self = ContextFlags(arch::SEGMENTS);
-
-    /// `CONTEXT_FLOATING_POINT`: the floating-point (and, on x64 and aarch64, vector)
-    /// registers.
-    #[doc(alias = "CONTEXT_FLOATING_POINT")]
-    #[doc(
-        alias = "CONTEXT_FLOATING_POINT_AMD64",
-        alias = "CONTEXT_FLOATING_POINT_X86",
-        alias = "CONTEXT_FLOATING_POINT_ARM64"
-    )]
-    pub const FLOATING_POINT: Self = ContextFlags(arch::FLOATING_POINT);
-
-    /// `CONTEXT_DEBUG_REGISTERS`: the hardware breakpoint registers.
-    #[doc(alias = "CONTEXT_DEBUG_REGISTERS")]
-    #[doc(
-        alias = "CONTEXT_DEBUG_REGISTERS_AMD64",
-        alias = "CONTEXT_DEBUG_REGISTERS_X86",
-        alias = "CONTEXT_DEBUG_REGISTERS_ARM64"
-    )]
-    pub const DEBUG_REGISTERS: Self = ContextFlags(arch::DEBUG_REGISTERS);
-
-    /// `CONTEXT_EXTENDED_REGISTERS`: the FXSAVE area (x86 only).
-    #[doc(
-        alias = "CONTEXT_EXTENDED_REGISTERS",
-        alias = "CONTEXT_EXTENDED_REGISTERS_X86"
-    )]
-    #[cfg(target_arch = "x86")]
-    pub const EXTENDED_REGISTERS: Self = ContextFlags(arch::EXTENDED_REGISTERS);
-
-    /// `CONTEXT_X18`: register X18, which holds the TEB on Windows (aarch64 only).
-    #[doc(alias = "CONTEXT_X18", alias = "CONTEXT_X18_ARM64")]
-    #[cfg(target_arch = "aarch64")]
-    pub const X18: Self = ContextFlags(arch::X18);
-
-    /// `CONTEXT_FULL`: control, integer and floating-point registers.
-    #[doc(alias = "CONTEXT_FULL")]
-    #[doc(
-        alias = "CONTEXT_FULL_AMD64",
-        alias = "CONTEXT_FULL_X86",
-        alias = "CONTEXT_FULL_ARM64"
-    )]
-    pub const FULL: Self = ContextFlags(arch::FULL);
-
-    /// `CONTEXT_ALL`: every register the `CONTEXT` structure holds (not the XSTATE
-    /// extension). The default of [`CaptureOptions`].
-    #[doc(alias = "CONTEXT_ALL")]
-    #[doc(
-        alias = "CONTEXT_ALL_AMD64",
-        alias = "CONTEXT_ALL_X86",
-        alias = "CONTEXT_ALL_ARM64"
-    )]
-    pub const ALL: Self = ContextFlags(arch::ALL);
-
-    /// `CONTEXT_XSTATE`: the extended processor state (AVX and later) after the `CONTEXT`
-    /// (x86 and x64 only); the records are then longer than `CONTEXT`, sized by the CPU.
-    #[doc(alias = "CONTEXT_XSTATE")]
-    #[doc(alias = "CONTEXT_XSTATE_AMD64", alias = "CONTEXT_XSTATE_X86")]
-    #[cfg(not(target_arch = "aarch64"))]
-    pub const XSTATE: Self = ContextFlags(arch::XSTATE);
+    pub const NONE: Self = Self::empty();
 
     /// The default for captures with
     /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED): `CONTEXT_ALL |
     /// CONTEXT_XSTATE` on x86 and x64 (`0x10005F` on x64, what Windows' own crash capture
     /// passes), `CONTEXT_ALL` on aarch64.
     #[cfg(not(target_arch = "aarch64"))]
-    pub const ALL_EXTENDED: Self = ContextFlags(arch::ALL | arch::XSTATE);
+    pub const ALL_EXTENDED: Self = Self::ALL.union(Self::XSTATE);
     /// The default for captures with
     /// [`THREAD_CONTEXT_EXTENDED`](CaptureFlags::THREAD_CONTEXT_EXTENDED): `CONTEXT_ALL |
     /// CONTEXT_XSTATE` on x86 and x64 (`0x10005F` on x64, what Windows' own crash capture
     /// passes), `CONTEXT_ALL` on aarch64.
     #[cfg(target_arch = "aarch64")]
-    pub const ALL_EXTENDED: Self = ContextFlags(arch::ALL);
-
-    /// Any `CONTEXT_*` flags, unchecked: they are architecture-specific and open-ended.
-    pub const fn from_bits(bits: u32) -> Self {
-        ContextFlags(bits)
-    }
-
-    /// The raw value.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// True if every flag of `other` is set here (the architecture bit included).
-    pub const fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
+    pub const ALL_EXTENDED: Self = Self::ALL;
 }
 
 /// What [`PssCaptureSnapshot`] captures: the [`CaptureFlags`], and the [`ContextFlags`] for
@@ -573,20 +554,6 @@ impl From<CaptureFlags> for CaptureOptions {
     }
 }
 
-impl BitOr for ContextFlags {
-    type Output = Self;
-
-    fn bitor(self, other: Self) -> Self {
-        ContextFlags(self.0 | other.0)
-    }
-}
-
-impl BitOrAssign for ContextFlags {
-    fn bitor_assign(&mut self, other: Self) {
-        self.0 |= other.0;
-    }
-}
-
 bitflags::bitflags! {
     /// Process access rights for [`open_process`](crate::open_process): the `PROCESS_*`
     /// values of [Process Security and Access Rights].
@@ -721,3 +688,43 @@ impl ProcessAccess {
 static_assertions::assert_impl_all!(CaptureFlags: Send, Sync, Copy);
 static_assertions::assert_impl_all!(ContextFlags: Send, Sync, Copy);
 static_assertions::assert_impl_all!(ProcessAccess: Send, Sync, Copy);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_flags_are_checked_flags_like_the_others() {
+        assert_eq!(
+            ContextFlags::from_bits(ContextFlags::ALL.bits()),
+            Some(ContextFlags::ALL)
+        );
+        // A bit no flag of this architecture names (the exception-reporting bit Windows sets in
+        // records it fills) is refused, kept, or dropped, as the caller asks.
+        let reported = ContextFlags::ALL.bits() | 0x8000_0000;
+        assert_eq!(ContextFlags::from_bits(reported), None);
+        assert_eq!(ContextFlags::from_bits_retain(reported).bits(), reported);
+        assert_eq!(
+            ContextFlags::from_bits_truncate(reported),
+            ContextFlags::ALL
+        );
+        let control = ContextFlags::CONTROL;
+        assert!(ContextFlags::FULL.contains(control));
+        assert_eq!((ContextFlags::FULL - control) & control, ContextFlags::NONE);
+        let mut flags = ContextFlags::CONTROL;
+        flags |= ContextFlags::INTEGER;
+        assert!(flags.contains(ContextFlags::INTEGER) && flags.contains(ContextFlags::CONTROL));
+        // Every flag carries the architecture bit: taking one away takes that bit too.
+        flags.remove(ContextFlags::CONTROL);
+        assert!(!flags.contains(ContextFlags::INTEGER));
+        assert_eq!(
+            format!("{:?}", ContextFlags::CONTROL),
+            "ContextFlags(CONTROL)"
+        );
+        #[cfg(not(target_arch = "aarch64"))]
+        assert_eq!(
+            ContextFlags::ALL_EXTENDED,
+            ContextFlags::ALL | ContextFlags::XSTATE
+        );
+    }
+}

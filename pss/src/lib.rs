@@ -77,7 +77,8 @@
 //!     let process = pss::open_process(pid, ProcessAccess::for_capture(CaptureFlags::NONE))?;
 //!     let snapshot = LocalSnapshot::capture(&process, CaptureFlags::NONE)?;
 //!     let info = snapshot.process_information()?;
-//!     println!("{pid} ({}): parent {}", info.image_file_name(), info.parent_process_id());
+//!     let image = info.image_file_name().map_or("?".into(), |name| name.to_string_lossy());
+//!     println!("{pid} ({image}): parent {}", info.parent_process_id());
 //!     Ok(())
 //! }
 //! ```
@@ -240,7 +241,7 @@ pub use walk::{
     AuxiliaryPageClass, Entries, HandleClass, ThreadClass, ThreadNameClass, VaSpaceClass, Walk,
     WalkClass, WalkPosition,
 };
-pub use wide::WideStr;
+pub use wide::{WideDisplay, WideStr};
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;

@@ -450,6 +450,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// with `PssFreeSnapshot(GetCurrentProcess(), raw)` exactly once (or rebuild a
     /// `LocalSnapshot` with [`from_raw`](LocalSnapshot::from_raw) or
     /// [`from_raw_vm`](LocalSnapshot::from_raw_vm)).
+    #[must_use = "the snapshot is leaked unless the raw handle is freed"]
     pub fn into_raw(self) -> sys::HPSS {
         ManuallyDrop::new(self).raw.as_ptr()
     }
@@ -474,7 +475,7 @@ fn is_handle_race(error: &Error, flags: CaptureFlags) -> bool {
 }
 
 /// `error`, from `PssCaptureSnapshot` with `flags`, with [`Error::reason`] naming the causes
-/// Windows is seen to have for it (WINDOWS-EVIDENCE: decompiled ntdll and kernel).
+/// Windows is seen to have for it (in the decompiled Windows 11 ntdll and kernel).
 #[cold]
 fn explain_capture_failure(error: Error, flags: CaptureFlags) -> Error {
     let has = |f: CaptureFlags| flags.contains(f);

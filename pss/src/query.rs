@@ -17,8 +17,8 @@ pub enum Missing {
     /// ([`ErrorKind::NotCaptured`]).
     Flag(CaptureFlags),
     /// More than one cause is possible: [`ErrorCode::NOT_FOUND`](crate::ErrorCode::NOT_FOUND), with the causes as its
-    /// [`Error::reason`].
-    Causes(&'static str),
+    /// [`Error::reason`], one of which is a missing flag ([`Error::missing_flags`]).
+    Causes(&'static str, CaptureFlags),
     /// Thread names: missing as threads are, and a class that kernel32 may not know
     /// (`ERROR_INVALID_PARAMETER`, with [`UNKNOWN_THREAD_NAME_CLASS`] as the reason).
     ThreadNames,
@@ -38,12 +38,12 @@ impl Missing {
             (Missing::Flag(flags), ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
                 Error::not_captured(error.function(), flags)
             }
-            (Missing::Causes(reason), ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
-                error.with_reason(reason)
+            (Missing::Causes(reason, flags), ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
+                error.with_reason(reason).with_missing_flags(flags)
             }
-            (Missing::ThreadNames, ErrorKind::Os(ErrorCode::NOT_FOUND)) => {
-                error.with_reason(THREADS_MISSING_REASON)
-            }
+            (Missing::ThreadNames, ErrorKind::Os(ErrorCode::NOT_FOUND)) => error
+                .with_reason(THREADS_MISSING_REASON)
+                .with_missing_flags(CaptureFlags::THREADS),
             (Missing::ThreadNames, ErrorKind::Os(ErrorCode::INVALID_PARAMETER)) => {
                 error.with_reason(UNKNOWN_THREAD_NAME_CLASS)
             }
@@ -54,7 +54,8 @@ impl Missing {
 
 /// Threads are missing from snapshots captured without `THREADS`, and from every snapshot of a
 /// process that had exited (Windows captures no thread data then; decompiled ntdll).
-pub(crate) const THREADS_MISSING: Missing = Missing::Causes(THREADS_MISSING_REASON);
+pub(crate) const THREADS_MISSING: Missing =
+    Missing::Causes(THREADS_MISSING_REASON, CaptureFlags::THREADS);
 
 const THREADS_MISSING_REASON: &str = "captured without PSS_CAPTURE_THREADS, or the process had \
      exited before the capture, or no thread could be enumerated (Windows then captures no \
@@ -64,6 +65,7 @@ const THREADS_MISSING_REASON: &str = "captured without PSS_CAPTURE_THREADS, or t
 /// handle tracing enabled (decompiled ntdll; Vanara's tests on Windows).
 pub(crate) const TRACE_MISSING: Missing = Missing::Causes(
     "captured without PSS_CAPTURE_HANDLE_TRACE, or handle tracing was not enabled in the process",
+    CaptureFlags::HANDLE_TRACE,
 );
 
 impl<A: Allocation> LocalSnapshot<A> {

@@ -200,6 +200,7 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// with `PssFreeSnapshot(GetCurrentProcess(), raw)`, or this one with
     /// `PssFreeSnapshot(process, raw)` (or by rebuilding the `RemoteSnapshot` with
     /// [`from_raw_parts`](Self::from_raw_parts)).
+    #[must_use = "the snapshot is leaked unless the raw handle is freed"]
     pub fn into_raw_parts(self) -> (P, sys::HPSS) {
         let (process, raw) = self.into_parts();
         (process, raw.as_ptr())

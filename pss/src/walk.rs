@@ -1,6 +1,7 @@
 //! Walks: a walk marker (`HPSSWALK`) owned for one (snapshot, class) walk, the zero-copy
 //! iterator over its entries, and saved positions.
 
+use core::cell::Cell;
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
@@ -190,7 +191,8 @@ pub enum ThreadNameClass {}
 ///
 /// # Reading
 ///
-/// [`iter`](Self::iter) yields the entries from the marker's position on: exactly one
+/// [`iter`](Self::iter) (and a `for` loop over `&walk`) yields the entries from the first on:
+/// exactly one
 /// `PssWalkSnapshot` call per entry, written into the iterator itself (no heap allocation),
 /// and one more whose `ERROR_NO_MORE_ITEMS` ends it. A `for` loop copies each entry out of the
 /// iterator; [`Entries::next_ref`] lends it instead and [`Entries::try_for_each_ref`] runs the
@@ -199,9 +201,14 @@ pub enum ThreadNameClass {}
 /// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (or, for threads, `NotFound`;
 /// see [`ThreadClass`]), and no extra call is spent probing for it up front.
 ///
-/// The walk is the cursor: every iterator continues where the marker is, and a new
-/// [`iter`](Self::iter) after the end yields nothing until [`rewind`](Self::rewind) or
-/// [`set_position`](Self::set_position) moves the marker back.
+/// The walk's marker is the cursor every iterator moves. [`iter`](Self::iter) and `for e in
+/// &walk` start from the first entry every time, moving the marker back first (one
+/// [`PssWalkMarkerSeekToBeginning`] call) when an earlier iterator or
+/// [`set_position`](Self::set_position) moved it, so a second loop over the same walk sees every
+/// entry again; on a fresh walk that costs nothing. [`resume`](Self::resume) continues where the
+/// marker is instead: after [`set_position`](Self::set_position), or where a loop stopped early.
+///
+/// [`PssWalkMarkerSeekToBeginning`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerseektobeginning
 ///
 /// # Lifetimes
 ///
@@ -282,6 +289,9 @@ pub struct Walk<'s, C: WalkClass, W = ProcessHeap> {
     id: u64,
     /// The custom allocator, if any; dropped after the marker is freed.
     allocator: Option<Installed<W>>,
+    /// The marker may have left the beginning (an iterator ran, or a position was set), so
+    /// [`iter`](Self::iter) must rewind it first.
+    moved: Cell<bool>,
     /// Borrows the snapshot; neither `Send` nor `Sync` (see "Threads").
     _snapshot: PhantomData<(&'s (), *const ())>,
     _class: PhantomData<C>,
@@ -407,33 +417,64 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             marker,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             allocator,
+            moved: Cell::new(false),
             _snapshot: PhantomData,
             _class: PhantomData,
         })
     }
 
-    /// The entries from the marker's current position on; see "Reading" above.
+    /// The entries from the first on; see "Reading" above. If the marker has moved (an
+    /// earlier iterator, [`set_position`](Self::set_position)), it is rewound first, with one
+    /// [`PssWalkMarkerSeekToBeginning`] call (a failure of it is the iterator's one item); on a
+    /// fresh walk nothing is called. [`resume`](Self::resume) continues from the marker instead.
     ///
     /// Each step is one [`PssWalkSnapshot`] call with the class's entry structure (exact
     /// size) into an entry the iterator reuses (zeroed once, as a raw loop does), which
     /// [`Iterator::next`] copies out and [`Entries::next_ref`] lends: no heap allocation per
-    /// entry, and nothing decoded until an accessor asks. `Some(Ok(entry))` on `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any
-    /// other code, `Some(Err(..))` once (`ERROR_NOT_FOUND` as
-    /// [`NotCaptured`](crate::ErrorKind::NotCaptured) where the capture flag is the only
-    /// cause, else as `NotFound` with the causes in [`Error::reason`]), then `None`.
+    /// entry, and nothing decoded until an accessor asks. `Some(Ok(entry))` on
+    /// `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any other code, `Some(Err(..))`
+    /// once (`ERROR_NOT_FOUND` as [`NotCaptured`](crate::ErrorKind::NotCaptured) where the
+    /// capture flag is the only cause, else as `NotFound` with the causes in
+    /// [`Error::reason`]), then `None`.
     ///
     /// # References
     ///
     /// - [`PssWalkSnapshot`]
+    /// - [`PssWalkMarkerSeekToBeginning`]
     ///
     /// [`PssWalkSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot
+    /// [`PssWalkMarkerSeekToBeginning`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalkmarkerseektobeginning
     #[doc(alias = "PssWalkSnapshot")]
     pub fn iter(&self) -> Entries<'_, C> {
+        let failed = if self.moved.get() {
+            self.rewind().err()
+        } else {
+            None
+        };
+        self.entries(failed)
+    }
+
+    /// The entries from the marker's current position on: where an earlier iterator stopped,
+    /// or where [`set_position`](Self::set_position) put it (after the end, none). Otherwise
+    /// as [`iter`](Self::iter), without its rewind.
+    ///
+    /// # References
+    ///
+    /// - [`PssWalkSnapshot`](https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psswalksnapshot)
+    #[doc(alias = "PssWalkSnapshot")]
+    pub fn resume(&self) -> Entries<'_, C> {
+        self.entries(None)
+    }
+
+    /// An iterator from the marker's position, or one that yields `failed` and ends.
+    fn entries(&self, failed: Option<Error>) -> Entries<'_, C> {
+        self.moved.set(true);
         Entries {
             api: self.api,
             snapshot: self.snapshot,
             marker: self.marker,
-            done: false,
+            done: failed.is_some(),
+            failed,
             entry: C::empty(),
             _walk: PhantomData,
         }
@@ -478,6 +519,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
         if position.walk != self.id {
             return Err(Error::foreign_position());
         }
+        self.moved.set(true);
         // SAFETY: the marker is live and not shared across threads; the position came from
         // `PssWalkMarkerGetPosition` on this very marker (same walk id).
         unsafe { self.api.marker_set_position(self.marker, position.raw) }
@@ -496,7 +538,9 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     #[doc(alias = "PssWalkMarkerSeekToBeginning")]
     pub fn rewind(&self) -> Result<()> {
         // SAFETY: the marker is live (owned by `self`), and the walk is not `Sync`.
-        unsafe { self.api.marker_rewind(self.marker) }
+        unsafe { self.api.marker_rewind(self.marker) }?;
+        self.moved.set(false);
+        Ok(())
     }
 
     /// The custom allocator the marker uses, or `None` for the process heap.
@@ -595,11 +639,14 @@ impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
 // `repr(C)` keeps the entry last: kernel32 gets a pointer to it, and the optimiser can still
 // keep the fields before it in registers.
 #[repr(C)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Entries<'w, C: WalkClass> {
     api: PssApi,
     snapshot: RawSnapshot,
     marker: RawMarker,
     done: bool,
+    /// The rewind [`Walk::iter`] could not make: yielded once, instead of any entry.
+    failed: Option<Error>,
     /// The entry each step fills in place: zeroed once, then holding the previous entry, so no
     /// field is ever uninitialised whatever kernel32 leaves unwritten. It keeps nothing of its
     /// own; its pointers point into the marker's memory.
@@ -622,7 +669,7 @@ impl<'w, C: WalkClass> Entries<'w, C> {
     #[inline]
     pub fn next_ref(&mut self) -> Option<Result<&C::Entry<'w>>> {
         if self.done {
-            return None;
+            return self.failed.take().map(Err);
         }
         // SAFETY: the structure is filled only by the `PssWalkSnapshot` call below, for this
         // class, and read (through the entry) only after it succeeded; its pointers then point
@@ -667,7 +714,7 @@ impl<'w, C: WalkClass> Entries<'w, C> {
         mut f: impl FnMut(&C::Entry<'w>) -> core::result::Result<(), E>,
     ) -> core::result::Result<(), E> {
         if self.done {
-            return Ok(());
+            return self.failed.take().map_or(Ok(()), |error| Err(error.into()));
         }
         let walking = match self.api.walking() {
             Ok(walking) => walking,

@@ -16,8 +16,10 @@ use std::string::FromUtf16Error;
 /// - lossless: [`as_utf16`](Self::as_utf16) (the units), [`to_os_string`](Self::to_os_string)
 ///   and [`to_path_buf`](Self::to_path_buf) (on Windows), and
 ///   [`try_to_string`](Self::try_to_string) (`Err` for unpaired surrogates);
-/// - lossy: [`to_string_lossy`](Self::to_string_lossy), and [`Display`](fmt::Display), which
-///   writes U+FFFD for unpaired surrogates without allocating.
+/// - lossy: [`to_string_lossy`](Self::to_string_lossy), and [`display`](Self::display), which
+///   writes U+FFFD for unpaired surrogates without allocating. Like [`Path`](std::path::Path)
+///   and [`OsStr`](std::ffi::OsStr), `WideStr` itself is not [`Display`](fmt::Display): a
+///   `to_string()` would be silently lossy.
 ///
 /// # Borrowed and owned
 ///
@@ -174,23 +176,45 @@ impl<'w> WideStr<'w> {
     }
 
     /// A copy that owns its units (no copy if it already does).
+    #[must_use]
     pub fn into_owned(self) -> WideStr<'static> {
         WideStr {
             units: Cow::Owned(self.units.into_owned()),
         }
     }
 
-    fn chars(&self) -> impl Iterator<Item = char> + '_ {
-        char::decode_utf16(self.units.iter().copied())
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+    /// For `{}` formatting, as [`Path::display`](std::path::Path::display): lossy (unpaired
+    /// surrogates become U+FFFD), without allocating.
+    ///
+    /// ```
+    /// let name = pss::WideStr::from_utf16(&[0x41, 0xD800, 0x42]);
+    /// assert_eq!(format!("{}", name.display()), "A\u{FFFD}B");
+    /// assert!(name.try_to_string().is_err(), "the lossless conversion says so");
+    /// ```
+    pub fn display(&self) -> WideDisplay<'_> {
+        WideDisplay { units: &self.units }
     }
 }
 
-/// Lossy, without allocating: unpaired surrogates are written as U+FFFD.
-impl fmt::Display for WideStr<'_> {
+/// [`WideStr::display`]: the string for `{}`, lossy as [`Path::display`](std::path::Path::display)
+/// is: unpaired surrogates are written as U+FFFD, without allocating.
+#[derive(Clone, Copy)]
+pub struct WideDisplay<'a> {
+    units: &'a [u16],
+}
+
+impl fmt::Display for WideDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use fmt::Write;
-        self.chars().try_for_each(|c| f.write_char(c))
+        char::decode_utf16(self.units.iter().copied())
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .try_for_each(|c| f.write_char(c))
+    }
+}
+
+impl fmt::Debug for WideDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&WideStr::from_utf16(self.units), f)
     }
 }
 

@@ -74,6 +74,15 @@ pub extern "system" fn MiniDumpWriteDump(
     callbackparam: *const MINIDUMP_CALLBACK_INFORMATION,
 ) -> BOOL {
     const CALL: &str = "MiniDumpWriteDump";
+    let lock = super::mutex::backtrace_mutex_name();
+    if super::mutex::mutex_owner(&lock) != Some(super::data::me()) {
+        misuse(
+            CALL,
+            format!(
+                "called without holding {lock}, the mutex Rust's backtrace code takes around dbghelp: another thread's backtrace could run dbghelp at the same time"
+            ),
+        );
+    }
     if DUMPING.swap(true, Ordering::Acquire) {
         misuse(
             CALL,

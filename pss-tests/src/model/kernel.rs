@@ -35,6 +35,8 @@ pub enum HandleObject {
     VaClone { pid: u32 },
     /// A snapshot's handle-trace section: owned by that snapshot, closed when it is freed.
     TraceSection,
+    /// A named mutex (`CreateMutexA`), by name.
+    Mutex { name: String },
     /// A file on the host's disk (see `model::create_file`), for `MiniDumpWriteDump`.
     File {
         path: std::path::PathBuf,

@@ -2,8 +2,9 @@
 //!
 //! `pss-sys` declares kernel32's functions as `extern "system"` items; this module defines every
 //! one of them with `#[unsafe(no_mangle)]` (the PSS functions in `exports.rs`, the process and
-//! handle functions around them in `process.rs`, `ReadProcessMemory` in `memory.rs`, and
-//! dbghelp's `MiniDumpWriteDump` in `dump.rs`), so unchanged `pss` code links against it. It
+//! handle functions around them in `process.rs`, `ReadProcessMemory` in `memory.rs`, the named
+//! mutexes that serialise dbghelp in `mutex.rs`, and dbghelp's `MiniDumpWriteDump` in
+//! `dump.rs`), so unchanged `pss` code links against it. It
 //! answers from real state (no canned replies) and is loud about misuse: a double free, a use
 //! after free, a free through the wrong process, a snapshot handle given to `CloseHandle` and
 //! the like print `pss-tests model: misuse in <Call>: ...` and abort the process.
@@ -140,6 +141,7 @@ pub mod faults;
 mod hostile;
 mod kernel;
 mod memory;
+mod mutex;
 mod process;
 mod walk;
 
@@ -152,6 +154,7 @@ pub use data::{
 pub use demo::demo_process;
 pub use dump::{create_file, open_file_read_only};
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
+pub use mutex::{backtrace_mutex_name, mutex_owner, mutex_waiters};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
 
 use kernel::Object;
@@ -282,4 +285,8 @@ exports!(
     process::GetModuleHandleW,
     process::GetProcAddress,
     memory::ReadProcessMemory,
+    mutex::GetCurrentProcessId,
+    mutex::CreateMutexA,
+    mutex::WaitForSingleObjectEx,
+    mutex::ReleaseMutex,
 );

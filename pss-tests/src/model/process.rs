@@ -88,7 +88,8 @@ pub extern "system" fn CloseHandle(hobject: HANDLE) -> BOOL {
     }
     match k.objects.get(&value) {
         Some(Object::Handle(KernelHandle {
-            object: HandleObject::Process(_) | HandleObject::File { .. },
+            object:
+                HandleObject::Process(_) | HandleObject::File { .. } | HandleObject::Mutex { .. },
             ..
         })) => {
             k.retire(value, "handle", call);

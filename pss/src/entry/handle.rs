@@ -369,7 +369,8 @@ impl<'w> HandleEntry<'w> {
     }
 
     /// `TypeName`, `TypeNameLength`: the object's type name (e.g. `File`, `Key`, `Event`), with
-    /// `PSS_HANDLE_HAVE_TYPE`; `None` without it (or for a NULL name with a non-zero length).
+    /// `PSS_HANDLE_HAVE_TYPE`; `None` without it, and for a NULL or empty name (as every name
+    /// accessor of `pss`).
     #[doc(alias = "TypeName", alias = "TypeNameLength")]
     #[inline]
     pub fn type_name(&self) -> Option<WideStr<'_>> {
@@ -377,8 +378,9 @@ impl<'w> HandleEntry<'w> {
             return None;
         }
         // SAFETY: flagged; the name is valid for `'w`, or kept by `self` (see `Kept`), so for
-        // as long as `self` is borrowed.
+        // as long as `self` is borrowed. An empty name is no name, as for every name accessor.
         unsafe { WideStr::from_counted(self.raw.0.TypeName, self.raw.0.TypeNameLength) }
+            .filter(|name| !name.is_empty())
     }
 
     /// `ObjectName`, `ObjectNameLength`: the object's name, with `PSS_HANDLE_HAVE_NAME`;

@@ -120,6 +120,7 @@ macro_rules! owned_entry {
     ($entry:ident, $into_owned:literal, $clone:literal) => {
         impl $entry<'_> {
             #[doc = $into_owned]
+            #[must_use]
             pub fn into_owned(self) -> $entry<'static> {
                 if self.kept.is_empty() {
                     self.copy_parts()

@@ -302,7 +302,7 @@ impl<'w> ThreadEntry<'w> {
             }
             _ => ContextFlags::CONTROL,
         };
-        if !ContextFlags::from_bits(context.ContextFlags).contains(needed) {
+        if !ContextFlags::from_bits_retain(context.ContextFlags).contains(needed) {
             return None;
         }
         Some(arch_register(&context, register))

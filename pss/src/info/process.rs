@@ -215,12 +215,12 @@ impl ProcessInformation {
     /// allocated buffer size, it is truncated"; whether a terminator is kept then is not
     /// documented).
     ///
-    /// It may be **empty**: Windows reads the name through a buffer much smaller than
-    /// `MAX_PATH`, and long paths (from about 128 characters) come back empty rather than
-    /// truncated. Never assume it is set.
+    /// `None` when it is empty, which happens: Windows reads the name through a buffer much
+    /// smaller than `MAX_PATH`, and long paths (from about 128 characters) come back empty
+    /// rather than truncated. (As every name accessor of `pss`, an empty name is `None`.)
     #[doc(alias = "ImageFileName")]
-    pub fn image_file_name(&self) -> WideStr<'_> {
-        WideStr::until_nul(&self.raw.ImageFileName)
+    pub fn image_file_name(&self) -> Option<WideStr<'_>> {
+        Some(WideStr::until_nul(&self.raw.ImageFileName)).filter(|name| !name.is_empty())
     }
 
     /// True if the name fills the whole `MAX_PATH` buffer, i.e. it was probably truncated.
