@@ -5,8 +5,9 @@
 //! On Windows the same test binaries link the real kernel32: the model is not compiled, and
 //! tests that need PSS report `skipped: ...` where kernel32 has none (Wine).
 
+/// The kernel32 model (the `pss-model` crate), off Windows.
 #[cfg(not(windows))]
-pub mod model;
+pub use pss_model as model;
 
 mod support;
 pub use support::*;

@@ -212,7 +212,6 @@ mod minidump_protocol {
     //! thing, a crash, or a race inside dbghelp on Windows ("Generate Dump File from a Process
     //! Snapshot"; dbghelp is single-threaded).
     use super::*;
-    use pss::handle::AsRawHandle;
     use pss_sys::minidump::*;
     use std::path::PathBuf;
 
@@ -261,7 +260,7 @@ mod minidump_protocol {
     fn a_dump_without_the_backtrace_lock_is_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
             let s = capture_current(PSS_CAPTURE_THREADS);
-            let file = create_file(&path("unlocked"));
+            let file = create_file(&path("unlocked")).unwrap();
             let info = MINIDUMP_CALLBACK_INFORMATION {
                 CallbackRoutine: Some(answers),
                 CallbackParam: std::ptr::null_mut(),
@@ -321,7 +320,7 @@ mod minidump_protocol {
     fn dump_of_a_snapshot_without_a_callback_is_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
             let s = capture_current(PSS_CAPTURE_THREADS);
-            let file = create_file(&path("no-callback"));
+            let file = create_file(&path("no-callback")).unwrap();
             dump(s, CURRENT_PID, file.as_raw_handle(), None);
         });
     }
@@ -330,7 +329,7 @@ mod minidump_protocol {
     fn a_callback_that_does_not_answer_is_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
             let s = capture_current(PSS_CAPTURE_THREADS);
-            let file = create_file(&path("silent"));
+            let file = create_file(&path("silent")).unwrap();
             dump(s, CURRENT_PID, file.as_raw_handle(), Some(silent));
         });
     }
@@ -339,7 +338,7 @@ mod minidump_protocol {
     fn a_process_id_that_is_not_the_snapshots_is_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
             let s = capture_current(PSS_CAPTURE_THREADS);
-            let file = create_file(&path("wrong-pid"));
+            let file = create_file(&path("wrong-pid")).unwrap();
             dump(s, CURRENT_PID + 4, file.as_raw_handle(), Some(answers));
         });
     }
@@ -347,7 +346,7 @@ mod minidump_protocol {
     #[test]
     fn a_handle_that_is_neither_snapshot_nor_process_is_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
-            let file = create_file(&path("bogus"));
+            let file = create_file(&path("bogus")).unwrap();
             let bogus = std::ptr::without_provenance_mut(0x4440);
             dump(bogus, CURRENT_PID, file.as_raw_handle(), Some(answers));
         });
@@ -369,7 +368,7 @@ mod minidump_protocol {
     fn overlapping_dumps_are_misuse() {
         expect_misuse("MiniDumpWriteDump", || {
             let s = capture_current(PSS_CAPTURE_THREADS);
-            let file = create_file(&path("overlap"));
+            let file = create_file(&path("overlap")).unwrap();
             let mut param = (s, file.as_raw_handle());
             hold_backtrace_lock();
             let info = MINIDUMP_CALLBACK_INFORMATION {

@@ -41,13 +41,22 @@ impl DumpPath {
         DumpPath(std::env::temp_dir().join(file))
     }
 
-    /// A handle to the file, opened for writing: `CreateFileW` on Windows, the model's file
-    /// handle elsewhere.
+    /// A handle to the file, opened for writing: a `File` on Windows.
+    #[cfg(windows)]
     fn create(&self) -> impl AsHandle {
-        #[cfg(windows)]
-        return std::fs::File::create(&self.0).expect("create the dump file");
-        #[cfg(not(windows))]
-        return pss_tests::model::create_file(&self.0);
+        std::fs::File::create(&self.0).expect("create the dump file")
+    }
+
+    /// A handle to the file, opened for writing: the model's file handle (its `CreateFileW`).
+    #[cfg(not(windows))]
+    fn create(&self) -> impl AsHandle {
+        let file = pss_tests::model::create_file(&self.0).expect("create the dump file");
+        // SAFETY: a new handle of the model's, owned by nothing else, closed with CloseHandle.
+        unsafe {
+            <pss::handle::OwnedHandle as pss::handle::FromRawHandle>::from_raw_handle(
+                file.into_raw_handle(),
+            )
+        }
     }
 
     fn read(&self) -> Minidump<'static, Vec<u8>> {
@@ -174,6 +183,37 @@ fn failures_decode_the_hresult() {
     );
     #[cfg(windows)]
     let _ = ErrorKind::Os(ErrorCode::NOT_FOUND);
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// `write_minidump_to_path` is the same call on every host: it creates the file first, so a
+/// path that cannot be written fails at once with `CreateFileW` and the code Windows gives (a
+/// missing directory: `ERROR_PATH_NOT_FOUND`), and a good one holds a dump an independent reader
+/// opens.
+#[test]
+fn dumps_go_to_a_path_on_every_host() {
+    require_pss!();
+    require_files!();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
+    let missing = std::env::temp_dir()
+        .join(format!("pss-tests-no-such-dir-{}", std::process::id()))
+        .join("a.dmp");
+    let error = snapshot
+        .write_minidump_to_path(&missing, MinidumpType::NORMAL)
+        .unwrap_err();
+    assert_eq!(
+        (error.function(), error.code().map(ErrorCode::raw)),
+        (Function::CreateFileW, Some(3)),
+        "{error}"
+    );
+    let path = DumpPath::new("to-path");
+    snapshot
+        .write_minidump_to_path(&path.0, MinidumpType::NORMAL)
+        .unwrap();
+    let dump = path.read();
+    let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+    assert!(!threads.threads.is_empty());
     drop(snapshot);
     assert_no_leaks();
 }

@@ -72,26 +72,11 @@ fn run() -> Result {
     } else {
         (MinidumpType::THREADS_AND_STACKS, "threads-and-stacks")
     };
-    snapshot.write_minidump(output::create(file)?, dump_type)?;
+    // The same call on every host: CreateFileW creates the file, MiniDumpWriteDump fills it.
+    snapshot.write_minidump_to_path(file, dump_type)?;
     snapshot.close()?;
     let bytes = std::fs::metadata(file)?.len();
     println!("wrote:   {file}: a {kind} dump, {bytes} bytes ({dump_type:?})");
     println!("freed:   the snapshot (PssFreeSnapshot)");
     Ok(())
-}
-
-/// The file the dump goes to, as a handle `MiniDumpWriteDump` writes through.
-mod output {
-    /// On Windows: the file itself, created (or truncated) for writing.
-    #[cfg(windows)]
-    pub fn create(path: &str) -> std::io::Result<std::fs::File> {
-        std::fs::File::create(path)
-    }
-
-    /// Elsewhere: the model's handle to a file on this host's disk, which its `MiniDumpWriteDump`
-    /// writes.
-    #[cfg(not(windows))]
-    pub fn create(path: &str) -> std::io::Result<pss::handle::OwnedHandle> {
-        Ok(pss_tests::model::create_file(std::path::Path::new(path)))
-    }
 }

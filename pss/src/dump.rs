@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use pss_sys as sys;
 use sys::minidump as md;
 
-use crate::handle::{AsHandle, AsRawHandle};
+use crate::handle::{AsHandle, AsRawHandle, FromRawHandle};
 use crate::{Allocation, Error, Function, LocalSnapshot, Result};
 
 bitflags::bitflags! {
@@ -239,6 +239,63 @@ unsafe extern "system" fn snapshot_callback(
 }
 
 impl<A: Allocation> LocalSnapshot<A> {
+    /// [`CreateFileW`] then [`write_minidump`](Self::write_minidump): writes the dump into a
+    /// new file at `path` (an existing one is replaced), the same call on every host.
+    ///
+    /// The file is created first, so a path that cannot be written fails at once with
+    /// [`Function::CreateFileW`] and the code Windows gives (e.g.
+    /// `ERROR_PATH_NOT_FOUND`, 3, for a missing directory; `ERROR_ACCESS_DENIED`, 5, for a
+    /// directory or a read-only file); off Windows the kernel32 model creates it on the host's
+    /// disk and answers the same codes. If the dump fails, the file is left as dbghelp left it.
+    ///
+    /// ```no_run,standalone_crate
+    /// use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
+    ///
+    /// # fn main() -> pss::Result<()> {
+    /// # let pid = 1234;
+    /// let flags = CaptureFlags::MINIDUMP;
+    /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+    /// let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
+    /// snapshot.write_minidump_to_path("app.dmp", MinidumpType::FULL)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Kernel32 and dbghelp calls: `CreateFileW` (and `GetLastError` if it fails), those of
+    /// [`write_minidump`](Self::write_minidump), `CloseHandle`.
+    ///
+    /// # References
+    ///
+    /// - [`CreateFileW`]
+    ///
+    /// [`CreateFileW`]: https://learn.microsoft.com/en-us/windows/win32/api/fileapi/nf-fileapi-createfilew
+    #[doc(alias = "CreateFileW", alias = "MiniDumpWriteDump")]
+    pub fn write_minidump_to_path(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        dump_type: MinidumpType,
+    ) -> Result<()> {
+        let name = crate::handle::wide_path(path.as_ref());
+        // SAFETY: `name` is NUL-terminated; no security attributes or template; the handle a
+        // successful call returns is ours to close.
+        let file = unsafe {
+            sys::CreateFileW(
+                name.as_ptr(),
+                sys::GENERIC_WRITE,
+                0,
+                core::ptr::null(),
+                sys::CREATE_ALWAYS,
+                sys::FILE_ATTRIBUTE_NORMAL,
+                core::ptr::null_mut(),
+            )
+        };
+        if file == sys::INVALID_HANDLE_VALUE || file.is_null() {
+            return Err(last_error(Function::CreateFileW));
+        }
+        // SAFETY: a new file handle, owned by nothing else, closed with `CloseHandle`.
+        let file = unsafe { crate::handle::OwnedHandle::from_raw_handle(file) };
+        self.write_minidump(&file, dump_type)
+    }
+
     /// [`MiniDumpWriteDump`] of this snapshot into `file` (a handle to a file opened for
     /// writing, e.g. a [`std::fs::File`] on Windows), as [`dump_type`](MinidumpType) asks.
     ///

@@ -34,6 +34,23 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// Converting into [`std::io::Error`] keeps the Win32 code as its `raw_os_error`, or, where
 /// there is none, this whole error as its source (see the [`From`] impl).
 ///
+/// # What `Display` prints
+///
+/// One line, everything the error knows, so print it once (printing [`reason`](Self::reason)
+/// as well repeats it):
+///
+/// - `{function} failed: {kind}` when the function was called and failed: `PssCaptureSnapshot
+///   failed: access is denied (ERROR_ACCESS_DENIED)`. The kind is the code's text and name for
+///   the codes `pss` names ([`ErrorCode`]), the system's message text and number for the
+///   others (`... (Win32 error 1314)`), `HRESULT 0x...` for an [`HResult`](ErrorKind::HResult).
+/// - `{function} not called: {kind}` when `pss` refused before calling:
+///   `PssCaptureSnapshot not called: invalid flags`.
+/// - `{function}: the process handle lacks ...` for
+///   [`InsufficientAccess`](ErrorKind::InsufficientAccess) (called or not: the reason says).
+/// - then ` after {n} bytes` for a memory read that stopped part-way, and `: {reason}` when
+///   there is a reason: `... (ERROR_BAD_LENGTH): the handle table changed while it was being
+///   captured ...`.
+///
 /// [`OpenProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocess
 /// [`GetLastError`]: https://learn.microsoft.com/en-us/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -332,6 +349,9 @@ pub enum Function {
     CreateMutexA,
     /// [`WaitForSingleObjectEx`](https://learn.microsoft.com/en-us/windows/win32/api/synchapi/nf-synchapi-waitforsingleobjectex)
     WaitForSingleObjectEx,
+    /// [`CreateFileW`](https://learn.microsoft.com/en-us/windows/win32/api/fileapi/nf-fileapi-createfilew)
+    /// (the file a dump is written to)
+    CreateFileW,
     /// [`MiniDumpWriteDump`](https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/nf-minidumpapiset-minidumpwritedump)
     /// (dbghelp)
     MiniDumpWriteDump,
@@ -356,6 +376,7 @@ impl Function {
             Function::ReadProcessMemory => "ReadProcessMemory",
             Function::CreateMutexA => "CreateMutexA",
             Function::WaitForSingleObjectEx => "WaitForSingleObjectEx",
+            Function::CreateFileW => "CreateFileW",
             Function::MiniDumpWriteDump => "MiniDumpWriteDump",
         }
     }
@@ -585,14 +606,51 @@ impl fmt::Debug for ErrorCode {
     }
 }
 
-/// `access is denied (ERROR_ACCESS_DENIED)` for named codes, `Win32 error 1234` for the others.
+/// `access is denied (ERROR_ACCESS_DENIED)` for the named codes; for the others the system's
+/// message text where it has one, `The system cannot find the path specified. (Win32 error 3)`,
+/// else `Win32 error 1234`. The system's text comes from `FormatMessageW` (in the user's
+/// language), into a buffer on the stack: no allocation.
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.text(), self.name()) {
-            (Some(text), Some(name)) => write!(f, "{text} ({name})"),
-            _ => write!(f, "Win32 error {}", self.0),
+        if let (Some(text), Some(name)) = (self.text(), self.name()) {
+            return write!(f, "{text} ({name})");
+        }
+        let mut buffer = [0u16; 512];
+        match system_message(self.0, &mut buffer) {
+            Some(text) => {
+                for c in char::decode_utf16(text.iter().copied()) {
+                    fmt::Write::write_char(f, c.unwrap_or(char::REPLACEMENT_CHARACTER))?;
+                }
+                write!(f, " (Win32 error {})", self.0)
+            }
+            None => write!(f, "Win32 error {}", self.0),
         }
     }
+}
+
+/// [`FormatMessageW`]'s text for `code`, without the line break it ends with; `None` if the
+/// system has none (or it does not fit `buffer`).
+///
+/// [`FormatMessageW`]: https://learn.microsoft.com/en-us/windows/win32/api/winbase/nf-winbase-formatmessagew
+fn system_message(code: u32, buffer: &mut [u16; 512]) -> Option<&[u16]> {
+    // SAFETY: the message is written into `buffer`, whose size is passed; no inserts are
+    // read (`IGNORE_INSERTS`), and no source is needed for system messages.
+    let written = unsafe {
+        sys::FormatMessageW(
+            sys::FORMAT_MESSAGE_FROM_SYSTEM | sys::FORMAT_MESSAGE_IGNORE_INSERTS,
+            core::ptr::null(),
+            code,
+            0,
+            buffer.as_mut_ptr(),
+            buffer.len() as u32,
+            core::ptr::null(),
+        )
+    };
+    let text = buffer.get(..written as usize)?;
+    let end = text
+        .iter()
+        .rposition(|&unit| !matches!(unit, 0x0D | 0x0A | 0x20))?;
+    Some(&text[..=end])
 }
 
 static_assertions::assert_impl_all!(Error: Send, Sync, Unpin, std::error::Error);
@@ -621,6 +679,12 @@ mod tests {
             "only part of the memory was read (ERROR_PARTIAL_COPY)"
         );
         assert_eq!(ErrorCode::from_raw(1234).to_string(), "Win32 error 1234");
+        // A code pss does not name, with a system message (the model's copy of Windows' text).
+        #[cfg(not(windows))]
+        assert_eq!(
+            ErrorCode::from_raw(3).to_string(),
+            "The system cannot find the path specified. (Win32 error 3)"
+        );
     }
 
     #[test]

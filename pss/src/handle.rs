@@ -274,5 +274,19 @@ mod host {
     }
 }
 
+/// `path` as the NUL-terminated UTF-16 that `CreateFileW` takes: exactly its units on Windows;
+/// elsewhere (the kernel32 model) its UTF-8 text, converted.
+#[cfg(feature = "minidump")]
+pub(crate) fn wide_path(path: &std::path::Path) -> Vec<u16> {
+    #[cfg(windows)]
+    let units: Vec<u16> = {
+        use std::os::windows::ffi::OsStrExt;
+        path.as_os_str().encode_wide().collect()
+    };
+    #[cfg(not(windows))]
+    let units: Vec<u16> = path.to_string_lossy().encode_utf16().collect();
+    units.into_iter().chain([0]).collect()
+}
+
 static_assertions::assert_impl_all!(OwnedHandle: Send, Sync, ProcessHandle);
 static_assertions::assert_impl_all!(BorrowedHandle<'static>: Send, Sync, Copy, ProcessHandle);

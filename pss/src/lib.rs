@@ -246,6 +246,11 @@ pub use wide::{WideDisplay, WideStr};
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;
 
+// Off Windows, feature `model` (which a dependency on `pss-tests` turns on) links the kernel32
+// model in place of the real kernel32: nothing else of it is used here.
+#[cfg(all(not(windows), feature = "model"))]
+use pss_model as _;
+
 // Every owned value `pss` returns can be sent to and shared with other threads (a crash
 // reporter collects on one thread and writes on another). Snapshots, walks and iterators are
 // checked in their modules: they have thread rules of their own.

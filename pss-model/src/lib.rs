@@ -3,8 +3,8 @@
 //! `pss-sys` declares kernel32's functions as `extern "system"` items; this module defines every
 //! one of them with `#[unsafe(no_mangle)]` (the PSS functions in `exports.rs`, the process and
 //! handle functions around them in `process.rs`, `ReadProcessMemory` in `memory.rs`, the named
-//! mutexes that serialise dbghelp in `mutex.rs`, and dbghelp's `MiniDumpWriteDump` in
-//! `dump.rs`), so unchanged `pss` code links against it. It
+//! mutexes that serialise dbghelp in `mutex.rs`, `CreateFileW` and `FormatMessageW` in
+//! `files.rs`, and dbghelp's `MiniDumpWriteDump` in `dump.rs`), so unchanged `pss` code links against it. It
 //! answers from real state (no canned replies) and is loud about misuse: a double free, a use
 //! after free, a free through the wrong process, a snapshot handle given to `CloseHandle` and
 //! the like print `pss-tests model: misuse in <Call>: ...` and abort the process.
@@ -132,12 +132,17 @@
 //! - The undocumented exports `PssWalkMarkerRewind`, `PssWalkMarkerSeek`, `PssWalkMarkerTell`,
 //!   and the query classes 8–10 ntdll answers: `pss-sys` does not declare them.
 
+// Windows has the real kernel32: there the crate is empty, so depending on it everywhere is
+// harmless.
+#![cfg(not(windows))]
+
 mod capture;
 mod data;
 mod demo;
 mod dump;
 mod exports;
 pub mod faults;
+mod files;
 mod hostile;
 mod kernel;
 mod memory;
@@ -152,7 +157,7 @@ pub use data::{
     SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
-pub use dump::{create_file, open_file_read_only};
+pub use dump::{ModelFile, create_file, open_file_read_only};
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
 pub use mutex::{backtrace_mutex_name, mutex_owner, mutex_waiters};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
@@ -191,7 +196,7 @@ pub fn live_in(pid: u32) -> Live {
 }
 
 /// The snapshots, markers and process handles this thread created that are still alive,
-/// described one per line (see [`crate::assert_no_leaks`]).
+/// described one per line (`pss_tests::assert_no_leaks` asserts there are none).
 pub fn leaks() -> Vec<String> {
     leaks_of(std::thread::current().id())
 }
@@ -289,4 +294,6 @@ exports!(
     mutex::CreateMutexA,
     mutex::WaitForSingleObjectEx,
     mutex::ReleaseMutex,
+    files::CreateFileW,
+    files::FormatMessageW,
 );

@@ -15,26 +15,67 @@ use super::capture::{Captured, covers};
 use super::data::{ProcessData, RegionSpec, ThreadSpec};
 use super::kernel::{self, CURRENT_PID, HandleObject, KernelHandle, Object, misuse};
 use super::process::set_last_error;
-use pss::handle::{FromRawHandle, OwnedHandle};
 use pss_sys::minidump::*;
 use pss_sys::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A writable file at `path` (created or truncated when the dump is written), as a handle of
-/// this process that `MiniDumpWriteDump` accepts: what `CreateFileW` with `GENERIC_WRITE` gives
-/// on Windows. Closed with `CloseHandle` when dropped.
-pub fn create_file(path: &Path) -> OwnedHandle {
-    file_handle(path, true)
+/// A file handle of the model, closed with `CloseHandle` when dropped.
+#[derive(Debug)]
+pub struct ModelFile(HANDLE);
+
+impl ModelFile {
+    /// The handle, still owned by this value.
+    pub fn as_raw_handle(&self) -> HANDLE {
+        self.0
+    }
+
+    /// Gives the handle up: the caller closes it with `CloseHandle`.
+    pub fn into_raw_handle(self) -> HANDLE {
+        let handle = self.0;
+        std::mem::forget(self);
+        handle
+    }
+}
+
+impl Drop for ModelFile {
+    fn drop(&mut self) {
+        super::process::CloseHandle(self.0);
+    }
+}
+
+// SAFETY: a handle value of the model; the model's state is behind its lock.
+unsafe impl Send for ModelFile {}
+
+/// A writable file at `path`, created (or truncated) now, as a handle of this process that
+/// `MiniDumpWriteDump` accepts: what `CreateFileW` with `GENERIC_WRITE` and `CREATE_ALWAYS`
+/// gives, and fails as it does (the Win32 code: `ERROR_PATH_NOT_FOUND` for a missing
+/// directory, ...).
+pub fn create_file(path: &Path) -> Result<ModelFile, u32> {
+    let wide: Vec<u16> = path.to_string_lossy().encode_utf16().chain([0]).collect();
+    let handle = super::files::CreateFileW(
+        wide.as_ptr(),
+        GENERIC_WRITE,
+        0,
+        std::ptr::null(),
+        CREATE_ALWAYS,
+        FILE_ATTRIBUTE_NORMAL,
+        std::ptr::null_mut(),
+    );
+    if handle == INVALID_HANDLE_VALUE {
+        Err(super::process::GetLastError())
+    } else {
+        Ok(ModelFile(handle))
+    }
 }
 
 /// A handle to `path` opened for reading only: `MiniDumpWriteDump` to it is misuse.
-pub fn open_file_read_only(path: &Path) -> OwnedHandle {
-    file_handle(path, false)
+pub fn open_file_read_only(path: &Path) -> ModelFile {
+    ModelFile(file_handle(path, false))
 }
 
-fn file_handle(path: &Path, writable: bool) -> OwnedHandle {
+pub(crate) fn file_handle(path: &Path, writable: bool) -> HANDLE {
     let value = kernel::lock().issue_handle(KernelHandle {
         object: HandleObject::File {
             path: path.to_path_buf(),
@@ -43,8 +84,7 @@ fn file_handle(path: &Path, writable: bool) -> OwnedHandle {
         access: if writable { 0x4000_0000 } else { 0x8000_0000 },
         owner: super::data::me(),
     });
-    // SAFETY: a new handle of the model, owned by nothing else, closed with CloseHandle.
-    unsafe { OwnedHandle::from_raw_handle(kernel::handle(value)) }
+    kernel::handle(value)
 }
 
 /// `HRESULT_FROM_WIN32(code)`, as dbghelp leaves it in the last error.

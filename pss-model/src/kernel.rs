@@ -106,7 +106,7 @@ pub struct Live {
 
 /// Something a call reported as freed but left behind in a process, as Windows does when a
 /// remote free lacks rights (its `ZwDuplicateObject` and `ZwFreeVirtualMemory` results are
-/// ignored): what [`crate::model::leaks`] reports for the thread that owned it.
+/// ignored): what [`crate::leaks`] reports for the thread that owned it.
 #[derive(Debug)]
 pub struct Stranded {
     pub owner: ThreadId,
