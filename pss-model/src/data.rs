@@ -482,6 +482,8 @@ pub(crate) struct ProcessInfo {
     pub(crate) read_chunk: usize,
     /// `ZwQueryVirtualMemory` of the shared user-data page fails, so flag `0x2` counts no page.
     pub(crate) aux_page_unqueryable: bool,
+    /// The process's PEB: its address, reported by `PSS_PROCESS_INFORMATION`.
+    pub(crate) peb: usize,
 }
 
 /// A process of the model.
@@ -522,8 +524,17 @@ fn default_info() -> ProcessInfo {
         thread_names: false,
         read_chunk: READ_CHUNK,
         aux_page_unqueryable: false,
+        peb: PEB_ADDRESS,
     }
 }
+
+/// Where every model process's PEB is (`PSS_PROCESS_INFORMATION.PebBaseAddress`); its memory
+/// exists when the spec asks for it ([`ProcessSpec::with_peb`]).
+pub const PEB_ADDRESS: usize = addr(0x0000_00D0_0000_0000, 0x7FFD_F000);
+
+/// Where the PEB keeps `ImageBaseAddress`: after two pointer-sized fields (x64 and arm64:
+/// `0x10`; x86: `0x08`).
+pub const PEB_IMAGE_BASE_OFFSET: usize = 2 * size_of::<usize>();
 
 /// The handle-trace section size a model process with handle tracing reports by default.
 pub const HANDLE_TRACE_SIZE: u32 = 0x4_0040;
@@ -561,12 +572,14 @@ pub(crate) fn current_process() -> ProcessData {
                 exe,
                 0x20_000,
                 r"\Device\HarddiskVolume3\pss\target\debug\deps\contract.exe",
-            ),
+            )
+            .contents(b"MZ"),
             RegionSpec::mapped(
                 nls,
                 0x3000,
                 r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
             ),
+            peb_region(PEB_ADDRESS, exe),
         ]),
         aux_pages: Arc::new(vec![AuxPageSpec::shared_user_data()]),
         handle_races: 0,
@@ -579,6 +592,8 @@ pub struct ProcessSpec {
     data: ProcessData,
     /// [`aux_page`](Self::aux_page) replaced Windows' one page.
     custom_aux_pages: bool,
+    /// [`with_peb`](Self::with_peb): a PEB region is added when spawned.
+    with_peb: bool,
 }
 
 impl Default for ProcessSpec {
@@ -593,6 +608,7 @@ impl Default for ProcessSpec {
                 handle_races: 0,
             },
             custom_aux_pages: false,
+            with_peb: false,
         }
     }
 }
@@ -719,6 +735,15 @@ impl ProcessSpec {
         self.data.info.read_chunk = bytes;
         self
     }
+    /// Gives the process a PEB in its memory, at [`PEB_ADDRESS`] (where every model process
+    /// reports it), as a private page whose `ImageBaseAddress` (at [`PEB_IMAGE_BASE_OFFSET`]) is
+    /// the base of its first image region, its main executable, as on Windows. Without it the
+    /// address is reported but nothing is there (reads fail), which keeps region counts small
+    /// for tests that count them.
+    pub fn with_peb(mut self) -> Self {
+        self.with_peb = true;
+        self
+    }
     /// The next `captures` captures with `HANDLES` race a handle being opened between ntdll's
     /// handle-count and handle-table queries, and fail with `ERROR_BAD_LENGTH` (see also
     /// [`ModelProcess::race_handle_table`]).
@@ -739,6 +764,14 @@ impl ProcessSpec {
         k.next_pid += 4;
         let mut data = self.data;
         data.info.pid = pid;
+        if self.with_peb {
+            let regions = Arc::make_mut(&mut data.regions);
+            let main = regions
+                .iter()
+                .find(|r| r.kind == MEM_IMAGE)
+                .map_or(0, |r| r.base);
+            regions.push(peb_region(data.info.peb, main));
+        }
         k.processes.insert(pid, data);
         ModelProcess { pid }
     }
@@ -843,6 +876,13 @@ impl Drop for ModelProcess {
         }
         k.release_stranded_in(self.pid);
     }
+}
+
+/// A PEB page at `address` whose `ImageBaseAddress` is `image_base`.
+pub(crate) fn peb_region(address: usize, image_base: usize) -> RegionSpec {
+    let mut contents = vec![0u8; PEB_IMAGE_BASE_OFFSET + size_of::<usize>()];
+    contents[PEB_IMAGE_BASE_OFFSET..].copy_from_slice(&image_base.to_ne_bytes());
+    RegionSpec::private(address, 0x1000).contents(&contents)
 }
 
 /// Who owns what the calling thread creates.

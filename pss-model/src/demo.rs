@@ -67,6 +67,7 @@ pub fn demo_process() -> ProcessSpec {
         .region(RegionSpec::free(address(0x7ffb_000c_0000), 0x4_0000))
         .aux_page(AuxPageSpec::with_contents(0x7ffe_0000, vec![0xa5; 4096]))
         .aux_page(AuxPageSpec::without_contents(0x7ffe_1000))
+        .with_peb()
 }
 
 /// A 64-bit address, folded into 32 bits on 32-bit hosts.

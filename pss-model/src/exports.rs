@@ -392,6 +392,7 @@ fn process_information(data: &Captured) -> PSS_PROCESS_INFORMATION {
     let p = &data.process;
     let mut info = PSS_PROCESS_INFORMATION {
         ExitStatus: p.exit.unwrap_or(STILL_ACTIVE as u32),
+        PebBaseAddress: std::ptr::without_provenance_mut(p.peb),
         AffinityMask: 0xFF,
         BasePriority: 8,
         ProcessId: p.pid,

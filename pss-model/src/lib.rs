@@ -153,8 +153,8 @@ mod walk;
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
 pub use data::{
     AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT,
-    ImageInfo, ModelProcess, ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA,
-    SHARED_USER_DATA_COPIED, ThreadSpec,
+    ImageInfo, ModelProcess, PEB_ADDRESS, PEB_IMAGE_BASE_OFFSET, ProcessSpec, READ_CHUNK,
+    RegionSpec, SHARED_USER_DATA, SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
 pub use dump::{ModelFile, create_file, open_file_read_only};

@@ -56,6 +56,36 @@ fn this_process_reads_through_its_clone() {
     assert_no_leaks();
 }
 
+/// The main image: its load address comes from the PEB (read through the clone), its regions
+/// and file from the VA-space walk; its first bytes are a DOS header. Without the clone or the
+/// VA space, the flag that is missing is named.
+#[test]
+fn the_main_image_is_found_through_the_peb() {
+    require_pss!();
+    let flags = CaptureFlags::VA_CLONE
+        | CaptureFlags::VA_SPACE
+        | CaptureFlags::VA_SPACE_SECTION_INFORMATION;
+    let snapshot = LocalSnapshot::capture_current(flags).unwrap();
+    assert_ne!(
+        snapshot.process_information().unwrap().peb_base_address(),
+        0
+    );
+    let image = snapshot.main_image().unwrap();
+    assert!(image.size >= 0x1000 && image.regions >= 1, "{image:?}");
+    let name = image.file_name.as_ref().unwrap().to_string_lossy();
+    assert!(name.to_lowercase().ends_with(".exe"), "{name}");
+    let magic: [u8; 2] = snapshot.va_clone().unwrap().read_value(image.base).unwrap();
+    assert_eq!(&magic, b"MZ");
+    drop(snapshot);
+    let without = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
+    assert_eq!(
+        without.main_image().unwrap_err().missing_flags(),
+        Some(CaptureFlags::VA_CLONE)
+    );
+    drop(without);
+    assert_no_leaks();
+}
+
 /// The clone is a copy at capture time: memory this process changes afterwards still reads as
 /// it was (Windows only: the model's current process has no real memory to change).
 #[cfg(windows)]

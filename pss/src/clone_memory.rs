@@ -183,8 +183,12 @@ impl<'s> VaClone<'s> {
     ///
     /// ```no_run,standalone_crate
     /// # fn f(snapshot: &pss::LocalSnapshot) -> pss::Result<()> {
+    /// // The main executable's DOS header, and where its PE header is.
+    /// let image = snapshot.main_image()?;
     /// let clone = snapshot.va_clone()?;
-    /// let header: [u8; 2] = clone.read_value(0x7ff6_0000_0000)?; // an image's "MZ"
+    /// let magic: [u8; 2] = clone.read_value(image.base)?;
+    /// assert_eq!(&magic, b"MZ");
+    /// let e_lfanew: u32 = clone.read_value(image.base + 0x3c)?;
     /// # Ok(()) }
     /// ```
     ///

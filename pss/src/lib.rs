@@ -205,6 +205,7 @@ mod entry;
 mod error;
 mod flags;
 pub mod handle;
+mod image;
 mod info;
 mod local;
 mod memory;
@@ -228,6 +229,7 @@ pub use entry::{
 };
 pub use error::{Error, ErrorCode, ErrorKind, Function, Result};
 pub use flags::{CaptureFlags, CaptureOptions, ContextFlags, ProcessAccess};
+pub use image::MainImage;
 pub use info::{
     CaptureCost, ExitStatus, HandleTrace, MemoryCounters, PerformanceCounters, ProcessFlags,
     ProcessInformation, ThreadInformation, VaClone,

@@ -89,7 +89,8 @@ pub struct MemoryCounters {
 /// [`LocalSnapshot::process_information`](crate::LocalSnapshot::process_information).
 ///
 /// Owns the structure as the OS wrote it ([`as_raw`](Self::as_raw)); the accessors type it.
-/// The reserved fields (`PebBaseAddress`, `ExecuteFlags`) are only in the raw structure.
+/// The PEB's address, a reserved field of the pages, is [`peb_base_address`](Self::peb_base_address);
+/// `ExecuteFlags` is only in the raw structure.
 ///
 /// [`PSS_PROCESS_INFORMATION`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/ns-processsnapshot-pss_process_information
 #[doc(alias = "PSS_PROCESS_INFORMATION")]
@@ -114,6 +115,16 @@ impl ProcessInformation {
     #[doc(alias = "ProcessId")]
     pub fn process_id(&self) -> u32 {
         self.raw.ProcessId
+    }
+
+    /// `PebBaseAddress` ("reserved" in the pages): where the process's PEB is, an address in
+    /// the captured process (and in its VA clone), never in this one. Debuggers find a process
+    /// through it; [`LocalSnapshot::main_image`](crate::LocalSnapshot::main_image) reads the
+    /// main executable's load address from it. For a WOW64 process it is the native (64-bit)
+    /// PEB.
+    #[doc(alias = "PebBaseAddress", alias = "PEB")]
+    pub fn peb_base_address(&self) -> usize {
+        self.raw.PebBaseAddress.addr()
     }
 
     /// `ParentProcessId`: the parent's process ID (a pid only: the parent may have exited and
