@@ -1,5 +1,5 @@
 //! `PssCaptureSnapshot`: which flags are accepted, which rights each part needs, what a snapshot
-//! holds, and how the VA clone is made (WINDOWS-EVIDENCE.md, Capture).
+//! holds, and how the VA clone is made (decompiled ntdll and kernel: the crate's sources).
 
 use super::data::{AuxPageSpec, HandleSpec, ProcessData, ProcessInfo, RegionSpec, ThreadSpec};
 use super::kernel::{self, CURRENT_PID, HandleObject, KernelHandle, Snapshot, VA_CLONE_ACCESS};

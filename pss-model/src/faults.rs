@@ -2,7 +2,7 @@
 //! function is seen to return on Windows, and with no effect but what a failure of it really
 //! has. Misuse detection stays on: a call is checked for misuse before a fault is considered.
 //!
-//! Where a fault lands (the codes: `WINDOWS-EVIDENCE.md`, Capture and Walk):
+//! Where a fault lands (the codes are those seen from Windows: ND, GK's error list):
 //!
 //! | function | codes | effect of the failure |
 //! |---|---|---|

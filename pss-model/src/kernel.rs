@@ -19,7 +19,7 @@ pub const CURRENT_PROCESS: usize = usize::MAX;
 pub const KERNEL32: usize = 0x7FF8_0000;
 /// The access a VA clone handle has, as ntdll opens it: `PROCESS_QUERY_INFORMATION |
 /// PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ | PROCESS_VM_OPERATION`, no
-/// `PROCESS_TERMINATE` (WINDOWS-EVIDENCE.md, Query).
+/// `PROCESS_TERMINATE` (ND).
 pub const VA_CLONE_ACCESS: u32 = 0x1418;
 
 const SNAPSHOT_BASE: usize = 0x5500_0000;

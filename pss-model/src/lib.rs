@@ -11,11 +11,27 @@
 //!
 //! # What it follows
 //!
-//! Where public evidence shows what Windows really does (`WINDOWS-EVIDENCE.md` in the project's
-//! shared reference folder: decompiled Windows 11 ntdll, Microsoft's samples, tests run on
-//! Windows, production users), the model does that. Elsewhere it takes the strictest plausible
-//! reading of Microsoft's pages (`PSS-CONTRACT.md`). Every such choice is a row of the table
-//! below, with its evidence, and a test pins each.
+//! Where public evidence shows what Windows really does (decompiled Windows 11 ntdll and kernel,
+//! Microsoft's samples, tests run on Windows, production users: the sources below), the model
+//! does that. Elsewhere it takes the strictest plausible reading of Microsoft's pages. Every such
+//! choice is a row of the table below, with its evidence, and a test of the repository's
+//! contract suite pins each.
+//!
+//! # Sources
+//!
+//! | tag | what | where |
+//! |---|---|---|
+//! | ND | decompiled Windows 11 ntdll (`PssNtCaptureSnapshot`, `PssNtWalkSnapshot`, `PssNtFreeRemoteSnapshot`, `PssNtDuplicateSnapshot` and their helpers) | GitHub `nohuto/decompiled-pseudocode`, e.g. `11-24H2/ntdll/PssNtWalkSnapshot.c` |
+//! | NK | decompiled Windows 11 23H2 kernel (`MmQueryVirtualMemory`, `MiCopyVirtualMemory`, `PspAllocateProcess`) | the same repository, ntoskrnl |
+//! | GK | Microsoft's 2013 samples psscap.c and pssdump.c | GitHub `genghiskMSFT/psswin32` |
+//! | SDK | the SDK header, 10.0.26100 (`PSS_WALK_THREAD_NAME`, `PSS_THREAD_NAME`) | `microsoft/win32metadata`, `generation/WinSDK/RecompiledIdlHeaders/um/ProcessSnapshot.h` |
+//! | PHNT | native definitions | `winsiderss/systeminformer`, `phnt/include/ntpsapi.h` |
+//! | VAN | unit tests run on real Windows | `dahall/Vanara`, `UnitTests/PInvoke/Kernel32/ProcessSnapshotTests.cs` |
+//! | WER | Windows Error Reporting's own capture | disassembly listings in public code search |
+//! | CLRMD | VA-clone readers in production | `microsoft/clrmd` issues #91, #903, #925, #1334, PR #1441 |
+//! | KUDU | snapshot → `MiniDumpWriteDump` in production | `projectkudu/kudu` PR #2930 |
+//! | CPY | `os.getppid` on Windows | `python/cpython`, `Modules/posixmodule.c` |
+//! | DD | own-process thread metrics | `DataDog/dd-trace-dotnet`, `ProcessSnapshotRuntimeInformation.cs` |
 //!
 //! # What it holds
 //!
@@ -43,9 +59,9 @@
 //!
 //! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
 //! opposite of the model's earlier choice, which now follows it), **PLAUSIBLE** (consistent
-//! with the sources, not shown), **NO EVIDENCE**. Source tags as in `WINDOWS-EVIDENCE.md`: ND
-//! decompiled ntdll, GK Microsoft's samples, VAN Vanara's tests on Windows, WER Windows Error
-//! Reporting, CLRMD, KUDU, CPY, DD, PHNT. The contract column cites `PSS-CONTRACT.md`.
+//! with the sources, not shown), **NO EVIDENCE**. Source tags as in [Sources](#sources). The
+//! contract column gives the section of the repository's digest of Microsoft's pages; the
+//! "pinned by" column names a test of the repository's contract suite (`pss-tests/tests`).
 //!
 //! | behaviour | reason | contract | evidence | pinned by |
 //! |---|---|---|---|---|

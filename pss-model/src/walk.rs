@@ -171,7 +171,7 @@ impl Marker {
 
     /// Allocates `size` bytes (16-aligned) owned by this marker, for entry data. Not from the
     /// caller's allocator: Windows keeps entry data in a mapped view, and the allocator sees
-    /// only the marker's own structure (WINDOWS-EVIDENCE Walk).
+    /// only the marker's own structure (ND).
     pub(super) fn alloc(&mut self, size: usize) -> Result<*mut u8, u32> {
         let layout = Layout::from_size_align(size.max(1), 16).expect("small layout");
         // SAFETY: `layout` has a non-zero size.

@@ -60,7 +60,7 @@ fn run() -> Result {
 
     let flags = CaptureFlags::MINIDUMP;
     let process = pss::open_process(target.pid(), ProcessAccess::for_capture(flags))?;
-    let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
+    let snapshot = LocalSnapshot::capture(&process, flags)?;
     drop(process); // the snapshot needs no handle to the process
     let threads = snapshot.thread_information()?.threads_captured;
     let regions = snapshot.region_count()?;

@@ -255,7 +255,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// # let pid = 1234;
     /// let flags = CaptureFlags::MINIDUMP;
     /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-    /// let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
+    /// let snapshot = LocalSnapshot::capture(&process, flags)?;
     /// snapshot.write_minidump_to_path("app.dmp", MinidumpType::FULL)?;
     /// # Ok(()) }
     /// ```
@@ -315,19 +315,24 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// error; one that wraps a Win32 error (`HRESULT_FROM_WIN32`) is reported as that code, any
     /// other as [`ErrorKind::HResult`](crate::ErrorKind::HResult).
     ///
+    /// Any handle to a file opened for writing will do, e.g. a [`std::fs::File`] on Windows;
+    /// [`write_minidump_to_path`](Self::write_minidump_to_path) takes a path instead, on every
+    /// host:
+    ///
     /// ```no_run,standalone_crate
     /// use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
     ///
-    /// # #[cfg(not(windows))] fn main() {} // a `File` is a handle on Windows only
-    /// # #[cfg(windows)]
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let pid = 1234;
-    /// let flags = CaptureFlags::MINIDUMP;
-    /// let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
-    /// let snapshot = LocalSnapshot::capture_vm(&process, flags)?;
-    /// let file = std::fs::File::create("app.dmp")?;
-    /// snapshot.write_minidump(&file, MinidumpType::FULL)?;
-    /// # Ok(()) }
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     # let pid = 1234;
+    ///     let flags = CaptureFlags::MINIDUMP;
+    ///     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+    ///     let snapshot = LocalSnapshot::capture(&process, flags)?;
+    ///     #[cfg(windows)]
+    ///     snapshot.write_minidump(std::fs::File::create("app.dmp")?, MinidumpType::FULL)?;
+    ///     #[cfg(not(windows))] // a `File` is a handle on Windows only
+    ///     snapshot.write_minidump_to_path("app.dmp", MinidumpType::FULL)?;
+    ///     Ok(())
+    /// }
     /// ```
     ///
     /// Kernel32 and dbghelp calls: `PssQuerySnapshot` (the process id), `WaitForSingleObjectEx`

@@ -167,10 +167,12 @@ impl CaptureFlags {
     /// Everything a minidump of the snapshot can use: the VA clone (memory), the address space
     /// with section information (modules, memory regions), handles with their details, threads
     /// with contexts (extended ones too), and the clone breaking away from a job where it may.
-    /// Microsoft's `pssdump` sample and Kudu capture with these and add
-    /// `PSS_CREATE_USE_VM_ALLOCATIONS`: capture with
-    /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) to do the same. See
-    /// `MinidumpType` (feature `minidump`) for which dump contents need which flag.
+    /// Microsoft's `pssdump` sample and Kudu capture with these (and
+    /// `PSS_CREATE_USE_VM_ALLOCATIONS`, which a dump does not need: see
+    /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) for when it matters). See
+    /// `MinidumpType` (feature `minidump`) for which dump contents need which flag. The VA clone
+    /// costs the target copy-on-write memory until the snapshot is freed; without it, see
+    /// [`DIAGNOSTICS`](Self::DIAGNOSTICS).
     pub const MINIDUMP: Self = Self::VA_CLONE
         .union(Self::VA_SPACE)
         .union(Self::VA_SPACE_SECTION_INFORMATION)
@@ -185,6 +187,21 @@ impl CaptureFlags {
         .union(Self::CREATE_BREAKAWAY)
         .union(Self::CREATE_BREAKAWAY_OPTIONAL)
         .union(Self::CREATE_RELEASE_SECTION);
+
+    /// Everything about the process but its memory: threads with their contexts, handles with
+    /// every detail, the address space with its mapped files and image values. The preset
+    /// between [`NONE`](Self::NONE) and [`MINIDUMP`](Self::MINIDUMP), for watchdogs and
+    /// monitors: cheap (no VA clone, so no copy-on-write cost for the target), and enough to
+    /// say where each thread is, what the process holds open and what it has loaded. Add
+    /// [`VA_CLONE`](Self::VA_CLONE) to read memory (stacks, the main image's header).
+    pub const DIAGNOSTICS: Self = Self::THREADS
+        .union(Self::THREAD_CONTEXT)
+        .union(Self::HANDLES)
+        .union(Self::HANDLE_NAME_INFORMATION)
+        .union(Self::HANDLE_BASIC_INFORMATION)
+        .union(Self::HANDLE_TYPE_SPECIFIC_INFORMATION)
+        .union(Self::VA_SPACE)
+        .union(Self::VA_SPACE_SECTION_INFORMATION);
 
     const RESERVED: Self = Self::RESERVED_00000400.union(Self::RESERVED_00004000);
 

@@ -114,27 +114,106 @@
 //!
 //! **A minidump of a process** (feature `minidump`; see
 //! [`LocalSnapshot::write_minidump`](LocalSnapshot#method.write_minidump)): the process runs on
-//! while the dump is written from the snapshot:
+//! while the dump is written from the snapshot. The same code on every host (off Windows, it
+//! runs against the kernel32 model of `pss-tests`):
 //!
 //! ```no_run,standalone_crate
-//! # #[cfg(all(windows, feature = "minidump"))]
+//! # #[cfg(feature = "minidump")]
 //! use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
 //!
-//! # #[cfg(all(windows, feature = "minidump"))]
+//! # #[cfg(feature = "minidump")]
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let pid: u32 = std::env::args().nth(1).ok_or("usage: dump <pid> <file>")?.parse()?;
 //!     let path = std::env::args().nth(2).ok_or("usage: dump <pid> <file>")?;
 //!     let flags = CaptureFlags::MINIDUMP;
 //!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
 //!     let snapshot = LocalSnapshot::capture(&process, flags)?;
-//!     let file = std::fs::File::create(&path)?;
-//!     snapshot.write_minidump(&file, MinidumpType::FULL)?;
+//!     snapshot.write_minidump_to_path(&path, MinidumpType::FULL)?;
 //!     println!("wrote {path}");
 //!     Ok(())
 //! }
-//! # #[cfg(not(all(windows, feature = "minidump")))]
+//! # #[cfg(not(feature = "minidump"))]
 //! # fn main() {}
 //! ```
+//!
+//! # Recipes
+//!
+//! **A crash watchdog.** It watches another process and, when that one hangs or crashes,
+//! records where every thread was, what it held, and a dump. Which flags: what it will read,
+//! and no more ([`CaptureFlags::DIAGNOSTICS`]: threads with contexts, handles, the address
+//! space, no memory; [`CaptureFlags::MINIDUMP`] adds the VA clone, for stacks and a full dump).
+//! Which rights: [`ProcessAccess::for_capture`] of those flags, asked once, when the watch
+//! starts (a process that is dying may not be openable any more). Which capture:
+//! [`LocalSnapshot::capture`], not `capture_vm`: the snapshot lives in the watchdog, which is
+//! healthy (`capture_vm` is for moving a snapshot into another process, or for capturing
+//! yourself on a crash path). And every way a dying target fails, handled in one place:
+//!
+//! ```no_run,standalone_crate
+//! use pss::{CaptureFlags, CaptureOptions, ErrorCode, LocalSnapshot, Process, ProcessAccess};
+//!
+//! /// Captures `process` for a report; `None` if it is gone, with what is known printed.
+//! fn capture_for_report(process: &Process) -> pss::Result<Option<LocalSnapshot>> {
+//!     let full = CaptureOptions::new(CaptureFlags::MINIDUMP).retry_handle_race(3);
+//!     match LocalSnapshot::capture(process, full) {
+//!         Ok(snapshot) => return Ok(Some(snapshot)),
+//!         // Exited or exiting: its memory, handles and address space are gone (the reason
+//!         // says which part failed). Process information (the exit code) is still there.
+//!         Err(e) if matches!(
+//!             e.code(),
+//!             Some(ErrorCode::ACCESS_DENIED | ErrorCode::INVALID_PARAMETER | ErrorCode::BAD_LENGTH)
+//!         ) => eprintln!("full capture failed: {e}"),
+//!         Err(e) => return Err(e),
+//!     }
+//!     let minimal = LocalSnapshot::capture(process, CaptureFlags::NONE)?;
+//!     let info = minimal.process_information()?;
+//!     eprintln!("process {} ended: {:?}", info.process_id(), info.exit_status());
+//!     Ok(None)
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let pid: u32 = std::env::args().nth(1).ok_or("usage: watchdog <pid>")?.parse()?;
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(CaptureFlags::MINIDUMP))?;
+//!     // ... wait until the process hangs or crashes, then:
+//!     if let Some(snapshot) = capture_for_report(&process)? {
+//!         for thread in &snapshot.threads()? {
+//!             let thread = thread?;
+//!             let ip = thread.instruction_pointer().unwrap_or(0);
+//!             let sp = thread.stack_pointer().unwrap_or(0);
+//!             println!("thread {:>6}: ip {ip:#x} sp {sp:#x}", thread.thread_id());
+//!         }
+//!         let image = snapshot.main_image()?;
+//!         println!("main image at {:#x}, {} bytes", image.base, image.size);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! **A process monitor.** It captures many processes often, so each capture must be cheap:
+//! [`CaptureFlags::NONE`] (process information: times, memory counters, the parent) or
+//! `THREADS` and `HANDLES` for counts, never `VA_CLONE`. Open with
+//! [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected processes grant, and free
+//! each snapshot before the next:
+//!
+//! ```no_run,standalone_crate
+//! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
+//!
+//! fn sample(pid: u32) -> pss::Result<(u32, usize)> {
+//!     let flags = CaptureFlags::THREADS;
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(flags))?;
+//!     let snapshot = LocalSnapshot::capture(&process, flags)?;
+//!     let threads = snapshot.thread_information()?.threads_captured;
+//!     let working_set = snapshot.process_information()?.memory().working_set_size;
+//!     snapshot.close()?; // freed before the next sample, reporting a failure
+//!     Ok((threads, working_set))
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! **A dump tool** (feature `minidump`): capture with [`CaptureFlags::MINIDUMP`], then
+//! [`write_minidump_to_path`](LocalSnapshot#method.write_minidump_to_path), as the third program
+//! above; the [`pssdump`](https://github.com/pss-rs/pss/blob/main/pss/examples/pssdump.rs)
+//! example is a complete one. Dumps hold everything the process held, secrets included: see
+//! [Dual use](#dual-use).
 //!
 //! Duplicating and freeing: `snapshot.duplicate()?` makes a second, independent owner;
 //! `snapshot.close()?` frees and reports the result; dropping frees and ignores it.
@@ -187,8 +266,17 @@
 //!
 //! # Platforms
 //!
-//! `pss` is for Windows. On other hosts it builds against the kernel32 model of the
-//! `pss-tests` crate, with same-named stand-ins for the handle types (see [`handle`]).
+//! `pss` is for Windows. On other hosts it builds, with same-named stand-ins for the handle
+//! types (see [`handle`]), so that code using it can be tested there:
+//!
+//! # Using pss off Windows
+//!
+//! A dev-dependency on `pss-tests` is all it takes: it turns on this crate's feature `model`
+//! (for test builds only), with which `pss` links a model of kernel32 (the `pss-model` crate)
+//! in place of the real one. Tests build model processes with `pss_tests::model::ProcessSpec`,
+//! inject the failures Windows returns, and check that nothing leaked; they run unchanged
+//! against the real kernel32 on Windows. Without the feature, a program off Windows that calls
+//! `pss` fails to link (the kernel32 symbols are missing): `pss` never pretends to work there.
 //!
 //! [Process Snapshotting]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/process-snapshotting-portal
 //! [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot

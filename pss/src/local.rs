@@ -220,6 +220,13 @@ impl LocalSnapshot<VmAllocated> {
     /// snapshot that never uses the process heap (e.g. for capture on a crash path, where the
     /// heap may be corrupt), and can be [moved](Self::move_into) into another process.
     ///
+    /// **`capture` or `capture_vm`?** Use [`capture`](LocalSnapshot::capture), also to dump
+    /// another process: a dump, a walk or a query works the same on both. Use `capture_vm` only
+    /// to [move](Self::move_into) the snapshot into another process (a crash reporter's helper,
+    /// say), or to capture *this* process on a crash path, where its heap may be corrupt. (The
+    /// snapshot lives in this process either way; the flag changes how its memory is
+    /// allocated, not what it holds.)
+    ///
     /// Otherwise as [`capture`](LocalSnapshot::capture).
     ///
     /// # References

@@ -23,6 +23,24 @@ use std::time::Instant;
 
 const HOST: &str = "host";
 
+/// The manifest of the downstream crate (an application author's crate, with its own
+/// workspace).
+pub const DOWNSTREAM: &str = "downstream/watchdog/Cargo.toml";
+
+/// The macOS target the test kit is checked for.
+pub const MACOS_TARGET: &str = "x86_64-apple-darwin";
+
+/// `cargo <args>` for the downstream crate, building into a target directory of its own under
+/// ours.
+fn downstream(args: &[&str]) -> Command {
+    let mut cmd = run::cargo();
+    cmd.env("CARGO_TARGET_DIR", "target/downstream");
+    cmd.arg(args[0])
+        .args(["--manifest-path", DOWNSTREAM])
+        .args(&args[1..]);
+    cmd
+}
+
 /// The 32-bit target Miri runs the safe-crate tests for.
 const MIRI_32BIT: &str = "i686-unknown-linux-gnu";
 
@@ -124,7 +142,8 @@ pub fn main(args: &[String]) -> Result {
 
     m.check("static", "fmt", HOST, || {
         run::run(run::cargo().args(["fmt", "--all", "--", "--check"]))?;
-        Ok(String::new())
+        run::run(run::cargo().args(["fmt", "--manifest-path", DOWNSTREAM, "--", "--check"]))?;
+        Ok("the workspace and the downstream crate".into())
     });
     m.check("static", "bindgen", HOST, || {
         crate::bindgen::check().map(|()| "bindings.rs is fresh".into())
@@ -187,6 +206,44 @@ pub fn main(args: &[String]) -> Result {
             imports(target)
         });
     }
+    // The test kit builds for macOS too (checked: no macOS linker here).
+    m.check("cross", "check", MACOS_TARGET, || {
+        run::run(run::cargo().args([
+            "check",
+            "-p",
+            "pss-model",
+            "-p",
+            "pss-tests",
+            "--target",
+            MACOS_TARGET,
+        ]))?;
+        Ok("pss-model and pss-tests (the test kit) build for macOS".into())
+    });
+    // A crate as an application author writes one, built for Windows as they would ship it.
+    m.check(
+        "cross",
+        "downstream",
+        "x86_64-pc-windows-msvc, -gnu",
+        || {
+            run::run(&mut downstream(&[
+                "clippy",
+                "--all-targets",
+                "--target",
+                "x86_64-pc-windows-msvc",
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+            require(&["x86_64-w64-mingw32-gcc"])?;
+            run::run(&mut downstream(&[
+                "test",
+                "--no-run",
+                "--target",
+                "x86_64-pc-windows-gnu",
+            ]))?;
+            Ok("clippy for msvc; its test binaries link for x86_64-pc-windows-gnu".into())
+        },
+    );
     m.check("cross", "doc", "x86_64-pc-windows-msvc", || {
         run::run(run::cargo().env("RUSTDOCFLAGS", "-D warnings").args([
             "doc",
@@ -239,8 +296,36 @@ pub fn main(args: &[String]) -> Result {
             kernel.trim()
         ))
     });
+    // The downstream crate's tests, linked against the kernel32 model by its dev-dependency on
+    // pss-tests alone.
+    m.check("host", "downstream", HOST, || {
+        run::run(&mut downstream(&[
+            "clippy",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        let out = run::output(&mut downstream(&["test"]))?;
+        let passed = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("test result: ok. "))
+            .filter_map(|l| l.split(' ').next()?.parse::<u32>().ok())
+            .sum::<u32>();
+        if passed == 0 {
+            return Err("the downstream crate ran no test".into());
+        }
+        Ok(format!(
+            "watchdog: {passed} tests passed, through public surfaces only"
+        ))
+    });
     // The published crates package, verify and hold what their docs refer to.
-    m.check("host", "package", "pss-sys, pss", crate::package::check);
+    m.check(
+        "host",
+        "package",
+        "pss-sys, pss, pss-model, pss-tests",
+        crate::package::check,
+    );
     // Randomized operation sequences under injected faults.
     m.check("host", "stress", HOST, || {
         crate::stress::run_cases(crate::stress::DEFAULT_CASES)

@@ -1,8 +1,9 @@
 //! `cargo xtask package`: the published crates package and verify, and each `.crate` holds
 //! what its documentation refers to.
 //!
-//! `cargo package -p pss-sys -p pss` packages both together (so `pss` resolves the local
-//! `pss-sys` through cargo's temporary registry) and builds each from its archive. Then, for
+//! `cargo package -p pss-sys -p pss -p pss-model -p pss-tests` packages the four together (so
+//! each resolves the others through cargo's temporary registry) and builds each from its
+//! archive. Then, for
 //! each crate, from the unpacked archive in `target/package/<name>-<version>/`:
 //! - its README, licence texts, manifest and library root are there;
 //! - every relative link in the README names a file in the archive;
@@ -13,7 +14,7 @@ use crate::{Result, run};
 use std::path::Path;
 
 /// The published crates.
-const CRATES: [&str; 2] = ["pss-sys", "pss"];
+const CRATES: [&str; 4] = ["pss-sys", "pss", "pss-model", "pss-tests"];
 /// Files every published crate holds.
 const REQUIRED: [&str; 5] = [
     "Cargo.toml",
@@ -36,7 +37,7 @@ pub fn main(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Packages and verifies both crates, then checks their contents; a one-line summary.
+/// Packages and verifies the published crates, then checks their contents; a one-line summary.
 pub fn check() -> Result<String> {
     let mut package = run::cargo();
     package.args(["package", "--allow-dirty"]);

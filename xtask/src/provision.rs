@@ -187,6 +187,7 @@ pub fn ensure() -> Result<String> {
     let installed = run::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
     let missing: Vec<&str> = WINDOWS_TARGETS
         .into_iter()
+        .chain([crate::ci::MACOS_TARGET])
         .filter(|t| !installed.lines().any(|l| l == *t))
         .collect();
     if !missing.is_empty() {

@@ -8,6 +8,8 @@
 //! - `ignored`: the tests that pin a choice the pss-tests model makes where Microsoft's
 //!   documents are silent (`#[cfg_attr(windows, ignore)]`); a failure means Windows behaves
 //!   differently from the model, and the model (and its table) should follow Windows.
+//! - `downstream`: the downstream crate's tests (an application author's crate), against the real
+//!   kernel32.
 //! - `demo`: the psscap example against this process, through the real kernel32.
 //! - `dump`: the pssdump example against itself through the real kernel32 and dbghelp, the dump
 //!   read back with rust-minidump (`cargo xtask dump`).
@@ -51,6 +53,12 @@ pub fn main(args: &[String]) -> Result {
             &["--ignored"],
         ))?;
         Ok("every model choice also holds here".into())
+    });
+    m.check("windows", "downstream", host, || {
+        let mut test = cargo(&["test", "--manifest-path", crate::ci::DOWNSTREAM], &[]);
+        test.env("CARGO_TARGET_DIR", "target/downstream");
+        run::run(&mut test)?;
+        Ok("the downstream crate's tests, against the real kernel32".into())
     });
     m.check("windows", "demo", host, || {
         let report = run::output(&mut cargo(
