@@ -5,9 +5,10 @@
 //! - `static`: formatting; bindings and layout numbers equal fresh output; the GitHub workflow
 //!   passes actionlint and calls only existing tasks.
 //! - `cross`: clippy on the host and on every Windows target; the `-gnu` test binaries build and
-//!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows.
-//! - `host`: the test suite on this machine, linked against the pss-tests kernel32 model; the
-//!   psscap example (`cargo xtask demo`) end to end against the model; the suite again under
+//!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows;
+//!   the downstream crate passes msvc clippy and links for `-gnu`; the test kit checks for macOS.
+//! - `host`: the test suite on this machine, linked against the kernel32 model (`pss-model`);
+//!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask demo`) end to end against the model; the suite again under
 //!   Miri, and the safe-crate tests under Miri for a 32-bit target; the randomized operation
 //!   sequences with injected faults (`cargo xtask stress`); the walk benchmark
 //!   (`cargo xtask bench`, callgrind instruction counts against the raw loop, its targets
