@@ -289,6 +289,8 @@ mod calls;
 mod clone_memory;
 #[cfg(feature = "minidump")]
 mod dump;
+#[cfg(feature = "dump-writer")]
+mod dump_writer;
 mod entry;
 mod error;
 mod flags;
@@ -310,6 +312,10 @@ pub use available::is_available;
 pub use clone_memory::{CloneReader, PlainData};
 #[cfg(feature = "minidump")]
 pub use dump::MinidumpType;
+#[cfg(feature = "dump-writer")]
+pub use dump_writer::{
+    DEFAULT_STACK_LIMIT, DumpError, DumpException, DumpSummary, DumpWriter, Omission,
+};
 pub use entry::{
     AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,
     ImageInformation, MutantObject, ObjectType, ProcessObject, SectionObject, SemaphoreObject,

@@ -1,0 +1,261 @@
+//! `LocalSnapshot::minidump`: pss's own minidump writer. Every dump is read back with an
+//! independent reader (rust-minidump) and compared with what the snapshot holds: threads and
+//! their contexts, modules, the address space, handles, memory as the VA clone has it. The
+//! dumps go to memory (a `Cursor`), so these tests also run under Miri; against real kernel32
+//! on Windows they run on a child process.
+
+use std::collections::BTreeSet;
+use std::io::{self, Cursor, Seek, SeekFrom, Write};
+
+use minidump::{
+    Minidump, MinidumpHandleDataStream, MinidumpMemory64List, MinidumpMemoryInfoList,
+    MinidumpMemoryList, MinidumpMiscInfo, MinidumpModuleList, MinidumpSystemInfo,
+    MinidumpThreadList,
+};
+use pss::{
+    CaptureFlags, DumpError, DumpSummary, LocalSnapshot, MemoryType, Omission, ProcessAccess,
+};
+use pss_tests::*;
+
+fn capture(pid: u32, flags: CaptureFlags) -> LocalSnapshot {
+    let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
+    LocalSnapshot::capture(&handle, flags).unwrap()
+}
+
+/// Writes a dump to memory and opens it with rust-minidump.
+fn dump(snapshot: &LocalSnapshot, full: bool) -> (Minidump<'static, Vec<u8>>, DumpSummary) {
+    let mut out = Cursor::new(Vec::new());
+    let writer = snapshot.minidump();
+    let writer = if full { writer.full_memory() } else { writer };
+    let summary = writer.write_to(&mut out).expect("the dump is written");
+    let bytes = out.into_inner();
+    assert_eq!(
+        summary.bytes,
+        bytes.len() as u64,
+        "the summary counts every byte"
+    );
+    let dump = Minidump::read(bytes).expect("an independent reader opens the dump");
+    (dump, summary)
+}
+
+/// What the snapshot itself says: thread ids, image bases, region and handle counts.
+struct Expected {
+    pid: u32,
+    threads: BTreeSet<u32>,
+    images: BTreeSet<u64>,
+    regions: usize,
+    handles: usize,
+}
+
+fn expected(snapshot: &LocalSnapshot) -> Expected {
+    let threads = snapshot.threads().unwrap();
+    let regions = snapshot.va_space().unwrap();
+    Expected {
+        pid: snapshot.process_information().unwrap().process_id(),
+        threads: threads.iter().map(|t| t.unwrap().thread_id()).collect(),
+        images: regions
+            .iter()
+            .map(Result::unwrap)
+            .filter(|r| r.region().kind == MemoryType::Image)
+            .map(|r| r.region().allocation_base as u64)
+            .collect(),
+        regions: snapshot.region_count().unwrap() as usize,
+        handles: snapshot.handle_count().unwrap() as usize,
+    }
+}
+
+fn check(dump: &Minidump<'static, Vec<u8>>, summary: &DumpSummary, expected: &Expected) {
+    let misc: MinidumpMiscInfo = dump.get_stream().unwrap();
+    assert_eq!(misc.raw.process_id(), Some(&expected.pid));
+    let system: MinidumpSystemInfo = dump.get_stream().unwrap();
+    let arch = if cfg!(target_arch = "x86") {
+        minidump::system_info::Cpu::X86
+    } else if cfg!(target_arch = "aarch64") {
+        minidump::system_info::Cpu::Arm64
+    } else {
+        minidump::system_info::Cpu::X86_64
+    };
+    assert_eq!(system.cpu, arch);
+    assert_eq!(system.os, minidump::system_info::Os::Windows);
+    let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+    let ids: BTreeSet<u32> = threads.threads.iter().map(|t| t.raw.thread_id).collect();
+    assert_eq!(ids, expected.threads, "thread ids");
+    assert_eq!(summary.threads, expected.threads.len());
+    for thread in &threads.threads {
+        let context = thread
+            .context(&system, Some(&misc))
+            .expect("every thread's context parses");
+        assert!(context.get_stack_pointer() != 0);
+    }
+    let modules: MinidumpModuleList = dump.get_stream().unwrap();
+    let bases: BTreeSet<u64> = modules.iter().map(|m| m.raw.base_of_image).collect();
+    assert_eq!(bases, expected.images, "one module per image");
+    assert_eq!(summary.modules, expected.images.len());
+    let info: MinidumpMemoryInfoList<'_> = dump.get_stream().unwrap();
+    assert_eq!(info.iter().count(), expected.regions, "memory regions");
+    let handles: MinidumpHandleDataStream = dump.get_stream().unwrap();
+    assert_eq!(handles.handles.len(), expected.handles, "handles");
+    assert_eq!(summary.handles, expected.handles);
+}
+
+/// A small and a full dump of a child process hold its threads (with contexts), modules,
+/// regions and handles; the small one holds memory ranges (stacks, TEBs, the PEB) whose bytes
+/// are the clone's, the full one every readable region, as the clone has it.
+#[test]
+fn small_and_full_dumps_hold_what_the_snapshot_held() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+    let expected = expected(&snapshot);
+    let clone = snapshot.va_clone().unwrap();
+
+    let (small, summary) = dump(&snapshot, false);
+    check(&small, &summary, &expected);
+    assert!(small.get_stream::<MinidumpMemory64List<'_>>().is_err());
+    let memory: MinidumpMemoryList<'_> = small.get_stream().unwrap();
+    assert_eq!(memory.iter().count(), summary.memory_ranges);
+    for range in memory.iter() {
+        let mut bytes = vec![0; range.bytes.len()];
+        let address = usize::try_from(range.base_address).unwrap();
+        clone.read_exact(address, &mut bytes).unwrap();
+        assert_eq!(range.bytes, &bytes[..], "at {address:#x}");
+    }
+
+    let (full, summary) = dump(&snapshot, true);
+    check(&full, &summary, &expected);
+    let memory: MinidumpMemory64List<'_> = full.get_stream().unwrap();
+    assert_eq!(memory.iter().count(), summary.memory_ranges);
+    assert!(summary.memory_ranges > 0);
+    for range in memory.iter().take(16) {
+        let mut bytes = vec![0; range.bytes.len().min(0x4000)];
+        let address = usize::try_from(range.base_address).unwrap();
+        clone.read_exact(address, &mut bytes).unwrap();
+        assert_eq!(&range.bytes[..bytes.len()], &bytes[..], "at {address:#x}");
+    }
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// A snapshot captured without threads, handles, address space or clone still gives a valid
+/// dump (a thread list and system information, which readers require), and the summary names
+/// each missing part.
+#[test]
+fn parts_not_captured_are_omissions_not_errors() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    let (dump, summary) = dump(&snapshot, true);
+    let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+    assert!(threads.threads.is_empty());
+    assert!(dump.get_stream::<MinidumpSystemInfo>().is_ok());
+    assert!(!summary.is_complete());
+    for missing in [
+        CaptureFlags::VA_CLONE,
+        CaptureFlags::VA_SPACE,
+        CaptureFlags::HANDLES,
+    ] {
+        assert!(
+            summary
+                .omissions
+                .iter()
+                .any(|o| matches!(o, Omission::NotCaptured(flags) if flags.contains(missing))),
+            "{missing:?} not named in {:?}",
+            summary.omissions
+        );
+    }
+    assert!(
+        summary.omissions.iter().any(|o| matches!(
+            o,
+            Omission::Unlisted {
+                part: "threads",
+                ..
+            }
+        )),
+        "{:?}",
+        summary.omissions
+    );
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// A destination that fails after `left` bytes.
+struct Failing {
+    inner: Cursor<Vec<u8>>,
+    left: usize,
+}
+
+impl Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        self.inner.write(&buf[..n])
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for Failing {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
+/// A write that fails is an error, never a dump: what was written has no signature (the
+/// header is written last), so no reader takes it for one.
+#[test]
+fn a_failed_write_is_an_error_and_leaves_no_dump() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+    for left in [0, 100, 5_000, 70_000] {
+        let mut out = Failing {
+            inner: Cursor::new(Vec::new()),
+            left,
+        };
+        match snapshot.minidump().full_memory().write_to(&mut out) {
+            Err(DumpError::Write(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
+            other => panic!("after {left} bytes: {other:?}"),
+        }
+        let bytes = out.inner.into_inner();
+        assert!(Minidump::read(bytes).is_err(), "after {left} bytes");
+    }
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// Dumps are written on several threads at once: the writer takes no lock (dbghelp's
+/// `MiniDumpWriteDump` must be serialised).
+#[test]
+fn two_dumps_are_written_at_once() {
+    require_pss!();
+    let processes = [TestProcess::spawn(), TestProcess::spawn()];
+    let snapshots: Vec<LocalSnapshot> = processes
+        .iter()
+        .map(|p| capture(p.pid(), CaptureFlags::MINIDUMP))
+        .collect();
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = snapshots
+            .into_iter()
+            .map(|snapshot| {
+                scope.spawn(move || {
+                    let mut out = Cursor::new(Vec::new());
+                    let summary = snapshot
+                        .minidump()
+                        .full_memory()
+                        .write_to(&mut out)
+                        .unwrap();
+                    let dump = Minidump::read(out.into_inner()).unwrap();
+                    let misc: MinidumpMiscInfo = dump.get_stream().unwrap();
+                    (summary.threads, *misc.raw.process_id().unwrap())
+                })
+            })
+            .collect();
+        let pids: BTreeSet<u32> = writers.into_iter().map(|w| w.join().unwrap().1).collect();
+        let expected: BTreeSet<u32> = processes.iter().map(TestProcess::pid).collect();
+        assert_eq!(pids, expected);
+    });
+    assert_no_leaks();
+}

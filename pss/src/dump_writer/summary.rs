@@ -1,0 +1,165 @@
+//! What a written dump holds, what it could not hold, and why a dump could not be written.
+
+use std::fmt;
+use std::io;
+
+use crate::{CaptureFlags, Error};
+
+/// What [`DumpWriter::write_to`](super::DumpWriter::write_to) wrote, and what it left out.
+///
+/// A dump is written from whatever the snapshot holds and the VA clone can give. What could
+/// not be read (a stack whose pages are gone, a module whose headers are malformed, memory a
+/// full dump could not read) is left out of the dump and listed in
+/// [`omissions`](Self::omissions); the dump is still valid and complete in every other respect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DumpSummary {
+    /// The dump's size in bytes.
+    pub bytes: u64,
+    /// Threads in the thread list.
+    pub threads: usize,
+    /// Modules in the module list.
+    pub modules: usize,
+    /// Modules whose CodeView record (PDB name, GUID and age) is in the dump.
+    pub modules_with_codeview: usize,
+    /// Handles in the handle data.
+    pub handles: usize,
+    /// Memory ranges in the memory list (stacks, TEBs, the PEB) or, in a full dump, the
+    /// Memory64 list.
+    pub memory_ranges: usize,
+    /// Bytes of process memory in those ranges.
+    pub memory_bytes: u64,
+    /// What could not be read, one entry per cause.
+    pub omissions: Vec<Omission>,
+}
+
+impl DumpSummary {
+    /// True when nothing was left out: every part the snapshot was captured with is in the
+    /// dump.
+    pub fn is_complete(&self) -> bool {
+        self.omissions.is_empty()
+    }
+}
+
+/// One thing a dump could not hold, in [`DumpSummary::omissions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Omission {
+    /// The snapshot was captured without these flags, so the streams they feed are empty or
+    /// absent (threads, handles, the memory description, any memory).
+    NotCaptured(CaptureFlags),
+    /// The snapshot's threads, handles or address space could not be listed for another
+    /// reason (a process that had exited: [`Error::reason`] says), so that stream is empty.
+    Unlisted {
+        /// The part: `"threads"`, `"handles"` or `"address space"`.
+        part: &'static str,
+        /// The error the snapshot gave.
+        error: Error,
+    },
+    /// A thread has no usable context record (none was captured for it, or it is shorter than
+    /// a `CONTEXT`): it is in the dump without registers, and without stack memory.
+    ThreadContext {
+        /// The thread.
+        thread_id: u32,
+    },
+    /// A thread's stack memory could not be read in full: the dump holds `read` of the
+    /// `wanted` bytes from `address` (the stack pointer) on.
+    Stack {
+        /// The thread.
+        thread_id: u32,
+        /// Its stack pointer.
+        address: usize,
+        /// The bytes from the stack pointer to the end of its region (at most the stack
+        /// limit).
+        wanted: usize,
+        /// The bytes that could be read.
+        read: usize,
+    },
+    /// A module's PE headers, debug directory or CodeView record could not be read or are
+    /// malformed: it is in the dump with what could be read (its name, base and size from the
+    /// address space), without the rest.
+    ModuleHeaders {
+        /// The module's base address.
+        base: usize,
+        /// What was wrong.
+        problem: &'static str,
+    },
+    /// Memory a full dump should hold could not be read through the VA clone (memory the clone
+    /// does not hold, such as anonymous shared sections).
+    Memory {
+        /// The first byte that could not be read.
+        address: usize,
+        /// The bytes left out from there.
+        size: usize,
+    },
+    /// The PEB could not be read through the VA clone: the system information has no
+    /// Windows version or processor count, and module names are NT paths.
+    ProcessEnvironment,
+}
+
+impl fmt::Display for Omission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Omission::NotCaptured(flags) => write!(f, "not captured: {flags:?}"),
+            Omission::Unlisted { part, error } => write!(f, "no {part}: {error}"),
+            Omission::ThreadContext { thread_id } => {
+                write!(f, "thread {thread_id}: no usable context record")
+            }
+            Omission::Stack {
+                thread_id,
+                address,
+                wanted,
+                read,
+            } => write!(
+                f,
+                "thread {thread_id}: {read} of {wanted} stack bytes from {address:#x} could be read"
+            ),
+            Omission::ModuleHeaders { base, problem } => {
+                write!(f, "module at {base:#x}: {problem}")
+            }
+            Omission::Memory { address, size } => {
+                write!(
+                    f,
+                    "{size} bytes of memory at {address:#x} could not be read"
+                )
+            }
+            Omission::ProcessEnvironment => {
+                write!(
+                    f,
+                    "the PEB could not be read: no Windows version, NT module paths"
+                )
+            }
+        }
+    }
+}
+
+/// Why a dump could not be written. What was written to the destination is then not a dump:
+/// its header, written last, is zeros, so no reader takes it for one.
+/// ([`DumpWriter::write_to_path`](super::DumpWriter::write_to_path) removes the file.)
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DumpError {
+    /// A query or walk of the snapshot failed with an error other than "not captured" (which
+    /// is an [`Omission`]).
+    #[error("reading the snapshot: {0}")]
+    Snapshot(#[from] Error),
+    /// Writing to (or seeking in) the destination failed.
+    #[error("writing the dump: {0}")]
+    Write(#[from] io::Error),
+    /// The streams before the memory exceed 4 GiB, which the format's 32-bit offsets cannot
+    /// address (only the memory of a full dump may lie beyond).
+    #[error("the dump's streams exceed the 4 GiB the minidump format can address")]
+    TooLarge,
+}
+
+impl From<DumpError> for io::Error {
+    /// The destination's own error as it was; the others as an [`io::Error`] whose source is
+    /// the [`DumpError`] (a snapshot error keeps its OS code: see `From<Error> for io::Error`).
+    fn from(error: DumpError) -> Self {
+        match error {
+            DumpError::Write(error) => error,
+            DumpError::Snapshot(error) => error.into(),
+            DumpError::TooLarge => io::Error::new(io::ErrorKind::FileTooLarge, error),
+        }
+    }
+}
