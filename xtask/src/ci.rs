@@ -346,7 +346,7 @@ pub fn main(args: &[String]) -> Result {
     m.check("host", "msrv", HOST, || {
         let msrv = crate::provision::msrv()?;
         for target in [None, Some(crate::provision::MSRV_TARGET)] {
-            for features in [None, Some("pss/minidump")] {
+            for features in [None, Some("pss/minidump,pss/dump-writer")] {
                 let mut check = run::cargo_on(&msrv);
                 check.args(["check", "-p", "pss-sys", "-p", "pss", "--lib"]);
                 if let Some(target) = target {
@@ -359,7 +359,7 @@ pub fn main(args: &[String]) -> Result {
             }
         }
         Ok(format!(
-            "rust {msrv}: pss-sys and pss build for the host and {}, with and without minidump",
+            "rust {msrv}: pss-sys and pss build for the host and {}, with and without minidump and dump-writer",
             crate::provision::MSRV_TARGET
         ))
     });
