@@ -1,5 +1,6 @@
 //! `cargo xtask bench [--quick]`: what `pss`'s walks cost per entry, in instructions, against
-//! the raw `pss-sys` loop doing the same job.
+//! the raw `pss-sys` loop doing the same job; then what a full dump costs per byte against a
+//! copy of its memory (`dumpbench.rs`).
 //!
 //! The benchmark is the pss-tests example `walkbench`, built in release mode, run once per
 //! (variant, size) under callgrind: instructions are counted only inside its `bench_walk_*`
@@ -73,10 +74,14 @@ pub fn main(args: &[String]) -> Result {
     let report = measure(sizes)?;
     print!("{}", report.table);
     println!("\n{}", report.summary);
-    if report.failures.is_empty() {
+    let dump = crate::dumpbench::measure()?;
+    print!("{}", dump.table);
+    println!("\n{}", dump.summary);
+    let failures: Vec<String> = report.failures.into_iter().chain(dump.failures).collect();
+    if failures.is_empty() {
         Ok(())
     } else {
-        Err(report.failures.join("\n").into())
+        Err(failures.join("\n").into())
     }
 }
 

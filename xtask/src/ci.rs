@@ -342,6 +342,17 @@ pub fn main(args: &[String]) -> Result {
             Err(report.failures.join("; ").into())
         }
     });
+    // What pss's own minidump writer costs per byte against a copy of the memory, and its heap.
+    m.check("host", "dump bench", HOST, || {
+        require(&["valgrind"])?;
+        let report = crate::dumpbench::measure()?;
+        eprint!("{}", report.table);
+        if report.failures.is_empty() {
+            Ok(report.summary)
+        } else {
+            Err(report.failures.join("; ").into())
+        }
+    });
     // The declared rust-version really builds the published crates, for the host and Windows.
     m.check("host", "msrv", HOST, || {
         let msrv = crate::provision::msrv()?;

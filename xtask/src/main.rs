@@ -7,6 +7,7 @@ mod bindgen;
 mod ci;
 mod demo;
 mod dump;
+mod dumpbench;
 mod layout;
 mod package;
 mod provision;
@@ -47,7 +48,10 @@ TASKS:
                           instructions counted by callgrind (the kernel32 model's own excluded),
                           kernel32 calls and allocations, at 100, 1,000 and 10,000 handles
                           (--quick: 100). Fails when pss costs more than 1.10x the raw loop
-                          reading raw fields, or 1.50x with the typed accessors.
+                          reading raw fields, or 1.50x with the typed accessors. Then a full
+                          dump of 256 MiB by pss's writer against an io::copy of that memory:
+                          fails above 1.10x the copy's instructions per byte, or if its peak
+                          heap grows with the dump.
     stress [--cases N]    Randomized sequences of pss operations against the kernel32 model with
                           injected faults (pss-tests/tests/stress.rs): N cases, default 256, from
                           a fixed seed; prints cases, operations, faults, leaks, misuse, panics.
