@@ -192,7 +192,7 @@ pub fn main(args: &[String]) -> Result {
                 "clippy", "-p", "pss-sys", "-p", "pss", "--lib", "--target", target, "--", "-D",
                 "warnings",
             ]))?;
-            Ok("with and without the minidump feature".into())
+            Ok("with and without the minidump and dump-writer features".into())
         });
     }
     for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {

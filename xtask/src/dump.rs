@@ -32,7 +32,7 @@ pub fn write_and_read(pid: Option<&str>, target: Option<&str>) -> Result<(String
         "-p",
         "pss",
         "--features",
-        "minidump",
+        "minidump,dump-writer",
         "--example",
         "pssdump",
     ]);

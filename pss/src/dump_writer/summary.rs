@@ -63,7 +63,8 @@ pub enum Omission {
         thread_id: u32,
     },
     /// A thread's stack memory could not be read in full: the dump holds `read` of the
-    /// `wanted` bytes from `address` (the stack pointer) on.
+    /// `wanted` bytes from `address` (the stack pointer) on; `wanted` is 0 when no readable
+    /// region of the address space holds the stack pointer.
     Stack {
         /// The thread.
         thread_id: u32,
@@ -105,6 +106,15 @@ impl fmt::Display for Omission {
             Omission::ThreadContext { thread_id } => {
                 write!(f, "thread {thread_id}: no usable context record")
             }
+            Omission::Stack {
+                thread_id,
+                address,
+                wanted: 0,
+                ..
+            } => write!(
+                f,
+                "thread {thread_id}: no readable region holds its stack pointer {address:#x}"
+            ),
             Omission::Stack {
                 thread_id,
                 address,
