@@ -259,3 +259,237 @@ fn two_dumps_are_written_at_once() {
     });
     assert_no_leaks();
 }
+
+/// The exception a crash reporter passes is the dump's exception stream: thread, code, address,
+/// parameters, and the context given (or, without one, the thread's captured context).
+#[test]
+fn the_exception_stream_holds_what_the_reporter_passed() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+    let (tid, context, sp) = {
+        let walk = snapshot.threads().unwrap();
+        let thread = walk.iter().next().unwrap().unwrap();
+        let context = thread.context().unwrap().into_owned();
+        (thread.thread_id(), context, thread.stack_pointer().unwrap())
+    };
+    let parameters = [0, 0xDEAD_0000];
+    for with_context in [false, true] {
+        let mut exception =
+            pss::DumpException::new(tid, 0xC000_0005, 0x7FF6_0000_1234).parameters(&parameters);
+        if with_context {
+            exception = exception.context(&context);
+        }
+        let mut out = Cursor::new(Vec::new());
+        snapshot
+            .minidump()
+            .exception(exception)
+            .write_to(&mut out)
+            .unwrap();
+        let dump = Minidump::read(out.into_inner()).unwrap();
+        let stream: minidump::MinidumpException<'_> = dump.get_stream().unwrap();
+        assert_eq!(stream.raw.thread_id, tid);
+        assert_eq!(stream.raw.exception_record.exception_code, 0xC000_0005);
+        assert_eq!(
+            stream.raw.exception_record.exception_address,
+            0x7FF6_0000_1234
+        );
+        assert_eq!(stream.raw.exception_record.number_parameters, 2);
+        assert_eq!(
+            stream.raw.exception_record.exception_information[1],
+            0xDEAD_0000
+        );
+        let system: MinidumpSystemInfo = dump.get_stream().unwrap();
+        let parsed = stream
+            .context(&system, None)
+            .expect("the exception's context parses");
+        assert_eq!(parsed.get_stack_pointer(), sp as u64);
+    }
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// Model processes give what Windows cannot be made to give on demand: hostile entries and
+/// memory that vanishes.
+#[cfg(not(windows))]
+mod model {
+    use super::*;
+    use pss_tests::model::*;
+
+    fn dump_of(
+        spec: ProcessSpec,
+        flags: CaptureFlags,
+    ) -> (Minidump<'static, Vec<u8>>, DumpSummary) {
+        let process = spec.spawn();
+        let snapshot = capture(process.pid(), flags);
+        let result = dump(&snapshot, true);
+        drop(snapshot);
+        result
+    }
+
+    const IMAGE: usize = 0x7FF6_0000_0000_u64 as usize;
+
+    /// Memory the clone does not hold (an anonymous shared section), a stack pointer in
+    /// unreadable memory and one in no region, headers that lie: the dump is valid, holds the
+    /// rest, and the summary says what is missing and why.
+    #[test]
+    fn what_cannot_be_read_is_left_out_and_named() {
+        let mut lying = vec![0u8; 0x100];
+        lying[..2].copy_from_slice(b"MZ");
+        lying[0x3C..0x40].copy_from_slice(&0x7FFF_FFF0_u32.to_le_bytes());
+        let spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10).registers(IMAGE + 0x1000, 0x5000_0800, 0))
+            .thread(ThreadSpec::new(0x14).registers(IMAGE + 0x1000, 0x6666_0000, 0))
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(
+                RegionSpec::image(IMAGE, 0x2000, r"\Device\HarddiskVolume3\lying.exe")
+                    .contents(&lying),
+            )
+            .region(RegionSpec::private(0x5000_0000, 0x1000).protection(pss_sys::PAGE_NOACCESS))
+            .region(RegionSpec::shared(0x5100_0000, 0x2000))
+            .region(RegionSpec::private(0x5200_0000, 0x3000).contents(b"kept"));
+        let (dump, summary) = dump_of(spec, CaptureFlags::MINIDUMP);
+        let has = |wanted: &dyn Fn(&Omission) -> bool| summary.omissions.iter().any(wanted);
+        assert!(
+            has(&|o| matches!(
+                o,
+                Omission::Memory {
+                    address: 0x5100_0000,
+                    size: 0x2000
+                }
+            )),
+            "{:?}",
+            summary.omissions
+        );
+        assert!(has(&|o| matches!(
+            o,
+            Omission::Stack {
+                thread_id: 0x10,
+                wanted: 0,
+                ..
+            }
+        )));
+        assert!(has(&|o| matches!(
+            o,
+            Omission::Stack {
+                thread_id: 0x14,
+                wanted: 0,
+                ..
+            }
+        )));
+        assert!(has(
+            &|o| matches!(o, Omission::ModuleHeaders { base, .. } if *base == IMAGE)
+        ));
+        for omission in &summary.omissions {
+            assert!(!omission.to_string().is_empty());
+        }
+        let modules: MinidumpModuleList = dump.get_stream().unwrap();
+        assert_eq!(
+            modules.iter().count(),
+            1,
+            "the module is listed without its headers"
+        );
+        let memory: MinidumpMemory64List<'_> = dump.get_stream().unwrap();
+        let kept = memory
+            .memory_at_address(0x5200_0000)
+            .expect("readable memory is kept");
+        assert_eq!(&kept.bytes[..4], b"kept");
+        assert!(memory.memory_at_address(0x5100_0000).is_none());
+        assert_no_leaks();
+    }
+
+    /// A process with no thread (Windows then captures no thread data) gives a dump with an
+    /// empty thread list, which readers accept.
+    #[test]
+    fn a_process_without_threads_gives_an_empty_thread_list() {
+        let spec = ProcessSpec::new()
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(RegionSpec::private(0x5000_0000, 0x1000));
+        let (dump, summary) = dump_of(spec, CaptureFlags::MINIDUMP);
+        let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+        assert!(threads.threads.is_empty());
+        assert_eq!(summary.threads, 0);
+        assert_no_leaks();
+    }
+
+    /// Hostile entries (odd name lengths, unpaired surrogates, misaligned and short context
+    /// records, zero-size regions, images without values) give a dump every stream of which an
+    /// independent reader parses; names that are not UTF-16 are written with U+FFFD.
+    #[test]
+    fn hostile_entries_give_a_dump_readers_parse() {
+        let mut spec = ProcessSpec::new().hostile().with_peb();
+        for i in 0..8 {
+            spec = spec
+                .thread(ThreadSpec::new(0x100 + 4 * i))
+                .handle(HandleSpec::other(4 * (i as usize + 1), "Key").named(r"\REGISTRY\x"))
+                .region(RegionSpec::image(
+                    IMAGE + 0x10_0000 * i as usize,
+                    0x1_0000,
+                    r"\Device\HarddiskVolume3\x.dll",
+                ));
+        }
+        let (dump, summary) = dump_of(spec, CaptureFlags::MINIDUMP);
+        let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+        assert_eq!(threads.threads.len(), summary.threads);
+        let modules: MinidumpModuleList = dump.get_stream().unwrap();
+        assert_eq!(modules.iter().count(), summary.modules);
+        let handles: MinidumpHandleDataStream = dump.get_stream().unwrap();
+        assert_eq!(handles.handles.len(), summary.handles);
+        assert!(dump.get_stream::<MinidumpMemoryInfoList<'_>>().is_ok());
+        assert!(dump.get_stream::<MinidumpMemory64List<'_>>().is_ok());
+        assert_no_leaks();
+    }
+
+    /// Thread names (a 24H2 kernel32) become the dump's thread-name stream, paired with the
+    /// threads by position.
+    #[test]
+    fn thread_names_are_in_the_dump() {
+        let spec = ProcessSpec::new()
+            .thread_names()
+            .thread(ThreadSpec::new(0x10).named("main"))
+            .thread(ThreadSpec::new(0x14))
+            .thread(ThreadSpec::new(0x18).named("worker ünï"));
+        let (dump, _) = dump_of(spec, CaptureFlags::THREADS | CaptureFlags::THREAD_CONTEXT);
+        let names: minidump::MinidumpThreadNames = dump.get_stream().unwrap();
+        assert_eq!(names.get_name(0x10).as_deref(), Some("main"));
+        assert_eq!(names.get_name(0x14), None);
+        assert_eq!(names.get_name(0x18).as_deref(), Some("worker ünï"));
+        assert_no_leaks();
+    }
+
+    /// A WOW64 target is written in the native view PSS captures: this build's architecture and
+    /// contexts (see `LocalSnapshot::minidump`).
+    #[test]
+    fn a_wow64_target_is_written_in_the_native_view() {
+        let spec = ProcessSpec::new()
+            .wow64()
+            .thread(ThreadSpec::new(0x10))
+            .region(RegionSpec::image(
+                0x40_0000,
+                0x1_0000,
+                r"\Device\HarddiskVolume3\x86.exe",
+            ));
+        let (dump, summary) = dump_of(
+            spec,
+            CaptureFlags::THREADS
+                | CaptureFlags::THREAD_CONTEXT
+                | CaptureFlags::VA_SPACE
+                | CaptureFlags::VA_SPACE_SECTION_INFORMATION,
+        );
+        let system: MinidumpSystemInfo = dump.get_stream().unwrap();
+        assert_eq!(
+            system.raw.processor_architecture,
+            if cfg!(target_arch = "x86") {
+                0
+            } else if cfg!(target_arch = "aarch64") {
+                12
+            } else {
+                9
+            }
+        );
+        let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
+        assert!(threads.threads[0].context(&system, None).is_some());
+        assert_eq!(summary.modules, 1);
+        assert_no_leaks();
+    }
+}
