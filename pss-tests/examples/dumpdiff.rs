@@ -17,6 +17,10 @@ use minidump::{
 };
 
 type Dump = Minidump<'static, Vec<u8>>;
+/// A region as the memory info list describes it: base, size, state, protection, type.
+type Region = (u64, u64, u32, u32, u32);
+/// A handle: value, type name, object name.
+type Handle = (u64, Option<String>, Option<String>);
 
 fn main() -> ExitCode {
     match run() {
@@ -260,7 +264,7 @@ fn modules(a: &Dump, b: &Dump) -> Result<Verdict, Box<dyn Error>> {
 }
 
 fn memory_info(a: &Dump, b: &Dump) -> Verdict {
-    let list = |d: &Dump| -> Option<Vec<(u64, u64, u32, u32, u32)>> {
+    let list = |d: &Dump| -> Option<Vec<Region>> {
         let l: MinidumpMemoryInfoList<'_> = d.get_stream().ok()?;
         let mut regions: Vec<_> = l
             .iter()
@@ -297,7 +301,7 @@ fn memory_info(a: &Dump, b: &Dump) -> Verdict {
 }
 
 fn handles(a: &Dump, b: &Dump) -> Verdict {
-    let list = |d: &Dump| -> Option<BTreeSet<(u64, Option<String>, Option<String>)>> {
+    let list = |d: &Dump| -> Option<BTreeSet<Handle>> {
         let l: MinidumpHandleDataStream = d.get_stream().ok()?;
         Some(
             l.handles
