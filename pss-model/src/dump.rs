@@ -372,9 +372,9 @@ fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
     // Without full memory: stacks, TEBs and the PEB, in a memory list.
     let small = match (&memory, &source.memory) {
         (None, Some(m)) => {
-            let specs: Vec<ThreadSpec> = threads.iter().map(|t| t.spec.clone()).collect();
             let stacks: Vec<_> = threads.iter().map(|t| t.stack).collect();
-            super::dump_memory::small_dump_ranges(m, &specs, &stacks)
+            let tebs: Vec<usize> = threads.iter().map(|t| t.spec.teb).collect();
+            super::dump_memory::small_dump_ranges(m, &stacks, &tebs)
         }
         _ => Vec::new(),
     };

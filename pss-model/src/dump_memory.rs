@@ -3,7 +3,7 @@
 //! (at most [`MAX_STACK_DUMP`] bytes), and, in a dump without full memory, the TEB and PEB pages.
 //! Memory comes from the VA clone (or the live process); what cannot be read is left out.
 
-use super::data::{ProcessData, ThreadSpec};
+use super::data::ProcessData;
 use super::environment::TEB_SIZE;
 use pss_sys::*;
 
@@ -52,15 +52,15 @@ pub(crate) fn read(memory: &ProcessData, start: usize, len: usize) -> Option<Vec
     (done == len).then_some(bytes)
 }
 
-/// What a dump without full memory holds: each thread's stack (`stacks`, in thread order),
-/// then each thread's TEB and the PEB's page, every range that can be read and overlaps none
-/// before it.
+/// What a dump without full memory holds: each thread's stack (`stacks`), then each thread's
+/// TEB (at `tebs`) and the PEB's page, every range that can be read and overlaps none before
+/// it.
 pub(crate) fn small_dump_ranges(
     memory: &ProcessData,
-    threads: &[ThreadSpec],
     stacks: &[Option<(usize, usize)>],
+    tebs: &[usize],
 ) -> Vec<(usize, Vec<u8>)> {
-    let tebs = threads.iter().map(|t| (t.teb, TEB_SIZE));
+    let tebs = tebs.iter().map(|&teb| (teb, TEB_SIZE));
     let peb = std::iter::once((memory.info.peb, PAGE));
     let wanted = stacks.iter().flatten().copied().chain(tebs).chain(peb);
     let mut ranges: Vec<(usize, Vec<u8>)> = Vec::new();
