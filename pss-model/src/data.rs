@@ -5,7 +5,9 @@
 //! the model's own API changes a process only through `Arc::make_mut`, which leaves earlier
 //! snapshots (and VA clones) with what they captured.
 
+use super::environment::PEB_ADDRESS;
 use super::kernel::{self, CURRENT_PID};
+use super::pe::{CodeView, PeFault};
 use pss_sys::*;
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ fn utf16(s: &str) -> Vec<u16> {
 
 /// An address in a model process: the 64-bit one where `usize` holds it, else a 32-bit one
 /// (the model also runs on 32-bit hosts, under Miri for `i686`).
-const fn addr(wide: u64, narrow: u32) -> usize {
+pub(crate) const fn addr(wide: u64, narrow: u32) -> usize {
     if usize::BITS >= 64 {
         wide as usize
     } else {
@@ -46,6 +48,15 @@ pub struct ThreadSpec {
     pub(crate) unopenable: bool,
     /// Its name (`SetThreadDescription`), as 24H2 captures it for `PSS_WALK_THREAD_NAME`.
     pub(crate) name: Vec<u16>,
+    /// Return addresses, innermost first, laid out on a stack of its own at spawn.
+    pub(crate) call_stack: Option<Vec<usize>>,
+    /// `TEB.LastErrorValue`.
+    pub(crate) last_error: u32,
+    /// Its TEB's address, assigned at spawn (by its place in the thread list).
+    pub(crate) teb: usize,
+    /// Where its stack region starts (assigned at spawn; the region exists only with a call
+    /// stack).
+    pub(crate) stack_base: usize,
 }
 
 impl ThreadSpec {
@@ -64,12 +75,17 @@ impl ThreadSpec {
             name: Vec::new(),
             registers: [
                 addr(0x7FF6_0000_1040, 0x0040_1040),
-                addr(0x0000_00C0_0000_0000, 0x0080_0000) + 0x1_0000 * (tid as usize % 0x100),
-                addr(0x0000_00C0_0000_0080, 0x0080_0080) + 0x1_0000 * (tid as usize % 0x100),
+                super::stack::stack_base(tid),
+                super::stack::stack_base(tid) + 0x80,
             ],
+            call_stack: None,
+            last_error: 0,
+            teb: 0,
+            stack_base: super::stack::stack_base(tid),
         }
     }
-    /// Its instruction, stack and frame pointer, as a captured context record holds them.
+    /// Its instruction, stack and frame pointer, as a captured context record holds them (with
+    /// a [`call_stack`](Self::call_stack), spawning sets the stack and frame pointers).
     pub fn registers(mut self, instruction: usize, stack: usize, frame: usize) -> Self {
         self.registers = [instruction, stack, frame];
         self
@@ -110,6 +126,65 @@ impl ThreadSpec {
     pub fn named(mut self, name: &str) -> Self {
         self.name = utf16(name);
         self
+    }
+    /// Its instruction pointer (the context frame's), keeping the other registers.
+    pub fn executing_at(mut self, instruction: usize) -> Self {
+        self.registers[0] = instruction;
+        self
+    }
+    /// The return addresses on its stack, innermost first (each inside an image region, for a
+    /// walker to accept them). When the process is spawned, the thread gets a stack region of
+    /// its own whose frame records chain through frame pointers to exactly these, and its stack
+    /// and frame pointers are set into it (whatever [`registers`](Self::registers) said; the
+    /// instruction pointer stays): see the model's crate docs, "Stacks". A stack walker then
+    /// finds [`expected_frames`](Self::expected_frames).
+    ///
+    /// # Panics
+    ///
+    /// With more than [`MAX_CALL_STACK`](crate::MAX_CALL_STACK) addresses.
+    pub fn call_stack(mut self, return_addresses: &[usize]) -> Self {
+        assert!(
+            return_addresses.len() <= super::stack::MAX_CALL_STACK,
+            "a call stack of at most MAX_CALL_STACK return addresses"
+        );
+        self.call_stack = Some(return_addresses.to_vec());
+        self
+    }
+    /// `LastErrorValue` in its TEB (`GetLastError()` as the thread would see it; 0 unless set).
+    pub fn last_error(mut self, code: u32) -> Self {
+        self.last_error = code;
+        self
+    }
+
+    /// Its thread id.
+    pub fn tid(&self) -> u32 {
+        self.tid
+    }
+    /// The frames a stack walker must find for it, innermost first: the context's instruction
+    /// pointer, then each return address of its [`call_stack`](Self::call_stack); `None`
+    /// without a call stack.
+    pub fn expected_frames(&self) -> Option<Vec<usize>> {
+        let call_stack = self.call_stack.as_ref()?;
+        Some(
+            std::iter::once(self.registers[0])
+                .chain(call_stack.iter().copied())
+                .collect(),
+        )
+    }
+    /// Its TEB's `LastErrorValue` ([`last_error`](Self::last_error)).
+    pub fn last_error_value(&self) -> u32 {
+        self.last_error
+    }
+    /// Its TEB's address, as its thread entry's `TebBaseAddress` reports it: assigned when the
+    /// process is spawned (0 before), one [`TEB_SIZE`](crate::TEB_SIZE) below the PEB per place
+    /// in the thread list. Read a spawned process's threads with [`process_threads`](crate::process_threads).
+    pub fn teb_address(&self) -> usize {
+        self.teb
+    }
+    /// Its instruction, stack and frame pointers (after spawn, the stack and frame pointers of
+    /// a thread with a call stack point into its laid-out stack).
+    pub fn register_values(&self) -> [usize; 3] {
+        self.registers
     }
 }
 
@@ -318,6 +393,17 @@ pub struct RegionSpec {
     /// In a VA clone: this region was not cloned (anonymous shared memory), so reading it
     /// fails with `ERROR_PARTIAL_COPY`.
     pub(crate) not_cloned: bool,
+    /// For an image region: what its PE headers were built from.
+    pub(crate) pe: Option<PeLayout>,
+}
+
+/// What an image region's headers say ([`super::pe`]).
+#[derive(Clone, Debug)]
+pub(crate) struct PeLayout {
+    pub(crate) codeview: CodeView,
+    pub(crate) fault: Option<PeFault>,
+    /// The contents are still the headers built from this (no [`RegionSpec::contents`] since).
+    pub(crate) laid_out: bool,
 }
 
 impl RegionSpec {
@@ -332,6 +418,7 @@ impl RegionSpec {
             mapped_name: Vec::new(),
             contents: Vec::new(),
             not_cloned: false,
+            pe: None,
         }
     }
     /// Committed private read-write memory.
@@ -347,6 +434,10 @@ impl RegionSpec {
         Self::new(base, size, MEM_RESERVE, PAGE_NOACCESS, MEM_PRIVATE)
     }
     /// A mapped image, with its PE values and file name (an NT-namespace path, as PSS gives).
+    /// Its memory starts with real PE headers (see the model's crate docs, "Images"): a DOS
+    /// header, NT headers consistent with its [`ImageInfo`], and a debug directory leading to
+    /// the CodeView record [`codeview_of`](crate::codeview_of)`(name)` (change it with
+    /// [`codeview`](Self::codeview), break it with [`malformed_pe`](Self::malformed_pe)).
     pub fn image(base: usize, size: usize, name: &str) -> Self {
         let image = ImageInfo {
             time_date_stamp: 0x6512_3456,
@@ -357,8 +448,50 @@ impl RegionSpec {
         Self {
             image: Some(image),
             mapped_name: utf16(name),
+            pe: Some(PeLayout {
+                codeview: super::pe::codeview_of(name),
+                fault: None,
+                laid_out: true,
+            }),
             ..Self::new(base, size, MEM_COMMIT, PAGE_EXECUTE_READ, MEM_IMAGE)
         }
+        .with_headers()
+    }
+    /// Rebuilds an image region's contents from its [`PeLayout`].
+    fn with_headers(mut self) -> Self {
+        if let (Some(pe), Some(info)) = (&mut self.pe, &self.image) {
+            let name = String::from_utf16_lossy(&self.mapped_name);
+            self.contents = super::pe::headers(self.size, &name, info, &pe.codeview, pe.fault);
+            pe.laid_out = true;
+        }
+        self
+    }
+    /// The CodeView record its headers hold, instead of the one derived from its name (an image
+    /// region only: elsewhere this does nothing). Rebuilds the headers, replacing any
+    /// [`contents`](Self::contents).
+    ///
+    /// # Panics
+    ///
+    /// If the PDB name is longer than [`MAX_PDB_NAME`](crate::MAX_PDB_NAME) bytes (the record
+    /// must fit in the image's first page).
+    pub fn codeview(mut self, codeview: CodeView) -> Self {
+        assert!(
+            codeview.pdb.len() <= super::pe::MAX_PDB_NAME,
+            "a PDB name of at most MAX_PDB_NAME bytes"
+        );
+        if let Some(pe) = &mut self.pe {
+            pe.codeview = codeview;
+        }
+        self.with_headers()
+    }
+    /// A hostile image (an image region only: elsewhere this does nothing): its headers lie as
+    /// `fault` says, so a reader finds no CodeView record (or no NT headers) and must not trust
+    /// what it reads. Rebuilds the headers, replacing any [`contents`](Self::contents).
+    pub fn malformed_pe(mut self, fault: PeFault) -> Self {
+        if let Some(pe) = &mut self.pe {
+            pe.fault = Some(fault);
+        }
+        self.with_headers()
     }
     /// A mapped data file.
     pub fn mapped(base: usize, size: usize, name: &str) -> Self {
@@ -372,16 +505,47 @@ impl RegionSpec {
     pub fn shared(base: usize, size: usize) -> Self {
         Self::new(base, size, MEM_COMMIT, PAGE_READWRITE, MEM_MAPPED)
     }
-    /// Its first bytes (the rest of the region reads as zeros).
+    /// Its first bytes (the rest of the region reads as zeros). For an image region these
+    /// replace its PE headers.
     pub fn contents(mut self, bytes: &[u8]) -> Self {
         assert!(bytes.len() <= self.size, "contents larger than the region");
         self.contents = bytes.to_vec();
+        if let Some(pe) = &mut self.pe {
+            pe.laid_out = false;
+        }
         self
     }
     /// Its protection, e.g. `PAGE_NOACCESS` (unreadable) or `PAGE_GUARD`.
     pub fn protection(mut self, protect: u32) -> Self {
         self.protect = protect;
         self
+    }
+
+    /// Its base address.
+    pub fn base(&self) -> usize {
+        self.base
+    }
+    /// Its size in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+    /// Its PE values, for an image region.
+    pub fn image_info(&self) -> Option<ImageInfo> {
+        self.image
+    }
+    /// Its mapped file's name (an NT path; empty for private memory).
+    pub fn mapped_name(&self) -> String {
+        String::from_utf16_lossy(&self.mapped_name)
+    }
+    /// The CodeView record a reader of its memory finds: for an image region whose headers are
+    /// the ones the model built, tell no lie ([`malformed_pe`](Self::malformed_pe)) and fit in
+    /// it; `None` otherwise (and after [`contents`](Self::contents) replaced them).
+    pub fn expected_codeview(&self) -> Option<&CodeView> {
+        self.pe
+            .as_ref()
+            .filter(|pe| pe.laid_out && pe.fault.is_none())
+            .filter(|pe| super::pe::CODEVIEW_RVA + pe.codeview.to_bytes().len() <= self.size)
+            .map(|pe| &pe.codeview)
     }
 
     pub(crate) fn contains(&self, address: usize) -> bool {
@@ -528,14 +692,6 @@ fn default_info() -> ProcessInfo {
     }
 }
 
-/// Where every model process's PEB is (`PSS_PROCESS_INFORMATION.PebBaseAddress`); its memory
-/// exists when the spec asks for it ([`ProcessSpec::with_peb`]).
-pub const PEB_ADDRESS: usize = addr(0x0000_00D0_0000_0000, 0x7FFD_F000);
-
-/// Where the PEB keeps `ImageBaseAddress`: after two pointer-sized fields (x64 and arm64:
-/// `0x10`; x86: `0x08`).
-pub const PEB_IMAGE_BASE_OFFSET: usize = 2 * size_of::<usize>();
-
 /// The handle-trace section size a model process with handle tracing reports by default.
 pub const HANDLE_TRACE_SIZE: u32 = 0x4_0040;
 
@@ -548,7 +704,13 @@ pub const READ_CHUNK: usize = 0x1_0000;
 pub(crate) fn current_process() -> ProcessData {
     let exe = addr(0x7FF6_0000_0000, 0x0040_0000);
     let nls = addr(0x7FF6_1000_0000, 0x1000_0000);
-    ProcessData {
+    let kernel32 = addr(0x7FFB_0000_0000, 0x7600_0000);
+    let ntdll = addr(0x7FFC_0000_0000, 0x7700_0000);
+    // Return addresses as a test binary's threads have them: the main thread waits in ntdll
+    // under kernel32, called from the test harness's main; the other thread runs a test.
+    let base_thread_init_thunk = kernel32 + 0x1_7614;
+    let rtl_user_thread_start = ntdll + 0x5_26f1;
+    let mut data = ProcessData {
         info: ProcessInfo {
             pid: CURRENT_PID,
             parent: 0x0F0,
@@ -556,8 +718,24 @@ pub(crate) fn current_process() -> ProcessData {
             ..default_info()
         },
         threads: Arc::new(vec![
-            ThreadSpec::new(0x1A8),
-            ThreadSpec::new(0x1AC).suspended(0),
+            ThreadSpec::new(0x1A8)
+                .executing_at(ntdll + 0x9_d0e4)
+                .call_stack(&[
+                    kernel32 + 0x1_2a3e,
+                    exe + 0x1_1c2f,
+                    base_thread_init_thunk,
+                    rtl_user_thread_start,
+                ])
+                .last_error(0),
+            ThreadSpec::new(0x1AC)
+                .suspended(0)
+                .executing_at(exe + 0x1_2f00)
+                .call_stack(&[
+                    exe + 0x1_3a10,
+                    base_thread_init_thunk,
+                    rtl_user_thread_start,
+                ])
+                .last_error(2), // ERROR_FILE_NOT_FOUND: a probe for a missing file
         ]),
         handles: Arc::new(vec![
             HandleSpec::other(0x04, "File").named(r"\Device\ConDrv"),
@@ -566,24 +744,35 @@ pub(crate) fn current_process() -> ProcessData {
             HandleSpec::thread(0x10, CURRENT_PID, 0x1A8),
         ]),
         regions: Arc::new(vec![
-            RegionSpec::free(0x0, 0x7FFE_0000),
+            // Up to the executable (on 32-bit hosts everything else lies above it too).
+            RegionSpec::free(0x0, addr(0x7FFE_0000, 0x0040_0000)),
             RegionSpec::private(0x7FFE_0000, 0x1000),
             RegionSpec::image(
                 exe,
                 0x20_000,
                 r"\Device\HarddiskVolume3\pss\target\debug\deps\contract.exe",
-            )
-            .contents(b"MZ"),
+            ),
             RegionSpec::mapped(
                 nls,
                 0x3000,
                 r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
             ),
-            peb_region(PEB_ADDRESS, exe),
+            RegionSpec::image(
+                kernel32,
+                0xC_0000,
+                r"\Device\HarddiskVolume3\Windows\System32\kernel32.dll",
+            ),
+            RegionSpec::image(
+                ntdll,
+                0x1F_0000,
+                r"\Device\HarddiskVolume3\Windows\System32\ntdll.dll",
+            ),
         ]),
         aux_pages: Arc::new(vec![AuxPageSpec::shared_user_data()]),
         handle_races: 0,
-    }
+    };
+    super::environment::lay_out_process(&mut data, true);
+    data
 }
 
 /// Describes a model process; `spawn` adds it to the process table.
@@ -736,10 +925,12 @@ impl ProcessSpec {
         self
     }
     /// Gives the process a PEB in its memory, at [`PEB_ADDRESS`] (where every model process
-    /// reports it), as a private page whose `ImageBaseAddress` (at [`PEB_IMAGE_BASE_OFFSET`]) is
-    /// the base of its first image region, its main executable, as on Windows. Without it the
-    /// address is reported but nothing is there (reads fail), which keeps region counts small
-    /// for tests that count them.
+    /// reports it), whose `ImageBaseAddress` (at [`PEB_IMAGE_BASE_OFFSET`](crate::PEB_IMAGE_BASE_OFFSET))
+    /// is the base of its first image region, its main executable, as on Windows; and with it,
+    /// in the same private region (one more region in all), the PEB's loader data (one entry per
+    /// image region) and every thread's TEB: see the model's crate docs, "The PEB and TEBs".
+    /// Without it the addresses are reported but nothing is there (reads fail), which keeps
+    /// region counts small for tests that count them.
     pub fn with_peb(mut self) -> Self {
         self.with_peb = true;
         self
@@ -764,16 +955,19 @@ impl ProcessSpec {
         k.next_pid += 4;
         let mut data = self.data;
         data.info.pid = pid;
-        if self.with_peb {
-            let regions = Arc::make_mut(&mut data.regions);
-            let main = regions
-                .iter()
-                .find(|r| r.kind == MEM_IMAGE)
-                .map_or(0, |r| r.base);
-            regions.push(peb_region(data.info.peb, main));
-        }
+        super::environment::lay_out_process(&mut data, self.with_peb);
         k.processes.insert(pid, data);
         ModelProcess { pid }
+    }
+
+    /// Its threads, as added.
+    pub fn threads(&self) -> &[ThreadSpec] {
+        &self.data.threads
+    }
+    /// Its regions, as added (spawning adds the stacks of threads with call stacks and, with
+    /// [`with_peb`](Self::with_peb), the PEB's region: see [`process_regions`](crate::process_regions)).
+    pub fn regions(&self) -> &[RegionSpec] {
+        &self.data.regions
     }
 }
 
@@ -787,6 +981,18 @@ impl ModelProcess {
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Its threads as spawned: TEB addresses assigned, stack and frame pointers of threads
+    /// with call stacks set ([`process_threads`](crate::process_threads) of its pid).
+    pub fn threads(&self) -> Vec<ThreadSpec> {
+        crate::process_threads(self.pid).unwrap_or_default()
+    }
+
+    /// Its regions as spawned, stacks and the PEB's region included
+    /// ([`process_regions`](crate::process_regions) of its pid).
+    pub fn regions(&self) -> Vec<RegionSpec> {
+        crate::process_regions(self.pid).unwrap_or_default()
     }
 
     /// The next `captures` captures with `HANDLES` race a handle being opened between ntdll's
@@ -876,13 +1082,6 @@ impl Drop for ModelProcess {
         }
         k.release_stranded_in(self.pid);
     }
-}
-
-/// A PEB page at `address` whose `ImageBaseAddress` is `image_base`.
-pub(crate) fn peb_region(address: usize, image_base: usize) -> RegionSpec {
-    let mut contents = vec![0u8; PEB_IMAGE_BASE_OFFSET + size_of::<usize>()];
-    contents[PEB_IMAGE_BASE_OFFSET..].copy_from_slice(&image_base.to_ne_bytes());
-    RegionSpec::private(address, 0x1000).contents(&contents)
 }
 
 /// Who owns what the calling thread creates.

@@ -1,21 +1,46 @@
 //! A plausible process for demonstrations (`psscap`, `pssdump`) and tests that want everything
 //! at once: a text editor.
 
-use super::data::{AuxPageSpec, HandleSpec, ProcessSpec, RegionSpec, ThreadSpec};
+use super::data::{AuxPageSpec, HandleSpec, ProcessSpec, RegionSpec, ThreadSpec, addr};
 use super::kernel::CURRENT_PID;
 
-/// A text editor: a few threads (one suspended, one whose context record is misaligned, one
-/// that exited but is still referenced), handles of every type PSS describes and two it does
-/// not, handle tracing enabled, an address space with two images (whose first bytes are a PE
-/// header's `MZ`), a mapped file, private memory with contents, an anonymous shared section
-/// (which a VA clone does not hold) and free space, and two auxiliary pages. 64-bit addresses.
+/// A text editor: four threads (the main thread waiting in ntdll for a message, called from the
+/// editor's main loop; a suspended autosave worker; one whose context record is misaligned;
+/// one that exited but is still referenced), the first two with call stacks through its images
+/// and last-error values; handles of every type PSS describes and two it does not, handle
+/// tracing enabled; an address space with three images (`editor.exe`, `kernel32.dll`,
+/// `ntdll.dll`, with PE headers and CodeView records), a mapped file, private memory with
+/// contents, an anonymous shared section (which a VA clone does not hold), free space, the two
+/// threads' stacks and the PEB's region (with the loader list and the TEBs); and two auxiliary
+/// pages. 64-bit addresses (32-bit hosts get addresses of their own).
 pub fn demo_process() -> ProcessSpec {
     let context = vec![0; size_of::<pss_sys::CONTEXT>()];
+    let editor = addr(0x7ff6_0000_0000, 0x0040_0000);
+    let kernel32 = addr(0x7ffb_0000_0000, 0x7600_0000);
+    let ntdll = addr(0x7ffc_0000_0000, 0x7700_0000);
+    let base_thread_init_thunk = kernel32 + 0x1_7614;
+    let rtl_user_thread_start = ntdll + 0x5_26f1;
     ProcessSpec::new()
         .image(r"C:\Program Files\Contoso\editor.exe")
         .handle_tracing()
-        .thread(ThreadSpec::new(0x1a8))
-        .thread(ThreadSpec::new(0x1ac).suspended(1))
+        .thread(
+            ThreadSpec::new(0x1a8)
+                .executing_at(ntdll + 0x9_d0e4) // in NtWaitForSingleObject
+                .call_stack(&[
+                    kernel32 + 0x1_2a3e, // WaitForSingleObjectEx
+                    editor + 0x1_1c2f,   // the main loop
+                    base_thread_init_thunk,
+                ])
+                // CreateMutex of the single-instance mutex found it: another editor runs.
+                .last_error(183), // ERROR_ALREADY_EXISTS
+        )
+        .thread(
+            ThreadSpec::new(0x1ac)
+                .suspended(1)
+                .executing_at(editor + 0x2_0a94) // the autosave thread's procedure
+                .call_stack(&[base_thread_init_thunk, rtl_user_thread_start])
+                .last_error(2), // ERROR_FILE_NOT_FOUND: no autosave file yet
+        )
         .thread(ThreadSpec::new(0x1b0).context_record(context, 4))
         .thread(ThreadSpec::new(0x1b4).terminated(0))
         .handle(HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
@@ -36,41 +61,38 @@ pub fn demo_process() -> ProcessSpec {
         .handle(
             HandleSpec::other(0x28, "Key").named(r"\REGISTRY\USER\S-1-5-21-1000\Software\Contoso"),
         )
-        .region(RegionSpec::free(0x0, 0x7ffe_0000))
+        .region(RegionSpec::free(0x0, addr(0x7ffe_0000, 0x0040_0000)))
         .region(RegionSpec::private(0x7ffe_0000, 0x2000).contents(&[0xa5; 0x100]))
         .region(
-            RegionSpec::private(address(0x0000_01f0_0000_0000), 0x1_0000)
+            RegionSpec::private(addr(0x0000_01f0_0000_0000, 0x0200_0000), 0x1_0000)
                 .contents(b"Dear diary, today I captured a snapshot."),
         )
-        .region(RegionSpec::shared(address(0x0000_01f0_1000_0000), 0x1000).contents(b"shared"))
         .region(
-            RegionSpec::image(
-                address(0x7ff6_0000_0000),
-                0x4_0000,
-                r"\Device\HarddiskVolume3\Program Files\Contoso\editor.exe",
-            )
-            .contents(b"MZ"),
+            RegionSpec::shared(addr(0x0000_01f0_1000_0000, 0x0300_0000), 0x1000)
+                .contents(b"shared"),
         )
+        .region(RegionSpec::image(
+            editor,
+            0x4_0000,
+            r"\Device\HarddiskVolume3\Program Files\Contoso\editor.exe",
+        ))
         .region(RegionSpec::mapped(
-            address(0x7ff6_1000_0000),
+            addr(0x7ff6_1000_0000, 0x1000_0000),
             0x3000,
             r"\Device\HarddiskVolume3\Windows\System32\locale.nls",
         ))
-        .region(
-            RegionSpec::image(
-                address(0x7ffb_0000_0000),
-                0xc_0000,
-                r"\Device\HarddiskVolume3\Windows\System32\kernel32.dll",
-            )
-            .contents(b"MZ"),
-        )
-        .region(RegionSpec::free(address(0x7ffb_000c_0000), 0x4_0000))
+        .region(RegionSpec::image(
+            kernel32,
+            0xc_0000,
+            r"\Device\HarddiskVolume3\Windows\System32\kernel32.dll",
+        ))
+        .region(RegionSpec::free(kernel32 + 0xc_0000, 0x4_0000))
+        .region(RegionSpec::image(
+            ntdll,
+            0x1f_0000,
+            r"\Device\HarddiskVolume3\Windows\System32\ntdll.dll",
+        ))
         .aux_page(AuxPageSpec::with_contents(0x7ffe_0000, vec![0xa5; 4096]))
         .aux_page(AuxPageSpec::without_contents(0x7ffe_1000))
         .with_peb()
-}
-
-/// A 64-bit address, folded into 32 bits on 32-bit hosts.
-fn address(wide: u64) -> usize {
-    wide as usize
 }

@@ -4,8 +4,10 @@
 //! For a snapshot, dbghelp needs the `HPSS` as the process handle, the snapshot's process id,
 //! and a callback that answers `IsProcessSnapshotCallback` with `S_FALSE` (Microsoft's page
 //! "Generate Dump File from a Process Snapshot"). It then writes what the snapshot holds:
-//! threads (ids, contexts), modules (image regions, named with section information), the
-//! address space, handles, and memory read from the VA clone, as the dump type asks. The model
+//! threads (ids, contexts, TEB addresses, stacks), modules (image regions, named with section
+//! information, identified by the CodeView records and PE values of their headers in the
+//! clone), the address space, handles, and memory read from the VA clone, as the dump type asks
+//! (which memory: `dump_memory`). The model
 //! is loud about protocol misuse: a process handle that is neither a snapshot nor a process, a
 //! process id that is not the snapshot's, a callback that does not answer, a read-only or
 //! invalid file, and a second call while one runs (dbghelp is single-threaded). Failures are
@@ -321,10 +323,26 @@ const VERSION: u32 = 0xA793;
 const THREAD_LIST: u32 = 3;
 const MODULE_LIST: u32 = 4;
 const SYSTEM_INFO: u32 = 7;
+const MEMORY_LIST: u32 = 5;
 const MEMORY64_LIST: u32 = 9;
 const HANDLE_DATA: u32 = 12;
 const MISC_INFO: u32 = 15;
 const MEMORY_INFO_LIST: u32 = 16;
+
+/// The `ContextFlags` bits a dump keeps: the architecture and register-set bits. The high byte
+/// holds state bits (`CONTEXT_EXCEPTION_ACTIVE`, `..._SERVICE_ACTIVE`, `..._EXCEPTION_REQUEST`,
+/// `..._EXCEPTION_REPORTING`) that are no register set, and readers take a set high bit for
+/// another architecture's (rust-minidump rejects the record).
+const DUMP_CONTEXT_FLAGS: u32 = 0x00FF_FFFF;
+
+/// One thread as the dump holds it.
+struct DumpThread<'a> {
+    spec: &'a ThreadSpec,
+    /// Its context record (empty without one).
+    context: Vec<u8>,
+    /// Its stack memory: start (the stack pointer) and length.
+    stack: Option<(usize, usize)>,
+}
 
 fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
     let has = |flag: i32| dump_type & flag as u32 != 0;
@@ -334,7 +352,36 @@ fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
     } else {
         None
     };
+    let threads: Vec<DumpThread<'_>> = data
+        .threads
+        .as_deref()
+        .map_or(&[][..], |t| &t[..])
+        .iter()
+        .map(|spec| {
+            let context = context_of(data, spec);
+            let stack = source.memory.as_ref().and_then(|m| {
+                super::dump_memory::stack_range(m, super::dump_memory::stack_pointer(&context)?)
+            });
+            DumpThread {
+                spec,
+                context,
+                stack,
+            }
+        })
+        .collect();
+    // Without full memory: stacks, TEBs and the PEB, in a memory list.
+    let small = match (&memory, &source.memory) {
+        (None, Some(m)) => {
+            let stacks: Vec<_> = threads.iter().map(|t| t.stack).collect();
+            let tebs: Vec<usize> = threads.iter().map(|t| t.spec.teb).collect();
+            super::dump_memory::small_dump_ranges(m, &stacks, &tebs)
+        }
+        _ => Vec::new(),
+    };
     let mut streams = vec![SYSTEM_INFO, MISC_INFO, THREAD_LIST, MODULE_LIST];
+    if !small.is_empty() {
+        streams.push(MEMORY_LIST);
+    }
     if has(MiniDumpWithFullMemoryInfo) && data.regions.is_some() {
         streams.push(MEMORY_INFO_LIST);
     }
@@ -355,6 +402,19 @@ fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
     out.u64(u64::from(dump_type));
     let directory = out.rva();
     out.zeros(12 * streams.len());
+    // The small dump's memory first: threads point their stacks at these bytes.
+    let placed: Vec<(usize, usize, u32)> = small
+        .iter()
+        .map(|(start, bytes)| {
+            out.align(16);
+            let rva = out.rva();
+            out.0.extend_from_slice(bytes);
+            (*start, bytes.len(), rva)
+        })
+        .collect();
+    // Where each thread's stack descriptor points (full dumps: patched once the Memory64 data
+    // is placed, at the end).
+    let mut stack_rvas = Vec::new();
     for (i, &stream) in streams.iter().enumerate() {
         // Each writer puts its variable data (strings, contexts, memory bytes) where it must
         // and returns where its fixed-size structure is and how long: readers check that the
@@ -362,11 +422,21 @@ fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
         let (rva, size) = match stream {
             SYSTEM_INFO => system_info(&mut out),
             MISC_INFO => misc_info(&mut out, source),
-            THREAD_LIST => thread_list(&mut out, data),
-            MODULE_LIST => module_list(&mut out, data),
+            THREAD_LIST => {
+                let (rva, size, at) = thread_list(&mut out, &threads, &placed);
+                stack_rvas = at;
+                (rva, size)
+            }
+            MODULE_LIST => module_list(&mut out, data, source.memory.as_ref()),
+            MEMORY_LIST => memory_list(&mut out, &placed),
             MEMORY_INFO_LIST => memory_info_list(&mut out, data),
             HANDLE_DATA => handle_data(&mut out, data),
-            _ => memory64_list(&mut out, memory.as_deref().unwrap_or(&[])),
+            _ => {
+                let ranges = memory.as_deref().unwrap_or(&[]);
+                let (rva, size) = memory64_list(&mut out, ranges);
+                point_stacks_into(&mut out, &stack_rvas, ranges, u64::from(rva + size));
+                (rva, size)
+            }
         };
         let entry = directory + 12 * i as u32;
         out.patch_u32(entry, stream);
@@ -374,6 +444,30 @@ fn render(source: &Source, dump_type: u32) -> Result<Vec<u8>, u32> {
         out.patch_u32(entry + 8, rva);
     }
     Ok(out.0)
+}
+
+/// Points each thread's stack descriptor (`Stack.Memory.Rva` at the given offsets, for the
+/// stack at the given start) at its bytes inside the Memory64 data, which begins at `data` and
+/// holds `ranges` one after another; as dbghelp's full dumps do, which keep no second copy. A
+/// stack whose bytes lie past 4 GiB keeps an RVA of 0 (readers then find it by address).
+fn point_stacks_into(
+    out: &mut Out,
+    stacks: &[(u32, usize)],
+    ranges: &[(usize, Vec<u8>)],
+    data: u64,
+) {
+    for &(at, start) in stacks {
+        let mut offset = data;
+        for (base, bytes) in ranges {
+            if (*base..*base + bytes.len()).contains(&start) {
+                if let Ok(rva) = u32::try_from(offset + (start - base) as u64) {
+                    out.patch_u32(at, rva);
+                }
+                break;
+            }
+            offset += bytes.len() as u64;
+        }
+    }
 }
 
 /// Every committed, readable range of the memory source (the VA clone), with its bytes.
@@ -417,12 +511,13 @@ fn system_info(out: &mut Out) -> (u32, u32) {
     out.u16(architecture);
     out.u16(6); // processor level
     out.u16(0); // revision
-    out.0.push(4); // processors
+    // The system the model's PEBs describe.
+    out.0.push(super::environment::NUMBER_OF_PROCESSORS as u8);
     out.0.push(1); // VER_NT_WORKSTATION
-    out.u32(10);
-    out.u32(0);
-    out.u32(22631);
-    out.u32(2); // VER_PLATFORM_WIN32_NT
+    out.u32(super::environment::OS_MAJOR_VERSION);
+    out.u32(super::environment::OS_MINOR_VERSION);
+    out.u32(u32::from(super::environment::OS_BUILD_NUMBER));
+    out.u32(super::environment::OS_PLATFORM_ID);
     out.u32(csd);
     out.u16(0); // suite mask
     out.u16(0);
@@ -442,56 +537,109 @@ fn misc_info(out: &mut Out, source: &Source) -> (u32, u32) {
     (rva, out.rva() - rva)
 }
 
-/// The context record the walk would give `thread` (or none).
-fn context_of<'a>(data: &Captured, thread: &'a ThreadSpec, zeros: &'a [u8]) -> &'a [u8] {
+/// The context record the snapshot holds for `thread` (or none), with its `ContextFlags` kept
+/// to [`DUMP_CONTEXT_FLAGS`].
+fn context_of(data: &Captured, thread: &ThreadSpec) -> Vec<u8> {
     match (
         data.context_length,
         &thread.context,
         thread.context_unreadable,
     ) {
-        (None, _, _) | (_, _, true) => &[],
-        (Some(_), Some((bytes, _)), false) => bytes,
-        (Some(length), None, false) => &zeros[..length as usize],
+        (None, _, _) | (_, _, true) => Vec::new(),
+        (Some(_), Some((bytes, _)), false) => {
+            let mut record = bytes.clone();
+            let at = std::mem::offset_of!(CONTEXT, ContextFlags);
+            if let Some(flags) = record.get_mut(at..at + 4) {
+                let kept =
+                    u32::from_le_bytes(flags.try_into().expect("4 bytes")) & DUMP_CONTEXT_FLAGS;
+                flags.copy_from_slice(&kept.to_le_bytes());
+            }
+            record
+        }
+        (Some(length), None, false) => super::data::context_record(
+            length as usize,
+            data.context_flags & DUMP_CONTEXT_FLAGS,
+            thread.registers,
+        ),
     }
 }
 
-/// `MINIDUMP_THREAD_LIST`: ids, suspend counts, priorities and contexts.
-fn thread_list(out: &mut Out, data: &Captured) -> (u32, u32) {
-    let threads: &[ThreadSpec] = data.threads.as_deref().map_or(&[], |t| &t[..]);
-    let zeros = vec![0u8; data.context_length.unwrap_or(0) as usize];
+/// The RVA in the dump of `len` bytes of memory at `start`, if a placed range holds them.
+fn locate(placed: &[(usize, usize, u32)], start: usize, len: usize) -> Option<u32> {
+    placed
+        .iter()
+        .find(|&&(base, size, _)| start >= base && start + len <= base + size)
+        .map(|&(base, _, rva)| rva + (start - base) as u32)
+}
+
+/// `MINIDUMP_THREAD_LIST`: ids, suspend counts, priorities, TEB addresses, stack memory (an RVA
+/// into `placed`, the small dump's memory; 0 in a full dump until [`point_stacks_into`]) and
+/// contexts. Also returns where each stack RVA to patch is, with its stack's start.
+fn thread_list(
+    out: &mut Out,
+    threads: &[DumpThread<'_>],
+    placed: &[(usize, usize, u32)],
+) -> (u32, u32, Vec<(u32, usize)>) {
     let contexts: Vec<(u32, u32)> = threads
         .iter()
         .map(|thread| {
-            let context = context_of(data, thread, &zeros);
             out.align(16);
             let rva = out.rva();
-            out.0.extend_from_slice(context);
+            out.0.extend_from_slice(&thread.context);
             (
-                context.len() as u32,
-                if context.is_empty() { 0 } else { rva },
+                thread.context.len() as u32,
+                if thread.context.is_empty() { 0 } else { rva },
             )
         })
         .collect();
     let rva = start(out);
+    let mut patches = Vec::new();
     out.u32(threads.len() as u32);
     for (thread, (size, context)) in threads.iter().zip(contexts) {
-        out.u32(thread.tid);
-        out.u32(u32::from(thread.suspend_count));
+        let spec = thread.spec;
+        out.u32(spec.tid);
+        out.u32(u32::from(spec.suspend_count));
         out.u32(0x20); // NORMAL_PRIORITY_CLASS
-        out.u32(thread.priority as u32);
-        out.u64(0); // TEB
-        out.zeros(16); // no stack memory: the model's threads have none
+        out.u32(spec.priority as u32);
+        out.u64(spec.teb as u64);
+        let (stack, length) = thread.stack.unwrap_or((0, 0));
+        out.u64(stack as u64);
+        out.u32(length as u32);
+        if thread.stack.is_some() && placed.is_empty() {
+            patches.push((out.rva(), stack));
+        }
+        out.u32(locate(placed, stack, length).unwrap_or(0));
         out.u32(size);
         out.u32(context);
     }
-    (rva, out.rva() - rva)
+    (rva, out.rva() - rva, patches)
 }
 
-/// `MINIDUMP_MODULE_LIST`: one module per image region, named with section information.
-fn module_list(out: &mut Out, data: &Captured) -> (u32, u32) {
+/// An image's PE values and CodeView record, read from its headers in `memory` (the clone).
+fn image_facts(memory: &ProcessData, base: usize) -> Option<super::pe::PeFacts> {
+    let region = memory
+        .regions
+        .iter()
+        .find(|r| r.base == base && r.readable())?;
+    let read = |rva: usize, len: usize| -> Option<Vec<u8>> {
+        if rva.checked_add(len)? > region.size {
+            return None;
+        }
+        let mut bytes = vec![0; len];
+        region.read_at(rva, &mut bytes);
+        Some(bytes)
+    };
+    super::pe::read_headers(&read)
+}
+
+/// `MINIDUMP_MODULE_LIST`: one module per image region, named with section information; with
+/// memory to read (the clone), `TimeDateStamp`, `CheckSum`, `SizeOfImage` and the CodeView
+/// record from its PE headers, as dbghelp reads them; otherwise the snapshot's PE values and no
+/// record. Headers that cannot be trusted give what could be read.
+fn module_list(out: &mut Out, data: &Captured, memory: Option<&ProcessData>) -> (u32, u32) {
     let regions: &[RegionSpec] = data.regions.as_deref().map_or(&[], |r| &r[..]);
     let images: Vec<&RegionSpec> = regions.iter().filter(|r| r.kind == MEM_IMAGE).collect();
-    let names: Vec<u32> = images
+    let written: Vec<(u32, Option<super::pe::PeFacts>, (u32, u32))> = images
         .iter()
         .map(|image| {
             let name: &[u16] = if data.section_info {
@@ -499,19 +647,53 @@ fn module_list(out: &mut Out, data: &Captured) -> (u32, u32) {
             } else {
                 &[]
             };
-            out.string(name)
+            let name = out.string(name);
+            let facts = memory.and_then(|m| image_facts(m, image.base));
+            let codeview = match facts.as_ref().and_then(|f| f.codeview.as_ref()) {
+                Some(record) => {
+                    out.align(4);
+                    let rva = out.rva();
+                    out.0.extend_from_slice(record);
+                    (record.len() as u32, rva)
+                }
+                None => (0, 0),
+            };
+            (name, facts, codeview)
         })
         .collect();
     let rva = start(out);
     out.u32(images.len() as u32);
-    for (image, name) in images.iter().zip(names) {
-        let pe = image.image.filter(|_| data.image_fields);
+    for (image, (name, facts, (cv_size, cv_rva))) in images.iter().zip(written) {
+        let snapshot = image.image.filter(|_| data.image_fields);
+        let (size, checksum, stamp) = match facts {
+            Some(f) => (f.size_of_image, f.checksum, f.time_date_stamp),
+            None => (
+                image.size as u32,
+                snapshot.map_or(0, |p| p.checksum),
+                snapshot.map_or(0, |p| p.time_date_stamp),
+            ),
+        };
         out.u64(image.base as u64);
-        out.u32(image.size as u32);
-        out.u32(pe.map_or(0, |p| p.checksum));
-        out.u32(pe.map_or(0, |p| p.time_date_stamp));
+        out.u32(size);
+        out.u32(checksum);
+        out.u32(stamp);
         out.u32(name);
-        out.zeros(52 + 8 + 8 + 8 + 8); // version info, CV and misc records, reserved
+        out.zeros(52); // version information
+        out.u32(cv_size);
+        out.u32(cv_rva);
+        out.zeros(8 + 8 + 8); // misc record, reserved
+    }
+    (rva, out.rva() - rva)
+}
+
+/// `MINIDUMP_MEMORY_LIST`: the small dump's memory, placed earlier.
+fn memory_list(out: &mut Out, placed: &[(usize, usize, u32)]) -> (u32, u32) {
+    let rva = start(out);
+    out.u32(placed.len() as u32);
+    for &(start, size, bytes) in placed {
+        out.u64(start as u64);
+        out.u32(size as u32);
+        out.u32(bytes);
     }
     (rva, out.rva() - rva)
 }

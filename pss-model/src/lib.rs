@@ -35,8 +35,10 @@
 //!
 //! # What it holds
 //!
-//! - A process table: the current process ([`CURRENT_PID`], pseudo handle `-1`; two threads,
-//!   four handles, its image, a mapped file, the shared user-data page) and processes a test
+//! - A process table: the current process ([`CURRENT_PID`], pseudo handle `-1`; two threads
+//!   with call stacks and last errors, four handles, its image, `kernel32.dll` and `ntdll.dll`,
+//!   a mapped file, the shared user-data page, the threads' stacks, its PEB with the loader
+//!   list and TEBs) and processes a test
 //!   creates with [`ProcessSpec`] (with knobs for what Windows varies: the image-name limit,
 //!   handle tracing and its size, the extended context length, jobs that forbid breakaway, a
 //!   handle table that changes during capture, a kernel32 that knows thread names, the
@@ -54,6 +56,65 @@
 //!   a test sees only its own calls and objects even though all share the current process.
 //!
 //! It builds and runs on 32-bit hosts too (Miri runs the safe-crate tests for `i686`).
+//!
+//! # What model processes hold in memory
+//!
+//! Enough of what real processes hold for dumps of them to be worth reading: a reader (the
+//! model's own `MiniDumpWriteDump`, a minidump writer under test, rust-minidump's stack walker)
+//! finds modules by their CodeView records, walks stacks without symbols, and follows the TEB,
+//! the PEB and the loader's list. What was laid out can be read back: [`RegionSpec`]'s and
+//! [`ThreadSpec`]'s getters, [`process_regions`] and [`process_threads`] for a spawned process.
+//!
+//! ## Images
+//!
+//! An image region ([`RegionSpec::image`]) starts with real PE headers, all in its first page:
+//! a DOS header (`MZ`, `e_lfanew`), `PE\0\0`, an `IMAGE_FILE_HEADER` for the host's machine
+//! ([`PE_MACHINE`]) with the region's `TimeDateStamp`, an optional header (PE32+ on 64-bit
+//! hosts, PE32 on 32-bit ones) whose `ImageBase`, `SizeOfImage` and `CheckSum` are its
+//! [`ImageInfo`], a `.text` section header, and data directory 6 leading to an
+//! `IMAGE_DEBUG_DIRECTORY` ([`DEBUG_DIRECTORY_RVA`]) of type CodeView whose PDB 7.0 (`RSDS`)
+//! record ([`CODEVIEW_RVA`]) is [`codeview_of`] its name (a GUID hashed from the file name,
+//! age 1, the file's stem with `.pdb`) or what [`RegionSpec::codeview`] says.
+//! [`RegionSpec::malformed_pe`] makes headers that lie ([`PeFault`]);
+//! [`RegionSpec::expected_codeview`] says what a reader must find.
+//!
+//! ## Stacks
+//!
+//! A thread with a call stack ([`ThreadSpec::call_stack`]: return addresses, innermost first,
+//! each inside an image) gets, when its process is spawned, a private read-write region of
+//! [`STACK_SIZE`] bytes at its stack slot (`0xC0_0000_0000 + 0x1_0000 × (tid mod 0x100)`, on
+//! 32-bit hosts `0x80_0000 + ...`; the next free slot if another thread of the process has it).
+//! Near its top, frame records of two pointers, `[saved frame pointer, return address]` (x64:
+//! `[rbp]`, `[rbp+8]`; x86: `[ebp]`, `[ebp+4]`; aarch64: `[x29]`, `[x29+8]`), one per return
+//! address, `0x40` bytes apart, each saved frame pointer pointing at the next (higher) record,
+//! and a last record of zeros; nothing but zeros above it, so a walker that scans for return
+//! addresses finds none. The thread's frame pointer points at the first record, its stack
+//! pointer `0x80` bytes below. [`ThreadSpec::executing_at`] sets the context's instruction
+//! pointer; [`ThreadSpec::expected_frames`] lists what a walker must find.
+//!
+//! ## The PEB and TEBs
+//!
+//! Every thread has a TEB address ([`ThreadSpec::teb_address`], its entry's `TebBaseAddress`):
+//! one [`TEB_SIZE`] below the PEB per place in the thread list. With
+//! [`ProcessSpec::with_peb`] they exist, in one private region that ends with the PEB's page at
+//! [`PEB_ADDRESS`] and begins with the loader's data, at Windows' offsets for the host's
+//! pointer width (x64's on aarch64 too):
+//!
+//! - the PEB: `ImageBaseAddress` (the first image region, the main executable), `Ldr`,
+//!   `NumberOfProcessors` ([`NUMBER_OF_PROCESSORS`]), `OSMajorVersion`, `OSMinorVersion`,
+//!   `OSBuildNumber`, `OSPlatformId` ([`OS_MAJOR_VERSION`], [`OS_MINOR_VERSION`],
+//!   [`OS_BUILD_NUMBER`], [`OS_PLATFORM_ID`]);
+//! - `PEB_LDR_DATA` (`Length`, `Initialized`, the three list heads) and one
+//!   `LDR_DATA_TABLE_ENTRY` per image region, the main executable first and the others in
+//!   address order, in circular load-order and memory-order lists (the
+//!   initialization-order list leaves the main executable out, as on Windows): `DllBase`,
+//!   `EntryPoint`, `SizeOfImage`, `FullDllName` (the DOS path of the mapped file through the
+//!   model's device map, [`DEVICE_MAP`], [`dos_path`]: `\Device\HarddiskVolume3` is `C:`),
+//!   `BaseDllName` (its file name), the strings in the region too;
+//! - each TEB: `NtTib.StackBase` and `StackLimit` (its stack region's end and start), `Self`,
+//!   `ClientId`, `ProcessEnvironmentBlock`, `LastErrorValue` ([`ThreadSpec::last_error`]).
+//!
+//! Without `with_peb` the addresses are reported and nothing is behind them.
 //!
 //! # Choices, and the evidence for each
 //!
@@ -119,7 +180,9 @@
 //! | `ReadProcessMemory` needs `PROCESS_VM_READ`; memory reads as its contents where it is committed and neither `PAGE_NOACCESS` nor `PAGE_GUARD`; a read that cannot copy everything fails with `ERROR_PARTIAL_COPY` and reports only the whole chunks ([`ProcessSpec::read_chunk`], 64 KiB) it copied before the fault, 0 bytes when not even the first could be read (never `ERROR_NOACCESS`) | documented function, codes per case unstated | — | CHANGED (`ERROR_NOACCESS` at the first byte; counts exact to the byte): NK `MiCopyVirtualMemory` (the code CONFIRMED, the chunking PLAUSIBLE) | `safe_clone_memory::reads_stop_at_unreadable_memory`, `safe_clone_memory::raw_reads_report_whole_chunks`, `safe_clone_memory::reads_deliver_every_readable_byte_across_chunks` |
 //! | A VA clone holds the target's memory as of the capture (later writes do not show), no threads and no handles; anonymous shared sections are not cloned and read as `ERROR_PARTIAL_COPY` | unstated | 7.1 | CONFIRMED: CLRMD (#1334, PR #1441); no threads: GK (a dump of the clone has none) | `safe_clone_memory::the_clone_keeps_what_was_captured`, `safe_clone_memory::anonymous_shared_sections_are_not_in_the_clone` |
 //! | `MiniDumpWriteDump` of a snapshot needs the `HPSS` as the process handle, the snapshot's process id and a callback answering `IsProcessSnapshotCallback` with `S_FALSE`; anything else, a read-only or invalid file, or an overlapping call is misuse | the protocol is documented; dbghelp is single-threaded | 10 | CONFIRMED (the protocol): GK, KUDU | `misuse::dump_of_a_snapshot_without_a_callback_is_misuse`, `misuse::a_callback_that_does_not_answer_is_misuse`, `misuse::a_process_id_that_is_not_the_snapshots_is_misuse`, `misuse::a_handle_that_is_neither_snapshot_nor_process_is_misuse`, `misuse::dump_to_a_read_only_file_is_misuse`, `misuse::overlapping_dumps_are_misuse` |
-//! | A dump holds the snapshot's threads (contexts, no stack memory), one module per image region (named with section information), its regions (`WithFullMemoryInfo`), handles (`WithHandleData`), and with `WithFullMemory` every committed readable range of the VA clone | what dbghelp reads from a snapshot is unstated | 10 | NO EVIDENCE (the format is dbghelp's, read back with rust-minidump) | `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held`, `safe_minidump::the_full_dump_holds_the_clone_as_captured` |
+//! | A dump holds the snapshot's threads (contexts, TEB addresses, and with a VA clone each thread's stack from its context's stack pointer to the end of the region holding it, at most [`MAX_STACK_DUMP`]), one module per image region (named with section information; with a VA clone, `TimeDateStamp`, `CheckSum`, `SizeOfImage` and the CodeView record read from its PE headers there, no record where they lie; without one, the snapshot's PE values), its regions (`WithFullMemoryInfo`), handles (`WithHandleData`), and with `WithFullMemory` every committed readable range of the VA clone | what dbghelp reads from a snapshot is unstated | 10 | NO EVIDENCE (the format is dbghelp's, read back with rust-minidump; stacks, TEBs and CodeView records are what its dumps of live processes hold) | `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held`, `safe_minidump::the_full_dump_holds_the_clone_as_captured`, `safe_minidump::every_thread_walks_to_the_frames_laid_out`, `safe_minidump::modules_carry_the_codeview_records_of_their_headers`, `safe_minidump::hostile_images_give_no_codeview_record` |
+//! | Without `WithFullMemory` (and with a VA clone) a dump holds a memory list of each thread's stack, its TEB's pages ([`TEB_SIZE`]) and the PEB's page; with it, each thread's stack descriptor points at its bytes inside the Memory64 data (no second copy; an RVA of 0 past 4 GiB); a context's `ContextFlags` keep only their low 24 bits (the high byte's exception and service state bits are no register set, and readers take them for another architecture's) | the PEB and TEBs are documented under `MiniDumpWithProcessThreadData`; what a small dump of a snapshot holds is unstated | 10 | NO EVIDENCE (chosen so that readers find stacks and last errors in both kinds of dump) | `safe_minidump::every_thread_walks_to_the_frames_laid_out`, `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held` |
+//! | A thread entry's `TebBaseAddress` (a reserved field) is the thread's TEB; a model process's TEBs lie below its PEB, one [`TEB_SIZE`] apart in thread order, and exist with [`ProcessSpec::with_peb`], as do the PEB's loader data and their names (DOS paths through [`DEVICE_MAP`]) | reserved | 8 | CONFIRMED (the field): ND `PsspDumpThread` queries `ThreadBasicInformation` into the entry; PLAUSIBLE (the layout: offsets are Windows', addresses the model's) | `safe_loader::this_process_reads_its_tebs_peb_and_loader_list`, `safe_loader::the_demo_process_reads_its_tebs_peb_and_loader_list`, `walk::thread_entries_carry_their_teb` |
 //! | A full-memory dump of a snapshot without a VA clone fails with `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`; memory the clone cannot read fails it with `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)` unless `MiniDumpIgnoreInaccessibleMemory`; failures leave the `HRESULT` as the last error | the last-error `HRESULT` is documented; the rest is not | 10 | CONFIRMED (`HRESULT` in the last error): GK; NO EVIDENCE (the codes) | `safe_minidump::failures_decode_the_hresult`, `safe_minidump::inaccessible_memory_fails_a_dump_that_does_not_ignore_it` |
 //!
 //! # What the evidence shows that the model does not do, and why
@@ -143,8 +206,11 @@
 //!   calling process instead of the target, the remote free never closing the IPT section (ND):
 //!   `pss` never depends on them.
 //! - Everything dbghelp writes beyond the streams above (thread information, unloaded modules,
-//!   tokens, stack memory of small dumps): the model writes the streams a reader needs to check
-//!   what `pss` passes.
+//!   tokens, data segments, the loader data with `WithProcessThreadData`): the model writes the
+//!   streams a reader needs to check what `pss` passes and to walk stacks.
+//! - Images of more than one region (one per section, as Windows maps them), unwind data
+//!   (`.pdata`), import and export tables: model images are one region whose headers say where
+//!   the CodeView record is; a walker without symbols needs no more.
 //! - The undocumented exports `PssWalkMarkerRewind`, `PssWalkMarkerSeek`, `PssWalkMarkerTell`,
 //!   and the query classes 8–10 ntdll answers: `pss-sys` does not declare them.
 
@@ -156,26 +222,41 @@ mod capture;
 mod data;
 mod demo;
 mod dump;
+mod dump_memory;
+mod environment;
 mod exports;
 pub mod faults;
 mod files;
 mod hostile;
 mod kernel;
+mod le;
 mod memory;
 mod mutex;
+mod pe;
 mod process;
+mod stack;
 mod walk;
 
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
 pub use data::{
     AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT,
-    ImageInfo, ModelProcess, PEB_ADDRESS, PEB_IMAGE_BASE_OFFSET, ProcessSpec, READ_CHUNK,
-    RegionSpec, SHARED_USER_DATA, SHARED_USER_DATA_COPIED, ThreadSpec,
+    ImageInfo, ModelProcess, ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA,
+    SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
 pub use dump::{ModelFile, create_file, open_file_read_only};
+pub use dump_memory::MAX_STACK_DUMP;
+pub use environment::{
+    DEVICE_MAP, NUMBER_OF_PROCESSORS, OS_BUILD_NUMBER, OS_MAJOR_VERSION, OS_MINOR_VERSION,
+    OS_PLATFORM_ID, PEB_ADDRESS, PEB_IMAGE_BASE_OFFSET, TEB_SIZE, dos_path,
+};
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
 pub use mutex::{backtrace_mutex_name, mutex_owner, mutex_waiters};
+pub use pe::{
+    CODEVIEW_RVA, CodeView, DEBUG_DIRECTORY_RVA, Guid, MAX_PDB_NAME, PE_MACHINE, PeFault,
+    codeview_of,
+};
+pub use stack::{MAX_CALL_STACK, STACK_SIZE};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
 
 use kernel::Object;
@@ -250,6 +331,25 @@ pub fn leaks_of(thread: std::thread::ThreadId) -> Vec<String> {
         .collect();
     leaks.sort();
     leaks
+}
+
+/// The threads of process `pid` (the current process: [`CURRENT_PID`]) as the model holds them
+/// after spawning: TEB addresses assigned, stack and frame pointers of threads with call stacks
+/// set; `None` for a pid not in the process table.
+pub fn process_threads(pid: u32) -> Option<Vec<ThreadSpec>> {
+    kernel::lock()
+        .processes
+        .get(&pid)
+        .map(|p| p.threads.to_vec())
+}
+
+/// The regions of process `pid` as the model holds them after spawning (with the stacks of
+/// threads with call stacks and the PEB's region); `None` for a pid not in the process table.
+pub fn process_regions(pid: u32) -> Option<Vec<RegionSpec>> {
+    kernel::lock()
+        .processes
+        .get(&pid)
+        .map(|p| p.regions.to_vec())
 }
 
 /// True while process `pid` is in the model's process table (a VA clone leaves it when the

@@ -429,6 +429,7 @@ impl Marker {
                 FILETIME::default()
             },
             Win32StartAddress: std::ptr::without_provenance_mut(t.start_address),
+            TebBaseAddress: std::ptr::without_provenance_mut(t.teb),
             CaptureTime: filetime(data.capture_time),
             Flags: if t.terminated {
                 PSS_THREAD_FLAGS_TERMINATED

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use minidump::{
     Minidump, MinidumpHandleDataStream, MinidumpMemory64List, MinidumpMemoryInfoList,
-    MinidumpMiscInfo, MinidumpModuleList, MinidumpSystemInfo, MinidumpThreadList,
+    MinidumpMiscInfo, MinidumpModuleList, MinidumpSystemInfo, MinidumpThreadList, Module,
 };
 
 fn main() -> ExitCode {
@@ -55,6 +55,10 @@ fn run() -> Result<(), Box<dyn Error>> {
             "  {:#014x} {:>10} {}",
             module.raw.base_of_image, module.raw.size_of_image, module.name
         );
+        // What a symbol server is asked for: the PDB and its identifier (CodeView record).
+        if let (Some(file), Some(id)) = (module.debug_file(), module.debug_identifier()) {
+            println!("  {:>25} {file} {}", "", id.breakpad());
+        }
     }
     match dump.get_stream::<MinidumpMemoryInfoList<'_>>() {
         Ok(info) => println!("regions: {} described", info.iter().count()),

@@ -46,7 +46,9 @@
 //!   `ThreadSpec`s, `HandleSpec`s,
 //!   `RegionSpec`s and the knobs for what Windows varies: exited processes,
 //!   handle tables that change during a capture, unopenable threads, rights a handle may not
-//!   be granted, ...); a complete one, `model::demo_process`; injected failures
+//!   be granted, ...), whose memory is worth dumping (PE images with CodeView records, thread
+//!   stacks that chain through frame pointers, TEBs, a PEB with its loader list); a complete
+//!   one, `model::demo_process`; injected failures
 //!   (`model::faults`: the codes Windows is seen to return, with only the effects such a
 //!   failure has); per-thread accounting of kernel32 calls (`model::calls`,
 //!   `model::call_count`) and of what is still alive (`model::live`, `model::leaks`);

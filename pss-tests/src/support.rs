@@ -385,22 +385,30 @@ pub struct TestProcess {
 }
 
 impl TestProcess {
-    /// Starts the process (on the model: one thread, two handles and two regions, an image and
-    /// private memory, as a console program has at least).
+    /// Starts the process (on the model: one thread, two handles and four regions, an image,
+    /// private memory, the thread's stack and the PEB's region with its TEB, as a console
+    /// program has at least; the thread's frames chain through the image).
     #[track_caller]
     pub fn spawn() -> Self {
         #[cfg(not(windows))]
+        let image = 0x7FF6_1000_0000_u64 as usize;
+        #[cfg(not(windows))]
         return TestProcess {
             model: crate::model::ProcessSpec::new()
-                .thread(crate::model::ThreadSpec::new(4))
+                .thread(
+                    crate::model::ThreadSpec::new(4)
+                        .executing_at(image + 0x1_2340)
+                        .call_stack(&[image + 0x1_8a2c, image + 0x2_0f11]),
+                )
                 .handle(crate::model::HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
                 .handle(crate::model::HandleSpec::event(0x8, true, false))
                 .region(crate::model::RegionSpec::image(
-                    0x7FF6_1000_0000_u64 as usize,
+                    image,
                     0x6_0000,
                     r"\Device\HarddiskVolume3\Windows\System32\cmd.exe",
                 ))
                 .region(crate::model::RegionSpec::private(0x10_0000, 0x1_0000))
+                .with_peb()
                 .spawn(),
         };
         #[cfg(windows)]

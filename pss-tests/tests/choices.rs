@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../../pss-model/src/lib.rs");
-const FILES: [(&str, &str); 15] = [
+const FILES: [(&str, &str); 16] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -14,6 +14,7 @@ const FILES: [(&str, &str); 15] = [
     ("process", include_str!("process.rs")),
     ("query", include_str!("query.rs")),
     ("safe_clone_memory", include_str!("safe_clone_memory.rs")),
+    ("safe_loader", include_str!("safe_loader.rs")),
     ("safe_minidump", include_str!("safe_minidump.rs")),
     ("safe_soundness", include_str!("safe_soundness.rs")),
     ("safe_walk", include_str!("safe_walk.rs")),

@@ -1,16 +1,19 @@
 //! `LocalSnapshot::write_minidump`: a full and a small dump of a snapshot, read back with an
-//! independent reader (rust-minidump), hold what the snapshot held: its threads, modules,
-//! address space, handles, and the VA clone's memory as of the capture. Against the model the
-//! dumps are written by its `MiniDumpWriteDump` to real files; against real kernel32 and
-//! dbghelp on Windows the same test runs on a child process. Under Miri (no file system) the
-//! tests say they are skipped.
+//! independent reader (rust-minidump), hold what the snapshot held: its threads (with TEB
+//! addresses and stack memory), modules (with CodeView records), address space, handles, and
+//! the VA clone's memory as of the capture; rust-minidump's stack walker (`minidump-unwind`)
+//! walks its threads without symbols. Against the model the dumps are written by its
+//! `MiniDumpWriteDump` to real files; against real kernel32 and dbghelp on Windows the same test
+//! runs on a child process. Under Miri (no file system) the tests say they are skipped.
+
+mod unwind;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use minidump::{
     Minidump, MinidumpHandleDataStream, MinidumpMemory64List, MinidumpMemoryInfoList,
-    MinidumpMiscInfo, MinidumpModuleList, MinidumpThreadList,
+    MinidumpMiscInfo, MinidumpModuleList, MinidumpThreadList, Module,
 };
 use pss::handle::AsHandle;
 use pss::{
@@ -111,12 +114,48 @@ fn check(dump: &Minidump<'static, Vec<u8>>, expected: &Expected, full: bool) -> 
     let threads: MinidumpThreadList<'_> = dump.get_stream().unwrap();
     let ids: BTreeSet<u32> = threads.threads.iter().map(|t| t.raw.thread_id).collect();
     assert_eq!(ids, expected.threads, "thread ids");
+    // Stack memory: from the stack pointer on, for every thread that has some, and at least one
+    // that does (the snapshot has a VA clone to read it from); the walk starts from each
+    // context; in a full dump each TEB, with its last error, is in the memory.
+    let walked = unwind::walk(dump);
+    assert!(
+        walked.iter().all(|t| t.teb != 0),
+        "every thread has its TEB's address"
+    );
+    for thread in &walked {
+        if thread.stack_pointer.is_some() {
+            assert_eq!(
+                thread.frames.first().map(|f| f.trust),
+                Some(minidump_unwind::FrameTrust::Context)
+            );
+        }
+        if full {
+            assert!(thread.last_error.is_some(), "thread {:#x}'s TEB", thread.id);
+        }
+        if let (Some((start, len)), Some(sp)) = (thread.stack, thread.stack_pointer) {
+            assert!(
+                start <= sp && sp < start + len,
+                "thread {:#x}: stack memory {start:#x}+{len:#x} covers its stack pointer {sp:#x}",
+                thread.id
+            );
+        }
+    }
+    assert!(
+        walked.iter().any(|t| t.stack.is_some()),
+        "some thread's stack memory is in the dump"
+    );
     let modules: MinidumpModuleList = dump.get_stream().unwrap();
     let names: BTreeSet<String> = modules.iter().map(|m| m.name.clone()).collect();
     assert!(
         expected.images.iter().all(|image| names.contains(image)),
         "modules {names:?} lack one of {:?}",
         expected.images
+    );
+    assert!(
+        modules
+            .iter()
+            .any(|m| m.debug_identifier().is_some() && m.debug_file().is_some()),
+        "modules carry CodeView records"
     );
     let memory: Option<MinidumpMemory64List<'_>> = dump.get_stream().ok();
     if !full {
@@ -295,6 +334,8 @@ fn a_dump_waits_for_the_backtrace_lock() {
 #[cfg(all(not(windows), target_pointer_width = "64"))]
 mod model_processes {
     use super::*;
+    use minidump::CrashReason;
+    use minidump_unwind::FrameTrust as unwind_trust;
     use pss::MemoryState;
     use pss_tests::model::*;
 
@@ -308,7 +349,7 @@ mod model_processes {
         let process = demo_process().spawn();
         let snapshot = capture(process.pid());
         let expected = expected(&snapshot);
-        assert_eq!(expected.images.len(), 2);
+        assert_eq!(expected.images.len(), 3);
         let heap = 0x0000_01f0_0000_0000;
         process.write_memory(heap, b"Dear diary, I changed my mind");
         let path = DumpPath::new("demo-full");
@@ -347,6 +388,203 @@ mod model_processes {
             .unwrap();
         check(&small.read(), &expected, false);
         drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// Writes a full and a small dump of `process`, captured for a dump, and returns them.
+    fn full_and_small(process: &ModelProcess, name: &str) -> [Minidump<'static, Vec<u8>>; 2] {
+        let snapshot = capture(process.pid());
+        let full = DumpPath::new(&format!("{name}-full"));
+        snapshot
+            .write_minidump(full.create(), MinidumpType::FULL)
+            .unwrap();
+        let small = DumpPath::new(&format!("{name}-small"));
+        snapshot
+            .write_minidump(small.create(), MinidumpType::THREADS_AND_STACKS)
+            .unwrap();
+        drop(snapshot);
+        [full.read(), small.read()]
+    }
+
+    /// rust-minidump's stack walker, without symbols, walks every thread of the demo process
+    /// that has a call stack to exactly the frames the model laid out, in a full and in a small
+    /// dump: the context's instruction pointer, then each return address, found through the
+    /// frame-pointer chain (no frame found by scanning); each thread's TEB holds its last error.
+    /// The hostile threads (a misaligned context record of zeros, a terminated thread with no
+    /// stack) give no more than their context frame.
+    #[test]
+    fn every_thread_walks_to_the_frames_laid_out() {
+        require_files!();
+        let process = demo_process().spawn();
+        let specs = process.threads();
+        assert!(
+            specs
+                .iter()
+                .filter(|t| t.expected_frames().is_some())
+                .count()
+                >= 2
+        );
+        for (dump, kind) in full_and_small(&process, "demo-walk")
+            .iter()
+            .zip(["full", "small"])
+        {
+            let walked = unwind::walk(dump);
+            assert_eq!(walked.len(), specs.len(), "{kind}: every thread");
+            for spec in &specs {
+                let thread = walked.iter().find(|t| t.id == spec.tid()).unwrap();
+                assert_eq!(thread.teb, spec.teb_address() as u64, "{kind}: TEB");
+                assert_ne!(thread.teb, 0);
+                let Some(expected) = spec.expected_frames() else {
+                    assert!(thread.frames.len() <= 1, "{kind}: {thread:?}");
+                    continue;
+                };
+                let what = format!(
+                    "{kind} dump, thread {:#x}: {:#x?}",
+                    spec.tid(),
+                    thread.frames
+                );
+                assert_eq!(thread.frames.len(), expected.len(), "{what}");
+                let context = &thread.frames[0];
+                assert_eq!(context.trust, unwind_trust::Context, "{what}");
+                assert_eq!(context.instruction, expected[0] as u64, "{what}");
+                for (frame, &return_address) in thread.frames[1..].iter().zip(&expected[1..]) {
+                    assert_eq!(frame.trust, unwind_trust::FramePointer, "{what}");
+                    assert_eq!(frame.resume_address, return_address as u64, "{what}");
+                    assert!(frame.instruction < frame.resume_address, "{what}");
+                }
+                assert_eq!(
+                    thread.last_error,
+                    Some(CrashReason::from_windows_error(spec.last_error_value())),
+                    "{kind}: thread {:#x}'s last error",
+                    spec.tid()
+                );
+            }
+        }
+        assert_no_leaks();
+    }
+
+    /// Every module of a dump of the demo process carries the CodeView record, `TimeDateStamp`
+    /// and `SizeOfImage` its headers in the clone hold, as laid out for its region: the debug
+    /// identifier (GUID and age), the PDB's name and the code identifier a symbol server is
+    /// asked with. In a full and a small dump alike.
+    #[test]
+    fn modules_carry_the_codeview_records_of_their_headers() {
+        require_files!();
+        let process = demo_process().spawn();
+        let images: Vec<RegionSpec> = process
+            .regions()
+            .into_iter()
+            .filter(|r| r.image_info().is_some())
+            .collect();
+        assert_eq!(images.len(), 3);
+        for dump in full_and_small(&process, "demo-modules") {
+            let modules: MinidumpModuleList = dump.get_stream().unwrap();
+            for image in &images {
+                let module = modules
+                    .module_at_address(image.base() as u64)
+                    .expect("a module per image");
+                let codeview = image.expected_codeview().unwrap();
+                let info = image.image_info().unwrap();
+                assert_eq!(
+                    module
+                        .debug_identifier()
+                        .map(|id| id.breakpad().to_string()),
+                    Some(codeview.debug_identifier())
+                );
+                assert_eq!(module.debug_file().as_deref(), Some(&codeview.pdb[..]));
+                assert_eq!(
+                    module.code_identifier().map(|id| id.as_str().to_owned()),
+                    Some(format!(
+                        "{:08X}{:x}",
+                        info.time_date_stamp, info.size_of_image
+                    ))
+                );
+            }
+            let ntdll = modules
+                .iter()
+                .find(|m| m.name.ends_with("ntdll.dll"))
+                .unwrap();
+            assert_eq!(ntdll.debug_file().as_deref(), Some("ntdll.pdb"));
+        }
+        assert_no_leaks();
+    }
+
+    /// Images whose headers lie (`e_lfanew` outside the image, the debug directory outside it,
+    /// a cut CodeView record) or are cut by the end of the image give modules without a
+    /// CodeView record, and the dump is still written and walked; an image with a CodeView
+    /// record of the test's choosing gives that one.
+    #[test]
+    fn hostile_images_give_no_codeview_record() {
+        require_files!();
+        let base = 0x7ff7_0000_0000_usize;
+        let chosen = CodeView {
+            guid: Guid::from_bytes(*b"0123456789abcdef"),
+            age: 0x2a,
+            pdb: r"D:\build\chosen.pdb".to_string(),
+        };
+        let process = ProcessSpec::new()
+            .thread(
+                ThreadSpec::new(8)
+                    .executing_at(base + 0x1_1000)
+                    .call_stack(&[base + 0x3_2000, base + 0x1_3000]),
+            )
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(
+                RegionSpec::image(base, 0x2_0000, r"\Device\X\lfanew.exe")
+                    .malformed_pe(PeFault::LfanewOutside),
+            )
+            .region(
+                RegionSpec::image(base + 0x2_0000, 0x1_0000, r"\Device\X\debug.dll")
+                    .malformed_pe(PeFault::DebugDirectoryOutside),
+            )
+            .region(
+                RegionSpec::image(base + 0x3_0000, 0x1_0000, r"\Device\X\cut.dll")
+                    .malformed_pe(PeFault::TruncatedCodeView),
+            )
+            .region(
+                RegionSpec::image(base + 0x4_0000, 0x1_0000, r"\Device\X\chosen.dll")
+                    .codeview(chosen.clone()),
+            )
+            // Smaller than its headers: they are cut at its end.
+            .region(RegionSpec::image(
+                base + 0x5_0000,
+                0x100,
+                r"\Device\X\tiny.dll",
+            ))
+            .with_peb()
+            .spawn();
+        let expected: Vec<Option<CodeView>> = process
+            .regions()
+            .iter()
+            .filter(|r| r.image_info().is_some())
+            .map(|r| r.expected_codeview().cloned())
+            .collect();
+        assert_eq!(expected, [None, None, None, Some(chosen.clone()), None]);
+        for dump in full_and_small(&process, "hostile-images") {
+            let modules: MinidumpModuleList = dump.get_stream().unwrap();
+            let module = |name: &str| modules.iter().find(|m| m.name.ends_with(name)).unwrap();
+            for name in ["lfanew.exe", "debug.dll", "cut.dll", "tiny.dll"] {
+                assert_eq!(module(name).debug_identifier(), None, "{name}");
+                assert_eq!(module(name).debug_file(), None, "{name}");
+            }
+            let chosen_module = module("chosen.dll");
+            assert_eq!(
+                chosen_module
+                    .debug_identifier()
+                    .map(|id| id.breakpad().to_string()),
+                Some(chosen.debug_identifier())
+            );
+            assert_eq!(
+                chosen_module.debug_file().as_deref(),
+                Some(r"D:\build\chosen.pdb")
+            );
+            let walked = unwind::walk(&dump);
+            let frames: Vec<u64> = walked[0].frames.iter().map(|f| f.resume_address).collect();
+            assert_eq!(
+                frames,
+                [base + 0x1_1000, base + 0x3_2000, base + 0x1_3000].map(|a| a as u64)
+            );
+        }
         assert_no_leaks();
     }
 

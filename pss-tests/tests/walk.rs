@@ -17,6 +17,28 @@ fn walk_loop_ends_with_no_more_items() {
     assert_no_leaks();
 }
 
+/// Every thread entry carries its thread's TEB address (`TebBaseAddress`, a reserved field that
+/// ntdll fills from `ThreadBasicInformation`: WINDOWS-EVIDENCE `PsspDumpThread`): non-zero and
+/// one per thread; in the model, the address its thread reports.
+#[test]
+fn thread_entries_carry_their_teb() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_THREADS);
+    let threads = walk_all::<PSS_THREAD_ENTRY>(snapshot, PSS_WALK_THREADS);
+    let tebs: std::collections::BTreeSet<usize> =
+        threads.iter().map(|t| t.TebBaseAddress.addr()).collect();
+    assert_eq!(tebs.len(), threads.len(), "one TEB per thread");
+    assert!(!tebs.contains(&0));
+    #[cfg(not(windows))]
+    for entry in &threads {
+        let specs = pss_tests::model::process_threads(current_pid()).unwrap();
+        let spec = specs.iter().find(|s| s.tid() == entry.ThreadId).unwrap();
+        assert_eq!(entry.TebBaseAddress.addr(), spec.teb_address());
+    }
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
 /// A NULL buffer reports presence: `ERROR_MORE_DATA` while an entry remains, and
 /// `ERROR_NO_MORE_ITEMS` at the end (documented, 3.5, 4).
 #[test]
