@@ -727,12 +727,17 @@ fn handle_data(out: &mut Out, data: &Captured) -> (u32, u32) {
     let names: Vec<(u32, u32)> = handles
         .iter()
         .map(|h| {
-            let typed = data.handle_duplication && h.duplicable;
-            let named = typed
-                && data.handle_detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0
-                && !h.object_name.is_empty();
-            let type_rva = if typed { out.string(&h.type_name) } else { 0 };
-            let name_rva = if named { out.string(&h.object_name) } else { 0 };
+            let (type_name, object_name) = super::walk::captured_names(data, h);
+            let type_rva = if type_name.is_empty() {
+                0
+            } else {
+                out.string(type_name)
+            };
+            let name_rva = if object_name.is_empty() {
+                0
+            } else {
+                out.string(object_name)
+            };
             (type_rva, name_rva)
         })
         .collect();

@@ -5,7 +5,7 @@
 //! one is misuse ([`kernel::enter_pss`]).
 
 use super::capture::Captured;
-use super::data::RegionSpec;
+use super::data::{HandleSpec, RegionSpec};
 use super::kernel::{self, misuse};
 use pss_sys::*;
 use std::alloc::Layout;
@@ -332,14 +332,7 @@ impl Marker {
         let h = &data.handles.as_ref().expect("captured")[self.index];
         let detail = data.handle_detail;
         let typed = data.handle_duplication && h.duplicable;
-        let is_file = String::from_utf16_lossy(&h.type_name).eq_ignore_ascii_case("File");
-        let named = typed
-            && detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0
-            && !is_file
-            && !h.object_name.is_empty()
-            && name_fits(&h.object_name, OBJECT_NAME_BUFFER - 2 * size_of::<usize>());
-        let type_name: &[u16] = if typed { &h.type_name } else { &[] };
-        let object_name: &[u16] = if named { &h.object_name } else { &[] };
+        let (type_name, object_name) = captured_names(data, h);
         let ptrs = self.store(&[Part::Name(type_name), Part::Name(object_name)])?;
         let mut entry = PSS_HANDLE_ENTRY {
             Handle: std::ptr::without_provenance_mut(h.value),
@@ -353,7 +346,7 @@ impl Marker {
         entry.Flags |= PSS_HANDLE_HAVE_TYPE;
         entry.TypeNameLength = counted_len(type_name);
         entry.TypeName = ptrs[0].cast_const().cast();
-        if named {
+        if !object_name.is_empty() {
             entry.Flags |= PSS_HANDLE_HAVE_NAME;
             entry.ObjectNameLength = counted_len(object_name);
             entry.ObjectName = ptrs[1].cast_const().cast();
@@ -624,4 +617,22 @@ fn counted_len(units: &[u16]) -> u16 {
 fn write<T>(out: *mut T, value: T) {
     // SAFETY: the caller checked `out` is non-null, aligned and `size_of::<T>()` long.
     unsafe { out.write(value) }
+}
+
+/// The type and object names a capture holds for handle `h`, as ntdll captures them: the type
+/// name for a handle it could duplicate, the object name too with
+/// `HANDLE_NAME_INFORMATION`, except for File objects and names too long for ntdll's 0x210-byte
+/// query buffer. (dbghelp reads them from the snapshot, so its dump has the same.)
+pub(crate) fn captured_names<'h>(data: &Captured, h: &'h HandleSpec) -> (&'h [u16], &'h [u16]) {
+    let typed = data.handle_duplication && h.duplicable;
+    let is_file = String::from_utf16_lossy(&h.type_name).eq_ignore_ascii_case("File");
+    let named = typed
+        && data.handle_detail & PSS_CAPTURE_HANDLE_NAME_INFORMATION != 0
+        && !is_file
+        && !h.object_name.is_empty()
+        && name_fits(&h.object_name, OBJECT_NAME_BUFFER - 2 * size_of::<usize>());
+    (
+        if typed { &h.type_name } else { &[] },
+        if named { &h.object_name } else { &[] },
+    )
 }

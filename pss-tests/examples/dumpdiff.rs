@@ -284,6 +284,14 @@ fn memory_info(a: &Dump, b: &Dump) -> Verdict {
     match (list(a), list(b)) {
         (Some(x), Some(y)) if x == y => Verdict::Same(format!("{} regions", x.len())),
         (None, None) => Verdict::Same("none".into()),
+        (None, Some(y)) => Verdict::Explained(format!(
+            "{} regions in B only (the dump types ask for different streams)",
+            y.len()
+        )),
+        (Some(x), None) => Verdict::Explained(format!(
+            "{} regions in A only (the dump types ask for different streams)",
+            x.len()
+        )),
         (Some(x), Some(y)) if x.len() == y.len() => {
             let (p, q) = x
                 .iter()
@@ -321,15 +329,18 @@ fn handles(a: &Dump, b: &Dump) -> Verdict {
             Verdict::Same(format!("{} handles, types and names", x.len()))
         }
         (None, None) => Verdict::Same("none".into()),
+        (None, Some(y)) => Verdict::Explained(format!(
+            "{} handles in B only (the dump types ask for different streams)",
+            y.len()
+        )),
+        (Some(x), None) => Verdict::Explained(format!(
+            "{} handles in A only (the dump types ask for different streams)",
+            x.len()
+        )),
         (Some(x), Some(y)) => Verdict::Differs(format!(
             "e.g. {:?} / {:?}",
             x.difference(&y).next(),
             y.difference(&x).next()
-        )),
-        (x, y) => Verdict::Differs(format!(
-            "{:?} / {:?} handles",
-            x.map(|v| v.len()),
-            y.map(|v| v.len())
         )),
     }
 }

@@ -17,6 +17,9 @@ use pss::{
 };
 use pss_tests::*;
 
+#[cfg(not(windows))]
+mod unwind;
+
 fn capture(pid: u32, flags: CaptureFlags) -> LocalSnapshot {
     let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
     LocalSnapshot::capture(&handle, flags).unwrap()
@@ -310,11 +313,162 @@ fn the_exception_stream_holds_what_the_reporter_passed() {
 }
 
 /// Model processes give what Windows cannot be made to give on demand: hostile entries and
-/// memory that vanishes.
+/// memory that vanishes, and call stacks whose frames are known.
 #[cfg(not(windows))]
 mod model {
     use super::*;
+    use minidump::{CrashReason, Module};
+    use minidump_unwind::FrameTrust;
     use pss_tests::model::*;
+
+    /// A small and a full dump, by pss's writer, of a snapshot of `process`.
+    fn small_and_full(process: &ModelProcess) -> [Minidump<'static, Vec<u8>>; 2] {
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let dumps = [dump(&snapshot, false).0, dump(&snapshot, true).0];
+        drop(snapshot);
+        dumps
+    }
+
+    /// rust-minidump's stack walker, without symbols, walks every thread of the demo process
+    /// in a small and a full dump to exactly the frames the model laid out: the context's
+    /// instruction pointer, then each return address, found by frame pointers; and reads each
+    /// thread's last error from its TEB in the dump.
+    #[test]
+    fn every_thread_walks_to_the_frames_laid_out() {
+        let process = demo_process().spawn();
+        let specs = process.threads();
+        assert!(
+            specs
+                .iter()
+                .filter(|t| t.expected_frames().is_some())
+                .count()
+                >= 2
+        );
+        for (dump, kind) in small_and_full(&process).iter().zip(["small", "full"]) {
+            let walked = unwind::walk(dump);
+            assert_eq!(walked.len(), specs.len(), "{kind}: every thread");
+            for spec in &specs {
+                let thread = walked.iter().find(|t| t.id == spec.tid()).unwrap();
+                assert_eq!(thread.teb, spec.teb_address() as u64, "{kind}: TEB");
+                let Some(expected) = spec.expected_frames() else {
+                    continue;
+                };
+                let what = format!(
+                    "{kind} dump, thread {:#x}: {:#x?}",
+                    spec.tid(),
+                    thread.frames
+                );
+                assert_eq!(thread.frames.len(), expected.len(), "{what}");
+                assert_eq!(thread.frames[0].trust, FrameTrust::Context, "{what}");
+                assert_eq!(thread.frames[0].instruction, expected[0] as u64, "{what}");
+                for (frame, &ret) in thread.frames[1..].iter().zip(&expected[1..]) {
+                    assert_eq!(frame.trust, FrameTrust::FramePointer, "{what}");
+                    assert_eq!(frame.resume_address, ret as u64, "{what}");
+                }
+                assert_eq!(
+                    thread.last_error,
+                    Some(CrashReason::from_windows_error(spec.last_error_value())),
+                    "{kind}: thread {:#x}'s last error, read from its TEB",
+                    spec.tid()
+                );
+            }
+        }
+        assert_no_leaks();
+    }
+
+    /// Every module carries the CodeView record its headers hold (the debug identifier and PDB
+    /// name a symbol server is asked for), the code identifier (time stamp and size), and its
+    /// DOS name, which the loader's list gives.
+    #[test]
+    fn modules_carry_their_codeview_records_and_dos_names() {
+        let process = demo_process().spawn();
+        let images: Vec<RegionSpec> = process
+            .regions()
+            .into_iter()
+            .filter(|r| r.image_info().is_some())
+            .collect();
+        assert_eq!(images.len(), 3);
+        for dump in small_and_full(&process) {
+            let modules: MinidumpModuleList = dump.get_stream().unwrap();
+            for image in &images {
+                let module = modules.module_at_address(image.base() as u64).unwrap();
+                let codeview = image.expected_codeview().unwrap();
+                let info = image.image_info().unwrap();
+                assert_eq!(
+                    module
+                        .debug_identifier()
+                        .map(|id| id.breakpad().to_string()),
+                    Some(codeview.debug_identifier())
+                );
+                assert_eq!(module.debug_file().as_deref(), Some(&codeview.pdb[..]));
+                assert_eq!(
+                    module.code_identifier().map(|id| id.as_str().to_owned()),
+                    Some(format!(
+                        "{:08X}{:x}",
+                        info.time_date_stamp, info.size_of_image
+                    ))
+                );
+                assert_eq!(module.name, dos_path(&image.mapped_name()));
+            }
+        }
+        assert_no_leaks();
+    }
+
+    /// A debugger finds the process through the first thread's TEB: TEB, PEB, the loader's
+    /// list, every module's name. In a full dump of pss's writer that walk gives every module
+    /// of the module list.
+    #[test]
+    fn debuggers_find_the_loader_list_through_the_teb() {
+        let process = demo_process().spawn();
+        let [_, full] = small_and_full(&process);
+        let loaded = unwind::loader_modules(&full).expect("TEB, PEB and loader list in the dump");
+        let modules: MinidumpModuleList = full.get_stream().unwrap();
+        let listed: BTreeSet<(u64, String)> = modules
+            .iter()
+            .map(|m| (m.raw.base_of_image, m.name.clone()))
+            .collect();
+        assert_eq!(loaded.into_iter().collect::<BTreeSet<_>>(), listed);
+        assert_no_leaks();
+    }
+
+    /// Images whose headers lie are in the module list without a CodeView record, and the
+    /// summary says which and why.
+    #[test]
+    fn lying_headers_give_no_codeview_record() {
+        let faults = [
+            PeFault::LfanewOutside,
+            PeFault::DebugDirectoryOutside,
+            PeFault::TruncatedCodeView,
+        ];
+        let mut spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10))
+            .handle(HandleSpec::event(0x4, true, false));
+        for (i, fault) in faults.iter().enumerate() {
+            spec = spec.region(
+                RegionSpec::image(
+                    IMAGE + 0x10_0000 * i,
+                    0x1_0000,
+                    r"\Device\HarddiskVolume3\x.dll",
+                )
+                .malformed_pe(*fault),
+            );
+        }
+        let process = spec.spawn();
+        let [small, _] = small_and_full(&process);
+        let modules: MinidumpModuleList = small.get_stream().unwrap();
+        assert_eq!(modules.iter().count(), faults.len());
+        assert!(modules.iter().all(|m| m.debug_identifier().is_none()));
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let (_, summary) = dump(&snapshot, false);
+        let problems = summary
+            .omissions
+            .iter()
+            .filter(|o| matches!(o, Omission::ModuleHeaders { .. }))
+            .count();
+        assert_eq!(problems, faults.len(), "{:?}", summary.omissions);
+        drop(snapshot);
+        assert_no_leaks();
+    }
 
     fn dump_of(
         spec: ProcessSpec,

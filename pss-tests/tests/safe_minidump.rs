@@ -463,6 +463,24 @@ mod model_processes {
         assert_no_leaks();
     }
 
+    /// A debugger finds the process through the first thread's TEB: TEB, PEB, the loader's
+    /// list, every module. In a full dump that walk gives one entry per module of the module
+    /// list, named with the DOS path of the module's mapped file.
+    #[test]
+    fn debuggers_find_the_loader_list_through_the_teb() {
+        require_files!();
+        let process = demo_process().spawn();
+        let [full, _] = full_and_small(&process, "demo-loader");
+        let loaded = unwind::loader_modules(&full).expect("TEB, PEB and loader list in the dump");
+        let modules: MinidumpModuleList = full.get_stream().unwrap();
+        let listed: BTreeSet<(u64, String)> = modules
+            .iter()
+            .map(|m| (m.raw.base_of_image, dos_path(&m.name)))
+            .collect();
+        assert_eq!(loaded.into_iter().collect::<BTreeSet<_>>(), listed);
+        assert_no_leaks();
+    }
+
     /// Every module of a dump of the demo process carries the CodeView record, `TimeDateStamp`
     /// and `SizeOfImage` its headers in the clone hold, as laid out for its region: the debug
     /// identifier (GUID and age), the PDB's name and the code identifier a symbol server is

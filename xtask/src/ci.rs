@@ -282,19 +282,23 @@ pub fn main(args: &[String]) -> Result {
         ))
     });
     m.check("host", "dump", HOST, || {
-        let (written, summary) = crate::dump::write_and_read(None, None)?;
-        let kernel = written
+        let report = crate::dump::write_and_compare(None, None)?;
+        let kernel = report
+            .written
             .lines()
             .find_map(|line| line.strip_prefix("kernel:"))
             .ok_or("pssdump names no kernel")?;
-        let threads = summary
+        let threads = report
+            .summary
             .lines()
             .find_map(|line| line.strip_prefix("threads: "))
             .ok_or("the summary has no threads line")?;
         Ok(format!(
-            "pssdump, read back: {} threads, against {}",
+            "pssdump, read back: {} threads, against {}; dbghelp's and pss's dumps: {} streams the same, {} explained",
             threads.split(' ').next().unwrap_or("?"),
-            kernel.trim()
+            kernel.trim(),
+            report.same,
+            report.explained
         ))
     });
     // The downstream crate's tests, linked against the kernel32 model by its dev-dependency on

@@ -11,8 +11,9 @@
 //! - `downstream`: the downstream crate's tests (an application author's crate), against the real
 //!   kernel32.
 //! - `demo`: the psscap example against this process, through the real kernel32.
-//! - `dump`: the pssdump example against itself through the real kernel32 and dbghelp, the dump
-//!   read back with rust-minidump (`cargo xtask dump`).
+//! - `dump`: the pssdump example against itself through the real kernel32, dbghelp's and pss's
+//!   dumps of one snapshot read back with rust-minidump and compared stream by stream
+//!   (`cargo xtask dump`).
 
 use crate::ci::Matrix;
 use crate::{Result, run};
@@ -76,14 +77,16 @@ pub fn main(args: &[String]) -> Result {
         }
     });
     m.check("windows", "dump", host, || {
-        let (written, summary) = crate::dump::write_and_read(None, target)?;
-        if !written
+        let report = crate::dump::write_and_compare(None, target)?;
+        if !report
+            .written
             .lines()
             .any(|l| l.starts_with("kernel:") && l.contains("real kernel32"))
         {
             return Err("pssdump did not run against the real kernel32".into());
         }
-        let threads = summary
+        let threads = report
+            .summary
             .lines()
             .find_map(|line| line.strip_prefix("threads: "))
             .and_then(|rest| rest.split(' ').next()?.parse::<usize>().ok())
@@ -92,7 +95,8 @@ pub fn main(args: &[String]) -> Result {
             return Err("the dump read back has no threads".into());
         }
         Ok(format!(
-            "a full dump through dbghelp, read back: {threads} threads"
+            "full and small dumps by dbghelp and by pss, read back: {threads} threads; compared: {} streams the same, {} explained",
+            report.same, report.explained
         ))
     });
     let (passed, failed, skipped) = m.print();

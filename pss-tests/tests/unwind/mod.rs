@@ -27,6 +27,7 @@ pub struct Frame {
 
 /// One thread of a dump, walked.
 #[derive(Debug)]
+#[allow(dead_code)] // not every test that walks reads every field
 pub struct WalkedThread {
     /// Its id.
     pub id: u32,
@@ -121,4 +122,47 @@ pub fn walk(dump: &Minidump<'_, Vec<u8>>) -> Vec<WalkedThread> {
 #[allow(dead_code)] // not every test that walks reads memory
 pub fn memory<'a>(dump: &'a Minidump<'a, Vec<u8>>) -> UnifiedMemoryList<'a> {
     dump.get_memory().unwrap_or_default()
+}
+
+/// The loader's modules as a debugger finds them in a dump's memory: the first thread's TEB,
+/// its PEB pointer, `PEB.Ldr`, then `InLoadOrderModuleList`, each entry's `DllBase` and
+/// `FullDllName` (Windows' offsets, written out here independently of both writers). `None` if
+/// any of it is not in the dump's memory.
+#[allow(dead_code)] // not every test that walks reads the loader list
+pub fn loader_modules(dump: &Minidump<'_, Vec<u8>>) -> Option<Vec<(u64, String)>> {
+    let system: MinidumpSystemInfo = dump.get_stream().ok()?;
+    let wide = system.raw.processor_architecture != 0;
+    let pointer = if wide { 8 } else { 4 };
+    let memory = dump.get_memory()?;
+    let read = |address: u64, len: usize| -> Option<Vec<u8>> {
+        let region = memory.memory_at_address(address)?;
+        let start = usize::try_from(address - region.base_address()).ok()?;
+        region.bytes().get(start..start + len).map(<[u8]>::to_vec)
+    };
+    let word = |address: u64| -> Option<u64> {
+        let bytes = read(address, pointer)?;
+        let mut full = [0u8; 8];
+        full[..pointer].copy_from_slice(&bytes);
+        Some(u64::from_le_bytes(full))
+    };
+    let threads: MinidumpThreadList<'_> = dump.get_stream().ok()?;
+    let teb = threads.threads.first()?.raw.teb;
+    let peb = word(teb + if wide { 0x60 } else { 0x30 })?;
+    let ldr = word(peb + if wide { 0x18 } else { 0x0C })?;
+    let head = ldr + if wide { 0x10 } else { 0x0C };
+    let (base_at, name_at) = if wide { (0x30, 0x48) } else { (0x18, 0x24) };
+    let mut modules = Vec::new();
+    let mut link = word(head)?;
+    while link != head && modules.len() < 1024 {
+        let base = word(link + base_at)?;
+        let length = u16::from_le_bytes(read(link + name_at, 2)?.try_into().ok()?);
+        let buffer = word(link + name_at + pointer as u64)?;
+        let units: Vec<u16> = read(buffer, usize::from(length))?
+            .chunks_exact(2)
+            .map(|u| u16::from_le_bytes([u[0], u[1]]))
+            .collect();
+        modules.push((base, String::from_utf16_lossy(&units)));
+        link = word(link)?;
+    }
+    Some(modules)
 }

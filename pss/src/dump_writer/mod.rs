@@ -223,6 +223,28 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// and is tested off Windows against the kernel32 model with rust-minidump's reader and
     /// stack walker.
     ///
+    /// # Compared with dbghelp
+    ///
+    /// `cargo xtask dump` writes both dumps of one snapshot and compares them stream by stream
+    /// (on Windows through the real dbghelp, here through the kernel32 model's stand-in). The
+    /// system information, process, threads (TEBs, registers, stacks), module sizes, time
+    /// stamps, checksums and CodeView records, memory description, handles and memory bytes
+    /// are the same. The differences, all intended:
+    ///
+    /// - **Module names**: pss names a module with the loader's DOS path (`C:\...`), or the
+    ///   region's NT path (`\Device\HarddiskVolume3\...`) turned into one, as debuggers show
+    ///   them; the model's stand-in writes the NT paths the snapshot holds. What the real
+    ///   dbghelp writes for a snapshot is not documented: `cargo xtask windows` shows it.
+    /// - **Streams**: pss always writes the thread info list, and the handle data and memory
+    ///   info list whenever the snapshot has them, also in a small dump; dbghelp writes what its
+    ///   `MINIDUMP_TYPE` asks for, and streams pss does not write (module version resources,
+    ///   unloaded modules, the token, the extended context).
+    /// - **Stacks in a full dump**: pss writes each stack once more before the memory, so a
+    ///   thread's stack stays addressable by the format's 32-bit offsets however large the
+    ///   memory; dbghelp points into the memory. The bytes are the same.
+    /// - **Context flags**: pss clears the bits Windows sets above the architecture's (and
+    ///   `CONTEXT_XSTATE`), which readers reject; the registers are the same.
+    ///
     /// # Security
     ///
     /// A dump holds the process's memory: a full dump everything it had (keys, passwords,

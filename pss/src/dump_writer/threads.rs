@@ -93,7 +93,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                     )?,
                     _ => md::MINIDUMP_MEMORY_DESCRIPTOR::default(),
                 };
-                let teb = raw.TebBaseAddress.addr();
+                let teb = thread.teb_base_address().unwrap_or(0);
                 let mut dump_flags = 0;
                 if thread.is_terminated() {
                     dump_flags |= INFO_EXITED_THREAD;

@@ -165,6 +165,19 @@ impl<'w> ThreadEntry<'w> {
         self.raw.0.SuspendCount
     }
 
+    /// `TebBaseAddress`: the thread's TEB, an address in the captured process; `None` when 0.
+    ///
+    /// The documents call the field reserved; ntdll fills it from `ThreadBasicInformation` as
+    /// it captures the thread (decompiled ntdll, `PsspDumpThread`), and debuggers and minidumps
+    /// use the TEB to find the thread's stack bounds, its last error and the PEB. Its layout is
+    /// not documented beyond the `NT_TIB` at its start.
+    #[doc(alias = "TebBaseAddress", alias = "TEB")]
+    #[inline]
+    pub fn teb_base_address(&self) -> Option<usize> {
+        let teb = self.raw.0.TebBaseAddress.addr();
+        (teb != 0).then_some(teb)
+    }
+
     /// `Win32StartAddress`: the thread procedure, an address in the captured process.
     #[doc(alias = "Win32StartAddress")]
     #[inline]
@@ -331,8 +344,8 @@ impl<'w> ThreadEntry<'w> {
 
     /// The structure as the OS wrote it. Its `ContextRecord` points into the marker's memory
     /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copy
-    /// (valid while it lives); the reserved fields (`TebBaseAddress`,
-    /// `LastSyscallFirstArgument`, `LastSyscallNumber`) are only here.
+    /// (valid while it lives); the reserved fields
+    /// `LastSyscallFirstArgument` and `LastSyscallNumber` are only here.
     #[inline]
     pub fn as_raw(&self) -> &sys::PSS_THREAD_ENTRY {
         &self.raw.0
