@@ -14,7 +14,7 @@
 //! | | 4 | `ObjectName` with unpaired surrogates and two counted NULs |
 //! | | 5 | `TypeName` without its NUL, misaligned by one byte |
 //! | | 6 | every `HAVE_*` flag and unknown bits, `ObjectType` 77, no names |
-//! | | 7 | no flags, but name pointers to unmapped addresses with lengths |
+//! | | 7 | no flags, but name pointers to unmapped addresses (one misaligned) with lengths |
 //! | threads | 0 | an 8-byte context record |
 //! | | 1 | a whole `CONTEXT`, misaligned by 8 |
 //! | | 2 | a NULL `ContextRecord` with a `CONTEXT`'s size |
@@ -23,7 +23,7 @@
 //! | | 5 | a record whose `ContextFlags` claim every register |
 //! | regions | 0 | size 0 at the top of the address space |
 //! | | 1 | a NULL `MappedFileName` with a length of 20 |
-//! | | 2 | a `MappedFileName` of 5 bytes |
+//! | | 2 | a `MappedFileName` of 5 bytes, misaligned by one byte |
 //! | | 3 | `MEM_IMAGE` without image values; unknown state, type and protection bits |
 //! | auxiliary pages | 0 | NULL `PageContents` with a `PageSize` of 4096 |
 //! | | 1 | non-NULL `PageContents` with a `PageSize` of 0 |
@@ -130,7 +130,7 @@ impl Marker {
             }
             _ => {
                 e.Flags = 0;
-                e.TypeName = std::ptr::without_provenance(UNMAPPED);
+                e.TypeName = std::ptr::without_provenance(UNMAPPED + 1);
                 e.TypeNameLength = 12;
                 e.ObjectName = std::ptr::without_provenance(UNMAPPED);
                 e.ObjectNameLength = 40;
@@ -195,7 +195,7 @@ impl Marker {
             }
             2 => {
                 let name = [b'C', 0, b':', 0, b'\\'];
-                e.MappedFileName = self.exact(&name, 0)?.cast();
+                e.MappedFileName = self.exact(&name, 1)?.cast();
                 e.MappedFileNameLength = name.len() as u16;
             }
             _ => {

@@ -7,8 +7,8 @@
 #![cfg(not(windows))]
 
 use pss::{
-    AuxiliaryPageEntry, CaptureFlags, HandleEntry, LocalSnapshot, ThreadEntry, TypeSpecific,
-    VaSpaceEntry, WideStr,
+    AuxiliaryPageEntry, CaptureFlags, HandleEntry, LocalSnapshot, ThreadEntry, ThreadNameEntry,
+    TypeSpecific, VaSpaceEntry, WideStr,
 };
 use pss_tests::model::*;
 use pss_tests::*;
@@ -245,4 +245,98 @@ fn lent_hostile_entries_read_the_same() {
     let copied: Vec<_> = walk.iter().map(|e| read_handle(&e.unwrap())).collect();
     assert_eq!(lent, copied);
     let _ = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+}
+
+/// A `for` loop's copy of an entry with a misaligned name points to an aligned copy of it that
+/// the walk keeps, and reads as the lent entry does (which keeps kernel32's pointer); a
+/// misaligned pointer no flag vouches for is NULL in the copy, never followed. (The model
+/// hands out new buffers at every step, so pointers are compared within one step only.)
+#[test]
+fn for_loops_read_misaligned_names_from_copies_the_walk_keeps() {
+    let (process, snapshot) = spawn_and_capture(hostile_process().thread_names(), EVERYTHING);
+
+    let walk = snapshot.handles().unwrap();
+    let mut lent = Vec::new();
+    walk.iter()
+        .try_for_each_ref(|e| {
+            let raw = e.as_raw();
+            lent.push((raw.TypeName.is_aligned(), read_handle(e)));
+            pss::Result::Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        lent.iter().map(|(aligned, _)| !aligned).collect::<Vec<_>>(),
+        (0..HANDLES)
+            .map(|i| i % 8 == 5 || i % 8 == 7)
+            .collect::<Vec<_>>(),
+        "lent entries keep kernel32's misaligned pointers"
+    );
+    walk.rewind().unwrap();
+    let copies: Vec<HandleEntry<'_>> = walk.iter().map(Result::unwrap).collect();
+    for (i, (copy, (_, read))) in copies.iter().zip(&lent).enumerate() {
+        assert_eq!(&read_handle(copy), read, "entry {i} reads as lent");
+        let raw = copy.as_raw();
+        assert!(raw.TypeName.is_aligned() && raw.ObjectName.is_aligned());
+        match i % 8 {
+            5 => assert!(!raw.TypeName.is_null(), "flagged: copied"),
+            7 => {
+                assert!(raw.TypeName.is_null(), "not flagged: NULL");
+                assert_eq!(raw.ObjectName.addr(), 0x10, "aligned: as written");
+            }
+            _ => {}
+        }
+    }
+    // Clones and owned copies of the loop's copies read the same, the owned ones after the
+    // walk (and its copies) are gone.
+    let cloned: Vec<HandleEntry<'_>> = copies.to_vec();
+    assert_eq!(cloned[5].as_raw().TypeName, copies[5].as_raw().TypeName);
+    let owned: Vec<HandleEntry<'static>> =
+        copies.into_iter().map(HandleEntry::into_owned).collect();
+    drop(cloned);
+    drop(walk);
+    for (entry, (_, read)) in owned.iter().zip(&lent) {
+        assert_eq!(&read_handle(entry), read);
+    }
+
+    let walk = snapshot.va_space().unwrap();
+    let mut lent = Vec::new();
+    walk.iter()
+        .try_for_each_ref(|e| {
+            lent.push((e.as_raw().MappedFileName.is_aligned(), read_region(e)));
+            pss::Result::Ok(())
+        })
+        .unwrap();
+    assert!(!lent[2].0, "lent: kernel32's misaligned pointer");
+    walk.rewind().unwrap();
+    for (i, (copy, (_, read))) in walk.iter().map(Result::unwrap).zip(&lent).enumerate() {
+        assert_eq!(&read_region(&copy), read, "region {i} reads as lent");
+        assert!(copy.as_raw().MappedFileName.is_aligned());
+    }
+    // Closing frees the walk's copies too (Miri reports any leak).
+    walk.close().unwrap();
+
+    let walk = snapshot.thread_names().unwrap();
+    let mut lent = Vec::new();
+    walk.iter()
+        .try_for_each_ref(|e| {
+            lent.push((e.as_raw().ThreadName.is_aligned(), read_name(e.name())));
+            pss::Result::Ok(())
+        })
+        .unwrap();
+    assert!(!lent[2].0, "lent: kernel32's misaligned pointer");
+    walk.rewind().unwrap();
+    let copies: Vec<ThreadNameEntry<'_>> = walk.iter().map(Result::unwrap).collect();
+    for (i, (copy, (_, read))) in copies.iter().zip(&lent).enumerate() {
+        assert_eq!(
+            &read_name(copy.name()),
+            read,
+            "thread name {i} reads as lent"
+        );
+        assert!(copy.as_raw().ThreadName.is_aligned());
+    }
+    drop(copies);
+    drop(walk);
+    drop(snapshot);
+    drop(process);
+    assert_no_leaks();
 }

@@ -5,12 +5,14 @@ use core::cell::Cell;
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pss_sys as sys;
 
 use crate::alloc::Installed;
 use crate::calls::{PssApi, RawMarker, RawSnapshot};
+use crate::entry::Copies;
 use crate::query::{Missing, THREADS_MISSING};
 use crate::{
     Allocation, AuxiliaryPageEntry, CaptureFlags, Error, Function, HandleEntry, LocalSnapshot,
@@ -58,14 +60,18 @@ mod sealed {
         ) -> &'a mut Self::Raw
         where
             Self: WalkClass;
-        /// A copy of a borrowed entry: the structure only, no test of what it keeps.
+        /// A copy of a borrowed entry for [`Iterator::next`]: the structure, with any
+        /// misaligned name pointer first replaced by an aligned copy that `copies` keeps (see
+        /// [`Copies`]); no test of what the entry keeps.
         ///
         /// # Safety
         ///
         /// `entry` keeps nothing of its own (it came from [`empty`](Self::empty) and was filled
-        /// through [`raw_mut`](Self::raw_mut)), so its pointers are valid for `'w`.
-        unsafe fn copy<'w>(
-            entry: &<Self as WalkClass>::Entry<'w>,
+        /// through [`raw_mut`](Self::raw_mut)), so its pointers are valid for `'w`, which
+        /// `copies` outlives.
+        unsafe fn copy_out<'w>(
+            entry: &mut <Self as WalkClass>::Entry<'w>,
+            copies: &'w Copies,
         ) -> <Self as WalkClass>::Entry<'w>
         where
             Self: WalkClass;
@@ -88,11 +94,12 @@ mod sealed {
                     unsafe { entry.raw_mut() }
                 }
                 #[inline]
-                unsafe fn copy<'w>(
-                    entry: &<Self as WalkClass>::Entry<'w>,
+                unsafe fn copy_out<'w>(
+                    entry: &mut <Self as WalkClass>::Entry<'w>,
+                    copies: &'w Copies,
                 ) -> <Self as WalkClass>::Entry<'w> {
-                    // SAFETY: its pointers are valid for `'w` (the caller).
-                    unsafe { $entry::from_raw(*entry.as_raw()) }
+                    // SAFETY: forwarded from the caller.
+                    unsafe { entry.copy_out(copies) }
                 }
             }
             impl WalkClass for $class {
@@ -292,6 +299,8 @@ pub struct Walk<'s, C: WalkClass, W = ProcessHeap> {
     /// The marker may have left the beginning (an iterator ran, or a position was set), so
     /// [`iter`](Self::iter) must rewind it first.
     moved: Cell<bool>,
+    /// Aligned copies of misaligned names, for the entries `for` loops yield (see [`Copies`]).
+    copies: Copies,
     /// Borrows the snapshot; neither `Send` nor `Sync` (see "Threads").
     _snapshot: PhantomData<(&'s (), *const ())>,
     _class: PhantomData<C>,
@@ -418,6 +427,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             allocator,
             moved: Cell::new(false),
+            copies: Copies::default(),
             _snapshot: PhantomData,
             _class: PhantomData,
         })
@@ -475,7 +485,8 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             marker: self.marker,
             done: failed.is_some(),
             failed,
-            entry: C::empty(),
+            copies: &self.copies,
+            entry: ManuallyDrop::new(C::empty()),
             _walk: PhantomData,
         }
     }
@@ -571,7 +582,8 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
         this.free()
     }
 
-    /// Frees the marker once, then the allocator (leaked if the free failed).
+    /// Frees the marker once, then the allocator (leaked if the free failed), and the copies
+    /// of misaligned names (which `close` would otherwise never drop).
     fn free(&mut self) -> Result<()> {
         // SAFETY: the marker is owned by the walk and never used again (callers: `close`,
         // which consumed the walk, and `drop`); no entry outlives the walk.
@@ -580,6 +592,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             (Ok(()), allocator) => drop(allocator),
             (Err(_), allocator) => core::mem::forget(allocator),
         }
+        drop(core::mem::take(&mut self.copies));
         result
     }
 }
@@ -647,10 +660,15 @@ pub struct Entries<'w, C: WalkClass> {
     done: bool,
     /// The rewind [`Walk::iter`] could not make: yielded once, instead of any entry.
     failed: Option<Error>,
+    /// The walk's copies of misaligned names (see [`Copies`]).
+    copies: &'w Copies,
     /// The entry each step fills in place: zeroed once, then holding the previous entry, so no
     /// field is ever uninitialised whatever kernel32 leaves unwritten. It keeps nothing of its
     /// own; its pointers point into the marker's memory.
-    entry: C::Entry<'w>,
+    ///
+    /// Never dropped: it keeps nothing to drop (filling it writes only the structure), and no
+    /// drop code then follows a loop over the walk.
+    entry: ManuallyDrop<C::Entry<'w>>,
     _walk: PhantomData<&'w ()>,
 }
 
@@ -668,6 +686,12 @@ impl<'w, C: WalkClass> Entries<'w, C> {
     #[doc(alias = "PssWalkSnapshot")]
     #[inline]
     pub fn next_ref(&mut self) -> Option<Result<&C::Entry<'w>>> {
+        self.next_ref_mut().map(|step| step.map(|entry| &*entry))
+    }
+
+    /// [`next_ref`](Self::next_ref), lending the entry mutably (for [`Iterator::next`]).
+    #[inline]
+    fn next_ref_mut(&mut self) -> Option<Result<&mut C::Entry<'w>>> {
         if self.done {
             return self.failed.take().map(Err);
         }
@@ -682,7 +706,7 @@ impl<'w, C: WalkClass> Entries<'w, C> {
         // class's entry structure.
         let step = unsafe { self.api.walk(self.snapshot, C::CLASS, self.marker, raw) };
         match step {
-            Ok(true) => Some(Ok(&self.entry)),
+            Ok(true) => Some(Ok(&mut self.entry)),
             Ok(false) => {
                 self.done = true;
                 None
@@ -723,7 +747,8 @@ impl<'w, C: WalkClass> Entries<'w, C> {
                 return Err(error.into());
             }
         };
-        let mut entry = C::empty();
+        // Never dropped, as `Entries::entry`.
+        let mut entry = ManuallyDrop::new(C::empty());
         loop {
             // SAFETY: as in `next_ref`, for this local entry.
             let raw = unsafe { C::raw_mut(&mut entry) };
@@ -748,11 +773,25 @@ impl<'w, C: WalkClass> Iterator for Entries<'w, C> {
     type Item = Result<C::Entry<'w>>;
 
     /// The next entry, copied out of the iterator (see [`next_ref`](Self::next_ref)).
-    #[inline]
+    ///
+    /// Where kernel32 gives a name pointer that is not 2-byte aligned (never seen from
+    /// Windows; not excluded by the documents), the copy points to an aligned copy of the name
+    /// instead, which the walk keeps until it is freed (one per name however often it is
+    /// walked; the one case that allocates), so that the copy's name accessors borrow without
+    /// testing alignment; a misaligned name pointer whose flag is not set is NULL in the copy.
+    /// Entries lent by [`next_ref`](Self::next_ref) and
+    /// [`try_for_each_ref`](Self::try_for_each_ref) keep kernel32's pointers, and their name
+    /// accessors copy such a name (an owned [`WideStr`](crate::WideStr)) when asked.
+    // Always inlined: the copy costs little only where the loop reads it (its fields stay in
+    // registers, and the compiler sees the copy's names are aligned; see `Kept`), and the
+    // step with its error paths is over the size the inliner takes on its own.
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        // SAFETY: `next_ref` lends the iterator's own entry, which keeps nothing.
-        self.next_ref()
-            .map(|step| step.map(|entry| unsafe { C::copy(entry) }))
+        let copies = self.copies;
+        // SAFETY: `next_ref_mut` lends the iterator's own entry, which keeps nothing and whose
+        // pointers are valid for `'w` (see `next_ref`), which the walk's `copies` outlive.
+        self.next_ref_mut()
+            .map(|step| step.map(|entry| unsafe { C::copy_out(entry, copies) }))
     }
 }
 

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::{Kept, Part, RawEntry};
+use super::{Copies, Kept, Part, RawEntry};
 use crate::time::FileTime;
 use crate::{ProcessFlags, WideStr};
 
@@ -341,6 +341,56 @@ impl<'w> HandleEntry<'w> {
         }
     }
 
+    /// A copy of this entry for [`Iterator::next`](crate::Entries), each misaligned name
+    /// pointer first replaced by a copy `copies` keeps (see [`Copies`]), so that both name
+    /// pointers of the copy are aligned (or NULL), which the copy tells the compiler.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and its pointers satisfy
+    /// [`from_raw`](Self::from_raw)'s contract for `'w`, which `copies` outlives.
+    #[inline]
+    pub(crate) unsafe fn copy_out(&mut self, copies: &'w Copies) -> Self {
+        let r = &self.raw.0;
+        if !r.TypeName.is_aligned() || !r.ObjectName.is_aligned() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.align_names(copies) };
+        }
+        HandleEntry {
+            raw: self.raw,
+            // Both name pointers are now aligned (or NULL).
+            kept: Kept::AlignedNames,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Points each misaligned name pointer to an aligned copy `copies` keeps, or to NULL where
+    /// no accessor reads it (its flag is not set).
+    ///
+    /// # Safety
+    ///
+    /// As [`copy_out`](Self::copy_out).
+    #[cold]
+    #[inline(never)]
+    unsafe fn align_names(&mut self, copies: &'w Copies) {
+        let flags = self.flags();
+        let r = &mut self.raw.0;
+        // SAFETY: each name is read only under its flag, valid for its length for `'w` (the
+        // caller), which `copies` outlives.
+        unsafe {
+            r.TypeName = copies.aligned(
+                flags.contains(HandleFlags::HAVE_TYPE),
+                r.TypeName,
+                r.TypeNameLength,
+            );
+            r.ObjectName = copies.aligned(
+                flags.contains(HandleFlags::HAVE_NAME),
+                r.ObjectName,
+                r.ObjectNameLength,
+            );
+        }
+    }
+
     /// `Handle`: the handle's value in the captured process's handle table. It means nothing
     /// in this process: never use or close it here.
     #[doc(alias = "Handle")]
@@ -379,8 +429,14 @@ impl<'w> HandleEntry<'w> {
         }
         // SAFETY: flagged; the name is valid for `'w`, or kept by `self` (see `Kept`), so for
         // as long as `self` is borrowed. An empty name is no name, as for every name accessor.
-        unsafe { WideStr::from_counted(self.raw.0.TypeName, self.raw.0.TypeNameLength) }
-            .filter(|name| !name.is_empty())
+        unsafe {
+            WideStr::from_counted(
+                self.raw.0.TypeName,
+                self.raw.0.TypeNameLength,
+                self.kept.names_aligned(),
+            )
+        }
+        .filter(|name| !name.is_empty())
     }
 
     /// `ObjectName`, `ObjectNameLength`: the object's name, with `PSS_HANDLE_HAVE_NAME`;
@@ -393,8 +449,14 @@ impl<'w> HandleEntry<'w> {
         }
         // SAFETY: flagged; valid for as long as `self` is borrowed (as in `type_name`). An
         // empty name is no name.
-        unsafe { WideStr::from_counted(self.raw.0.ObjectName, self.raw.0.ObjectNameLength) }
-            .filter(|name| !name.is_empty())
+        unsafe {
+            WideStr::from_counted(
+                self.raw.0.ObjectName,
+                self.raw.0.ObjectNameLength,
+                self.kept.names_aligned(),
+            )
+        }
+        .filter(|name| !name.is_empty())
     }
 
     /// `CaptureTime`: when this handle was captured; `None` if not set.
@@ -550,7 +612,10 @@ impl<'w> HandleEntry<'w> {
 
     /// The structure as the OS wrote it. Its name pointers point into the marker's memory
     /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copies
-    /// (valid while it lives); each field is valid only under its flag.
+    /// (valid while it lives); each field is valid only under its flag. In the copy a `for`
+    /// loop yields, a name pointer the OS wrote misaligned (never seen from Windows) points to
+    /// an aligned copy the walk keeps (see [`Entries`](crate::Entries)), or is NULL where its
+    /// flag is not set.
     #[inline]
     pub fn as_raw(&self) -> &sys::PSS_HANDLE_ENTRY {
         &self.raw.0

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::{Kept, Part, RawEntry};
+use super::{Copies, Kept, Part, RawEntry};
 use crate::{MemoryRegion, MemoryType, WideStr};
 
 /// The PE header values of an image region: `TimeDateStamp`, `SizeOfImage`, `ImageBase` and
@@ -83,6 +83,43 @@ impl<'w> VaSpaceEntry<'w> {
         }
     }
 
+    /// A copy of this entry for [`Iterator::next`](crate::Entries), a misaligned file name
+    /// pointer first replaced by a copy `copies` keeps (see [`Copies`]), so that the copy's is
+    /// aligned (or NULL), which the copy tells the compiler.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and its pointer satisfies
+    /// [`from_raw`](Self::from_raw)'s contract for `'w`, which `copies` outlives.
+    #[inline]
+    pub(crate) unsafe fn copy_out(&mut self, copies: &'w Copies) -> Self {
+        if !self.raw.0.MappedFileName.is_aligned() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.align_name(copies) };
+        }
+        VaSpaceEntry {
+            raw: self.raw,
+            // The name pointer is now aligned (or NULL).
+            kept: Kept::AlignedNames,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Points a misaligned file name pointer to an aligned copy `copies` keeps.
+    ///
+    /// # Safety
+    ///
+    /// As [`copy_out`](Self::copy_out).
+    #[cold]
+    #[inline(never)]
+    unsafe fn align_name(&mut self, copies: &'w Copies) {
+        let r = &mut self.raw.0;
+        // SAFETY: the name is valid for its length for `'w` (the caller), which `copies`
+        // outlives.
+        r.MappedFileName =
+            unsafe { copies.aligned(true, r.MappedFileName, r.MappedFileNameLength) };
+    }
+
     /// `BaseAddress` .. `Type`: the region, as `MEMORY_BASIC_INFORMATION` describes it.
     #[doc(alias = "MEMORY_BASIC_INFORMATION")]
     #[inline]
@@ -132,8 +169,14 @@ impl<'w> VaSpaceEntry<'w> {
         let r = &self.raw.0;
         // SAFETY: the name is valid for `'w`, or kept by `self` (see `Kept`), so for as long
         // as `self` is borrowed. An empty name is no name.
-        unsafe { WideStr::from_counted(r.MappedFileName, r.MappedFileNameLength) }
-            .filter(|name| !name.is_empty())
+        unsafe {
+            WideStr::from_counted(
+                r.MappedFileName,
+                r.MappedFileNameLength,
+                self.kept.names_aligned(),
+            )
+        }
+        .filter(|name| !name.is_empty())
     }
 
     /// A copy that keeps its own file name.
@@ -159,7 +202,9 @@ impl<'w> VaSpaceEntry<'w> {
 
     /// The structure as the OS wrote it. `MappedFileName` points into the marker's memory
     /// (valid while the entry borrows it) or, in an owned entry, to the entry's own copy
-    /// (valid while it lives).
+    /// (valid while it lives). In the copy a `for` loop yields, a name pointer the OS wrote
+    /// misaligned (never seen from Windows) points to an aligned copy the walk keeps (see
+    /// [`Entries`](crate::Entries)).
     #[inline]
     pub fn as_raw(&self) -> &sys::PSS_VA_SPACE_ENTRY {
         &self.raw.0

@@ -90,6 +90,19 @@ impl<'w> ThreadEntry<'w> {
         }
     }
 
+    /// A copy of this entry for [`Iterator::next`](crate::Entries) (nothing to align: no
+    /// name).
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and its pointers satisfy
+    /// [`from_raw`](Self::from_raw)'s contract for `'w`.
+    #[inline]
+    pub(crate) unsafe fn copy_out(&mut self, _copies: &'w super::Copies) -> Self {
+        // SAFETY: the caller.
+        unsafe { Self::from_raw(self.raw.0) }
+    }
+
     /// `ProcessId`: the process the thread belongs to.
     #[doc(alias = "ProcessId")]
     #[inline]

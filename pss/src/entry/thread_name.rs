@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use pss_sys as sys;
 
-use super::{Kept, Part, RawEntry};
+use super::{Copies, Kept, Part, RawEntry};
 use crate::WideStr;
 
 /// One thread's name: [`PSS_THREAD_NAME`], from a [`ThreadNameClass`](crate::ThreadNameClass)
@@ -50,6 +50,42 @@ impl<'w> ThreadNameEntry<'w> {
         &mut self.raw.0
     }
 
+    /// A copy of this entry for [`Iterator::next`](crate::Entries), a misaligned name pointer
+    /// first replaced by a copy `copies` keeps (see [`Copies`]), so that the copy's is aligned
+    /// (or NULL), which the copy tells the compiler.
+    ///
+    /// # Safety
+    ///
+    /// The entry keeps nothing of its own, and its pointer satisfies
+    /// [`from_raw`](Self::from_raw)'s contract for `'w`, which `copies` outlives.
+    #[inline]
+    pub(crate) unsafe fn copy_out(&mut self, copies: &'w Copies) -> Self {
+        if !self.raw.0.ThreadName.is_aligned() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.align_name(copies) };
+        }
+        ThreadNameEntry {
+            raw: self.raw,
+            // The name pointer is now aligned (or NULL).
+            kept: Kept::AlignedNames,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Points a misaligned name pointer to an aligned copy `copies` keeps.
+    ///
+    /// # Safety
+    ///
+    /// As [`copy_out`](Self::copy_out).
+    #[cold]
+    #[inline(never)]
+    unsafe fn align_name(&mut self, copies: &'w Copies) {
+        let r = &mut self.raw.0;
+        // SAFETY: the name is valid for its length for `'w` (the caller), which `copies`
+        // outlives.
+        r.ThreadName = unsafe { copies.aligned(true, r.ThreadName, r.ThreadNameSize) };
+    }
+
     fn name_part(&self) -> Part {
         Part {
             ptr: self.raw.0.ThreadName.cast(),
@@ -65,8 +101,14 @@ impl<'w> ThreadNameEntry<'w> {
     pub fn name(&self) -> Option<WideStr<'_>> {
         // SAFETY: the name is valid for `'w`, or kept by `self` (see `Kept`), so for as long
         // as `self` is borrowed. An empty name is no name, as for the other name accessors.
-        unsafe { WideStr::from_counted(self.raw.0.ThreadName, self.raw.0.ThreadNameSize) }
-            .filter(|name| !name.is_empty())
+        unsafe {
+            WideStr::from_counted(
+                self.raw.0.ThreadName,
+                self.raw.0.ThreadNameSize,
+                self.kept.names_aligned(),
+            )
+        }
+        .filter(|name| !name.is_empty())
     }
 
     /// A copy that keeps its own name.
@@ -83,7 +125,9 @@ impl<'w> ThreadNameEntry<'w> {
     }
 
     /// The structure as the OS wrote it. `ThreadName` points into the marker's memory (valid
-    /// while the entry borrows it) or, in an owned entry, to the entry's own copy.
+    /// while the entry borrows it) or, in an owned entry, to the entry's own copy. In the copy a
+    /// `for` loop yields, a name pointer the OS wrote misaligned points to an aligned copy the
+    /// walk keeps (see [`Entries`](crate::Entries)).
     #[inline]
     pub fn as_raw(&self) -> &sys::PSS_THREAD_NAME {
         &self.raw.0
