@@ -146,10 +146,15 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
         memory::full_list(&mut file, directory, clone, space, &mut summary, &mut chunk)?;
         flags |= WITH_FULL_MEMORY;
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+    // The header's time: when the snapshot was taken, as its threads record it; else now
+    // (Miri's isolation has no clock: 0 there).
+    let time = written
+        .captured
+        .and_then(|t| t.to_system_time())
+        .or_else(|| (!cfg!(miri)).then(SystemTime::now))
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as u32);
-    summary.bytes = file.finish(directory, now, flags)?;
+    summary.bytes = file.finish(directory, time, flags)?;
     Ok(summary)
 }
 

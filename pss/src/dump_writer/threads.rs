@@ -8,7 +8,7 @@ use super::file::DumpFile;
 use super::memory::AddressSpace;
 use super::streams::{copy_memory, present, walked};
 use super::{DumpError, DumpSummary, Omission, context};
-use crate::{Allocation, CaptureFlags, LocalSnapshot, VaClone, time};
+use crate::{Allocation, CaptureFlags, FileTime, LocalSnapshot, VaClone, time};
 
 /// What the thread list needs besides the threads.
 pub(super) struct Sources<'c, 's> {
@@ -22,6 +22,8 @@ pub(super) struct Sources<'c, 's> {
 #[derive(Debug, Default)]
 pub(super) struct Written {
     pub threads: Vec<Thread>,
+    /// When the first thread was captured (PSS records a time per thread).
+    pub captured: Option<FileTime>,
 }
 
 #[derive(Debug)]
