@@ -211,8 +211,11 @@
 //!
 //! **A dump tool** (feature `minidump`): capture with [`CaptureFlags::MINIDUMP`], then
 //! [`write_minidump_to_path`](LocalSnapshot#method.write_minidump_to_path), as the third program
-//! above; the [`pssdump`](https://github.com/pss-rs/pss/blob/main/pss/examples/pssdump.rs)
-//! example is a complete one. Dumps hold everything the process held, secrets included: see
+//! above; or, with the feature `dump-writer`, `snapshot.minidump().write_to_path(path)`, `pss`'s
+//! own writer (no dbghelp, several dumps at once, any `Write + Seek`; see
+//! [`LocalSnapshot::minidump`](LocalSnapshot#method.minidump) for what it holds and how it
+//! compares). The [`pssdump`](https://github.com/pss-rs/pss/blob/main/pss/examples/pssdump.rs)
+//! example is a complete one, with either writer. Dumps hold everything the process held, secrets included: see
 //! [Dual use](#dual-use).
 //!
 //! Duplicating and freeing: `snapshot.duplicate()?` makes a second, independent owner;
