@@ -293,10 +293,7 @@ fn the_exception_stream_holds_what_the_reporter_passed() {
         let stream: minidump::MinidumpException<'_> = dump.get_stream().unwrap();
         assert_eq!(stream.raw.thread_id, tid);
         assert_eq!(stream.raw.exception_record.exception_code, 0xC000_0005);
-        assert_eq!(
-            stream.raw.exception_record.exception_address,
-            0x7FF6_1234
-        );
+        assert_eq!(stream.raw.exception_record.exception_address, 0x7FF6_1234);
         assert_eq!(stream.raw.exception_record.number_parameters, 2);
         assert_eq!(
             stream.raw.exception_record.exception_information[1],
