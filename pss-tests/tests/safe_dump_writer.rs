@@ -373,6 +373,74 @@ mod model {
         assert_no_leaks();
     }
 
+    /// rust-minidump's processor end to end (what `minidump-stackwalk` runs, here without
+    /// symbols) on full dumps of the demo process by both writers, pss's and the dbghelp
+    /// stand-in's: every thread walks to exactly the frames laid out, through frame pointers,
+    /// and every thread's last error comes from its TEB.
+    #[test]
+    fn the_processor_walks_every_thread_of_both_writers_dumps() {
+        if cfg!(miri) {
+            eprintln!(
+                "skipped: the_processor_walks_every_thread_of_both_writers_dumps: dbghelp's dump \
+                 goes to a file, which Miri's isolation has not (the walk itself runs under Miri \
+                 in every_thread_walks_to_the_frames_laid_out)"
+            );
+            return;
+        }
+        let process = demo_process().spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let ours = dump(&snapshot, true).0;
+        let path =
+            std::env::temp_dir().join(format!("pss-tests-{}-processor.dmp", std::process::id()));
+        snapshot
+            .write_minidump_to_path(&path, pss::MinidumpType::FULL)
+            .unwrap();
+        let theirs = Minidump::read(std::fs::read(&path).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        drop(snapshot);
+        let symbols = minidump_unwind::MultiSymbolProvider::new();
+        for (dump, writer) in [(ours, "pss"), (theirs, "dbghelp")] {
+            let state = unwind::block_on(minidump_processor::process_minidump(&dump, &symbols))
+                .unwrap_or_else(|e| panic!("{writer}: the processor fails: {e}"));
+            assert_eq!(state.process_id, Some(process.pid()), "{writer}");
+            for spec in process.threads() {
+                let thread = state
+                    .threads
+                    .iter()
+                    .find(|t| t.thread_id == spec.tid())
+                    .unwrap_or_else(|| panic!("{writer}: thread {:#x}", spec.tid()));
+                let Some(expected) = spec.expected_frames() else {
+                    continue;
+                };
+                let found: Vec<(u64, FrameTrust)> = thread
+                    .frames
+                    .iter()
+                    .map(|f| (f.resume_address, f.trust))
+                    .collect();
+                let wanted: Vec<(u64, FrameTrust)> = expected
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &a)| {
+                        let trust = if i == 0 {
+                            FrameTrust::Context
+                        } else {
+                            FrameTrust::FramePointer
+                        };
+                        (a as u64, trust)
+                    })
+                    .collect();
+                assert_eq!(found, wanted, "{writer}: thread {:#x}", spec.tid());
+                assert_eq!(
+                    thread.last_error_value,
+                    Some(CrashReason::from_windows_error(spec.last_error_value())),
+                    "{writer}: thread {:#x}",
+                    spec.tid()
+                );
+            }
+        }
+        assert_no_leaks();
+    }
+
     /// Every module carries the CodeView record its headers hold (the debug identifier and PDB
     /// name a symbol server is asked for), the code identifier (time stamp and size), and its
     /// DOS name, which the loader's list gives.

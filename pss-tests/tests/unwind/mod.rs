@@ -46,7 +46,7 @@ pub struct WalkedThread {
 /// Polls `future` until it is ready. `walk_stack` is `async` for symbol providers that fetch
 /// files; without symbols nothing it awaits ever waits, so a no-op waker suffices (a future
 /// that kept waiting would be a bug here, and fails the test instead of hanging it).
-fn block_on<F: Future>(future: F) -> F::Output {
+pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     for _ in 0..1_000_000 {
