@@ -45,6 +45,9 @@ fn downstream(args: &[&str]) -> Command {
 /// The 32-bit target Miri runs the safe-crate tests for.
 const MIRI_32BIT: &str = "i686-unknown-linux-gnu";
 
+/// The arm64 target Miri runs the dump writer's tests for.
+const MIRI_ARM64: &str = "aarch64-unknown-linux-gnu";
+
 struct Row {
     tier: &'static str,
     check: &'static str,
@@ -415,6 +418,21 @@ pub fn main(args: &[String]) -> Result {
             "safe_*",
         ]))?;
         Ok("the safe-crate tests, 32-bit".into())
+    });
+    // The dump writer's arm64 path (the arm64 CONTEXT in the dump, arm64 frame-pointer walks by
+    // rust-minidump) runs nowhere else either: Miri interprets it for a 64-bit Arm target.
+    m.check("host", "miri", MIRI_ARM64, || {
+        run::run(run::cargo_on(NIGHTLY).args([
+            "miri",
+            "test",
+            "-p",
+            "pss-tests",
+            "--target",
+            MIRI_ARM64,
+            "--test",
+            "safe_dump_writer",
+        ]))?;
+        Ok("the dump writer's tests, arm64".into())
     });
 
     m.check("wine", "run", wine::TARGET, || {
