@@ -9,7 +9,7 @@
 //!   the downstream crate passes msvc clippy and links for `-gnu`; the test kit checks for macOS.
 //! - `host`: the test suite on this machine, linked against the kernel32 model (`pss-model`);
 //!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask demo`) end to end against the model; the suite again under
-//!   Miri, and the safe-crate tests under Miri for a 32-bit target; the randomized operation
+//!   Miri, the safe-crate tests under Miri for a 32-bit target and the dump writer's for arm64; the randomized operation
 //!   sequences with injected faults (`cargo xtask stress`); the walk benchmark
 //!   (`cargo xtask bench`, callgrind instruction counts against the raw loop, its targets
 //!   enforced). (The example is built for
