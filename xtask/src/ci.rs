@@ -8,13 +8,13 @@
 //!   link with mingw-w64 and import every PSS function from kernel32; docs build for Windows;
 //!   the downstream crate passes msvc clippy and links for `-gnu`; the test kit checks for macOS.
 //! - `host`: the test suite on this machine, linked against the kernel32 model (`pss-model`);
-//!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask demo`) end to end against the model; the suite again under
-//!   Miri, the safe-crate tests under Miri for a 32-bit target and the dump writer's for arm64; the randomized operation
-//!   sequences with injected faults (`cargo xtask stress`); the walk benchmark
-//!   (`cargo xtask bench`, callgrind instruction counts against the raw loop, its targets
-//!   enforced). (The example is built for
-//!   every Windows target by the `cross` clippy rows, and linked for the `-gnu` ones by the
-//!   `link` rows.)
+//!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask
+//!   demo`) end to end against the model; the suite again under Miri, the safe-crate tests
+//!   under Miri for a 32-bit target and the dump writer's for arm64; the randomized operation
+//!   sequences with injected faults (`cargo xtask stress`); the walk benchmark (`cargo xtask
+//!   bench`, callgrind instruction counts against the raw loop, its targets enforced). (The
+//!   example is built for every Windows target by the `cross` clippy rows, and linked for the
+//!   `-gnu` ones by the `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
 
 use crate::provision::{NIGHTLY, WINDOWS_TARGETS, require};
