@@ -173,21 +173,28 @@ fn threads(
         if (ca.is_empty() != cb.is_empty()) || registers(ca) != registers(cb) {
             return Ok(Verdict::Differs(format!("thread {id:#x}: registers")));
         }
-        // The stacks: from the same stack pointer, and equal where both have bytes.
+        // The stacks: equal where both hold bytes (a writer may start below the stack pointer
+        // or stop sooner); other bounds are counted, and explained in the pss docs.
         let (sa, sb) = (&x.stack, &y.stack);
         if sa.memory.data_size > 0 && sb.memory.data_size > 0 {
-            if sa.start_of_memory_range != sb.start_of_memory_range {
-                return Ok(Verdict::Differs(format!("thread {id:#x}: stack start")));
-            }
             let (ba, bb) = (
                 slice(bytes_a, sa.memory.rva, sa.memory.data_size),
                 slice(bytes_b, sb.memory.rva, sb.memory.data_size),
             );
-            let n = ba.len().min(bb.len());
-            if ba[..n] != bb[..n] {
+            let (start_a, start_b) = (sa.start_of_memory_range, sb.start_of_memory_range);
+            let lo = start_a.max(start_b);
+            let hi = (start_a + ba.len() as u64).min(start_b + bb.len() as u64);
+            if lo >= hi {
+                return Ok(Verdict::Differs(format!(
+                    "thread {id:#x}: stacks do not overlap"
+                )));
+            }
+            let part_a = &ba[(lo - start_a) as usize..(hi - start_a) as usize];
+            let part_b = &bb[(lo - start_b) as usize..(hi - start_b) as usize];
+            if part_a != part_b {
                 return Ok(Verdict::Differs(format!("thread {id:#x}: stack bytes")));
             }
-            if ba.len() != bb.len() {
+            if start_a != start_b || ba.len() != bb.len() {
                 stacks_cut += 1;
             }
         } else if (sa.memory.data_size > 0) != (sb.memory.data_size > 0) {
@@ -201,7 +208,7 @@ fn threads(
         Verdict::Same(text)
     } else {
         Verdict::Explained(format!(
-            "{text}; {stacks_cut} stacks of other lengths (equal where both hold bytes)"
+            "{text}; {stacks_cut} stacks with other bounds (equal where both hold bytes)"
         ))
     })
 }

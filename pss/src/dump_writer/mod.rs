@@ -239,6 +239,9 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///   info list whenever the snapshot has them, also in a small dump; dbghelp writes what its
     ///   `MINIDUMP_TYPE` asks for, and streams pss does not write (module version resources,
     ///   unloaded modules, the token, the extended context).
+    /// - **Stack bounds**: pss writes a stack from the stack pointer to the end of its region
+    ///   (at most [`stack_limit`](DumpWriter::stack_limit)); another writer may start lower or
+    ///   stop sooner. Where both hold bytes they are the same.
     /// - **Stacks in a full dump**: pss writes each stack once more before the memory, so a
     ///   thread's stack stays addressable by the format's 32-bit offsets however large the
     ///   memory; dbghelp points into the memory. The bytes are the same.
