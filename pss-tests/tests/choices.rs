@@ -23,6 +23,10 @@ const FILES: [(&str, &str); 16] = [
 ];
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "text only, no unsafe code to check: Miri would spend a minute on string searches the host run already made"
+)]
 fn every_choice_row_points_at_an_existing_test() {
     // The table sits under its own heading; other tables (the sources) have other columns.
     let rows: Vec<&str> = MODEL_DOCS

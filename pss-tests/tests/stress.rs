@@ -640,7 +640,7 @@ fn random_sequences_keep_every_promise() {
     let cases = std::env::var("PSS_STRESS_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(if cfg!(miri) { 4 } else { 256 });
+        .unwrap_or(if cfg!(miri) { 2 } else { 256 });
     let config = Config {
         cases,
         source_file: Some(file!()),

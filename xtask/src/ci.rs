@@ -10,7 +10,8 @@
 //! - `host`: the test suite on this machine, linked against the kernel32 model (`pss-model`);
 //!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask
 //!   demo`) end to end against the model; the suite again under Miri, the safe-crate tests
-//!   under Miri for a 32-bit target and the dump writer's for arm64; the randomized operation
+//!   under Miri for a 32-bit target and the dump writer's for arm64 (these two on a thread
+//!   beside the other host checks, Miri being single-threaded); the randomized operation
 //!   sequences with injected faults (`cargo xtask stress`); the walk benchmark (`cargo xtask
 //!   bench`, callgrind instruction counts against the raw loop, its targets enforced). (The
 //!   example is built for every Windows target by the `cross` clippy rows, and linked for the
@@ -19,7 +20,9 @@
 
 use crate::provision::{NIGHTLY, WINDOWS_TARGETS, require};
 use crate::{Result, run, wine};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 const HOST: &str = "host";
@@ -56,13 +59,100 @@ struct Row {
     seconds: f64,
 }
 
+/// A check running on a thread of its own beside the others (see [`Matrix::check_beside`]).
+struct Beside {
+    tier: &'static str,
+    check: &'static str,
+    target: String,
+    log: PathBuf,
+    thread: JoinHandle<(std::result::Result<String, String>, f64)>,
+}
+
 /// Checks run so far, printed as one table.
-#[derive(Default)]
 pub struct Matrix {
     rows: Vec<Row>,
+    beside: Vec<Beside>,
+    started: Instant,
+}
+
+impl Default for Matrix {
+    fn default() -> Self {
+        Matrix {
+            rows: Vec::new(),
+            beside: Vec::new(),
+            started: Instant::now(),
+        }
+    }
 }
 
 impl Matrix {
+    /// Starts one check on a thread of its own, its commands' output going to a log under
+    /// `target/xtask-logs` (run them with [`run::run_logged`]); [`Matrix::join_beside`] records
+    /// it. For checks that leave a core idle for long (Miri interprets on one thread), so that
+    /// the other checks use it; they must not share a cargo target directory with the others.
+    pub fn check_beside(
+        &mut self,
+        tier: &'static str,
+        check: &'static str,
+        target: &str,
+        f: impl FnOnce(&Path) -> Result<String> + Send + 'static,
+    ) {
+        let dir = run::workspace_root().join("target/xtask-logs");
+        let log = dir.join(format!("{}-{}.log", check.replace(' ', "-"), target));
+        eprintln!(
+            "\n==> [{tier}] {check} ({target}) starts beside the next checks; its output goes to {}",
+            log.display()
+        );
+        let thread_log = log.clone();
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let result = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&thread_log, ""))
+                .map_err(|e| format!("cannot start {}: {e}", thread_log.display()))
+                .and_then(|()| f(&thread_log).map_err(|e| e.to_string()));
+            (result, start.elapsed().as_secs_f64())
+        });
+        self.beside.push(Beside {
+            tier,
+            check,
+            target: target.to_string(),
+            log,
+            thread,
+        });
+    }
+
+    /// Waits for the checks started with [`Matrix::check_beside`], prints their logs and
+    /// records them.
+    pub fn join_beside(&mut self) {
+        for beside in std::mem::take(&mut self.beside) {
+            let Beside {
+                tier,
+                check,
+                target,
+                log,
+                thread,
+            } = beside;
+            eprintln!("\n==> [{tier}] {check} ({target}), run beside the checks above:");
+            let (result, seconds) = thread
+                .join()
+                .unwrap_or_else(|_| (Err("the check's thread panicked".into()), 0.0));
+            match std::fs::read_to_string(&log) {
+                Ok(text) => eprint!("{text}"),
+                Err(e) => eprintln!("(no log at {}: {e})", log.display()),
+            }
+            if let Err(error) = &result {
+                eprintln!("FAILED: [{tier}] {check} ({target}): {error}");
+            }
+            self.rows.push(Row {
+                tier,
+                check,
+                target,
+                result,
+                seconds,
+            });
+        }
+    }
+
     /// Runs one check and records it; `f` returns a short note for the result column.
     pub fn check(
         &mut self,
@@ -129,7 +219,12 @@ impl Matrix {
         }
         let total: f64 = self.rows.iter().map(|r| r.seconds).sum();
         println!("{}", "-".repeat(78));
-        println!("{:<42} {total:>8.1}", "total");
+        println!("{:<42} {total:>8.1}", "total of the rows");
+        println!(
+            "{:<42} {:>8.1}  (checks run beside others overlap)",
+            "wall clock",
+            self.started.elapsed().as_secs_f64()
+        );
         (passed, failed, skipped)
     }
 }
@@ -279,6 +374,15 @@ pub fn main(args: &[String]) -> Result {
         wine::doctests()
     });
 
+    // Miri interprets on one thread, so its 32-bit and arm64 runs go beside the host checks,
+    // in a target directory of their own: the second core is otherwise idle through Miri's and
+    // callgrind's long single-threaded stretches.
+    m.check_beside(
+        "host",
+        "miri",
+        &format!("{MIRI_32BIT}, {MIRI_ARM64}"),
+        miri_32bit_and_arm64,
+    );
     m.check("host", "test", HOST, || {
         run::run(run::cargo().args(["test", "--workspace"]))?;
         Ok(String::new())
@@ -404,36 +508,7 @@ pub fn main(args: &[String]) -> Result {
         ]))?;
         Ok(String::new())
     });
-    // The safe crate's 32-bit paths (x86 CONTEXT, pointer-sized fields) run nowhere else: Miri
-    // interprets them for a 32-bit target, no linker or 32-bit libraries needed.
-    m.check("host", "miri", MIRI_32BIT, || {
-        run::run(run::cargo_on(NIGHTLY).args([
-            "miri",
-            "test",
-            "-p",
-            "pss-tests",
-            "--target",
-            MIRI_32BIT,
-            "--test",
-            "safe_*",
-        ]))?;
-        Ok("the safe-crate tests, 32-bit".into())
-    });
-    // The dump writer's arm64 path (the arm64 CONTEXT in the dump, arm64 frame-pointer walks by
-    // rust-minidump) runs nowhere else either: Miri interprets it for a 64-bit Arm target.
-    m.check("host", "miri", MIRI_ARM64, || {
-        run::run(run::cargo_on(NIGHTLY).args([
-            "miri",
-            "test",
-            "-p",
-            "pss-tests",
-            "--target",
-            MIRI_ARM64,
-            "--test",
-            "safe_dump_writer",
-        ]))?;
-        Ok("the dump writer's tests, arm64".into())
-    });
+    m.join_beside();
 
     m.check("wine", "run", wine::TARGET, || {
         require(&["x86_64-w64-mingw32-gcc", "wine", "wine64"])?;
@@ -456,6 +531,37 @@ pub fn main(args: &[String]) -> Result {
     } else {
         Err(format!("{failed} check(s) failed").into())
     }
+}
+
+/// The safe-crate tests under Miri for a 32-bit target, then the dump writer's for arm64, in
+/// `target/beside` (away from the host checks' build directory, which cargo locks), their
+/// output to `log`.
+///
+/// The safe crate's 32-bit paths (x86 CONTEXT, pointer-sized fields) and the dump writer's arm64
+/// path (the arm64 CONTEXT in the dump, arm64 frame-pointer walks by rust-minidump) run nowhere
+/// else: Miri interprets them, no linker or foreign libraries needed.
+fn miri_32bit_and_arm64(log: &Path) -> Result<String> {
+    let mut notes = Vec::new();
+    for (target, tests, what) in [
+        (MIRI_32BIT, "safe_*", "the safe-crate tests, 32-bit"),
+        (
+            MIRI_ARM64,
+            "safe_dump_writer",
+            "the dump writer's tests, arm64",
+        ),
+    ] {
+        let start = Instant::now();
+        let mut cmd = run::cargo_on(NIGHTLY);
+        cmd.env(
+            "CARGO_TARGET_DIR",
+            run::workspace_root().join("target/beside"),
+        )
+        .args(["miri", "test", "-p", "pss-tests", "--target", target])
+        .args(["--test", tests]);
+        run::run_logged(&mut cmd, log)?;
+        notes.push(format!("{what} ({:.0} s)", start.elapsed().as_secs_f64()));
+    }
+    Ok(format!("{}; beside the checks above", notes.join(", ")))
 }
 
 /// What the `-gnu` builds import, read from the import table of pss-sys's link test with
@@ -537,4 +643,39 @@ fn import_table(target: &str, minidump: bool) -> Result<Vec<(String, String)>> {
         }
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A check run beside others is recorded when joined, with its result, and its log holds
+    /// its commands' output; a failure carries the log's end.
+    #[test]
+    fn checks_beside_are_recorded_with_their_logs() {
+        let mut m = Matrix::default();
+        m.check_beside("test", "beside ok", "t1", |log| {
+            run::run_logged(
+                Command::new("sh").args(["-c", "echo out; echo err >&2"]),
+                log,
+            )?;
+            let text = std::fs::read_to_string(log)?;
+            assert!(text.contains("out\n") && text.contains("err\n"), "{text}");
+            Ok("done".into())
+        });
+        m.check_beside("test", "beside failing", "t2", |log| {
+            run::run_logged(
+                Command::new("sh").args(["-c", "echo last words; exit 3"]),
+                log,
+            )?;
+            Ok("unreachable".into())
+        });
+        assert!(m.rows.is_empty(), "recorded only when joined");
+        m.join_beside();
+        assert_eq!(m.rows.len(), 2);
+        assert_eq!(m.rows[0].result, Ok("done".into()));
+        let error = m.rows[1].result.as_ref().unwrap_err();
+        assert!(error.contains("last words"), "{error}");
+        assert!(m.beside.is_empty());
+    }
 }

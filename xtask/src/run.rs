@@ -57,6 +57,36 @@ pub fn run(cmd: &mut Command) -> Result {
     }
 }
 
+/// Runs `cmd` with its output appended to `log` (for a check that runs beside others, whose
+/// output would interleave with its own); fails unless it exits with status 0, the error
+/// ending with the log's last lines.
+pub fn run_logged(cmd: &mut Command, log: &Path) -> Result {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    writeln!(file, "$ {}", describe(cmd))?;
+    let status = cmd
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    Err(format!(
+        "`{}` failed: {status}; the end of {}:\n{tail}",
+        describe(cmd),
+        log.display()
+    )
+    .into())
+}
+
 /// Runs `cmd`, returning its standard output; standard error passes through.
 pub fn output(cmd: &mut Command) -> Result<String> {
     eprintln!("$ {}", describe(cmd));
