@@ -680,12 +680,13 @@ mod tests {
         );
         // A code pss does not name: the system's message where it has one (Windows does for
         // 1234, the model does not), then the number.
+        let text = ErrorCode::from_raw(1234).to_string();
         assert!(
-            ErrorCode::from_raw(1234)
-                .to_string()
-                .ends_with("Win32 error 1234"),
-            "{}",
-            ErrorCode::from_raw(1234)
+            text == "Win32 error 1234"
+                || text
+                    .strip_suffix(" (Win32 error 1234)")
+                    .is_some_and(|message| !message.is_empty()),
+            "{text}"
         );
         #[cfg(not(windows))]
         assert_eq!(ErrorCode::from_raw(1234).to_string(), "Win32 error 1234");

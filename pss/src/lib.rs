@@ -255,7 +255,9 @@
 //! # Errors
 //!
 //! One [`Error`] type names the failed [`Function`], its Win32 [`ErrorCode`] and an
-//! [`ErrorKind`]; it converts into [`std::io::Error`] as that error's source, whole.
+//! [`ErrorKind`]. It converts into [`std::io::Error`] by its Win32 code, so `raw_os_error()`
+//! answers as it does for std's own errors; an error where nothing was called becomes the io
+//! error's source, whole (see [`Error`]'s `From` conversion for the trade-off).
 //!
 //! # Dual use
 //!
