@@ -140,10 +140,7 @@ impl Matrix {
                 Ok(text) => eprint!("{text}"),
                 Err(e) => eprintln!("(no log at {}: {e})", log.display()),
             }
-            if let Err(error) = &result {
-                eprintln!("FAILED: [{tier}] {check} ({target}): {error}");
-            }
-            self.rows.push(Row {
+            self.record(Row {
                 tier,
                 check,
                 target,
@@ -151,6 +148,17 @@ impl Matrix {
                 seconds,
             });
         }
+    }
+
+    /// Records a finished check, saying so on standard error if it failed.
+    fn record(&mut self, row: Row) {
+        if let Err(error) = &row.result {
+            eprintln!(
+                "FAILED: [{}] {} ({}): {error}",
+                row.tier, row.check, row.target
+            );
+        }
+        self.rows.push(row);
     }
 
     /// Runs one check and records it; `f` returns a short note for the result column.
@@ -164,10 +172,7 @@ impl Matrix {
         eprintln!("\n==> [{tier}] {check} ({target})");
         let start = Instant::now();
         let result = f().map_err(|e| e.to_string());
-        if let Err(error) = &result {
-            eprintln!("FAILED: [{tier}] {check} ({target}): {error}");
-        }
-        self.rows.push(Row {
+        self.record(Row {
             tier,
             check,
             target: target.to_string(),
