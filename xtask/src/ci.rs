@@ -98,7 +98,18 @@ impl Matrix {
         f: impl FnOnce(&Path) -> Result<String> + Send + 'static,
     ) {
         let dir = run::workspace_root().join("target/xtask-logs");
-        let log = dir.join(format!("{}-{}.log", check.replace(' ', "-"), target));
+        // A name a shell takes unquoted: the target column may list several, ", "-separated.
+        let name: String = format!("{check}-{target}")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let log = dir.join(format!("{name}.log"));
         eprintln!(
             "\n==> [{tier}] {check} ({target}) starts beside the next checks; its output goes to {}",
             log.display()
@@ -682,5 +693,7 @@ mod tests {
         let error = m.rows[1].result.as_ref().unwrap_err();
         assert!(error.contains("last words"), "{error}");
         assert!(m.beside.is_empty());
+        let logs = run::workspace_root().join("target/xtask-logs");
+        assert!(logs.join("beside-ok-t1.log").is_file());
     }
 }
