@@ -648,6 +648,8 @@ pub(crate) struct ProcessInfo {
     pub(crate) aux_page_unqueryable: bool,
     /// The process's PEB: its address, reported by `PSS_PROCESS_INFORMATION`.
     pub(crate) peb: usize,
+    /// What its `RTL_USER_PROCESS_PARAMETERS` hold beyond the defaults (`parameters.rs`).
+    pub(crate) parameters: Option<Arc<super::parameters::ParametersSpec>>,
 }
 
 /// A process of the model.
@@ -689,6 +691,7 @@ fn default_info() -> ProcessInfo {
         read_chunk: READ_CHUNK,
         aux_page_unqueryable: false,
         peb: PEB_ADDRESS,
+        parameters: None,
     }
 }
 
@@ -778,7 +781,7 @@ pub(crate) fn current_process() -> ProcessData {
 /// Describes a model process; `spawn` adds it to the process table.
 #[derive(Clone, Debug)]
 pub struct ProcessSpec {
-    data: ProcessData,
+    pub(crate) data: ProcessData,
     /// [`aux_page`](Self::aux_page) replaced Windows' one page.
     custom_aux_pages: bool,
     /// [`with_peb`](Self::with_peb): a PEB region is added when spawned.

@@ -11,8 +11,10 @@ use super::kernel::CURRENT_PID;
 /// tracing enabled; an address space with three images (`editor.exe`, `kernel32.dll`,
 /// `ntdll.dll`, with PE headers and CodeView records), a mapped file, private memory with
 /// contents, an anonymous shared section (which a VA clone does not hold), free space, the two
-/// threads' stacks and the PEB's region (with the loader list and the TEBs); and two auxiliary
-/// pages. 64-bit addresses (32-bit hosts get addresses of their own).
+/// threads' stacks and the PEB's region (with the loader list and the TEBs); its parameters (a
+/// command line opening a file, a current directory, and an environment that holds a secret,
+/// `API_TOKEN`, as real ones do); and two auxiliary pages. 64-bit addresses (32-bit hosts get
+/// addresses of their own).
 pub fn demo_process() -> ProcessSpec {
     let context = vec![0; size_of::<pss_sys::CONTEXT>()];
     let editor = addr(0x7ff6_0000_0000, 0x0040_0000);
@@ -22,6 +24,24 @@ pub fn demo_process() -> ProcessSpec {
     let rtl_user_thread_start = ntdll + 0x5_26f1;
     ProcessSpec::new()
         .image(r"C:\Program Files\Contoso\editor.exe")
+        .command_line(r#""C:\Program Files\Contoso\editor.exe" --autosave 5 notes.txt"#)
+        .current_directory(r"C:\Users\me\Documents")
+        .environment(&[
+            // cmd.exe, which started it, keeps each drive's directory in a variable.
+            ("=C:", r"C:\Users\me\Documents"),
+            ("ALLUSERSPROFILE", r"C:\ProgramData"),
+            ("API_TOKEN", "ctso_live_5f2b9c41e0d7a3b8"),
+            ("COMPUTERNAME", "MODEL-PC"),
+            ("EDITOR_THEME", "solarized"),
+            (
+                "Path",
+                r"C:\Windows\system32;C:\Windows;C:\Program Files\Contoso",
+            ),
+            ("SystemRoot", r"C:\Windows"),
+            ("TEMP", r"C:\Users\me\AppData\Local\Temp"),
+            ("USERNAME", "me"),
+            ("USERPROFILE", r"C:\Users\me"),
+        ])
         .handle_tracing()
         .thread(
             ThreadSpec::new(0x1a8)

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | the region's first pages | `PEB_LDR_DATA`, one `LDR_DATA_TABLE_ENTRY` per image region (the main executable, the one the PEB's `ImageBaseAddress` names, first; the others in address order), then their names |
 //! | below the PEB, one [`TEB_SIZE`] apart | each thread's TEB, the first thread's highest ([`ThreadSpec::teb_address`](super::ThreadSpec::teb_address)) |
-//! | [`PEB_ADDRESS`] | the PEB: `ImageBaseAddress`, `Ldr`, and the OS fields ([`OS_MAJOR_VERSION`], ...) |
+//! | [`PEB_ADDRESS`] | the PEB: `ImageBaseAddress`, `Ldr`, `ProcessParameters` (a region of its own: `parameters.rs`), and the OS fields ([`OS_MAJOR_VERSION`], ...) |
 //!
 //! Each TEB holds `NtTib.StackBase` and `StackLimit` (its stack region's end and start), `Self`,
 //! `ClientId`, `ProcessEnvironmentBlock` and `LastErrorValue`
@@ -236,6 +236,8 @@ pub(crate) fn region(data: &ProcessData) -> Option<RegionSpec> {
     let main = modules.first().map_or(0, |m| m.base);
     b.ptr(peb + PEB_IMAGE_BASE_OFFSET, main);
     b.ptr(peb + PEB_LDR, base + ldr);
+    let parameters = super::parameters::PARAMETERS_ADDRESS;
+    b.ptr(peb + super::parameters::PEB_PROCESS_PARAMETERS, parameters);
     b.u32(peb + PEB_NUMBER_OF_PROCESSORS, NUMBER_OF_PROCESSORS);
     b.u32(peb + PEB_OS_MAJOR, OS_MAJOR_VERSION);
     b.u32(peb + PEB_OS_MINOR, OS_MINOR_VERSION);
@@ -247,7 +249,7 @@ pub(crate) fn region(data: &ProcessData) -> Option<RegionSpec> {
 
 /// Lays out what a spawned process holds in memory beyond its spec's regions: each thread's TEB
 /// address, a stack region for each thread with a call stack (its stack and frame pointers
-/// set to it), and with `with_peb` the region of [`region`].
+/// set to it), and with `with_peb` the region of [`region`] and the process parameters'.
 pub(crate) fn lay_out_process(data: &mut ProcessData, with_peb: bool) {
     let mut stacks = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
@@ -269,7 +271,11 @@ pub(crate) fn lay_out_process(data: &mut ProcessData, with_peb: bool) {
         stacks.push(stack.region);
     }
     let environment = if with_peb { region(data) } else { None };
+    let parameters = environment
+        .as_ref()
+        .map(|_| super::parameters::region(data));
     let regions = std::sync::Arc::make_mut(&mut data.regions);
     regions.extend(environment);
+    regions.extend(parameters);
     regions.extend(stacks);
 }

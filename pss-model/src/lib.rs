@@ -32,13 +32,15 @@
 //! | KUDU | snapshot → `MiniDumpWriteDump` in production | `projectkudu/kudu` PR #2930 |
 //! | CPY | `os.getppid` on Windows | `python/cpython`, `Modules/posixmodule.c` |
 //! | DD | own-process thread metrics | `DataDog/dd-trace-dotnet`, `ProcessSnapshotRuntimeInformation.cs` |
+//! | WINTERNL | Microsoft's documented part of the PEB and the process parameters | learn.microsoft.com, `winternl.h`: `PEB`, `RTL_USER_PROCESS_PARAMETERS` |
+//! | MDPY | a reader of the PEB and the process parameters in minidumps (x86 and x64 offsets) | Python's `minidump` package, `skelsec/minidump`, `minidump/structures/peb.py` |
 //!
 //! # What it holds
 //!
 //! - A process table: the current process ([`CURRENT_PID`], pseudo handle `-1`; two threads
 //!   with call stacks and last errors, four handles, its image, `kernel32.dll` and `ntdll.dll`,
 //!   a mapped file, the shared user-data page, the threads' stacks, its PEB with the loader
-//!   list and TEBs) and processes a test
+//!   list, TEBs and process parameters) and processes a test
 //!   creates with [`ProcessSpec`] (with knobs for what Windows varies: the image-name limit,
 //!   handle tracing and its size, the extended context length, jobs that forbid breakaway, a
 //!   handle table that changes during capture, a kernel32 that knows thread names, the
@@ -116,6 +118,27 @@
 //!
 //! Without `with_peb` the addresses are reported and nothing is behind them.
 //!
+//! ## The process's parameters
+//!
+//! With [`ProcessSpec::with_peb`], the PEB's `ProcessParameters` points to an
+//! `RTL_USER_PROCESS_PARAMETERS` in a private region of its own at [`PARAMETERS_ADDRESS`], laid
+//! out as the kernel copies it into a new process (`PspCopyAndFixupParameters`): the structure
+//! (Windows 11's, `0x448` bytes on x64 and arm64, `0x2C4` on x86), then its strings, then the
+//! environment, every buffer an absolute address (`Flags` = [`PARAMS_NORMALIZED`]):
+//!
+//! - `ImagePathName`: the DOS path of the main executable (the first image region, as the
+//!   loader's list has it); `CommandLine` ([`ProcessSpec::command_line`], by default the image
+//!   path in quotes); `CurrentDirectory.DosPath` ([`ProcessSpec::current_directory`], ending in
+//!   `\`, `MaximumLength` 520; by default the image's directory); `WindowTitle` (the image
+//!   path); `DesktopInfo` (`Winsta0\Default`); `DllPath` and `RuntimeData` empty with NULL
+//!   buffers, `ShellInfo` empty; each string NUL-terminated, `MaximumLength` its length plus
+//!   the NUL, placed 8-byte aligned as ntdll's `RtlpCopyProcString` places them;
+//! - `Environment` and `EnvironmentSize`: `NAME=VALUE\0` per variable, then `\0`
+//!   ([`ProcessSpec::environment`], by default [`default_environment`]); the size counts the
+//!   whole block, as a started process's ntdll sets it.
+//!
+//! [`ProcessSpec::parameters`] and [`process_parameters`] give what a reader must find.
+//!
 //! # Choices, and the evidence for each
 //!
 //! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
@@ -184,6 +207,8 @@
 //! | Without `WithFullMemory` (and with a VA clone) a dump holds a memory list of each thread's stack, its TEB's pages ([`TEB_SIZE`]) and the PEB's page; with it, each thread's stack descriptor points at its bytes inside the Memory64 data (no second copy; an RVA of 0 past 4 GiB); a context's `ContextFlags` keep only their low 24 bits (the high byte's exception and service state bits are no register set, and readers take them for another architecture's) | the PEB and TEBs are documented under `MiniDumpWithProcessThreadData`; what a small dump of a snapshot holds is unstated | 10 | NO EVIDENCE (chosen so that readers find stacks and last errors in both kinds of dump) | `safe_minidump::every_thread_walks_to_the_frames_laid_out`, `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held` |
 //! | A thread entry's `TebBaseAddress` (a reserved field) is the thread's TEB; a model process's TEBs lie below its PEB, one [`TEB_SIZE`] apart in thread order, and exist with [`ProcessSpec::with_peb`], as do the PEB's loader data and their names (DOS paths through [`DEVICE_MAP`]) | reserved | 8 | CONFIRMED (the field): ND `PsspDumpThread` queries `ThreadBasicInformation` into the entry; PLAUSIBLE (the layout: offsets are Windows', addresses the model's) | `safe_loader::this_process_reads_its_tebs_peb_and_loader_list`, `safe_loader::the_demo_process_reads_its_tebs_peb_and_loader_list`, `walk::thread_entries_carry_their_teb` |
 //! | A full-memory dump of a snapshot without a VA clone fails with `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`; memory the clone cannot read fails it with `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)` unless `MiniDumpIgnoreInaccessibleMemory`; failures leave the `HRESULT` as the last error | the last-error `HRESULT` is documented; the rest is not | 10 | CONFIRMED (`HRESULT` in the last error): GK; NO EVIDENCE (the codes) | `safe_minidump::failures_decode_the_hresult`, `safe_minidump::inaccessible_memory_fails_a_dump_that_does_not_ignore_it` |
+//! | A model process's PEB `ProcessParameters` (x64 and arm64 `0x20`, x86 `0x10`) points to an `RTL_USER_PROCESS_PARAMETERS` at Windows 11's offsets (x64 and arm64 / x86): `MaximumLength` 0 / 0, `Length` 4 / 4, `Flags` 8 / 8, `DebugFlags` 0xC / 0xC, `ConsoleHandle` 0x10 / 0x10, `ConsoleFlags` 0x18 / 0x14, `StandardInput`, `StandardOutput`, `StandardError` 0x20, 0x28, 0x30 / 0x18, 0x1C, 0x20, `CurrentDirectory` (`CURDIR`: `DosPath`, then `Handle`) 0x38 / 0x24, `DllPath` 0x50 / 0x30, `ImagePathName` 0x60 / 0x38, `CommandLine` 0x70 / 0x40, `Environment` 0x80 / 0x48, `WindowTitle` 0xB0 / 0x70, `DesktopInfo` 0xC0 / 0x78, `ShellInfo` 0xD0 / 0x80, `RuntimeData` 0xE0 / 0x88, `EnvironmentSize` 0x3F0 / 0x290, `EnvironmentVersion` 0x3F8 / 0x294, 0x448 / 0x2C4 bytes in all; a `UNICODE_STRING`'s `Buffer` at 8 / 4 | `winternl.h` documents `PEB.ProcessParameters` and the structure's `ImagePathName` and `CommandLine` (after `Reserved1[16]` and `Reserved2[10]`); the rest is reserved | — | CONFIRMED (x64): NK `PspCopyAndFixupParameters` (relocates the buffers at 0x40, 0x58, 0x68, 0x78, 0xB8, 0xC8, 0xD8, 0xE8, 0x418, 0x428 and `Environment` at 0x80, duplicates the handles at 0x10 and 0x20–0x30, copies `MaximumLength` + `EnvironmentSize` (0x3F0) bytes, stores the copy's address at PEB + 0x20), ND `RtlCreateProcessParametersInternal` (clears 0x448 bytes, reads `EnvironmentSize` at 0x3F0), WINTERNL, MDPY, PHNT (`ntrtl.h`); CONFIRMED (x86): NK `PspWow64ThunkProcessParameters` (copies each x64 field to its x86 offset above for a WOW64 process's 32-bit PEB, whose `ProcessParameters` is at 0x10; strings from 0x2C4), WINTERNL, MDPY, PHNT (`ntwow64.h`, `RTL_USER_PROCESS_PARAMETERS32`); PLAUSIBLE (arm64 = x64: the same LLP64 types, no architecture-specific member; MDPY reads every non-x86 dump at x64's offsets) | `safe_parameters::the_layout_is_windows`, `safe_parameters::the_demo_process_reads_back_exactly`, `safe_parameters::a_child_process_shows_its_command_line` |
+//! | The structure is a private region of its own ([`PARAMETERS_ADDRESS`]): `MaximumLength` = `Length` = the structure and its strings; `Flags` = [`PARAMS_NORMALIZED`] (absolute buffers); the strings after the structure in ntdll's order, each NUL-terminated and 8-byte aligned, `MaximumLength` its length + 2 (`CurrentDirectory.DosPath`: 520, ending in `\`); `DllPath` and `RuntimeData` zero with NULL buffers, `ShellInfo` of no size; then the environment (`NAME=VALUE\0` each, then `\0`; `\0\0` when empty), `EnvironmentSize` its exact size; `ImagePathName` and `WindowTitle` the main image's DOS path, `DesktopInfo` `Winsta0\Default`; by default the quoted image path as [`ProcessSpec::command_line`], the image's directory as [`ProcessSpec::current_directory`], [`default_environment`] as [`ProcessSpec::environment`] | undocumented | — | CONFIRMED (one allocation, the strings' order, rounding and `MaximumLength`s, the 520-byte directory with its `\`, the environment after the strings, `Flags` 1 when normalized and buffers as offsets otherwise): ND `RtlCreateProcessParametersInternal`, `RtlpCopyProcString`, `RtlNormalizeProcessParams`, NK `PspCopyAndFixupParameters`; CONFIRMED (`EnvironmentSize` exact, counting the final NUL; an empty block of 4 bytes): ND `RtlpInitEnvironmentBlock`, `RtlpGetBlockSizeEx`; PLAUSIBLE (the environment left after the strings, where a started process's ntdll copies it into its heap; the `WindowTitle` and `DesktopInfo` values; no `DllPath`; the defaults) | `safe_parameters::the_layout_is_windows`, `safe_parameters::a_specd_process_reads_back_exactly`, `safe_parameters::this_process_reads_its_parameters` |
 //!
 //! # What the evidence shows that the model does not do, and why
 //!
@@ -199,6 +224,12 @@
 //!   always where the entry points.
 //! - Contexts taken after the clone (capture order within a part) (ND): not observable here.
 //! - Capture across bitness failing (error 18136): the model has no bitness.
+//! - A WOW64 process's second parameter block (NK `PspWow64ThunkProcessParameters` copies the
+//!   64-bit one into x86's layout for the 32-bit PEB, and the 32-bit code then changes only
+//!   that copy), and a started process's environment moved into its heap (ND
+//!   `RtlpInitEnvironmentBlock`): the model has no bitness, and keeps the block where the
+//!   kernel copied it. Its `CurrentDirectory.Handle`, console and standard handles are 0 (no
+//!   such handle is in its handle table).
 //! - The error codes seen from real captures without a cause the model has
 //!   (`ERROR_NO_SYSTEM_RESOURCES`, `ERROR_ARITHMETIC_OVERFLOW`, `ERROR_INVALID_ADDRESS`,
 //!   `ERROR_PARTIAL_COPY`): injected by [`faults`], with only the effects such a failure has.
@@ -232,6 +263,7 @@ mod kernel;
 mod le;
 mod memory;
 mod mutex;
+mod parameters;
 mod pe;
 mod process;
 mod stack;
@@ -252,6 +284,10 @@ pub use environment::{
 };
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
 pub use mutex::{backtrace_mutex_name, mutex_owner, mutex_waiters};
+pub use parameters::{
+    MAX_STRING_UNITS, PARAMETERS_ADDRESS, PARAMS_NORMALIZED, Parameters, default_environment,
+    process_parameters,
+};
 pub use pe::{
     CODEVIEW_RVA, CodeView, DEBUG_DIRECTORY_RVA, Guid, MAX_PDB_NAME, PE_MACHINE, PeFault,
     codeview_of,

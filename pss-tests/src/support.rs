@@ -385,9 +385,10 @@ pub struct TestProcess {
 }
 
 impl TestProcess {
-    /// Starts the process (on the model: one thread, two handles and four regions, an image,
-    /// private memory, the thread's stack and the PEB's region with its TEB, as a console
-    /// program has at least; the thread's frames chain through the image).
+    /// Starts the process (on the model: one thread, two handles and five regions, an image,
+    /// private memory, the thread's stack, the PEB's region with its TEB and the process
+    /// parameters, whose command line is the Windows child's, as a console program has at
+    /// least; the thread's frames chain through the image).
     #[track_caller]
     pub fn spawn() -> Self {
         #[cfg(not(windows))]
@@ -408,6 +409,7 @@ impl TestProcess {
                     r"\Device\HarddiskVolume3\Windows\System32\cmd.exe",
                 ))
                 .region(crate::model::RegionSpec::private(0x10_0000, 0x1_0000))
+                .command_line(r#""C:\Windows\System32\cmd.exe" /D /C pause"#)
                 .with_peb()
                 .spawn(),
         };

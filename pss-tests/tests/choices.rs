@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../../pss-model/src/lib.rs");
-const FILES: [(&str, &str); 16] = [
+const FILES: [(&str, &str); 17] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -16,6 +16,7 @@ const FILES: [(&str, &str); 16] = [
     ("safe_clone_memory", include_str!("safe_clone_memory.rs")),
     ("safe_loader", include_str!("safe_loader.rs")),
     ("safe_minidump", include_str!("safe_minidump.rs")),
+    ("safe_parameters", include_str!("safe_parameters.rs")),
     ("safe_soundness", include_str!("safe_soundness.rs")),
     ("safe_walk", include_str!("safe_walk.rs")),
     ("targets", include_str!("targets.rs")),

@@ -304,6 +304,7 @@ mod image;
 mod info;
 mod local;
 mod memory;
+mod parameters;
 mod process;
 mod query;
 mod remote;
@@ -335,6 +336,7 @@ pub use info::{
 };
 pub use local::LocalSnapshot;
 pub use memory::{MemoryProtection, MemoryRegion, MemoryState, MemoryType};
+pub use parameters::{Environment, EnvironmentVariables, ProcessParameters};
 pub use process::{Process, current_process, open_process};
 pub use remote::RemoteSnapshot;
 pub use time::FileTime;
