@@ -6,7 +6,7 @@
 //! buffers outside readable memory, unterminated and oversized environments, a NULL or
 //! unreadable `ProcessParameters`) giving errors or bounded results, never a panic.
 
-use pss::{CaptureFlags, ErrorCode, ErrorKind, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, ErrorKind, LocalSnapshot, ProcessAccess};
 use pss_tests::*;
 
 fn capture_va_clone(pid: u32) -> LocalSnapshot {
@@ -113,7 +113,7 @@ fn without_the_va_clone_it_is_not_captured() {
 #[cfg(not(windows))]
 mod model_processes {
     use super::*;
-    use pss::{Function, WideStr};
+    use pss::{ErrorCode, Function, WideStr};
     use pss_tests::model::{
         self, ModelProcess, PARAMETERS_ADDRESS, PARAMS_NORMALIZED, Parameters, ProcessSpec,
         RegionSpec, demo_process,
@@ -691,6 +691,19 @@ mod model_processes {
         assert_no_leaks();
     }
 
+    /// An error of a field that holds garbage: a bad length or an unreadable buffer, said.
+    #[track_caller]
+    fn assert_hostile(error: pss::Error) {
+        assert!(
+            matches!(
+                error.kind(),
+                ErrorKind::Os(ErrorCode::BAD_LENGTH | ErrorCode::PARTIAL_COPY)
+            ),
+            "{error}"
+        );
+        assert!(error.reason().is_some(), "{error}");
+    }
+
     /// Random bytes over the whole structure: every accessor answers, an error or a bounded
     /// value (strings within a `UNICODE_STRING`'s 32,767 units, the environment within its
     /// cap), never a panic.
@@ -727,13 +740,17 @@ mod model_processes {
                 parameters.window_title(),
                 parameters.desktop_info(),
             ] {
-                if let Ok(string) = string {
-                    assert!(string.len() <= 0x7FFF);
+                match string {
+                    Ok(string) => assert!(string.len() <= 0x7FFF),
+                    Err(error) => assert_hostile(error),
                 }
             }
-            if let Ok(environment) = parameters.environment() {
-                assert!(environment.as_utf16().len() <= pss::Environment::MAX_SIZE / 2);
-                assert!(environment.iter().count() <= environment.as_utf16().len());
+            match parameters.environment() {
+                Ok(environment) => {
+                    assert!(environment.as_utf16().len() <= pss::Environment::MAX_SIZE / 2);
+                    assert!(environment.iter().count() <= environment.as_utf16().len());
+                }
+                Err(error) => assert_hostile(error),
             }
             drop(snapshot);
         }

@@ -113,6 +113,7 @@ fn process_section(snapshot: &LocalSnapshot) -> Result {
             "image"
         ),
     }
+    parameters_lines(snapshot);
     let status = match info.exit_status() {
         ExitStatus::Running => "running".to_string(),
         ExitStatus::Exited(code) => format!("exited with {code}"),
@@ -145,6 +146,46 @@ fn process_section(snapshot: &LocalSnapshot) -> Result {
         memory.page_fault_count
     );
     Ok(())
+}
+
+/// The command line, current directory and environment, from the process parameters the PEB
+/// points to (read through the VA clone); what cannot be read is said, not fatal.
+fn parameters_lines(snapshot: &LocalSnapshot) {
+    let parameters = match snapshot.process_parameters() {
+        Ok(parameters) => parameters,
+        Err(error) => return println!("  {:<14} unreadable: {error}", "parameters"),
+    };
+    let strings = [
+        ("command line", parameters.command_line()),
+        ("directory", parameters.current_directory()),
+    ];
+    for (label, string) in strings {
+        match string {
+            Ok(string) => println!("  {label:<14} {}", string.display()),
+            Err(error) => println!("  {label:<14} unreadable: {error}"),
+        }
+    }
+    match parameters.environment() {
+        // Names only: values hold secrets often enough (tokens, passwords).
+        Ok(environment) => {
+            let names: Vec<String> = environment
+                .iter()
+                .map(|(name, _)| name.to_string_lossy())
+                .collect();
+            println!(
+                "  {:<14} {} variables{}: {}",
+                "environment",
+                names.len(),
+                if environment.is_complete() {
+                    ""
+                } else {
+                    " (cut)"
+                },
+                names.join(" ")
+            );
+        }
+        Err(error) => println!("  {:<14} unreadable: {error}", "environment"),
+    }
 }
 
 fn queries_section(snapshot: &LocalSnapshot) -> Result {

@@ -53,6 +53,10 @@
 //!   [`FileTime`]s, exact and converted only on request.
 //!   Positions can be saved and restored on the same walk, and a walk can use a custom
 //!   [`WalkAllocator`].
+//! - **Through the VA clone**, the PEB and what it points to, read as hostile memory:
+//!   [`main_image`](LocalSnapshot::main_image), and
+//!   [`process_parameters`](LocalSnapshot::process_parameters) (command line, image path,
+//!   current directory, environment).
 //!
 //! # Freeing
 //!
@@ -190,9 +194,9 @@
 //!
 //! **A process monitor.** It captures many processes often, so each capture must be cheap:
 //! [`CaptureFlags::NONE`] (process information: times, memory counters, the parent) or
-//! `THREADS` and `HANDLES` for counts, never `VA_CLONE`. Open with
-//! [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected processes grant, and free
-//! each snapshot before the next:
+//! `THREADS` and `HANDLES` for counts, never `VA_CLONE` (the command line needs it: read it once
+//! per process). Open with [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected
+//! processes grant, and free each snapshot before the next:
 //!
 //! ```no_run,standalone_crate
 //! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
@@ -205,6 +209,13 @@
 //!     let working_set = snapshot.process_information()?.memory().working_set_size;
 //!     snapshot.close()?; // freed before the next sample, reporting a failure
 //!     Ok((threads, working_set))
+//! }
+//!
+//! /// The command line, read once per process (it needs the VA clone, which a sample avoids).
+//! fn command_line(pid: u32) -> pss::Result<String> {
+//!     let process = pss::open_process(pid, ProcessAccess::for_capture(CaptureFlags::VA_CLONE))?;
+//!     let snapshot = LocalSnapshot::capture(&process, CaptureFlags::VA_CLONE)?;
+//!     Ok(snapshot.process_parameters()?.command_line()?.to_string_lossy())
 //! }
 //! # fn main() {}
 //! ```
