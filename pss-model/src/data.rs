@@ -930,10 +930,11 @@ impl ProcessSpec {
     /// Gives the process a PEB in its memory, at [`PEB_ADDRESS`] (where every model process
     /// reports it), whose `ImageBaseAddress` (at [`PEB_IMAGE_BASE_OFFSET`](crate::PEB_IMAGE_BASE_OFFSET))
     /// is the base of its first image region, its main executable, as on Windows; and with it,
-    /// in the same private region (one more region in all), the PEB's loader data (one entry per
-    /// image region) and every thread's TEB: see the model's crate docs, "The PEB and TEBs".
-    /// Without it the addresses are reported but nothing is there (reads fail), which keeps
-    /// region counts small for tests that count them.
+    /// in the same private region, the PEB's loader data (one entry per image region) and every
+    /// thread's TEB: see the model's crate docs, "The PEB and TEBs"; and in a region of its own
+    /// the process parameters the PEB points to (two more regions in all; "The process's
+    /// parameters"). Without it the addresses are reported but nothing is there (reads fail),
+    /// which keeps region counts small for tests that count them.
     pub fn with_peb(mut self) -> Self {
         self.with_peb = true;
         self
