@@ -219,6 +219,7 @@
 #![cfg(not(windows))]
 
 mod capture;
+mod churn;
 mod data;
 mod demo;
 mod dump;
@@ -231,17 +232,20 @@ mod hostile;
 mod kernel;
 mod le;
 mod memory;
+mod memory_info;
 mod mutex;
 mod pe;
 mod process;
+mod remote;
 mod stack;
 mod walk;
+mod xstate;
 
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
+pub use churn::{LAST_SYSCALL_UNAVAILABLE, THREAD_NAME_LIMIT};
 pub use data::{
-    AuxPageSpec, EXTENDED_CONTEXT_EXTRA, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT,
-    ImageInfo, ModelProcess, ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA,
-    SHARED_USER_DATA_COPIED, ThreadSpec,
+    AuxPageSpec, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT, ImageInfo, ModelProcess,
+    ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA, SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
 pub use dump::{ModelFile, create_file, open_file_read_only};
@@ -258,6 +262,7 @@ pub use pe::{
 };
 pub use stack::{MAX_CALL_STACK, STACK_SIZE};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
+pub use xstate::{XState, extended_context_length};
 
 use kernel::Object;
 use std::collections::BTreeMap;
