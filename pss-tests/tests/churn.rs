@@ -180,9 +180,10 @@ mod model_processes {
         let mut names = Vec::new();
         loop {
             match walk_one::<PSS_THREAD_NAME>(snapshot, PSS_WALK_THREAD_NAME, marker) {
-                // SAFETY: the name lives while `marker` does.
                 (ERROR_SUCCESS, e) => {
-                    names.push(unsafe { utf16_at(e.ThreadName, e.ThreadNameSize) })
+                    // SAFETY: the name, `ThreadNameSize` bytes, lives while `marker` does.
+                    let name = unsafe { utf16_at(e.ThreadName, e.ThreadNameSize) };
+                    names.push(name);
                 }
                 (ERROR_NO_MORE_ITEMS, _) => break,
                 (code, _) => panic!("{code}"),
