@@ -156,7 +156,8 @@ impl Captured {
 /// the architecture the flags name: `& 0x1003F` for x86 flags (`CONTEXT_i386`, `0x10000`),
 /// else `& 0x10001F` for x64 flags (`CONTEXT_AMD64`, `0x100000`), so XSTATE, CET and the
 /// exception-reporting bits are dropped; flags naming neither architecture pass unchanged. An
-/// extended record, sized for the flags, keeps them.
+/// extended record, sized for the flags (when `RtlGetExtendedContextLength` could size it:
+/// [`extended_context_length`](crate::extended_context_length)), keeps them.
 pub fn sanitise_context_flags(flags: u32, extended: bool) -> u32 {
     if extended {
         flags

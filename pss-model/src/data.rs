@@ -134,7 +134,9 @@ impl ThreadSpec {
         self
     }
     /// Its name, as `SetThreadDescription` gave it: what a kernel32 that answers
-    /// `PSS_WALK_THREAD_NAME` ([`ProcessSpec::thread_names`]) reports.
+    /// `PSS_WALK_THREAD_NAME` ([`ProcessSpec::thread_names`]) reports, if it has at most
+    /// [`THREAD_NAME_LIMIT`](crate::THREAD_NAME_LIMIT) UTF-16 units (a longer one is not
+    /// captured).
     pub fn named(mut self, name: &str) -> Self {
         self.name = utf16(name);
         self

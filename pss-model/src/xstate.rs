@@ -14,6 +14,7 @@ use pss_sys::*;
 /// enabled component.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[doc(alias = "XSTATE_CONFIGURATION", alias = "CONTEXT_XSTATE")]
 pub enum XState {
     /// No XSAVE support (`EnabledFeatures` 0): `RtlGetExtendedContextLength` refuses flags
     /// with `CONTEXT_XSTATE` (`STATUS_NOT_SUPPORTED`), so such a record is a plain `CONTEXT`
@@ -98,6 +99,7 @@ fn architecture(flags: u32) -> Option<Architecture> {
 /// `CONTEXT_EX` and room to align them, plus with XSTATE the XSAVE area beyond the legacy
 /// state the `CONTEXT` already holds: on x64, 1,279 bytes for `CONTEXT_ALL`, 1,647 for
 /// `CONTEXT_ALL | CONTEXT_XSTATE` with [`XState::Avx`], 3,247 with [`XState::Avx512`].
+#[doc(alias = "RtlGetExtendedContextLength")]
 pub fn extended_context_length(flags: u32, xstate: XState) -> Option<u32> {
     let arch = architecture(flags)?;
     let wants_xstate = arch.xstate_bit != 0 && flags & arch.xstate_bit != 0;
