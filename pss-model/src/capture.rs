@@ -64,6 +64,8 @@ pub fn covers(granted: u32, required: u32) -> bool {
 pub struct Captured {
     pub(crate) process: ProcessInfo,
     pub(crate) aux_pages: Option<Arc<Vec<AuxPageSpec>>>,
+    /// With auxiliary pages: the address space their memory information is queried in.
+    pub(crate) aux_space: Option<Arc<Vec<RegionSpec>>>,
     pub(crate) regions: Option<Arc<Vec<RegionSpec>>>,
     /// Mapped file names (and, with `image_fields`, PE values) for image and mapped regions.
     pub(crate) section_info: bool,
@@ -77,7 +79,10 @@ pub struct Captured {
     /// Handles could be duplicated out of the process (`PROCESS_DUP_HANDLE`), so entries have
     /// their type name and details; else only values.
     pub(crate) handle_duplication: bool,
+    /// The thread records, each with the name it captured (`churn::dump`).
     pub(crate) threads: Option<Arc<Vec<ThreadSpec>>>,
+    /// The thread part ran and succeeded (with or without threads): its counters are written.
+    pub(crate) thread_part: bool,
     /// Bytes per context record, when contexts were captured.
     pub(crate) context_length: Option<u32>,
     /// Each record's `ContextFlags` (the capture's `ThreadContextFlags`, sanitised as ntdll
@@ -124,10 +129,10 @@ fn failing_part(process: &mut ProcessData, flags: u32) -> Result<(), u32> {
             return Err(ERROR_BAD_LENGTH);
         }
     }
-    // Threads are opened one by one (ZwGetNextThread); any error but the end of the list fails
-    // the capture.
-    if has(PSS_CAPTURE_THREADS) && !exited && process.threads.iter().any(|t| t.unopenable) {
-        return Err(ERROR_ACCESS_DENIED);
+    // Threads are opened one by one (ZwGetNextThread skips those it may not open), then each is
+    // queried: any failing query fails the capture (churn.rs).
+    if has(PSS_CAPTURE_THREADS) && !exited {
+        super::churn::run_thread_part(process)?;
     }
     Ok(())
 }
@@ -151,7 +156,8 @@ impl Captured {
 /// the architecture the flags name: `& 0x1003F` for x86 flags (`CONTEXT_i386`, `0x10000`),
 /// else `& 0x10001F` for x64 flags (`CONTEXT_AMD64`, `0x100000`), so XSTATE, CET and the
 /// exception-reporting bits are dropped; flags naming neither architecture pass unchanged. An
-/// extended record, sized for the flags, keeps them.
+/// extended record, sized for the flags (when `RtlGetExtendedContextLength` could size it:
+/// [`extended_context_length`](crate::extended_context_length)), keeps them.
 pub fn sanitise_context_flags(flags: u32, extended: bool) -> u32 {
     if extended {
         flags
@@ -164,29 +170,38 @@ pub fn sanitise_context_flags(flags: u32, extended: bool) -> u32 {
     }
 }
 
-/// What a capture of `process` with `flags`, through a handle granted `access`, holds. Copies
-/// nothing but `Arc`s and the process-wide facts (and, when a handle's type cannot be queried,
-/// the handle list without it). `flags` must already have passed [`failing_part`].
-pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captured {
+/// What a capture of `process` with `flags` and `context_flags`, through a handle granted
+/// `access`, holds. Copies nothing but `Arc`s and the process-wide facts (and, when a handle's
+/// type cannot be queried, the handle list without it; when threads were skipped or renamed,
+/// the thread records). `flags` must already have passed [`failing_part`].
+pub(crate) fn contents(
+    process: &ProcessData,
+    flags: u32,
+    context_flags: u32,
+    access: u32,
+) -> Captured {
     let has = |f: u32| flags & f != 0;
     static CLOCK: std::sync::atomic::AtomicU64 =
         std::sync::atomic::AtomicU64::new(133_500_000_000_000_000);
     let exited = process.info.exit.is_some();
     let section_info = has(PSS_CAPTURE_VA_SPACE) && has(PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION);
     let handle_duplication = covers(access, PROCESS_DUP_HANDLE);
+    // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts; the length follows
+    // the context flags and the CPU (xstate.rs).
+    let (length, extended) = super::xstate::context_length(
+        context_flags,
+        has(PSS_CAPTURE_THREAD_CONTEXT_EXTENDED),
+        process.info.xstate,
+    );
+    let contexts = has(PSS_CAPTURE_THREAD_CONTEXT).then_some(length);
     // Threads only with THREADS (THREAD_CONTEXT alone captures none); no section at all when
     // none were enumerated (an exited process, a VA clone): the query then gives
     // ERROR_NOT_FOUND, not a count of 0.
-    let threads = (has(PSS_CAPTURE_THREADS) && !exited && !process.threads.is_empty())
-        .then(|| process.threads.clone());
-    // THREAD_CONTEXT_EXTENDED without THREAD_CONTEXT captures no contexts.
-    let extended = has(PSS_CAPTURE_THREAD_CONTEXT_EXTENDED);
-    let context_length =
-        (threads.is_some() && has(PSS_CAPTURE_THREAD_CONTEXT)).then_some(if extended {
-            process.info.extended_context_length
-        } else {
-            size_of::<CONTEXT>() as u32
-        });
+    let thread_part = has(PSS_CAPTURE_THREADS);
+    let threads = (thread_part && !exited)
+        .then(|| super::churn::dump(&process.threads, contexts))
+        .flatten();
+    let context_length = contexts.filter(|_| threads.is_some());
     Captured {
         process: process.info.clone(),
         // One page, counted only when ZwQueryVirtualMemory of it succeeds.
@@ -197,6 +212,7 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
                 process.aux_pages.clone()
             }
         }),
+        aux_space: has(AUXILIARY_PAGES).then(|| process.regions.clone()),
         regions: has(PSS_CAPTURE_VA_SPACE).then(|| process.regions.clone()),
         section_info,
         image_fields: section_info && covers(access, PROCESS_VM_READ),
@@ -223,8 +239,9 @@ pub(crate) fn contents(process: &ProcessData, flags: u32, access: u32) -> Captur
                 | PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION),
         handle_duplication,
         threads,
+        thread_part,
         context_length,
-        context_flags: sanitise_context_flags(super::data::HOST_CONTEXT_ALL, extended),
+        context_flags: sanitise_context_flags(context_flags, extended),
         last_syscall: has(PSS_CAPTURE_RESERVED_00000400),
         trace: has(PSS_CAPTURE_HANDLE_TRACE) && process.info.handle_tracing,
         performance: has(PSS_CREATE_MEASURE_PERFORMANCE),
@@ -295,11 +312,7 @@ pub(crate) fn capture(
     }
     let target = k.processes.get_mut(&pid).expect("a live process");
     failing_part(target, flags)?;
-    let extended = flags & PSS_CAPTURE_THREAD_CONTEXT_EXTENDED != 0;
-    let data = Arc::new(Captured {
-        context_flags: sanitise_context_flags(context_flags, extended),
-        ..contents(target, flags, access)
-    });
+    let data = Arc::new(contents(target, flags, context_flags, access));
     let clone_pid = if flags & PSS_CAPTURE_VA_CLONE != 0 {
         Some(create_clone(k, pid))
     } else {

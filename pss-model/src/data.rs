@@ -12,7 +12,7 @@ use pss_sys::*;
 use std::sync::Arc;
 
 /// UTF-16 without a terminator (the model adds the NUL Windows counts when it returns names).
-fn utf16(s: &str) -> Vec<u16> {
+pub(crate) fn utf16(s: &str) -> Vec<u16> {
     s.encode_utf16().collect()
 }
 
@@ -44,8 +44,10 @@ pub struct ThreadSpec {
     /// Instruction, stack and frame pointer, written into the context record where its flags
     /// cover them.
     pub(crate) registers: [usize; 3],
-    /// `ZwGetNextThread` cannot open it: a capture with `THREADS` fails as a whole.
+    /// `ZwGetNextThread` is denied access to it: the kernel skips it, so no capture sees it.
     pub(crate) unopenable: bool,
+    /// What happens to it while a capture runs (`churn.rs`).
+    pub(crate) churn: super::churn::ThreadChurn,
     /// Its name (`SetThreadDescription`), as 24H2 captures it for `PSS_WALK_THREAD_NAME`.
     pub(crate) name: Vec<u16>,
     /// Return addresses, innermost first, laid out on a stack of its own at spawn.
@@ -60,7 +62,8 @@ pub struct ThreadSpec {
 }
 
 impl ThreadSpec {
-    /// A running thread with id `tid`.
+    /// A live thread with id `tid`, waiting in a system call (as most threads of a process
+    /// are: see [`running`](Self::running)).
     pub fn new(tid: u32) -> Self {
         Self {
             tid,
@@ -72,6 +75,7 @@ impl ThreadSpec {
             context: None,
             context_unreadable: false,
             unopenable: false,
+            churn: Default::default(),
             name: Vec::new(),
             registers: [
                 addr(0x7FF6_0000_1040, 0x0040_1040),
@@ -90,7 +94,11 @@ impl ThreadSpec {
         self.registers = [instruction, stack, frame];
         self
     }
-    /// A thread that exited with `code` but still has open handles, so capture still sees it.
+    /// A thread that exited with `code` but still has open handles, so capture still sees it:
+    /// its entry is flagged `PSS_THREAD_FLAGS_TERMINATED`, has no context record (the kernel
+    /// cannot queue the APC that reads one: `KeRundownApcQueues` cleared `ApcQueueable` at its
+    /// exit) and, with flag `0x400`, no last system call
+    /// ([`LAST_SYSCALL_UNAVAILABLE`](crate::LAST_SYSCALL_UNAVAILABLE)).
     pub fn terminated(mut self, code: u32) -> Self {
         self.terminated = true;
         self.exit_status = code;
@@ -108,21 +116,27 @@ impl ThreadSpec {
         self
     }
     /// Its context cannot be read (`ZwGetContextThread` fails): Windows then gives the entry a
-    /// NULL `ContextRecord` and a `SizeOfContextRecord` of 0, and the capture succeeds.
+    /// NULL `ContextRecord` and a `SizeOfContextRecord` of 0, and the capture succeeds. (A
+    /// [`terminated`](Self::terminated) thread's context can never be read.)
     pub fn context_unreadable(mut self) -> Self {
         self.context_unreadable = true;
         self
     }
-    /// It cannot be opened for the capture (`ZwGetNextThread` at `THREAD_QUERY_INFORMATION`,
-    /// plus `THREAD_GET_CONTEXT` with contexts, fails, e.g. a protected thread): ntdll then fails
-    /// the whole capture with `THREADS`, with `ERROR_ACCESS_DENIED`; thread capture is all or
-    /// nothing.
+    /// The capture may not open it (`ZwGetNextThread` at `THREAD_QUERY_INFORMATION`, plus
+    /// `THREAD_GET_CONTEXT` with contexts, is denied: e.g. a protected thread): the kernel's
+    /// `NtGetNextThread` then skips it and opens the next thread (`if ( v12 != -1073741790 )`,
+    /// `STATUS_ACCESS_DENIED` continues the loop), so a capture with `THREADS` succeeds without
+    /// it: it is neither counted nor walked (and, if no thread could be opened, there is no
+    /// thread data at all). Other ways a thread fails the whole capture:
+    /// [`handle_closed_during_capture`](Self::handle_closed_during_capture).
     pub fn unopenable(mut self) -> Self {
         self.unopenable = true;
         self
     }
     /// Its name, as `SetThreadDescription` gave it: what a kernel32 that answers
-    /// `PSS_WALK_THREAD_NAME` ([`ProcessSpec::thread_names`]) reports.
+    /// `PSS_WALK_THREAD_NAME` ([`ProcessSpec::thread_names`]) reports, if it has at most
+    /// [`THREAD_NAME_LIMIT`](crate::THREAD_NAME_LIMIT) UTF-16 units (a longer one is not
+    /// captured).
     pub fn named(mut self, name: &str) -> Self {
         self.name = utf16(name);
         self
@@ -631,8 +645,9 @@ pub(crate) struct ProcessInfo {
     pub(crate) image_name_limit: usize,
     /// Handle tracing is enabled in the process, so `PSS_CAPTURE_HANDLE_TRACE` finds data.
     pub(crate) handle_tracing: bool,
-    /// Bytes of a context record captured with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`.
-    pub(crate) extended_context_length: u32,
+    /// The CPU's extended state, which sizes context records captured with
+    /// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED` and `CONTEXT_XSTATE` (`xstate.rs`).
+    pub(crate) xstate: super::xstate::XState,
     /// The process is in a job that does not allow its VA clone to break away.
     pub(crate) breakaway_forbidden: bool,
     /// Walks hand out hostile but legal-looking entries (see `model::hostile`).
@@ -669,10 +684,6 @@ pub struct ProcessData {
 /// ntdll captures the name through a buffer much smaller than `MAX_PATH` (about 128 units).
 pub const IMAGE_NAME_LIMIT: usize = 128;
 
-/// The XSAVE area the model appends to a context captured with
-/// `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED`, by default (CPU-dependent on Windows).
-pub const EXTENDED_CONTEXT_EXTRA: u32 = 1024;
-
 fn default_info() -> ProcessInfo {
     ProcessInfo {
         pid: 0,
@@ -683,7 +694,7 @@ fn default_info() -> ProcessInfo {
         grantable: PROCESS_ALL_ACCESS,
         image_name_limit: IMAGE_NAME_LIMIT,
         handle_tracing: false,
-        extended_context_length: size_of::<CONTEXT>() as u32 + EXTENDED_CONTEXT_EXTRA,
+        xstate: super::xstate::XState::Avx,
         breakaway_forbidden: false,
         hostile: false,
         handle_trace_size: HANDLE_TRACE_SIZE,
@@ -732,6 +743,7 @@ pub(crate) fn current_process() -> ProcessData {
                 .last_error(0),
             ThreadSpec::new(0x1AC)
                 .suspended(0)
+                .running()
                 .executing_at(exe + 0x1_2f00)
                 .call_stack(&[
                     exe + 0x1_3a10,
@@ -749,7 +761,8 @@ pub(crate) fn current_process() -> ProcessData {
         regions: Arc::new(vec![
             // Up to the executable (on 32-bit hosts everything else lies above it too).
             RegionSpec::free(0x0, addr(0x7FFE_0000, 0x0040_0000)),
-            RegionSpec::private(0x7FFE_0000, 0x1000),
+            // KUSER_SHARED_DATA, mapped read-only in every process.
+            RegionSpec::private(0x7FFE_0000, 0x1000).protection(PAGE_READONLY),
             RegionSpec::image(
                 exe,
                 0x20_000,
@@ -859,13 +872,6 @@ impl ProcessSpec {
     /// (without it, the trace query gives `ERROR_NOT_FOUND`, as on Windows).
     pub fn handle_tracing(mut self) -> Self {
         self.data.info.handle_tracing = true;
-        self
-    }
-    /// Bytes of each context record captured with `PSS_CAPTURE_THREAD_CONTEXT_EXTENDED` (on
-    /// Windows `RtlGetExtendedContextLength`, which depends on the CPU's features). Default:
-    /// the host's `CONTEXT` plus [`EXTENDED_CONTEXT_EXTRA`].
-    pub fn extended_context_length(mut self, bytes: u32) -> Self {
-        self.data.info.extended_context_length = bytes;
         self
     }
     /// The process is in a job that does not let its VA clone break away:
@@ -1055,6 +1061,7 @@ impl ModelProcess {
         let data = Arc::new(super::capture::contents(
             &k.processes[&self.pid],
             flags,
+            HOST_CONTEXT_ALL,
             PROCESS_ALL_ACCESS,
         ));
         let snapshot = kernel::Snapshot {

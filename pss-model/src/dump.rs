@@ -215,7 +215,12 @@ fn write_dump(
                     | PSS_CAPTURE_HANDLE_BASIC_INFORMATION
                     | PSS_CAPTURE_VA_SPACE
                     | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION;
-                let data = Arc::new(super::capture::contents(&process, everything, access));
+                let data = Arc::new(super::capture::contents(
+                    &process,
+                    everything,
+                    super::data::HOST_CONTEXT_ALL,
+                    access,
+                ));
                 let source = Source {
                     process_id: pid,
                     data,
@@ -543,10 +548,10 @@ fn context_of(data: &Captured, thread: &ThreadSpec) -> Vec<u8> {
     match (
         data.context_length,
         &thread.context,
-        thread.context_unreadable,
+        super::churn::context_readable(thread),
     ) {
-        (None, _, _) | (_, _, true) => Vec::new(),
-        (Some(_), Some((bytes, _)), false) => {
+        (None, _, _) | (_, _, false) => Vec::new(),
+        (Some(_), Some((bytes, _)), true) => {
             let mut record = bytes.clone();
             let at = std::mem::offset_of!(CONTEXT, ContextFlags);
             if let Some(flags) = record.get_mut(at..at + 4) {
@@ -556,7 +561,7 @@ fn context_of(data: &Captured, thread: &ThreadSpec) -> Vec<u8> {
             }
             record
         }
-        (Some(length), None, false) => super::data::context_record(
+        (Some(length), None, true) => super::data::context_record(
             length as usize,
             data.context_flags & DUMP_CONTEXT_FLAGS,
             thread.registers,

@@ -60,10 +60,12 @@ pub extern "system" fn PssDuplicateSnapshot(
     let call = e.call;
     let k = e.k();
     let value = snapshothandle.addr();
-    if flags & !PSS_DUPLICATE_CLOSE_SOURCE != 0 || targetsnapshothandle.is_null() {
+    if targetsnapshothandle.is_null() {
         return ERROR_INVALID_PARAMETER;
     }
-    let close_source = flags == PSS_DUPLICATE_CLOSE_SOURCE;
+    // ntdll tests only bit 0 (`a5 & 1`); other bits are ignored, as kernel32 passes the
+    // capture flags through too.
+    let close_source = flags & PSS_DUPLICATE_CLOSE_SOURCE != 0;
     // Only the pseudo handle selects ntdll's local path; any real handle, even one to this
     // process, is the remote path, which reads the descriptor out of the source process.
     let local = sourceprocesshandle.addr() == kernel::CURRENT_PROCESS;
@@ -103,7 +105,7 @@ pub extern "system" fn PssDuplicateSnapshot(
             if !covers(src_access, PROCESS_VM_READ) {
                 return Err(ERROR_ACCESS_DENIED); // the descriptor cannot be read
             }
-            remote_snapshot(k, call, value, src_pid)?;
+            super::remote::read_descriptor(k, call, value, src_pid)?;
             if k.snapshot_data(value).holds_kernel_handles()
                 && !covers(src_access, PROCESS_DUP_HANDLE)
             {
@@ -114,7 +116,9 @@ pub extern "system" fn PssDuplicateSnapshot(
         // CLOSE_SOURCE runs the remote free on every path, its result ignored.
         if close_source {
             if let Ok((src_pid, src_access)) = source {
-                if remote_snapshot(k, call, value, src_pid).is_ok() {
+                if covers(src_access, PROCESS_VM_READ)
+                    && super::remote::read_descriptor(k, call, value, src_pid).is_ok()
+                {
                     let _ = free_remote(k, call, value, src_access);
                 }
             }
@@ -128,28 +132,6 @@ pub extern "system" fn PssDuplicateSnapshot(
             ERROR_SUCCESS
         }
         Err(code) => code, // local path: left as it was; remote path: NULL
-    }
-}
-
-/// The descriptor at `value` as the remote path reads it out of process `pid`: a live snapshot
-/// in that process's context, or `ERROR_INVALID_HANDLE` (the signature check fails on whatever
-/// is there); a snapshot already freed is misuse (a use after free).
-fn remote_snapshot(
-    k: &mut kernel::Kernel,
-    call: &'static str,
-    value: usize,
-    pid: u32,
-) -> Result<(), u32> {
-    match k.objects.get(&value) {
-        Some(Object::Snapshot(s)) if s.context == pid => Ok(()),
-        Some(Object::Freed {
-            kind: "snapshot",
-            by,
-        }) => misuse(
-            call,
-            format!("HPSS {value:#x} was already freed by {by} (use after free / double free)"),
-        ),
-        _ => Err(ERROR_INVALID_HANDLE),
     }
 }
 
@@ -196,22 +178,20 @@ fn duplicate_into(
     Ok(copy_value)
 }
 
-/// `PssNtFreeRemoteSnapshot` on the live snapshot `value`, through a handle granted `access`
-/// to the process that holds it: the descriptor is read (`PROCESS_VM_READ`, else
-/// `ERROR_ACCESS_DENIED` and nothing is freed); a snapshot on that process's heap (neither
-/// VM-allocated nor a duplicate) cannot be released from here (`ERROR_NOT_SUPPORTED`, nothing
-/// freed); otherwise its handles
-/// are closed there (`PROCESS_DUP_HANDLE`) and its memory released (`PROCESS_VM_OPERATION`),
-/// each failure ignored, and the call reports success.
+/// `PssNtFreeRemoteSnapshot` on the live snapshot `value` that [`remote::read_descriptor`]
+/// found, through a handle granted `access` to the process that holds it (`PROCESS_VM_READ`,
+/// checked by the caller): a snapshot on that process's heap (neither VM-allocated nor a
+/// duplicate) cannot be released from here (`ERROR_NOT_SUPPORTED`, nothing freed); otherwise
+/// its handles are closed there (`PROCESS_DUP_HANDLE`) and its memory released
+/// (`PROCESS_VM_OPERATION`), each failure ignored, and the call reports success.
+///
+/// [`remote::read_descriptor`]: super::remote::read_descriptor
 fn free_remote(
     k: &mut kernel::Kernel,
     call: &'static str,
     value: usize,
     access: u32,
 ) -> Result<(), u32> {
-    if !covers(access, PROCESS_VM_READ) {
-        return Err(ERROR_ACCESS_DENIED);
-    }
     let Some(Object::Snapshot(snapshot)) = k.objects.get(&value) else {
         unreachable!("checked by the caller")
     };
@@ -237,31 +217,42 @@ pub extern "system" fn PssFreeSnapshot(processhandle: HANDLE, snapshothandle: HP
         Ok(p) => p,
         Err(code) => return code,
     };
-    let snapshot = match k.snapshot(call, value) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if snapshot.context != pid {
-        misuse(
-            call,
-            format!(
-                "HPSS {value:#x} lives in process {:#x}'s context, freed through a handle to process {pid:#x}",
-                snapshot.context
-            ),
-        );
-    }
     // kernel32 frees locally only through the pseudo handle (as ntdll's duplicate chooses its
     // path); any real handle, even one to this process, takes the remote free.
     if processhandle.addr() == kernel::CURRENT_PROCESS {
+        // Validated in this process's memory: NULL is ERROR_INVALID_HANDLE; anything but a live
+        // local snapshot raises or corrupts.
+        let snapshot = match k.snapshot(call, value) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        if snapshot.context != CURRENT_PID {
+            misuse(
+                call,
+                format!(
+                    "HPSS {value:#x} lives in process {:#x}'s context, freed through GetCurrentProcess() (ntdll validates it as local memory)",
+                    snapshot.context
+                ),
+            );
+        }
         k.retire(value, "snapshot", call); // a local free checks no rights (never injected)
         return ERROR_SUCCESS;
     }
+    // The remote free reads the descriptor out of that process first: without PROCESS_VM_READ
+    // it cannot (ERROR_ACCESS_DENIED); a value it does not map is ERROR_PARTIAL_COPY, one
+    // without the signature ERROR_INVALID_HANDLE. A failed free frees nothing.
+    if !covers(access, PROCESS_VM_READ) {
+        return ERROR_ACCESS_DENIED;
+    }
+    if let Err(code) = super::remote::read_descriptor(k, call, value, pid) {
+        return code;
+    }
     if let Some(code) = faults::take(call) {
-        return code; // a failed free frees nothing
+        return code;
     }
     match free_remote(k, call, value, access) {
         Ok(()) => ERROR_SUCCESS,
-        Err(code) => code, // a failed free frees nothing
+        Err(code) => code,
     }
 }
 
@@ -310,16 +301,17 @@ pub extern "system" fn PssQuerySnapshot(
     };
     let (va_clone, trace) = (snapshot.va_clone, snapshot.trace_section);
     let data = &*snapshot.data;
-    // ntdll's order: handle, class, length, presence; the buffer is never checked.
+    // ntdll's order: handle, class, length, presence; the buffer is never checked, so a NULL
+    // one gives ERROR_NOT_FOUND for what was not captured and is written through otherwise.
     macro_rules! answer {
         ($ty:ty, $present:expr, $value:expr) => {{
             if bufferlength as usize != size_of::<$ty>() {
                 return ERROR_BAD_LENGTH;
             }
-            check_buffer(call, buffer, align_of::<$ty>());
             if !$present {
                 return ERROR_NOT_FOUND;
             }
+            check_buffer(call, buffer, align_of::<$ty>());
             let v: $ty = $value;
             // SAFETY: non-null, aligned and exactly `size_of::<$ty>()` bytes, checked above.
             unsafe { buffer.cast::<$ty>().write(v) };
@@ -440,7 +432,8 @@ fn performance_counters(data: &Captured) -> PSS_PERFORMANCE_COUNTERS {
     let va_space = pair(data.regions.is_some(), 2_000_000, 600);
     let aux_pages = pair(data.aux_pages.is_some(), 500_000, 200);
     let handles = pair(data.handles.is_some(), 3_000_000, 1_000);
-    let threads = pair(data.threads.is_some(), 2_500_000, 800);
+    // Written whenever the thread part ran, even when it found no thread (ND: `+139`).
+    let threads = pair(data.thread_part, 2_500_000, 800);
     let parts = [va_clone, va_space, aux_pages, handles, threads];
     PSS_PERFORMANCE_COUNTERS {
         TotalCycleCount: 1_000_000 + parts.iter().map(|p| p.0).sum::<u64>(),
@@ -490,11 +483,14 @@ pub extern "system" fn PssWalkSnapshot(
     }
     let mut marker = k.take_marker(call, marker_value);
     marker.bind(value, informationclass);
-    let fault = if buffer.is_null() {
+    // The view is mapped on the marker's first call (ntdll: `if ( !*a3 )`), probe or not: only
+    // then can mapping fail, and a failed map is retried by the next call.
+    let fault = if marker.mapped {
         None
     } else {
         faults::take(call)
     };
+    marker.mapped = fault.is_none();
     let code = if let Some(code) = fault {
         code // the marker does not advance
     } else if !marker.has_entry(&data, informationclass) {

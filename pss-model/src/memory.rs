@@ -22,7 +22,7 @@ use pss_sys::*;
 use std::ffi::c_void;
 
 /// How many bytes from `address` on can be read, up to `len`.
-fn readable_from(process: &ProcessData, address: usize, len: usize) -> usize {
+pub(crate) fn readable_from(process: &ProcessData, address: usize, len: usize) -> usize {
     let mut done = 0;
     while done < len {
         let Some(at) = address.checked_add(done) else {

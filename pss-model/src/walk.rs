@@ -55,6 +55,8 @@ pub struct Marker {
     index: usize,
     /// Distinguishes this marker's positions from every other marker's.
     tag: usize,
+    /// Its first walk call mapped the snapshot's view (only then can mapping fail).
+    pub(crate) mapped: bool,
     blocks: Vec<Block>,
 }
 
@@ -104,6 +106,7 @@ impl Marker {
             bound: None,
             index: 0,
             tag,
+            mapped: false,
             blocks: Vec::new(),
         })
     }
@@ -263,16 +266,13 @@ impl Marker {
         let [ptr] = self.store(&[Part::Bytes(contents, 0)])?[..] else {
             unreachable!()
         };
+        let space = data.aux_space.as_deref().map_or(&[][..], |r| &r[..]);
         let mut entry = PSS_AUXILIARY_PAGE_ENTRY {
             Address: std::ptr::without_provenance_mut(page.address),
+            // The target's answer for the page, as its VA-space walk shows it.
+            BasicInformation: super::memory_info::at(space, page.address),
             ..Default::default()
         };
-        entry.BasicInformation.BaseAddress = entry.Address;
-        entry.BasicInformation.AllocationBase = entry.Address;
-        entry.BasicInformation.RegionSize = contents.len().max(4096);
-        entry.BasicInformation.State = MEM_COMMIT;
-        entry.BasicInformation.Protect = PAGE_READWRITE;
-        entry.BasicInformation.Type = MEM_PRIVATE;
         entry.CaptureTime = filetime(data.capture_time);
         entry.PageContents = ptr.cast();
         entry.PageSize = if ptr.is_null() {
@@ -295,19 +295,15 @@ impl Marker {
         let [ptr] = self.store(&[Part::Name(name)])?[..] else {
             unreachable!()
         };
-        let base = std::ptr::without_provenance_mut(r.base);
+        let info = super::memory_info::of_region(r);
         let mut entry = PSS_VA_SPACE_ENTRY {
-            BaseAddress: base,
-            AllocationBase: if r.state == MEM_FREE {
-                std::ptr::null_mut()
-            } else {
-                base
-            },
-            AllocationProtect: if r.state == MEM_FREE { 0 } else { r.protect },
-            RegionSize: r.size,
-            State: r.state,
-            Protect: r.protect,
-            Type: r.kind,
+            BaseAddress: info.BaseAddress,
+            AllocationBase: info.AllocationBase,
+            AllocationProtect: info.AllocationProtect,
+            RegionSize: info.RegionSize,
+            State: info.State,
+            Protect: info.Protect,
+            Type: info.Type,
             ..Default::default()
         };
         if let (true, MEM_IMAGE, Some(image)) = (data.image_fields, r.kind, r.image) {
@@ -376,13 +372,14 @@ impl Marker {
     /// NULL name of size 0.
     fn thread_name(&mut self, data: &Captured, out: *mut PSS_THREAD_NAME) -> Result<(), u32> {
         let t = &data.threads.as_ref().expect("captured")[self.index];
-        let [ptr] = self.store(&[Part::Bytes(as_bytes(&t.name), 0)])?[..] else {
+        let name = super::churn::captured_name(&t.name);
+        let [ptr] = self.store(&[Part::Bytes(as_bytes(name), 0)])?[..] else {
             unreachable!()
         };
         write(
             out,
             PSS_THREAD_NAME {
-                ThreadNameSize: size_of_val(&t.name[..]) as u16,
+                ThreadNameSize: size_of_val(name) as u16,
                 ThreadName: ptr.cast_const().cast(),
             },
         );
@@ -392,19 +389,19 @@ impl Marker {
     fn thread(&mut self, data: &Captured, out: *mut PSS_THREAD_ENTRY) -> Result<(), u32> {
         let t = &data.threads.as_ref().expect("captured")[self.index];
         let default_context;
-        let (context, misalign): (&[u8], usize) =
-            match (&data.context_length, &t.context, t.context_unreadable) {
-                (None, _, _) | (_, _, true) => (&[], 0),
-                (Some(_), Some((bytes, misalign)), false) => (bytes, *misalign),
-                (Some(length), None, false) => {
-                    default_context = super::data::context_record(
-                        *length as usize,
-                        data.context_flags,
-                        t.registers,
-                    );
-                    (&default_context, 0)
-                }
-            };
+        let (context, misalign): (&[u8], usize) = match (
+            &data.context_length,
+            &t.context,
+            super::churn::context_readable(t),
+        ) {
+            (None, _, _) | (_, _, false) => (&[], 0),
+            (Some(_), Some((bytes, misalign)), true) => (bytes, *misalign),
+            (Some(length), None, true) => {
+                default_context =
+                    super::data::context_record(*length as usize, data.context_flags, t.registers);
+                (&default_context, 0)
+            }
+        };
         let [ptr] = self.store(&[Part::Bytes(context, misalign)])?[..] else {
             unreachable!()
         };
@@ -435,14 +432,16 @@ impl Marker {
             ..Default::default()
         };
         if data.last_syscall {
-            entry.LastSyscallNumber = LAST_SYSCALL_NUMBER;
+            entry.LastSyscallNumber = super::churn::last_syscall_number(t);
         }
         write(out, entry);
         Ok(())
     }
 }
 
-/// The system call number the model reports as every thread's last one with flag `0x400`.
+/// The system call number the model reports with flag `0x400` as the last one of every
+/// thread waiting in a system call (others record
+/// [`LAST_SYSCALL_UNAVAILABLE`](crate::LAST_SYSCALL_UNAVAILABLE)).
 pub const LAST_SYSCALL_NUMBER: u16 = 0x0004;
 
 /// The buffer ntdll queries an object's name into (`OBJECT_NAME_INFORMATION`, whose

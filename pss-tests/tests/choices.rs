@@ -7,6 +7,7 @@ const FILES: [(&str, &str); 17] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
+    ("churn", include_str!("churn.rs")),
     ("duplicate", include_str!("duplicate.rs")),
     ("free", include_str!("free.rs")),
     ("marker", include_str!("marker.rs")),

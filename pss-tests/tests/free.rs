@@ -23,6 +23,52 @@ fn invalid_process_handle_is_invalid_handle() {
     assert_no_leaks();
 }
 
+/// A free through a real process handle reads the descriptor out of that process first (ND
+/// `PssNtFreeRemoteSnapshot`: `ZwReadVirtualMemory` of its 0x478 bytes, then the count, then
+/// the signature): a value the process does not map is `ERROR_PARTIAL_COPY`, one it maps
+/// without a snapshot's signature `ERROR_INVALID_HANDLE`; nothing is freed. So this process's
+/// snapshot freed through another process's handle (pe-sieve does this by mistake) fails, and
+/// stays this process's to free (WINDOWS-EVIDENCE Third audit, item 6).
+#[test]
+fn a_remote_free_of_what_is_not_a_snapshot_there_fails_with_the_read() {
+    require_pss!();
+    let child = TestProcess::spawn();
+    let process = open_process(
+        child.pid(),
+        PROCESS_VM_READ
+            | PROCESS_VM_OPERATION
+            | PROCESS_DUP_HANDLE
+            | PROCESS_QUERY_LIMITED_INFORMATION,
+    )
+    .unwrap();
+    // Windows never maps the first 64 KiB of an address space.
+    assert_eq!(
+        free(process, std::ptr::without_provenance_mut(0x1000)),
+        ERROR_PARTIAL_COPY
+    );
+    // The child's PEB: readable, but no snapshot there.
+    let (code, snapshot) = capture(process, PSS_CAPTURE_NONE, 0);
+    assert_eq!(code, ERROR_SUCCESS);
+    let (_, info) = query::<PSS_PROCESS_INFORMATION>(snapshot, PSS_QUERY_PROCESS_INFORMATION);
+    free_local(snapshot);
+    assert_eq!(
+        free(process, info.PebBaseAddress.cast()),
+        ERROR_INVALID_HANDLE
+    );
+    let mine = capture_current(PSS_CAPTURE_NONE | PSS_CREATE_USE_VM_ALLOCATIONS);
+    let code = free(process, mine);
+    // Unless the child happens to map memory at that address too (then: no signature).
+    assert!(
+        code == ERROR_PARTIAL_COPY || code == ERROR_INVALID_HANDLE,
+        "{code}"
+    );
+    #[cfg(not(windows))]
+    assert_eq!(code, ERROR_PARTIAL_COPY);
+    free_local(mine);
+    close_handle(process);
+    assert_no_leaks();
+}
+
 #[cfg(not(windows))]
 mod model_processes {
     use super::*;

@@ -264,3 +264,54 @@ fn allocator_callbacks_may_call_other_kernel32_functions() {
     );
     assert_no_leaks();
 }
+
+/// A marker maps the snapshot's view on its first walk call, probe or not, and never again
+/// (ND `PssNtWalkSnapshot`: `if ( *a3 )` uses the view, else `ZwMapViewOfSection`): a mapping
+/// failure (injected) can happen only until it succeeds, leaves the marker where it was, and
+/// the next call maps again. Once mapped, no later call of that marker can fail so; another
+/// marker maps anew.
+#[test]
+#[cfg(not(windows))]
+fn mapping_fails_only_on_a_markers_first_call() {
+    use pss_tests::model::faults;
+    let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
+    let all = walk_all::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE);
+    assert!(all.len() >= 2);
+    let (marker, other) = (new_marker(), new_marker());
+    let mapping_failure =
+        |code| code == ERROR_NOT_ENOUGH_MEMORY || code == ERROR_NO_SYSTEM_RESOURCES;
+    {
+        let plan = faults::fail_randomly(7, 1.0); // every call that can fail does
+        let code = walk_probe(snapshot, PSS_WALK_VA_SPACE, marker);
+        assert!(mapping_failure(code), "the probe maps too: {code}");
+        let (code, _) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+        assert!(mapping_failure(code), "not mapped yet: {code}");
+        assert_eq!(plan.injected(), 2);
+    }
+    let (code, first) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(
+        first.BaseAddress, all[0].BaseAddress,
+        "the failures did not advance it"
+    );
+    {
+        let plan = faults::fail_randomly(7, 1.0);
+        for expected in &all[1..] {
+            let (code, entry) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
+            assert_eq!(code, ERROR_SUCCESS);
+            assert_eq!(entry.BaseAddress, expected.BaseAddress);
+        }
+        assert_eq!(
+            walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker).0,
+            ERROR_NO_MORE_ITEMS
+        );
+        assert_eq!(plan.injected(), 0, "a mapped marker does not map again");
+        let (code, _) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, other);
+        assert!(mapping_failure(code), "another marker maps anew: {code}");
+        assert_eq!(plan.injected(), 1);
+    }
+    free_marker(other);
+    free_marker(marker);
+    free_local(snapshot);
+    assert_no_leaks();
+}

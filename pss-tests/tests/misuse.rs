@@ -26,14 +26,16 @@ fn query_after_free_is_misuse() {
     });
 }
 
-/// Model choice: freeing through a process that does not hold the snapshot (3.3, 11.11).
+/// Freeing through the pseudo handle a snapshot that lives in another process: ntdll's local
+/// free validates it as a descriptor in this process's memory, where it is not one (3.3,
+/// 11.11). (Through a real handle to the wrong process, the remote free reads that process and
+/// fails with a code: `free::a_remote_free_of_what_is_not_a_snapshot_there_fails_with_the_read`.)
 #[test]
-fn free_through_the_wrong_process_is_misuse() {
+fn local_free_of_a_remote_snapshot_is_misuse() {
     expect_misuse("PssFreeSnapshot", || {
-        let target = ProcessSpec::new().spawn();
-        let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
-        let s = capture_current(PSS_CAPTURE_NONE);
-        free(process, s);
+        let helper = ProcessSpec::new().spawn();
+        let theirs = helper.own_snapshot(PSS_CAPTURE_NONE, true);
+        free(current_process(), theirs);
     });
 }
 

@@ -261,10 +261,191 @@ fn va_clone_handle_is_the_same_on_every_query() {
     assert_no_leaks();
 }
 
+/// With `THREAD_CONTEXT_EXTENDED`, each context record is as long as
+/// `RtlGetExtendedContextLength` says for the context flags passed, not one length per process:
+/// on x64 1,279 bytes for `CONTEXT_ALL` (the `CONTEXT`, its 32-byte `CONTEXT_EX` and 15 bytes to
+/// align them) whatever the CPU, and a plain `CONTEXT` for flags naming no architecture (the
+/// length query fails and ntdll falls back to 1,232); with `CONTEXT_XSTATE` it grows with the
+/// CPU's enabled features (ND `PsspCaptureThreadInformation`, `RtlGetExtendedContextLength2`).
+/// A thread's record is `SizeOfContextRecord` bytes of it.
+#[test]
+#[cfg_attr(
+    all(windows, not(target_arch = "x86_64")),
+    ignore = "the lengths are x64 ntdll's; other architectures' are not shown"
+)]
+fn extended_context_length_follows_the_context_flags() {
+    require_pss!();
+    let (all, xstate_bit, plain_extended) = if cfg!(target_arch = "x86") {
+        (CONTEXT_ALL_X86, 0x40, 751)
+    } else if cfg!(target_arch = "aarch64") {
+        (CONTEXT_ALL_ARM64, 0x20, 959)
+    } else {
+        (CONTEXT_ALL_AMD64, 0x40, 1279)
+    };
+    let flags =
+        PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
+    let length = |context_flags: u32| {
+        let (code, snapshot) = capture(current_process(), flags, context_flags);
+        assert_eq!(code, ERROR_SUCCESS);
+        let (code, info) = query::<PSS_THREAD_INFORMATION>(snapshot, PSS_QUERY_THREAD_INFORMATION);
+        assert_eq!(code, ERROR_SUCCESS);
+        // The record's size in the entry: the model's choice (kernel32's translation of
+        // ntdll's record is not visible).
+        #[cfg(not(windows))]
+        for t in walk_all::<PSS_THREAD_ENTRY>(snapshot, PSS_WALK_THREADS) {
+            assert_eq!(u32::from(t.SizeOfContextRecord), info.ContextLength);
+        }
+        free_local(snapshot);
+        info.ContextLength
+    };
+    assert_eq!(length(all), plain_extended);
+    assert_eq!(
+        length(0),
+        size_of::<CONTEXT>() as u32,
+        "no architecture named"
+    );
+    let with_xstate = length(all | xstate_bit);
+    eprintln!("note: CONTEXT_ALL | CONTEXT_XSTATE records are {with_xstate} bytes here");
+    #[cfg(not(windows))]
+    assert_eq!(
+        Some(with_xstate),
+        pss_tests::model::extended_context_length(all | xstate_bit, Default::default()),
+        "the model's default CPU has AVX"
+    );
+    assert_no_leaks();
+}
+
+/// A measured capture writes the threads' counters whenever the thread part ran, even when it
+/// found no thread (an exited process) and so stored no thread data (ND `PssNtCaptureSnapshot`:
+/// `+139 = ThreadInformation - v22` after `PsspCaptureThreadInformation` succeeds).
+#[test]
+fn thread_counters_are_written_when_no_thread_was_found() {
+    require_pss!();
+    let exited = TestProcess::exited(0);
+    let process = open_process(
+        exited.pid(),
+        PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION,
+    )
+    .unwrap();
+    let (code, snapshot) = capture(
+        process,
+        PSS_CAPTURE_THREADS | PSS_CREATE_MEASURE_PERFORMANCE,
+        0,
+    );
+    assert_eq!(code, ERROR_SUCCESS);
+    assert_eq!(
+        query::<PSS_THREAD_INFORMATION>(snapshot, PSS_QUERY_THREAD_INFORMATION).0,
+        ERROR_NOT_FOUND,
+        "no thread data"
+    );
+    let (code, c) = query::<PSS_PERFORMANCE_COUNTERS>(snapshot, PSS_QUERY_PERFORMANCE_COUNTERS);
+    assert_eq!(code, ERROR_SUCCESS);
+    assert!(c.ThreadsCycleCount > 0, "the thread part ran");
+    assert_eq!(
+        (c.HandlesCycleCount, c.VaSpaceCycleCount),
+        (0, 0),
+        "parts not asked for"
+    );
+    free_local(snapshot);
+    close_handle(process);
+    assert_no_leaks();
+}
+
+/// The auxiliary page's `BasicInformation` is the target's answer for that page, the same
+/// `MEMORY_BASIC_INFORMATION` its VA-space walk shows (ND `PsspCaptureAuxiliaryPages`:
+/// `ZwQueryVirtualMemory` of the page into `Heap + 8`): for the shared user-data page, a
+/// read-only page whose `AllocationProtect` is set too.
+#[test]
+fn the_auxiliary_page_information_is_the_va_walks() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_RESERVED_00000002 | PSS_CAPTURE_VA_SPACE);
+    let pages = walk_all::<PSS_AUXILIARY_PAGE_ENTRY>(snapshot, PSS_WALK_AUXILIARY_PAGES);
+    let regions = walk_all::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE);
+    assert!(!pages.is_empty());
+    for page in &pages {
+        let at = page.Address.addr();
+        let region = regions
+            .iter()
+            .find(|r| r.BaseAddress.addr() <= at && at - r.BaseAddress.addr() < r.RegionSize)
+            .expect("the VA space holds the page");
+        let info = page.BasicInformation;
+        assert_eq!(
+            (
+                info.BaseAddress,
+                info.AllocationBase,
+                info.AllocationProtect,
+                info.RegionSize,
+                info.State,
+                info.Protect,
+                info.Type
+            ),
+            (
+                region.BaseAddress,
+                region.AllocationBase,
+                region.AllocationProtect,
+                region.RegionSize,
+                region.State,
+                region.Protect,
+                region.Type
+            ),
+            "page {at:#x}"
+        );
+        assert_ne!(info.AllocationProtect, 0, "page {at:#x}");
+    }
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
+/// ntdll never checks the query buffer: it checks the length, then whether the data was
+/// captured, and only then writes. So a NULL buffer of the right length for something not
+/// captured gives `ERROR_NOT_FOUND` (ND `PssNtQuerySnapshot`); for captured data it is a write
+/// through NULL (`misuse::null_query_buffer_is_misuse`), and a wrong length is still
+/// `ERROR_BAD_LENGTH`.
+#[test]
+fn a_null_buffer_finds_absent_data_not_found() {
+    require_pss!();
+    let snapshot = capture_current(PSS_CAPTURE_NONE);
+    let null_query = |class, length: usize| {
+        // SAFETY: a NULL buffer is written through only for captured data, which these
+        // classes are not.
+        unsafe { PssQuerySnapshot(snapshot, class, std::ptr::null_mut(), length as u32) }
+    };
+    assert_eq!(
+        null_query(
+            PSS_QUERY_VA_CLONE_INFORMATION,
+            size_of::<PSS_VA_CLONE_INFORMATION>()
+        ),
+        ERROR_NOT_FOUND
+    );
+    assert_eq!(
+        null_query(
+            PSS_QUERY_VA_SPACE_INFORMATION,
+            size_of::<PSS_VA_SPACE_INFORMATION>()
+        ),
+        ERROR_NOT_FOUND
+    );
+    assert_eq!(
+        null_query(PSS_QUERY_VA_SPACE_INFORMATION, 1),
+        ERROR_BAD_LENGTH
+    );
+    free_local(snapshot);
+    assert_no_leaks();
+}
+
 #[cfg(not(windows))]
 mod model_processes {
     use super::*;
     use pss_tests::model::*;
+
+    fn host_context_all() -> u32 {
+        if cfg!(target_arch = "x86") {
+            CONTEXT_ALL_X86
+        } else if cfg!(target_arch = "aarch64") {
+            CONTEXT_ALL_ARM64
+        } else {
+            CONTEXT_ALL_AMD64
+        }
+    }
 
     /// Process information reports the captured process: ids, WOW64 and frozen flags, a
     /// running process's `STILL_ACTIVE` exit status, its image name (8).
@@ -426,23 +607,113 @@ mod model_processes {
         assert_no_leaks();
     }
 
-    /// Extended contexts are as long as the CPU needs (a model knob here), and
-    /// `THREAD_CONTEXT_EXTENDED` without `THREAD_CONTEXT` captures none (8, 11.16;
-    /// WINDOWS-EVIDENCE Walk, thread contexts).
+    /// With `THREAD_CONTEXT_EXTENDED` the record is as long as `RtlGetExtendedContextLength`
+    /// says for the capture's context flags on the process's CPU ([`ProcessSpec::xstate`]):
+    /// XSTATE adds the XSAVE area beyond the legacy state; a CPU without it cannot size such
+    /// flags, and the record is a plain `CONTEXT` whose flags drop the XSTATE bit. Without
+    /// `THREAD_CONTEXT` no context is captured at all (8, 11.16; ND
+    /// `PsspCaptureThreadInformation`, `RtlGetExtendedContextLength2`,
+    /// `PsspInitializeContextOrExtendedContext`).
     #[test]
-    fn extended_context_length_is_the_cpus() {
-        let spec = ProcessSpec::new()
-            .thread(ThreadSpec::new(4))
-            .extended_context_length(3000);
-        let extended = PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
-        let (_a, alone) = spawn_and_capture_raw(spec.clone(), extended);
-        let (_, info) = query::<PSS_THREAD_INFORMATION>(alone, PSS_QUERY_THREAD_INFORMATION);
-        assert_eq!(info.ContextLength, 0);
-        let (_b, both) = spawn_and_capture_raw(spec, extended | PSS_CAPTURE_THREAD_CONTEXT);
-        let (_, info) = query::<PSS_THREAD_INFORMATION>(both, PSS_QUERY_THREAD_INFORMATION);
-        assert_eq!(info.ContextLength, 3000);
-        free_local(alone);
-        free_local(both);
+    fn extended_context_length_follows_the_flags_and_the_cpu() {
+        let all = CONTEXT_ALL_AMD64;
+        let xstate = CONTEXT_ALL_AMD64 | CONTEXT_XSTATE_AMD64;
+        assert_eq!(extended_context_length(all, XState::Avx), Some(1279));
+        assert_eq!(extended_context_length(all, XState::None), Some(1279));
+        assert_eq!(extended_context_length(xstate, XState::Avx), Some(1647));
+        assert_eq!(extended_context_length(xstate, XState::Avx512), Some(3247));
+        assert_eq!(extended_context_length(xstate, XState::None), None);
+        assert_eq!(
+            extended_context_length(0, XState::Avx),
+            None,
+            "no architecture"
+        );
+        assert_eq!(
+            extended_context_length(CONTEXT_ALL_X86, XState::Avx),
+            Some(751)
+        );
+        assert_eq!(
+            extended_context_length(CONTEXT_ALL_ARM64, XState::Avx),
+            Some(959)
+        );
+        let host = host_context_all();
+        let xstate_bit = if cfg!(target_arch = "aarch64") {
+            0x20
+        } else {
+            0x40
+        };
+        let extended =
+            PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED;
+        for cpu in [XState::None, XState::Avx, XState::Avx512] {
+            let target = ProcessSpec::new()
+                .thread(ThreadSpec::new(4))
+                .xstate(cpu)
+                .spawn();
+            let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
+            for flags in [host, host | xstate_bit] {
+                let (code, s) = capture(process, extended, flags);
+                assert_eq!(code, ERROR_SUCCESS);
+                let (_, info) = query::<PSS_THREAD_INFORMATION>(s, PSS_QUERY_THREAD_INFORMATION);
+                let expected = extended_context_length(flags, cpu);
+                let length = expected.unwrap_or(size_of::<CONTEXT>() as u32);
+                assert_eq!(info.ContextLength, length, "{cpu:?}, flags {flags:#x}");
+                let marker = new_marker();
+                let (_, entry) = walk_one::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS, marker);
+                assert_eq!(u32::from(entry.SizeOfContextRecord), length);
+                // SAFETY: a record of at least `CONTEXT`'s size lives while `marker` does.
+                let recorded = unsafe { (*entry.ContextRecord).ContextFlags };
+                let kept = if expected.is_some() {
+                    flags
+                } else {
+                    sanitise_context_flags(flags, false)
+                };
+                assert_eq!(recorded, kept, "{cpu:?}: sanitised only as a plain CONTEXT");
+                free_marker(marker);
+                free_local(s);
+            }
+            let (_, alone) = capture(
+                process,
+                PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT_EXTENDED,
+                host,
+            );
+            let (_, info) = query::<PSS_THREAD_INFORMATION>(alone, PSS_QUERY_THREAD_INFORMATION);
+            assert_eq!(info.ContextLength, 0, "EXTENDED without THREAD_CONTEXT");
+            free_local(alone);
+            close_handle(process);
+        }
+        assert_no_leaks();
+    }
+
+    /// The auxiliary page's memory information is what a query of that page in the target
+    /// answers: where the process has no region there, free memory up to its next region
+    /// (ND `PsspCaptureAuxiliaryPages` queries the page in the target).
+    #[test]
+    fn the_auxiliary_page_of_a_process_without_that_region_is_free_memory() {
+        let spec = ProcessSpec::new().region(RegionSpec::private(0x8000_0000, 0x1000));
+        let (_t, s) = spawn_and_capture_raw(spec, AUXILIARY_PAGES);
+        let [page] = walk_all::<PSS_AUXILIARY_PAGE_ENTRY>(s, PSS_WALK_AUXILIARY_PAGES)[..] else {
+            panic!("one page")
+        };
+        let info = page.BasicInformation;
+        assert_eq!(
+            (
+                info.BaseAddress.addr(),
+                info.AllocationBase.addr(),
+                info.AllocationProtect,
+                info.RegionSize,
+                info.State,
+                info.Type
+            ),
+            (
+                SHARED_USER_DATA,
+                0,
+                0,
+                0x8000_0000 - SHARED_USER_DATA,
+                MEM_FREE,
+                0
+            )
+        );
+        free_local(s);
         assert_no_leaks();
     }
 

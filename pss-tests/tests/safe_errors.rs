@@ -335,7 +335,8 @@ mod model_processes {
     }
 
     /// Capture failures whose cause Windows is seen to have carry it as the reason: an exited
-    /// process (`VA_CLONE`, `HANDLES`), a thread that cannot be opened, the Tcb privilege.
+    /// process (`VA_CLONE`, `HANDLES`), a thread whose handle was closed under the capture, the
+    /// Tcb privilege.
     #[test]
     fn capture_failures_say_why() {
         let exited = busy().exited(0).spawn();
@@ -344,10 +345,12 @@ mod model_processes {
         assert!(reason(CaptureFlags::VA_CLONE).unwrap().contains("exiting"));
         assert!(reason(CaptureFlags::HANDLES).unwrap().contains("exited"));
         drop(handle);
-        let locked = busy().thread(ThreadSpec::new(8).unopenable()).spawn();
-        let handle = pss::open_process(locked.pid(), ProcessAccess::all()).unwrap();
+        let churning = busy()
+            .thread(ThreadSpec::new(8).handle_closed_during_capture())
+            .spawn();
+        let handle = pss::open_process(churning.pid(), ProcessAccess::all()).unwrap();
         let error = LocalSnapshot::capture(&handle, CaptureFlags::THREADS).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::ACCESS_DENIED));
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::INVALID_HANDLE));
         assert!(
             error.reason().unwrap().contains("all or nothing"),
             "{error}"
@@ -360,6 +363,26 @@ mod model_processes {
         assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::PRIVILEGE_NOT_HELD));
         assert!(error.reason().unwrap().contains("Tcb"));
         drop(handle);
+        assert_no_leaks();
+    }
+
+    /// A remote free that Windows refuses after reading the snapshot out of the other process
+    /// says why: a snapshot on that process's heap can be freed only there (`NOT_SUPPORTED`;
+    /// WINDOWS-EVIDENCE Third audit, item 6).
+    #[test]
+    fn remote_failures_say_why() {
+        let target = ProcessSpec::new().spawn();
+        let heap = target.own_snapshot(PSS_CAPTURE_NONE, false);
+        let handle = pss::open_process(target.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
+        // SAFETY: `heap` lives in the target's context and nothing else owns it.
+        let remote = unsafe { pss::RemoteSnapshot::from_raw_parts(handle, heap) };
+        let error = remote.close().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Os(ErrorCode::NOT_SUPPORTED));
+        assert!(
+            error.reason().unwrap().contains("VM_ALLOCATIONS"),
+            "{error}"
+        );
+        drop(target);
         assert_no_leaks();
     }
 }

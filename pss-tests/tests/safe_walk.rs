@@ -886,6 +886,7 @@ mod model_processes {
     #[test]
     fn auxiliary_page_entries_borrow_their_contents() {
         let spec = ProcessSpec::new()
+            .region(RegionSpec::private(0x5000, 0x1000))
             .aux_page(AuxPageSpec::with_contents(0x5000, vec![9; 4096]))
             .aux_page(AuxPageSpec::without_contents(0x6000));
         let (_process, snapshot) = spawn_and_capture(spec, CaptureFlags::AUXILIARY_PAGES);

@@ -248,7 +248,9 @@
 //! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent) | nothing |
 //! | has exited | `THREADS` | the capture succeeds; [`threads`](LocalSnapshot::threads) and [`thread_information`](LocalSnapshot::thread_information) then give [`ErrorCode::NOT_FOUND`] with a reason | nothing: the threads are gone |
 //! | has exited | none of these | the capture succeeds: process information (with the exit status) is always captured | — |
-//! | one thread cannot be opened (e.g. protected) | `THREADS` | [`ErrorCode::ACCESS_DENIED`]: thread capture is all or nothing | capture without `THREADS`, or with more rights if they are the cause |
+//! | one thread cannot be opened (e.g. protected) | `THREADS` | none: Windows skips that thread, silently | nothing: it is not in the snapshot |
+//! | a thread exits while being captured | `THREADS` | none: it is captured as terminated, without a context | — |
+//! | a thread is named while being captured | `THREADS` | none: the last threads' records may be missing, silently (the names took their room); [`thread_information`](LocalSnapshot::thread_information) counts what is there | capture again if you need them |
 //! | threads start while being captured | `THREADS` | none: the new threads may be missing, silently | capture again if you need them |
 //! | its address space changes while being captured | `VA_SPACE` | [`ErrorCode::INVALID_ADDRESS`] (seen) | retrying may succeed |
 //!

@@ -495,29 +495,19 @@ fn explain_capture_failure(error: Error, flags: CaptureFlags) -> Error {
         Some(ErrorCode::INVALID_PARAMETER) if has(CaptureFlags::VA_SPACE) => {
             "the address space could not be read: the process is exiting or has exited"
         }
+        // A thread the capture may not open is skipped, not a failure.
+        Some(ErrorCode::ACCESS_DENIED) if has(CaptureFlags::VA_CLONE) => {
+            "the process handle lacks a right these flags need (see \
+             ProcessAccess::for_capture), or the process is exiting or has exited (no VA clone \
+             can be made of it)"
+        }
         Some(ErrorCode::ACCESS_DENIED) => {
-            match (has(CaptureFlags::THREADS), has(CaptureFlags::VA_CLONE)) {
-                (false, false) => {
-                    "the process handle lacks a right these flags need (see \
-                     ProcessAccess::for_capture)"
-                }
-                (true, false) => {
-                    "the process handle lacks a right these flags need (see \
-                     ProcessAccess::for_capture), or one of the process's threads could not be \
-                     opened (thread capture is all or nothing)"
-                }
-                (false, true) => {
-                    "the process handle lacks a right these flags need (see \
-                     ProcessAccess::for_capture), or the process is exiting or has exited (no \
-                     VA clone can be made of it)"
-                }
-                (true, true) => {
-                    "the process handle lacks a right these flags need (see \
-                     ProcessAccess::for_capture), one of the process's threads could not be \
-                     opened (thread capture is all or nothing), or the process is exiting or \
-                     has exited (no VA clone can be made of it)"
-                }
-            }
+            "the process handle lacks a right these flags need (see ProcessAccess::for_capture)"
+        }
+        Some(ErrorCode::INVALID_HANDLE) if has(CaptureFlags::THREADS) => {
+            "the process handle is not a valid handle, or a handle the capture opened to one of \
+             the process's threads was closed while it was queried (by another thread of this \
+             process closing handles it does not own; thread capture is all or nothing)"
         }
         Some(ErrorCode::PRIVILEGE_NOT_HELD) => {
             "PSS_CREATE_FORCE_BREAKAWAY needs the Tcb privilege (SeTcbPrivilege)"

@@ -8,7 +8,7 @@ use pss_sys as sys;
 
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{OwnedHandle, ProcessHandle};
-use crate::{Error, Function, LocalSnapshot, ProcessAccess, Result};
+use crate::{Error, ErrorCode, Function, LocalSnapshot, ProcessAccess, Result};
 
 /// A process snapshot whose handle (`HPSS`) lives in another process, owned, together with the
 /// handle to that process it is freed through: [`PssFreeSnapshot`]`(process, handle)`, exactly
@@ -235,6 +235,12 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// keeps `PSS_CREATE_USE_VM_ALLOCATIONS` is not documented, so the copy is typed
     /// [`HeapAllocated`](crate::HeapAllocated), the conservative type.
     ///
+    /// Windows reads the snapshot out of the other process first: a handle that is not a
+    /// snapshot living there fails with [`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY)
+    /// (nothing, or too little, is mapped at its address there) or
+    /// [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE) (memory that holds no
+    /// snapshot); [`Error::reason`] says so.
+    ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
     /// # References
@@ -255,7 +261,8 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
                 this_process,
                 sys::PSS_DUPLICATE_NONE,
             )
-        }?;
+        }
+        .map_err(explain_remote_failure)?;
         Ok(LocalSnapshot::from_non_null(copy))
     }
 
@@ -264,7 +271,11 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     ///
     /// Documented failures: [`ErrorCode::INVALID_HANDLE`](crate::ErrorCode::INVALID_HANDLE);
     /// [`ErrorCode::NOT_SUPPORTED`](crate::ErrorCode::NOT_SUPPORTED) if the snapshot was neither
-    /// VM-allocated nor duplicated remotely. Also [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED)
+    /// VM-allocated nor duplicated remotely. Windows reads the snapshot out of the process
+    /// first: a handle that is not a snapshot living there fails with
+    /// [`ErrorCode::PARTIAL_COPY`](crate::ErrorCode::PARTIAL_COPY) (nothing, or too little, is
+    /// mapped at its address there) or `INVALID_HANDLE` (memory that holds no snapshot), and
+    /// [`Error::reason`] says so. Also [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED)
     /// if the handle lacks `PROCESS_VM_READ`, [`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)
     /// after a free that Windows reported as successful through a [`Process`](crate::Process)
     /// lacking `PROCESS_DUP_HANDLE` or `PROCESS_VM_OPERATION` (it left the snapshot's handles
@@ -336,7 +347,31 @@ pub(crate) fn check_remote_target<P: ProcessHandle + ?Sized>(target: &P) -> Resu
 unsafe fn free_remote<P: ProcessHandle>(process: &P, raw: RawSnapshot) -> Result<()> {
     let api = PssApi::get(Function::PssFreeSnapshot)?;
     // SAFETY: the caller hands over `raw`, live in `process`'s context, for its one free.
-    unsafe { api.free(process.as_handle(), raw) }
+    unsafe { api.free(process.as_handle(), raw) }.map_err(explain_remote_failure)
+}
+
+/// `error`, from `PssFreeSnapshot` or `PssDuplicateSnapshot` through a handle to another
+/// process, with the reason its code has there: both read the snapshot's descriptor out of
+/// that process first (decompiled Windows 11 ntdll, `PssNtFreeRemoteSnapshot` and
+/// `PsspDuplicateSnapshotRemoteToRemote`).
+#[cold]
+fn explain_remote_failure(error: Error) -> Error {
+    let reason = match error.code() {
+        Some(ErrorCode::PARTIAL_COPY) => {
+            "the process maps nothing (or too little) at the snapshot handle's address: the \
+             handle is not a snapshot living in that process"
+        }
+        Some(ErrorCode::INVALID_HANDLE) => {
+            "the process handle is invalid, or the process holds memory at the snapshot \
+             handle's address but no snapshot there"
+        }
+        Some(ErrorCode::NOT_SUPPORTED) => {
+            "the snapshot was neither captured with PSS_CREATE_USE_VM_ALLOCATIONS nor duplicated \
+             remotely: only its own process can free it"
+        }
+        _ => return error,
+    };
+    error.with_reason(reason)
 }
 
 impl<P: ProcessHandle> Drop for RemoteSnapshot<P> {
