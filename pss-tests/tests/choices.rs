@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../../pss-model/src/lib.rs");
-const FILES: [(&str, &str); 17] = [
+const FILES: [(&str, &str); 18] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
