@@ -88,8 +88,8 @@ fn imports() -> [(&'static str, usize); 19] {
     ]
 }
 
-/// dbghelp's `MiniDumpWriteDump` (feature `minidump`), with the signature of its Microsoft page.
-#[cfg(feature = "minidump")]
+/// dbghelp's `MiniDumpWriteDump` (feature `dbghelp`), with the signature of its Microsoft page.
+#[cfg(feature = "dbghelp")]
 #[test]
 fn minidump_write_dump_resolves_to_an_address() {
     use pss_sys::minidump::*;

@@ -93,7 +93,7 @@ impl Error {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     /// `function` failed and left `hresult` as the thread's last error (as `MiniDumpWriteDump`
     /// does): a wrapped Win32 error (`HRESULT_FROM_WIN32`) is typed by its code; any other
     /// `HRESULT` is kept whole as the code.
@@ -748,7 +748,7 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     #[test]
     fn hresults_that_wrap_no_win32_code_have_their_own_kind() {
         let wrapped = Error::hresult(Function::MiniDumpWriteDump, 0x8007_0005);

@@ -170,7 +170,7 @@ impl CaptureFlags {
     /// Microsoft's `pssdump` sample and Kudu capture with these (and
     /// `PSS_CREATE_USE_VM_ALLOCATIONS`, which a dump does not need: see
     /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) for when it matters). See
-    /// `MinidumpType` (feature `minidump`) for which dump contents need which flag. The VA clone
+    /// `MinidumpType` (feature `dbghelp`) for which dump contents need which flag. The VA clone
     /// costs the target copy-on-write memory until the snapshot is freed; without it, see
     /// [`DIAGNOSTICS`](Self::DIAGNOSTICS).
     pub const MINIDUMP: Self = Self::VA_CLONE

@@ -112,16 +112,16 @@
 //! }
 //! ```
 //!
-//! **A minidump of a process** (feature `minidump`; see
+//! **A minidump of a process** (feature `dbghelp`; see
 //! [`LocalSnapshot::write_minidump`](LocalSnapshot#method.write_minidump)): the process runs on
 //! while the dump is written from the snapshot. The same code on every host (off Windows, it
 //! runs against the kernel32 model of `pss-tests`):
 //!
 //! ```no_run,standalone_crate
-//! # #[cfg(feature = "minidump")]
+//! # #[cfg(feature = "dbghelp")]
 //! use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
 //!
-//! # #[cfg(feature = "minidump")]
+//! # #[cfg(feature = "dbghelp")]
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let pid: u32 = std::env::args().nth(1).ok_or("usage: dump <pid> <file>")?.parse()?;
 //!     let path = std::env::args().nth(2).ok_or("usage: dump <pid> <file>")?;
@@ -132,7 +132,7 @@
 //!     println!("wrote {path}");
 //!     Ok(())
 //! }
-//! # #[cfg(not(feature = "minidump"))]
+//! # #[cfg(not(feature = "dbghelp"))]
 //! # fn main() {}
 //! ```
 //!
@@ -209,7 +209,7 @@
 //! # fn main() {}
 //! ```
 //!
-//! **A dump tool** (feature `minidump`): capture with [`CaptureFlags::MINIDUMP`], then
+//! **A dump tool** (feature `dbghelp`): capture with [`CaptureFlags::MINIDUMP`], then
 //! [`write_minidump_to_path`](LocalSnapshot#method.write_minidump_to_path), as the third program
 //! above; or, with the feature `dump-writer`, `snapshot.minidump().write_to_path(path)`, `pss`'s
 //! own writer (no dbghelp, several dumps at once, any `Write + Seek`; see
@@ -292,7 +292,7 @@ mod allocation;
 mod available;
 mod calls;
 mod clone_memory;
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 mod dump;
 #[cfg(feature = "dump-writer")]
 mod dump_writer;
@@ -315,7 +315,7 @@ pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
 pub use available::is_available;
 pub use clone_memory::{CloneReader, PlainData};
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 pub use dump::MinidumpType;
 #[cfg(feature = "dump-writer")]
 pub use dump_writer::{
