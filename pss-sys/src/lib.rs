@@ -16,7 +16,7 @@
 //!   [`PssWalkMarkerSetPosition`] and [`PssWalkMarkerSeekToBeginning`]; the handle types
 //!   [`HPSS`] and [`HPSSWALK`]; every `PSS_*` constant and `#[repr(C)]` structure.
 //! - The few other kernel32 items a safe wrapper needs: [`GetCurrentProcess`], [`GetProcessId`],
-//!   [`OpenProcess`], [`CloseHandle`], [`DuplicateHandle`], [`GetLastError`],
+//!   [`GetExitCodeProcess`], [`OpenProcess`], [`CloseHandle`], [`DuplicateHandle`], [`GetLastError`],
 //!   [`GetModuleHandleW`], [`GetProcAddress`], [`ReadProcessMemory`] (to read a VA clone), the
 //!   `PROCESS_*` access rights, the `ERROR_*` codes the PSS pages name (and the two unreadable
 //!   memory gives), and the `MEM_*`, `PAGE_*` and `CONTEXT_ALL_*` values found in walk entries

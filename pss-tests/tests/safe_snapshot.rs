@@ -28,7 +28,7 @@ fn drop_frees_exactly_once_through_this_process() {
     require_pss!();
     let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     expect::live_snapshots(1);
-    expect::calls("PssFreeSnapshot", 1, || drop(snapshot));
+    expect::calls(Call::PssFreeSnapshot, 1, || drop(snapshot));
     assert_no_leaks();
 }
 
@@ -196,7 +196,8 @@ fn move_into_consumes_the_source_even_on_failure() {
     .unwrap()
     .into();
     let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
-    let error = expect::calls("PssDuplicateSnapshot", 1, || local.move_into(handle)).unwrap_err();
+    let error =
+        expect::calls(Call::PssDuplicateSnapshot, 1, || local.move_into(handle)).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
         (
@@ -255,8 +256,10 @@ fn a_handle_that_could_not_free_the_snapshot_is_refused() {
     ] {
         let handle =
             pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT - missing).unwrap();
-        let error =
-            expect::calls("PssDuplicateSnapshot", 0, || local.duplicate_into(&handle)).unwrap_err();
+        let error = expect::calls(Call::PssDuplicateSnapshot, 0, || {
+            local.duplicate_into(&handle)
+        })
+        .unwrap_err();
         assert_eq!(
             (error.function(), error.kind(), error.code()),
             (
@@ -268,7 +271,7 @@ fn a_handle_that_could_not_free_the_snapshot_is_refused() {
         );
         assert!(error.to_string().contains("not called"), "{error}");
         let vm = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
-        let error = expect::calls("PssFreeSnapshot", 1, || vm.move_into(&handle)).unwrap_err();
+        let error = expect::calls(Call::PssFreeSnapshot, 1, || vm.move_into(&handle)).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InsufficientAccess(missing));
         expect::live_snapshots(1);
     }
@@ -292,7 +295,7 @@ fn remote_close_without_rights_reports_the_leak() {
     .unwrap();
     // SAFETY: `raw` lives in `process`'s context and is handed to us (the model's own_snapshot).
     let remote = unsafe { RemoteSnapshot::from_raw_parts(weak, raw) };
-    let error = expect::calls("PssFreeSnapshot", 1, || remote.close()).unwrap_err();
+    let error = expect::calls(Call::PssFreeSnapshot, 1, || remote.close()).unwrap_err();
     assert_eq!(
         error.kind(),
         ErrorKind::InsufficientAccess(ProcessAccess::DUP_HANDLE)

@@ -702,6 +702,14 @@ impl ProcessAccess {
     }
 }
 
+/// The bits, as `PROCESS_ACCESS_RIGHTS` (e.g. for APIs that take the raw value, such as the
+/// kernel32 model's `ProcessSpec::grantable`).
+impl From<ProcessAccess> for u32 {
+    fn from(access: ProcessAccess) -> u32 {
+        access.bits()
+    }
+}
+
 static_assertions::assert_impl_all!(CaptureFlags: Send, Sync, Copy);
 static_assertions::assert_impl_all!(ContextFlags: Send, Sync, Copy);
 static_assertions::assert_impl_all!(ProcessAccess: Send, Sync, Copy);
