@@ -340,9 +340,12 @@ mod model_processes {
     fn capture_failures_say_why() {
         let exited = busy().exited(0).spawn();
         let handle = pss::open_process(exited.pid(), ProcessAccess::all()).unwrap();
-        let reason = |flags| LocalSnapshot::capture(&handle, flags).unwrap_err().reason();
-        assert!(reason(CaptureFlags::VA_CLONE).unwrap().contains("exiting"));
-        assert!(reason(CaptureFlags::HANDLES).unwrap().contains("exited"));
+        let capture = |flags| LocalSnapshot::capture(&handle, flags).unwrap_err();
+        for flags in [CaptureFlags::VA_CLONE, CaptureFlags::HANDLES] {
+            let error = capture(flags);
+            assert!(error.reason().unwrap().contains("has exited"), "{error}");
+            assert_eq!(error.target_exit_code(), Some(0));
+        }
         drop(handle);
         let locked = busy().thread(ThreadSpec::new(8).unopenable()).spawn();
         let handle = pss::open_process(locked.pid(), ProcessAccess::all()).unwrap();

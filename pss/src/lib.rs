@@ -149,25 +149,23 @@
 //! yourself on a crash path). And every way a dying target fails, handled in one place:
 //!
 //! ```no_run,standalone_crate
-//! use pss::{CaptureFlags, CaptureOptions, ErrorCode, LocalSnapshot, Process, ProcessAccess};
+//! use pss::{CaptureFlags, CaptureOptions, LocalSnapshot, Process, ProcessAccess};
 //!
-//! /// Captures `process` for a report; `None` if it is gone, with what is known printed.
+//! /// Captures `process` for a report; `None` if it is gone, with its exit code printed.
 //! fn capture_for_report(process: &Process) -> pss::Result<Option<LocalSnapshot>> {
 //!     let full = CaptureOptions::new(CaptureFlags::MINIDUMP).retry_handle_race(3);
 //!     match LocalSnapshot::capture(process, full) {
-//!         Ok(snapshot) => return Ok(Some(snapshot)),
-//!         // Exited or exiting: its memory, handles and address space are gone (the reason
-//!         // says which part failed). Process information (the exit code) is still there.
-//!         Err(e) if matches!(
-//!             e.code(),
-//!             Some(ErrorCode::ACCESS_DENIED | ErrorCode::INVALID_PARAMETER | ErrorCode::BAD_LENGTH)
-//!         ) => eprintln!("full capture failed: {e}"),
-//!         Err(e) => return Err(e),
+//!         Ok(snapshot) => Ok(Some(snapshot)),
+//!         // Exited: its memory, handles and address space are gone, and the error says so
+//!         // (no second capture needed to tell it from missing rights or a busy handle table).
+//!         Err(e) => match e.target_exit_code() {
+//!             Some(code) => {
+//!                 eprintln!("the process ended with exit code {code}");
+//!                 Ok(None)
+//!             }
+//!             None => Err(e),
+//!         },
 //!     }
-//!     let minimal = LocalSnapshot::capture(process, CaptureFlags::NONE)?;
-//!     let info = minimal.process_information()?;
-//!     eprintln!("process {} ended: {:?}", info.process_id(), info.exit_status());
-//!     Ok(None)
 //! }
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -232,14 +230,19 @@
 //! | target | flags | error | what helps |
 //! |---|---|---|---|
 //! | opened a handle while being captured | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (Windows reads the handle table's size, then the table, and fails if it grew) | retrying: [`CaptureOptions::retry_handle_race`] retries exactly this, a bounded number of times |
-//! | has exited (its threads, handle table and address space are gone) | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (an empty handle table fails the same way) | nothing: capture without `HANDLES` |
-//! | has exited | `VA_SPACE` | [`ErrorCode::INVALID_PARAMETER`] | nothing: capture without `VA_SPACE` |
-//! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent) | nothing |
+//! | has exited (its threads, handle table and address space are gone) | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (an empty handle table fails the same way), with [`Error::target_exit_code`] | nothing: capture without `HANDLES` |
+//! | has exited | `VA_SPACE` | [`ErrorCode::INVALID_PARAMETER`], with [`Error::target_exit_code`] | nothing: capture without `VA_SPACE` |
+//! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent), with [`Error::target_exit_code`] | nothing |
 //! | has exited | `THREADS` | the capture succeeds; [`threads`](LocalSnapshot::threads) and [`thread_information`](LocalSnapshot::thread_information) then give [`ErrorCode::NOT_FOUND`] with a reason | nothing: the threads are gone |
 //! | has exited | none of these | the capture succeeds: process information (with the exit status) is always captured | — |
 //! | one thread cannot be opened (e.g. protected) | `THREADS` | [`ErrorCode::ACCESS_DENIED`]: thread capture is all or nothing | capture without `THREADS`, or with more rights if they are the cause |
 //! | threads start while being captured | `THREADS` | none: the new threads may be missing, silently | capture again if you need them |
 //! | its address space changes while being captured | `VA_SPACE` | [`ErrorCode::INVALID_ADDRESS`] (seen) | retrying may succeed |
+//!
+//! An exit is recognisable from the failed capture alone: when the code is one an exit causes
+//! for the flags, `pss` asks `GetExitCodeProcess`, and [`Error::target_exit_code`] gives the
+//! exit code ([`Error::reason`] says so too); the same codes from a busy handle table or
+//! missing rights leave it `None`.
 //!
 //! So a crash reporter that must get *something* captures what it needs most first: one
 //! capture with process information and threads (which works on an exiting process as long as
