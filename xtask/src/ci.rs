@@ -356,7 +356,11 @@ pub fn main(args: &[String]) -> Result {
                 "--target",
                 "x86_64-pc-windows-gnu",
             ]))?;
-            Ok("clippy for msvc; its test binaries link for x86_64-pc-windows-gnu".into())
+            Ok(
+                "clippy for msvc; its test binaries, the portable tests among them, link for \
+                 x86_64-pc-windows-gnu"
+                    .into(),
+            )
         },
     );
     // The docs, links checked, as docs.rs builds them: for Windows, every feature; the kernel32
@@ -437,7 +441,9 @@ pub fn main(args: &[String]) -> Result {
         ))
     });
     // The downstream crate's tests, linked against the kernel32 model by its dev-dependency on
-    // pss-tests alone.
+    // pss-tests alone. Its portable tests (outside its `model` module: a process built with the
+    // kit's fixture, captured, its threads and handles checked) are the ones the cross row
+    // builds for Windows unchanged.
     m.check("host", "downstream", HOST, || {
         run::run(&mut downstream(&[
             "clippy",
@@ -455,8 +461,18 @@ pub fn main(args: &[String]) -> Result {
         if passed == 0 {
             return Err("the downstream crate ran no test".into());
         }
+        let portable = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("test "))
+            .filter(|l| l.ends_with(" ... ok") && !l.starts_with("model::"))
+            .count();
+        if portable == 0 {
+            return Err("the downstream crate ran no portable test (outside `model`)".into());
+        }
         Ok(format!(
-            "watchdog: {passed} tests passed, through public surfaces only"
+            "watchdog: {passed} tests passed, {portable} of them portable (fixture process \
+             captured, threads and handles checked; built for Windows by the cross row), \
+             through public surfaces only"
         ))
     });
     // The published crates package, verify and hold what their docs refer to.
