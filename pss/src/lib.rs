@@ -188,9 +188,12 @@
 //!
 //! **A process monitor.** It captures many processes often, so each capture must be cheap:
 //! [`CaptureFlags::NONE`] (process information: times, memory counters, the parent) or
-//! `THREADS` and `HANDLES` for counts, never `VA_CLONE`. Open with
-//! [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected processes grant, and free
-//! each snapshot before the next:
+//! `THREADS` and `HANDLES` for counts. `VA_CLONE` only for a sample that must read memory (the
+//! main image, [`main_image`](LocalSnapshot::main_image), reads the PEB through it): it costs
+//! the target copy-on-write memory until the snapshot is freed. Open with
+//! [`ProcessAccess::for_capture`] of those flags (for `NONE`,
+//! [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected processes grant), and
+//! free each snapshot before the next:
 //!
 //! ```no_run,standalone_crate
 //! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
@@ -275,16 +278,19 @@
 //! # Platforms
 //!
 //! `pss` is for Windows. On other hosts it builds, with same-named stand-ins for the handle
-//! types (see [`handle`]), so that code using it can be tested there:
+//! types (see [`handle`]), so that code using it can be tested there (next section). Without
+//! the test kit, a program off Windows that calls `pss` fails to link (the kernel32 symbols are
+//! missing): `pss` never pretends to work there.
 //!
 //! # Using pss off Windows
 //!
 //! A dev-dependency on `pss-tests` is all it takes: it turns on this crate's feature `model`
-//! (for test builds only), with which `pss` links a model of kernel32 (the `pss-model` crate)
-//! in place of the real one. Tests build model processes with `pss_tests::model::ProcessSpec`,
-//! inject the failures Windows returns, and check that nothing leaked; they run unchanged
-//! against the real kernel32 on Windows. Without the feature, a program off Windows that calls
-//! `pss` fails to link (the kernel32 symbols are missing): `pss` never pretends to work there.
+//! (for test builds only, and no other feature), with which `pss` links a model of kernel32
+//! (the `pss-model` crate) in place of the real one. Tests build the processes they capture
+//! with `pss_tests::FixtureSpec` (a model process off Windows, a real child process on
+//! Windows), check that nothing leaked, and run unchanged on both; tests that need what only
+//! the model can do (injected failures, call and leak accounting, processes built to the byte)
+//! use `pss_tests::model` and are model tests.
 //!
 //! [Process Snapshotting]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/process-snapshotting-portal
 //! [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
