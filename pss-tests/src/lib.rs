@@ -118,6 +118,10 @@
 //! row of its table moved and why. Tests that pass only because of a model choice graded NO
 //! EVIDENCE are the ones to expect to change.
 
+// The model-only module does not exist on Windows: there the docs' links to it are plain text
+// (the host's docs, where it exists, check every link).
+#![cfg_attr(windows, allow(rustdoc::broken_intra_doc_links))]
+
 mod call;
 mod fixture;
 #[cfg(not(windows))]
