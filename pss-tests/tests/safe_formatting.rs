@@ -4,12 +4,12 @@
 #[test]
 fn omissions_print_addresses_in_hex() {
     let omission = pss::Omission::Memory {
-        address: 0x7ff6_0000_1000,
+        address: 0x7ff6_1000,
         size: 4096,
     };
     assert_eq!(
         format!("{omission:?}"),
-        "Memory { address: 0x7ff600001000, size: 4096 }"
+        "Memory { address: 0x7ff61000, size: 4096 }"
     );
     let headers = pss::Omission::ModuleHeaders {
         base: 0x40_0000,
