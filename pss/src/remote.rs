@@ -325,7 +325,8 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
 /// handles (the sections its parts live in, a VA clone, a trace section). Windows duplicates
 /// those with `ZwDuplicateObject`, so putting such a snapshot into another process needs
 /// `PROCESS_DUP_HANDLE` there, and freeing it there closes them with it; a snapshot of process
-/// information alone is memory only, and needs neither (decompiled ntdll: `ZwDuplicateObject` runs only for non-zero handles, and the remote free ignores its result).
+/// information alone is memory only, and needs neither (decompiled ntdll: `ZwDuplicateObject`
+/// runs only for non-zero handles).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Holds {
     /// Captured with no part beyond the process information every snapshot holds
