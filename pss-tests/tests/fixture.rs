@@ -85,6 +85,7 @@ fn a_fixture_is_captured_with_what_it_asked_for() {
 #[test]
 fn a_named_file_is_refused() {
     let error = FixtureSpec::new()
+        .handle(ObjectKind::File)
         .named_handle(ObjectKind::File, "no")
         .spawn()
         .unwrap_err();
