@@ -274,7 +274,7 @@ pub fn rewind_marker(marker: HPSSWALK) -> u32 {
 /// Miri cannot spawn processes: there the test says it is skipped.
 #[cfg(not(windows))]
 #[track_caller]
-pub fn expect_misuse(call: &str, body: impl FnOnce()) {
+pub fn expect_misuse(call: crate::Call, body: impl FnOnce()) {
     let test = std::thread::current()
         .name()
         .expect("libtest names test threads")
