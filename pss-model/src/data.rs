@@ -822,7 +822,9 @@ impl ProcessSpec {
     /// An empty process (no threads, handles or regions; the one auxiliary page Windows
     /// captures, [`AuxPageSpec::shared_user_data`]), child of the current process, image
     /// `C:\Windows\System32\notepad.exe`, all access grantable. Note that a capture with
-    /// `HANDLES` of a process without handles fails with `ERROR_BAD_LENGTH`, as on Windows.
+    /// `HANDLES` of a process without handles fails with `ERROR_BAD_LENGTH`, as on Windows (so
+    /// does every `MINIDUMP` or `DIAGNOSTICS` capture of it): for a process that looks like a
+    /// real one, start from [`ProcessSpec::console`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -953,9 +955,9 @@ impl ProcessSpec {
         self
     }
     /// Limits what `OpenProcess` grants: asking for any other right fails with
-    /// `ERROR_ACCESS_DENIED`.
-    pub fn grantable(mut self, access: u32) -> Self {
-        self.data.info.grantable = access;
+    /// `ERROR_ACCESS_DENIED`. `access` is a `pss::ProcessAccess` or its bits.
+    pub fn grantable(mut self, access: impl Into<u32>) -> Self {
+        self.data.info.grantable = access.into();
         self
     }
     /// Adds the process to the model and returns it.

@@ -2,10 +2,12 @@
 //! function is seen to return on Windows, and with no effect but what a failure of it really
 //! has. Misuse detection stays on: a call is checked for misuse before a fault is considered.
 //!
-//! Where a fault lands (the codes are those seen from Windows: ND, GK's error list):
+//! Where a fault lands (the codes are those seen from Windows: ND, GK's error list; a code
+//! outside a function's row is refused with [`FaultError`]):
 //!
 //! | function | codes | effect of the failure |
 //! |---|---|---|
+//! | `OpenProcess` | `ACCESS_DENIED` (the target does not grant the rights, e.g. a protected process), `INVALID_PARAMETER` (no such process: it has exited and its last handle closed) | no handle; `NULL`, the code in `GetLastError` |
 //! | `PssCaptureSnapshot` | `ACCESS_DENIED`, `INVALID_HANDLE`, `NO_SYSTEM_RESOURCES`, `INVALID_ADDRESS`, `ARITHMETIC_OVERFLOW`, `PARTIAL_COPY` | nothing is created; the out-parameter is left as it was |
 //! | `PssDuplicateSnapshot` | `ACCESS_DENIED` | nothing is created; with `PSS_DUPLICATE_CLOSE_SOURCE` the source is still freed |
 //! | `PssFreeSnapshot` of a snapshot in another process | `ACCESS_DENIED` | nothing is freed (a local free of a valid snapshot does not fail on Windows, so it is never injected) |
@@ -14,12 +16,24 @@
 //!
 //! Plans are per thread, like the model's call and leak accounting: a test's plan never hits
 //! another test.
+//!
+//! # Probability: per call
+//!
+//! [`fail_randomly`]'s probability is **per call** of each function above: an operation that
+//! makes `n` such calls (a walk makes one `PssWalkSnapshot` call per entry, and one more) fails
+//! with probability `1 - (1 - p)^n`. A walk of 30 entries at `p = 0.2` fails 999 times in 1,000;
+//! at `p = 0.01`, about one time in four.
 
 use pss_sys::*;
 use std::cell::RefCell;
+use std::fmt;
 
 /// The functions faults land in, and the codes each really returns.
-pub const FAULTS: [(&str, &[u32]); 5] = [
+pub const FAULTS: [(&str, &[u32]); 6] = [
+    (
+        "OpenProcess",
+        &[ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER],
+    ),
     (
         "PssCaptureSnapshot",
         &[
@@ -39,6 +53,27 @@ pub const FAULTS: [(&str, &[u32]); 5] = [
         &[ERROR_NOT_ENOUGH_MEMORY, ERROR_NO_SYSTEM_RESOURCES],
     ),
 ];
+
+/// The codes faults of `function` may carry (its row of [`FAULTS`]); empty for a function no
+/// fault lands in.
+pub fn codes(function: &str) -> &'static [u32] {
+    FAULTS
+        .iter()
+        .find(|(f, _)| *f == function)
+        .map_or(&[], |(_, codes)| *codes)
+}
+
+/// A fault plan that was refused: nothing was planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultError(String);
+
+impl fmt::Display for FaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultError {}
 
 /// When a rule fires.
 #[derive(Clone, Copy, Debug)]
@@ -85,6 +120,7 @@ thread_local! {
 
 /// The plan of this thread while it lives; dropping it ends the plan.
 #[must_use = "the plan ends when this is dropped"]
+#[derive(Debug)]
 pub struct FaultPlan(());
 
 impl FaultPlan {
@@ -100,31 +136,45 @@ impl Drop for FaultPlan {
     }
 }
 
-fn start(rules: Vec<Rule>, seed: u64) -> FaultPlan {
-    for rule in &rules {
-        assert!(
-            FAULTS.iter().any(|(f, _)| *f == rule.function),
-            "no faults are modelled for {}",
-            rule.function
-        );
-    }
+fn start(rules: Vec<Rule>, seed: u64) -> Result<FaultPlan, FaultError> {
     PLAN.with(|p| {
         let mut p = p.borrow_mut();
-        assert!(
-            p.is_none(),
-            "a fault plan is already running on this thread"
-        );
+        if p.is_some() {
+            return Err(FaultError(
+                "a fault plan is already running on this thread: drop it before starting another"
+                    .into(),
+            ));
+        }
         *p = Some(Plan {
             rules,
             state: seed | 1,
             injected: 0,
         });
-    });
-    FaultPlan(())
+        Ok(FaultPlan(()))
+    })
 }
 
 /// Fails the `n`-th call (1-based, from now, on this thread) of `function` with `code`.
-pub fn fail_nth(function: &'static str, n: u64, code: u32) -> FaultPlan {
+///
+/// Refused ([`FaultError`], nothing planned) when no fault lands in `function`, when `code` is
+/// not in its row of [`FAULTS`], when `n` is 0, or when a plan already runs on this thread.
+pub fn fail_nth(function: &str, n: u64, code: u32) -> Result<FaultPlan, FaultError> {
+    let Some(&(function, codes)) = FAULTS.iter().find(|(f, _)| *f == function) else {
+        return Err(FaultError(format!(
+            "no faults are modelled for {function}: faults land in {}",
+            FAULTS.map(|(f, _)| f).join(", ")
+        )));
+    };
+    if !codes.contains(&code) {
+        return Err(FaultError(format!(
+            "{function} is not seen to fail with code {code} on Windows: its codes are {codes:?}"
+        )));
+    }
+    if n == 0 {
+        return Err(FaultError(
+            "calls are counted from 1: the first call is n = 1".into(),
+        ));
+    }
     start(
         vec![Rule {
             function,
@@ -137,9 +187,18 @@ pub fn fail_nth(function: &'static str, n: u64, code: u32) -> FaultPlan {
 }
 
 /// Fails each call of every function in [`FAULTS`] on this thread with probability
-/// `probability`, with one of its codes, both drawn from a generator seeded with `seed` (the
-/// same seed and calls give the same faults).
-pub fn fail_randomly(seed: u64, probability: f64) -> FaultPlan {
+/// `probability` (per call: see [Probability](self#probability-per-call)), with one of its
+/// codes, both drawn from a generator seeded with `seed` (the same seed and calls give the same
+/// faults).
+///
+/// Refused ([`FaultError`]) for a probability outside `0.0..=1.0`, or when a plan already runs
+/// on this thread.
+pub fn fail_randomly(seed: u64, probability: f64) -> Result<FaultPlan, FaultError> {
+    if !(0.0..=1.0).contains(&probability) {
+        return Err(FaultError(format!(
+            "a probability per call is in 0.0..=1.0, not {probability}"
+        )));
+    }
     let rules = FAULTS
         .iter()
         .map(|(function, _)| Rule {
@@ -174,10 +233,7 @@ pub(crate) fn take(function: &str) -> Option<u32> {
                 Trigger::Chance(p) => (plan.next() >> 11) as f64 / (1u64 << 53) as f64 > 1.0 - p,
             };
             if hit && fire.is_none() {
-                let codes = FAULTS
-                    .iter()
-                    .find(|(f, _)| *f == function)
-                    .map_or(&[][..], |(_, codes)| *codes);
+                let codes = codes(function);
                 fire = Some(match plan.rules[i].code {
                     Some(code) => code,
                     None => codes[(plan.next() % codes.len() as u64) as usize],
@@ -193,4 +249,23 @@ pub(crate) fn take(function: &str) -> Option<u32> {
         INJECTED.with(|n| n.set(n.get() + 1));
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_outside_the_table_are_refused() {
+        assert!(fail_nth("PssQuerySnapshot", 1, ERROR_ACCESS_DENIED).is_err());
+        assert!(fail_nth("PssCaptureSnapshot", 1, ERROR_NOT_FOUND).is_err());
+        assert!(fail_nth("PssCaptureSnapshot", 0, ERROR_ACCESS_DENIED).is_err());
+        assert!(fail_randomly(1, 1.5).is_err());
+        assert!(fail_randomly(1, f64::NAN).is_err());
+        let plan = fail_nth("OpenProcess", 2, ERROR_ACCESS_DENIED).unwrap();
+        assert!(fail_randomly(1, 0.5).is_err(), "one plan at a time");
+        assert_eq!(take("OpenProcess"), None);
+        assert_eq!(take("OpenProcess"), Some(ERROR_ACCESS_DENIED));
+        assert_eq!(plan.injected(), 1);
+    }
 }

@@ -283,6 +283,7 @@ mod demo;
 mod dump;
 mod dump_memory;
 mod environment;
+mod exit_code;
 mod exports;
 pub mod faults;
 mod files;
@@ -292,8 +293,10 @@ mod le;
 mod memory;
 mod memory_info;
 mod mutex;
+mod names;
 mod parameters;
 mod pe;
+mod preset;
 mod process;
 mod remote;
 mod stack;
@@ -375,8 +378,9 @@ pub fn leaks_of(thread: std::thread::ThreadId) -> Vec<String> {
         .iter()
         .filter_map(|(value, object)| match object {
             Object::Snapshot(s) if s.owner == me => Some(format!(
-                "HPSS {value:#x} in process {:#x}'s context (flags {:#x})",
-                s.context, s.flags
+                "HPSS {value:#x} in process {:#x}'s context (flags {})",
+                s.context,
+                names::capture_flags(s.flags)
             )),
             Object::Marker(m) if m.owner == me => Some(format!("HPSSWALK {value:#x}")),
             Object::Handle(h)
@@ -467,6 +471,7 @@ exports!(
     exports::PssWalkMarkerSeekToBeginning,
     process::GetCurrentProcess,
     process::GetProcessId,
+    exit_code::GetExitCodeProcess,
     process::OpenProcess,
     process::CloseHandle,
     process::DuplicateHandle,

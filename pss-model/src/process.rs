@@ -61,6 +61,11 @@ pub extern "system" fn OpenProcess(
     dwprocessid: u32,
 ) -> HANDLE {
     let mut e = kernel::enter("OpenProcess");
+    // An injected failure (`faults`): no handle, the code as the last error.
+    if let Some(code) = super::faults::take(e.call) {
+        set_last_error(code);
+        return std::ptr::null_mut();
+    }
     let k = e.k();
     let Some(process) = k.processes.get(&dwprocessid) else {
         set_last_error(ERROR_INVALID_PARAMETER);

@@ -331,8 +331,8 @@ mod x86 {
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, AllocRoutine), 4);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, FreeRoutine), 8);
 
-    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
-    #[cfg(feature = "minidump")]
+    /// dbghelp's callback structures (feature `dbghelp`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = "dbghelp")]
     mod minidump {
         use super::*;
         use crate::minidump::*;
@@ -675,8 +675,8 @@ mod x64 {
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, AllocRoutine), 8);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, FreeRoutine), 16);
 
-    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
-    #[cfg(feature = "minidump")]
+    /// dbghelp's callback structures (feature `dbghelp`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = "dbghelp")]
     mod minidump {
         use super::*;
         use crate::minidump::*;
@@ -1018,8 +1018,8 @@ mod aarch64 {
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, AllocRoutine), 8);
     const_assert_eq!(offset_of!(PSS_ALLOCATOR, FreeRoutine), 16);
 
-    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
-    #[cfg(feature = "minidump")]
+    /// dbghelp's callback structures (feature `dbghelp`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = "dbghelp")]
     mod minidump {
         use super::*;
         use crate::minidump::*;

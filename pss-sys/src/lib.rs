@@ -16,12 +16,12 @@
 //!   [`PssWalkMarkerSetPosition`] and [`PssWalkMarkerSeekToBeginning`]; the handle types
 //!   [`HPSS`] and [`HPSSWALK`]; every `PSS_*` constant and `#[repr(C)]` structure.
 //! - The few other kernel32 items a safe wrapper needs: [`GetCurrentProcess`], [`GetProcessId`],
-//!   [`OpenProcess`], [`CloseHandle`], [`DuplicateHandle`], [`GetLastError`],
+//!   [`GetExitCodeProcess`], [`OpenProcess`], [`CloseHandle`], [`DuplicateHandle`], [`GetLastError`],
 //!   [`GetModuleHandleW`], [`GetProcAddress`], [`ReadProcessMemory`] (to read a VA clone), the
 //!   `PROCESS_*` access rights, the `ERROR_*` codes the PSS pages name (and the two unreadable
 //!   memory gives), and the `MEM_*`, `PAGE_*` and `CONTEXT_ALL_*` values found in walk entries
 //!   and thread-context flags.
-//! - With the cargo feature `minidump`, the module [`minidump`]: dbghelp's `MiniDumpWriteDump`
+//! - With the cargo feature `dbghelp`, the module [`minidump`]: dbghelp's `MiniDumpWriteDump`
 //!   and its callback types, to write a dump of a snapshot.
 //!
 //! The functions are declared with `windows_targets::link!`, so they are linked from the
@@ -69,7 +69,7 @@ pub use thread_name::*;
 #[allow(clippy::all)]
 mod layout;
 
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 #[allow(
     missing_docs,
     non_snake_case,
@@ -82,7 +82,7 @@ mod layout;
 mod minidump_bindings;
 
 /// dbghelp's [`MiniDumpWriteDump`](minidump::MiniDumpWriteDump) and what calling it on a
-/// snapshot needs (cargo feature `minidump`, off by default so that a program that only
+/// snapshot needs (cargo feature `dbghelp`, off by default so that a program that only
 /// snapshots never imports `dbghelp.dll`).
 ///
 /// Generated like the rest of this crate, from `bindings-minidump.txt`; the types the two share
@@ -93,7 +93,7 @@ mod minidump_bindings;
 /// `MiniDumpWriteDump` leaves an `HRESULT` as the thread's last error.
 ///
 /// [Generate Dump File from a Process Snapshot]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/export-a-process-snapshot-to-a-file
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 pub mod minidump {
     pub use super::minidump_bindings::*;
     // The generated module declares its own `BOOL` (the metadata has no type to reference);

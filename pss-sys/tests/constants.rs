@@ -165,8 +165,8 @@ fn process_access_rights_equal_winnt_values() {
 }
 
 /// The dbghelp values a snapshot dump needs, as minidumpapiset.h gives them (feature
-/// `minidump`): the callback type PSS answers, its answer, and the dump types.
-#[cfg(feature = "minidump")]
+/// `dbghelp`): the callback type PSS answers, its answer, and the dump types.
+#[cfg(feature = "dbghelp")]
 #[test]
 fn minidump_values_equal_the_header() {
     use pss_sys::minidump::*;

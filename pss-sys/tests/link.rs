@@ -11,7 +11,7 @@ use pss_sys::*;
 /// Coerces each import to the function-pointer type written from its Microsoft page
 /// (the syntax block of each `nf-processsnapshot-*` page), so a binding with another signature does not compile, and
 /// returns the addresses so the linker must resolve every one.
-fn imports() -> [(&'static str, usize); 19] {
+fn imports() -> [(&'static str, usize); 20] {
     let capture: unsafe extern "system" fn(HANDLE, PSS_CAPTURE_FLAGS, u32, *mut HPSS) -> u32 =
         PssCaptureSnapshot;
     let duplicate: unsafe extern "system" fn(
@@ -44,6 +44,7 @@ fn imports() -> [(&'static str, usize); 19] {
     let rewind: unsafe extern "system" fn(HPSSWALK) -> u32 = PssWalkMarkerSeekToBeginning;
     let current: unsafe extern "system" fn() -> HANDLE = GetCurrentProcess;
     let process_id: unsafe extern "system" fn(HANDLE) -> u32 = GetProcessId;
+    let exit_code: unsafe extern "system" fn(HANDLE, *mut u32) -> BOOL = GetExitCodeProcess;
     let open: unsafe extern "system" fn(PROCESS_ACCESS_RIGHTS, BOOL, u32) -> HANDLE = OpenProcess;
     let close: unsafe extern "system" fn(HANDLE) -> BOOL = CloseHandle;
     let dup_handle: unsafe extern "system" fn(
@@ -78,6 +79,7 @@ fn imports() -> [(&'static str, usize); 19] {
         ("PssWalkMarkerSeekToBeginning", rewind as usize),
         ("GetCurrentProcess", current as usize),
         ("GetProcessId", process_id as usize),
+        ("GetExitCodeProcess", exit_code as usize),
         ("OpenProcess", open as usize),
         ("CloseHandle", close as usize),
         ("DuplicateHandle", dup_handle as usize),
@@ -88,8 +90,8 @@ fn imports() -> [(&'static str, usize); 19] {
     ]
 }
 
-/// dbghelp's `MiniDumpWriteDump` (feature `minidump`), with the signature of its Microsoft page.
-#[cfg(feature = "minidump")]
+/// dbghelp's `MiniDumpWriteDump` (feature `dbghelp`), with the signature of its Microsoft page.
+#[cfg(feature = "dbghelp")]
 #[test]
 fn minidump_write_dump_resolves_to_an_address() {
     use pss_sys::minidump::*;

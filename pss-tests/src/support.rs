@@ -274,7 +274,7 @@ pub fn rewind_marker(marker: HPSSWALK) -> u32 {
 /// Miri cannot spawn processes: there the test says it is skipped.
 #[cfg(not(windows))]
 #[track_caller]
-pub fn expect_misuse(call: &str, body: impl FnOnce()) {
+pub fn expect_misuse(call: crate::Call, body: impl FnOnce()) {
     let test = std::thread::current()
         .name()
         .expect("libtest names test threads")
@@ -513,23 +513,33 @@ pub mod expect {
         let _ = (pid, n);
     }
 
-    /// Runs `f`, during which this thread calls the kernel32 function `name` exactly `n` times.
+    /// Runs `f`, during which this thread calls the kernel32 function `call` exactly `n` times.
+    ///
+    /// ```
+    /// use pss::{CaptureFlags, LocalSnapshot};
+    /// use pss_tests::{Call, expect};
+    ///
+    /// let snapshot = expect::calls(Call::PssCaptureSnapshot, 1, || {
+    ///     LocalSnapshot::capture_current(CaptureFlags::NONE)
+    /// });
+    /// # let _ = snapshot;
+    /// ```
     #[track_caller]
-    pub fn calls<T>(name: &str, n: u64, f: impl FnOnce() -> T) -> T {
+    pub fn calls<T>(call: crate::Call, n: u64, f: impl FnOnce() -> T) -> T {
         #[cfg(not(windows))]
         {
-            let before = crate::model::call_count(name);
+            let before = crate::model::call_count(call);
             let result = f();
             assert_eq!(
-                crate::model::call_count(name) - before,
+                crate::model::call_count(call) - before,
                 n,
-                "calls to {name}"
+                "calls to {call}"
             );
             result
         }
         #[cfg(windows)]
         {
-            let _ = (name, n);
+            let _ = (call, n);
             f()
         }
     }

@@ -16,7 +16,7 @@ fn get_proc_address_finds_no_pss_function() {
 #[test]
 fn calling_a_pss_function_anyway_is_misuse() {
     set_pss_absent();
-    expect_misuse("PssCaptureSnapshot", || {
+    expect_misuse(Call::PssCaptureSnapshot, || {
         capture_current(pss_sys::PSS_CAPTURE_NONE);
     });
 }

@@ -14,14 +14,14 @@ fn calls_are_counted_per_thread() {
     std::thread::spawn(|| {
         let s = capture_current(PSS_CAPTURE_NONE);
         free_local(s);
-        assert_eq!(call_count("PssCaptureSnapshot"), 1);
+        assert_eq!(call_count(Call::PssCaptureSnapshot), 1);
     })
     .join()
     .unwrap();
     free_local(s);
-    assert_eq!(call_count("PssCaptureSnapshot"), 1);
-    assert_eq!(call_count("PssFreeSnapshot"), 1);
-    assert_eq!(call_count("GetCurrentProcess"), 2);
+    assert_eq!(call_count(Call::PssCaptureSnapshot), 1);
+    assert_eq!(call_count(Call::PssFreeSnapshot), 1);
+    assert_eq!(call_count(Call::GetCurrentProcess), 2);
     assert_eq!(calls().values().sum::<u64>(), 4);
 }
 
@@ -55,10 +55,15 @@ fn live_objects_are_counted_per_thread_and_process() {
 /// The leak check names what leaked.
 #[test]
 fn leak_check_names_leaked_objects() {
-    let s = capture_current(PSS_CAPTURE_NONE);
+    let s = capture_current(PSS_CAPTURE_THREADS | PSS_CAPTURE_VA_SPACE);
     let leaks = leaks();
     assert_eq!(leaks.len(), 1);
     assert!(leaks[0].starts_with("HPSS "), "{leaks:?}");
+    // The flags by name, not as a number.
+    assert!(
+        leaks[0].ends_with("(flags THREADS | VA_SPACE)"),
+        "{leaks:?}"
+    );
     let outcome = std::panic::catch_unwind(assert_no_leaks);
     assert!(outcome.is_err());
     free_local(s);

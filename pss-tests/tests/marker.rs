@@ -281,7 +281,7 @@ fn mapping_fails_only_on_a_markers_first_call() {
     let mapping_failure =
         |code| code == ERROR_NOT_ENOUGH_MEMORY || code == ERROR_NO_SYSTEM_RESOURCES;
     {
-        let plan = faults::fail_randomly(7, 1.0); // every call that can fail does
+        let plan = faults::fail_randomly(7, 1.0).unwrap(); // every call that can fail does
         let code = walk_probe(snapshot, PSS_WALK_VA_SPACE, marker);
         assert!(mapping_failure(code), "the probe maps too: {code}");
         let (code, _) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
@@ -295,7 +295,7 @@ fn mapping_fails_only_on_a_markers_first_call() {
         "the failures did not advance it"
     );
     {
-        let plan = faults::fail_randomly(7, 1.0);
+        let plan = faults::fail_randomly(7, 1.0).unwrap();
         for expected in &all[1..] {
             let (code, entry) = walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, marker);
             assert_eq!(code, ERROR_SUCCESS);

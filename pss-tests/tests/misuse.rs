@@ -9,7 +9,7 @@ use pss_tests::*;
 /// Freeing a snapshot twice is undefined behaviour (documented, 3.3).
 #[test]
 fn snapshot_double_free_is_misuse() {
-    expect_misuse("PssFreeSnapshot", || {
+    expect_misuse(Call::PssFreeSnapshot, || {
         let s = capture_current(PSS_CAPTURE_NONE);
         free_local(s);
         free(current_process(), s);
@@ -19,7 +19,7 @@ fn snapshot_double_free_is_misuse() {
 /// Reading a freed snapshot is use after free (2.1).
 #[test]
 fn query_after_free_is_misuse() {
-    expect_misuse("PssQuerySnapshot", || {
+    expect_misuse(Call::PssQuerySnapshot, || {
         let s = capture_current(PSS_CAPTURE_THREADS);
         free_local(s);
         query::<PSS_THREAD_INFORMATION>(s, PSS_QUERY_THREAD_INFORMATION);
@@ -32,7 +32,7 @@ fn query_after_free_is_misuse() {
 /// fails with a code: `free::a_remote_free_of_what_is_not_a_snapshot_there_fails_with_the_read`.)
 #[test]
 fn local_free_of_a_remote_snapshot_is_misuse() {
-    expect_misuse("PssFreeSnapshot", || {
+    expect_misuse(Call::PssFreeSnapshot, || {
         let helper = ProcessSpec::new().spawn();
         let theirs = helper.own_snapshot(PSS_CAPTURE_NONE, true);
         free(current_process(), theirs);
@@ -45,7 +45,7 @@ fn local_free_of_a_remote_snapshot_is_misuse() {
 /// EVIDENCE Second audit).
 #[test]
 fn duplicate_of_a_remote_snapshot_as_local_is_misuse() {
-    expect_misuse("PssDuplicateSnapshot", || {
+    expect_misuse(Call::PssDuplicateSnapshot, || {
         let helper = ProcessSpec::new().spawn();
         let theirs = helper.own_snapshot(PSS_CAPTURE_NONE, true);
         duplicate(
@@ -60,7 +60,7 @@ fn duplicate_of_a_remote_snapshot_as_local_is_misuse() {
 /// An HPSS is not a kernel handle (PITFALLS 1).
 #[test]
 fn close_handle_on_a_snapshot_is_misuse() {
-    expect_misuse("CloseHandle", || {
+    expect_misuse(Call::CloseHandle, || {
         let s = capture_current(PSS_CAPTURE_NONE);
         // SAFETY: deliberately wrong: this is the misuse under test.
         unsafe { CloseHandle(s) };
@@ -70,7 +70,7 @@ fn close_handle_on_a_snapshot_is_misuse() {
 /// Model choice: the VA clone handle belongs to the snapshot (2.1, 11.9; PITFALLS 3).
 #[test]
 fn closing_the_va_clone_handle_is_misuse() {
-    expect_misuse("CloseHandle", || {
+    expect_misuse(Call::CloseHandle, || {
         let s = capture_current(PSS_CAPTURE_VA_CLONE);
         let (_, info) = query::<PSS_VA_CLONE_INFORMATION>(s, PSS_QUERY_VA_CLONE_INFORMATION);
         // SAFETY: deliberately wrong: this is the misuse under test.
@@ -81,7 +81,7 @@ fn closing_the_va_clone_handle_is_misuse() {
 /// Model choice: a marker freed twice (11.12).
 #[test]
 fn marker_double_free_is_misuse() {
-    expect_misuse("PssWalkMarkerFree", || {
+    expect_misuse(Call::PssWalkMarkerFree, || {
         let m = new_marker();
         free_marker(m);
         // SAFETY: deliberately wrong: this is the misuse under test.
@@ -92,7 +92,7 @@ fn marker_double_free_is_misuse() {
 /// Model choice: a marker serves one walk (5, 11.7).
 #[test]
 fn marker_reused_for_another_class_is_misuse() {
-    expect_misuse("PssWalkSnapshot", || {
+    expect_misuse(Call::PssWalkSnapshot, || {
         let s = capture_current(PSS_CAPTURE_THREADS | PSS_CAPTURE_VA_SPACE);
         let m = new_marker();
         walk_one::<PSS_THREAD_ENTRY>(s, PSS_WALK_THREADS, m);
@@ -103,7 +103,7 @@ fn marker_reused_for_another_class_is_misuse() {
 /// Model choice: buffers must be aligned for their structure (4).
 #[test]
 fn misaligned_buffer_is_misuse() {
-    expect_misuse("PssQuerySnapshot", || {
+    expect_misuse(Call::PssQuerySnapshot, || {
         let s = capture_current(PSS_CAPTURE_THREADS);
         let mut bytes = [0u64; 3];
         let misaligned = bytes.as_mut_ptr().cast::<u8>().wrapping_add(1);
@@ -115,7 +115,7 @@ fn misaligned_buffer_is_misuse() {
 /// Model choice: a snapshot in another process's context cannot be read from here (3.4).
 #[test]
 fn querying_a_remote_snapshot_is_misuse() {
-    expect_misuse("PssQuerySnapshot", || {
+    expect_misuse(Call::PssQuerySnapshot, || {
         let target = ProcessSpec::new().spawn();
         let process = open_process(target.pid(), PROCESS_ALL_ACCESS).unwrap();
         let s = capture_current(PSS_CAPTURE_THREADS);
@@ -128,7 +128,7 @@ fn querying_a_remote_snapshot_is_misuse() {
 /// marker's view) and would read unrelated data (3.9, 11.14; WINDOWS-EVIDENCE Walk).
 #[test]
 fn position_from_another_marker_is_misuse() {
-    expect_misuse("PssWalkMarkerSetPosition", || {
+    expect_misuse(Call::PssWalkMarkerSetPosition, || {
         let snapshot = capture_current(PSS_CAPTURE_VA_SPACE);
         let (a, b) = (new_marker(), new_marker());
         walk_one::<PSS_VA_SPACE_ENTRY>(snapshot, PSS_WALK_VA_SPACE, a);
@@ -142,7 +142,7 @@ fn position_from_another_marker_is_misuse() {
 /// is a double free (2.1, documented).
 #[test]
 fn free_after_failed_close_source_is_misuse() {
-    expect_misuse("PssFreeSnapshot", || {
+    expect_misuse(Call::PssFreeSnapshot, || {
         let s = capture_current(PSS_CAPTURE_NONE);
         let (code, _) = duplicate(
             current_process(),
@@ -160,7 +160,7 @@ fn free_after_failed_close_source_is_misuse() {
 /// (WINDOWS-EVIDENCE Duplicate and free; Query).
 #[test]
 fn garbage_snapshot_handle_is_misuse() {
-    expect_misuse("PssQuerySnapshot", || {
+    expect_misuse(Call::PssQuerySnapshot, || {
         query::<PSS_PROCESS_INFORMATION>(
             std::ptr::without_provenance_mut(0x1234_5670),
             PSS_QUERY_PROCESS_INFORMATION,
@@ -172,7 +172,7 @@ fn garbage_snapshot_handle_is_misuse() {
 /// (WINDOWS-EVIDENCE Query).
 #[test]
 fn null_query_buffer_is_misuse() {
-    expect_misuse("PssQuerySnapshot", || {
+    expect_misuse(Call::PssQuerySnapshot, || {
         let s = capture_current(PSS_CAPTURE_NONE);
         // SAFETY: deliberately wrong: this is the misuse under test.
         unsafe {
@@ -201,7 +201,7 @@ extern "system" fn noop_free(_: *mut std::ffi::c_void, _: *mut std::ffi::c_void)
 /// Model choice: allocator callbacks must not call PSS (6).
 #[test]
 fn pss_call_from_allocator_callback_is_misuse() {
-    expect_misuse("PssCaptureSnapshot", || {
+    expect_misuse(Call::PssCaptureSnapshot, || {
         let allocator = pss_allocator(std::ptr::null_mut(), reentrant_alloc, noop_free);
         let mut m = std::ptr::null_mut();
         // SAFETY: a valid allocator whose routine misbehaves: the misuse under test.
@@ -260,7 +260,7 @@ mod minidump_protocol {
     /// (dbghelp is single-threaded): the model requires its caller to hold it.
     #[test]
     fn a_dump_without_the_backtrace_lock_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("unlocked")).unwrap();
             let info = MINIDUMP_CALLBACK_INFORMATION {
@@ -311,7 +311,7 @@ mod minidump_protocol {
 
     #[test]
     fn dump_to_a_read_only_file_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = open_file_read_only(&path("read-only"));
             dump(s, CURRENT_PID, file.as_raw_handle(), Some(answers));
@@ -320,7 +320,7 @@ mod minidump_protocol {
 
     #[test]
     fn dump_of_a_snapshot_without_a_callback_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("no-callback")).unwrap();
             dump(s, CURRENT_PID, file.as_raw_handle(), None);
@@ -329,7 +329,7 @@ mod minidump_protocol {
 
     #[test]
     fn a_callback_that_does_not_answer_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("silent")).unwrap();
             dump(s, CURRENT_PID, file.as_raw_handle(), Some(silent));
@@ -338,7 +338,7 @@ mod minidump_protocol {
 
     #[test]
     fn a_process_id_that_is_not_the_snapshots_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("wrong-pid")).unwrap();
             dump(s, CURRENT_PID + 4, file.as_raw_handle(), Some(answers));
@@ -347,7 +347,7 @@ mod minidump_protocol {
 
     #[test]
     fn a_handle_that_is_neither_snapshot_nor_process_is_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let file = create_file(&path("bogus")).unwrap();
             let bogus = std::ptr::without_provenance_mut(0x4440);
             dump(bogus, CURRENT_PID, file.as_raw_handle(), Some(answers));
@@ -368,7 +368,7 @@ mod minidump_protocol {
 
     #[test]
     fn overlapping_dumps_are_misuse() {
-        expect_misuse("MiniDumpWriteDump", || {
+        expect_misuse(Call::MiniDumpWriteDump, || {
             let s = capture_current(PSS_CAPTURE_THREADS);
             let file = create_file(&path("overlap")).unwrap();
             let mut param = (s, file.as_raw_handle());

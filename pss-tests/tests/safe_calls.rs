@@ -13,7 +13,7 @@ fn count(job: impl FnOnce()) -> BTreeMap<&'static str, u64> {
     pss::is_available(); // The probe, once per process, is outside every count.
     reset_calls();
     job();
-    let counted = calls();
+    let counted = calls().into_iter().map(|(f, n)| (f.name(), n)).collect();
     reset_calls();
     counted
 }

@@ -253,7 +253,7 @@ mod model_processes {
         let mut buf = vec![0u8; 0x4000];
         // One call reports 0x2000 (two chunks); one more reads the rest of that page (0x800);
         // one more finds the next page unreadable.
-        let read = expect::calls("ReadProcessMemory", 3, || {
+        let read = expect::calls(Call::ReadProcessMemory, 3, || {
             clone.read(BASE + 0x800, &mut buf)
         });
         assert_eq!(read.unwrap(), 0x2800);
@@ -264,13 +264,13 @@ mod model_processes {
             (ErrorKind::Os(ErrorCode::PARTIAL_COPY), Some(0x2800))
         );
         // A range that is all readable is one call.
-        expect::calls("ReadProcessMemory", 1, || {
+        expect::calls(Call::ReadProcessMemory, 1, || {
             clone.read_exact(BASE, &mut buf[..0x3000])
         })
         .unwrap();
         // Ending in the page the short report stopped in costs no second call there.
         let mut short = [0u8; 0x20];
-        let read = expect::calls("ReadProcessMemory", 1, || {
+        let read = expect::calls(Call::ReadProcessMemory, 1, || {
             clone.read(BASE + 0x3000 - 0x10 + 0x10, &mut short)
         });
         assert_eq!(read.unwrap_err().bytes_read(), Some(0));

@@ -195,7 +195,7 @@ fn for_capture_opens_enough_to_capture() {
 fn vm_allocations_are_captured_only_through_capture_vm() {
     require_pss!();
     let flags = CaptureFlags::THREADS | CaptureFlags::CREATE_USE_VM_ALLOCATIONS;
-    let error = expect::calls("PssCaptureSnapshot", 0, || {
+    let error = expect::calls(Call::PssCaptureSnapshot, 0, || {
         LocalSnapshot::capture_current(flags).unwrap_err()
     });
     assert_eq!(error.kind(), ErrorKind::InvalidFlags);
@@ -296,7 +296,7 @@ mod model_processes {
     fn retrying_the_handle_race_is_bounded_and_counted() {
         let process = busy().handle_table_races(2).spawn();
         let handle = pss::open_process(process.pid(), ProcessAccess::all()).unwrap();
-        let error = expect::calls("PssCaptureSnapshot", 1, || {
+        let error = expect::calls(Call::PssCaptureSnapshot, 1, || {
             LocalSnapshot::capture(&handle, CaptureFlags::HANDLES)
         })
         .unwrap_err();
@@ -307,14 +307,14 @@ mod model_processes {
         );
         // One race left: two attempts are enough, and two calls are made.
         let options = pss::CaptureOptions::new(CaptureFlags::HANDLES).retry_handle_race(3);
-        let snapshot = expect::calls("PssCaptureSnapshot", 2, || {
+        let snapshot = expect::calls(Call::PssCaptureSnapshot, 2, || {
             LocalSnapshot::capture(&handle, options)
         })
         .unwrap();
         drop(snapshot);
         // A race that outlasts the attempts fails after exactly that many.
         process.race_handle_table(5);
-        let error = expect::calls("PssCaptureSnapshot", 3, || {
+        let error = expect::calls(Call::PssCaptureSnapshot, 3, || {
             LocalSnapshot::capture(&handle, options)
         })
         .unwrap_err();
@@ -324,7 +324,7 @@ mod model_processes {
         process.exit(1);
         let flags = CaptureFlags::VA_SPACE | CaptureFlags::HANDLES;
         let options = pss::CaptureOptions::new(flags).retry_handle_race(3);
-        let error = expect::calls("PssCaptureSnapshot", 1, || {
+        let error = expect::calls(Call::PssCaptureSnapshot, 1, || {
             LocalSnapshot::capture(&handle, options)
         })
         .unwrap_err();
@@ -341,9 +341,12 @@ mod model_processes {
     fn capture_failures_say_why() {
         let exited = busy().exited(0).spawn();
         let handle = pss::open_process(exited.pid(), ProcessAccess::all()).unwrap();
-        let reason = |flags| LocalSnapshot::capture(&handle, flags).unwrap_err().reason();
-        assert!(reason(CaptureFlags::VA_CLONE).unwrap().contains("exiting"));
-        assert!(reason(CaptureFlags::HANDLES).unwrap().contains("exited"));
+        let capture = |flags| LocalSnapshot::capture(&handle, flags).unwrap_err();
+        for flags in [CaptureFlags::VA_CLONE, CaptureFlags::HANDLES] {
+            let error = capture(flags);
+            assert!(error.reason().unwrap().contains("has exited"), "{error}");
+            assert_eq!(error.target_exit_code(), Some(0));
+        }
         drop(handle);
         let churning = busy()
             .thread(ThreadSpec::new(8).handle_closed_during_capture())

@@ -185,8 +185,9 @@ mod model_processes {
         );
         assert!(parameters.dll_path().unwrap().is_empty());
         // One read for a block whose size is right.
-        let environment =
-            expect::calls("ReadProcessMemory", 1, || parameters.environment().unwrap());
+        let environment = expect::calls(Call::ReadProcessMemory, 1, || {
+            parameters.environment().unwrap()
+        });
         assert!(environment.is_complete());
         assert_eq!(environment.address(), parameters.environment_address());
         assert_eq!(environment.declared_size(), parameters.environment_size());
@@ -433,7 +434,7 @@ mod model_processes {
         write_u16(&process, base + IMAGE_PATH_NAME + 2, 0x20);
         let snapshot = capture(&process);
         let parameters = snapshot.process_parameters().unwrap();
-        let error = expect::calls("ReadProcessMemory", 0, || {
+        let error = expect::calls(Call::ReadProcessMemory, 0, || {
             parameters.command_line().unwrap_err()
         });
         assert_error(error, ErrorCode::BAD_LENGTH, "CommandLine.Length is odd");
@@ -479,7 +480,7 @@ mod model_processes {
         );
         let snapshot = capture(&process);
         let parameters = snapshot.process_parameters().unwrap();
-        let error = expect::calls("ReadProcessMemory", 0, || {
+        let error = expect::calls(Call::ReadProcessMemory, 0, || {
             parameters.image_path().unwrap_err()
         });
         assert_error(error, ErrorCode::PARTIAL_COPY, "ImagePathName.Buffer");
@@ -580,8 +581,9 @@ mod model_processes {
         write_usize(&process, size_at, 0);
         let snapshot = capture(&process);
         let parameters = snapshot.process_parameters().unwrap();
-        let environment =
-            expect::calls("ReadProcessMemory", 0, || parameters.environment().unwrap());
+        let environment = expect::calls(Call::ReadProcessMemory, 0, || {
+            parameters.environment().unwrap()
+        });
         assert!(!environment.is_complete());
         assert_eq!(environment.iter().count(), 0);
         drop((snapshot, process));
@@ -776,7 +778,7 @@ mod model_processes {
         let snapshot = capture(&process);
         let parameters = snapshot.process_parameters().unwrap();
         let environment = expect::calls(
-            "ReadProcessMemory",
+            Call::ReadProcessMemory,
             (pss::Environment::MAX_SIZE / 0x1_0000) as u64,
             || parameters.environment().unwrap(),
         );

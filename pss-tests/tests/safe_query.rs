@@ -204,9 +204,9 @@ fn va_clone_is_borrowed_and_ends_with_the_snapshot() {
     let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags)).unwrap();
     let snapshot = LocalSnapshot::capture(&handle, flags).unwrap();
     let clone = snapshot.va_clone().unwrap();
-    let pid = expect::calls("GetProcessId", 1, || clone.process_id().unwrap());
+    let pid = expect::calls(Call::GetProcessId, 1, || clone.process_id().unwrap());
     assert_ne!(pid, process.pid());
-    expect::calls("CloseHandle", 0, || snapshot.close().unwrap());
+    expect::calls(Call::CloseHandle, 0, || snapshot.close().unwrap());
     expect::process_alive(pid, false);
     drop(handle);
     assert_no_leaks();
@@ -282,7 +282,7 @@ mod model_processes {
         for (class, query) in queries {
             reset_calls();
             assert!(query(), "{class}");
-            assert_eq!(call_count("PssQuerySnapshot"), 1, "{class}");
+            assert_eq!(call_count(Call::PssQuerySnapshot), 1, "{class}");
             assert_eq!(calls().values().sum::<u64>(), 1, "{class}: {:?}", calls());
         }
         drop(snapshot);

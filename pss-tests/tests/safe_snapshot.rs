@@ -28,7 +28,7 @@ fn drop_frees_exactly_once_through_this_process() {
     require_pss!();
     let snapshot = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
     expect::live_snapshots(1);
-    expect::calls("PssFreeSnapshot", 1, || drop(snapshot));
+    expect::calls(Call::PssFreeSnapshot, 1, || drop(snapshot));
     assert_no_leaks();
 }
 
@@ -196,7 +196,8 @@ fn move_into_consumes_the_source_even_on_failure() {
     .unwrap()
     .into();
     let local = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
-    let error = expect::calls("PssDuplicateSnapshot", 1, || local.move_into(handle)).unwrap_err();
+    let error =
+        expect::calls(Call::PssDuplicateSnapshot, 1, || local.move_into(handle)).unwrap_err();
     assert_eq!(
         (error.function(), error.kind()),
         (
@@ -255,8 +256,10 @@ fn a_handle_that_could_not_free_the_snapshot_is_refused() {
     ] {
         let handle =
             pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT - missing).unwrap();
-        let error =
-            expect::calls("PssDuplicateSnapshot", 0, || local.duplicate_into(&handle)).unwrap_err();
+        let error = expect::calls(Call::PssDuplicateSnapshot, 0, || {
+            local.duplicate_into(&handle)
+        })
+        .unwrap_err();
         assert_eq!(
             (error.function(), error.kind(), error.code()),
             (
@@ -267,12 +270,66 @@ fn a_handle_that_could_not_free_the_snapshot_is_refused() {
             "without {missing:?}"
         );
         assert!(error.to_string().contains("not called"), "{error}");
-        let vm = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
-        let error = expect::calls("PssFreeSnapshot", 1, || vm.move_into(&handle)).unwrap_err();
+        let vm = LocalSnapshot::capture_current_vm(CaptureFlags::THREADS).unwrap();
+        let error = expect::calls(Call::PssFreeSnapshot, 1, || vm.move_into(&handle)).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InsufficientAccess(missing));
         expect::live_snapshots(1);
     }
     drop(local);
+    assert_no_leaks();
+}
+
+/// `ProcessAccess::DUPLICATE_TARGET` is what making the copy needs, not what freeing it needs:
+/// a `Process` opened with it alone is refused by `duplicate_into`, naming `PROCESS_VM_READ`
+/// (the copy could not be freed through it); with `REMOTE_SNAPSHOT` the copy is made and freed.
+#[test]
+fn duplicate_target_alone_cannot_free_the_copy() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let local = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
+    let making = pss::open_process(process.pid(), ProcessAccess::DUPLICATE_TARGET).unwrap();
+    let error = expect::calls(Call::PssDuplicateSnapshot, 0, || {
+        local.duplicate_into(&making)
+    })
+    .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::InsufficientAccess(ProcessAccess::VM_READ)
+    );
+    let target = pss::open_process(process.pid(), ProcessAccess::REMOTE_SNAPSHOT).unwrap();
+    local.duplicate_into(&target).unwrap().close().unwrap();
+    drop((local, making, target));
+    assert_no_leaks();
+}
+
+/// A snapshot of process information alone (`CaptureFlags::NONE`) holds no kernel handle:
+/// Windows duplicates it into a process and frees it there without `PROCESS_DUP_HANDLE`, and
+/// leaves nothing behind, so `pss` asks for that right only for snapshots with parts. The
+/// same handle is refused a snapshot with threads (its sections need the right).
+#[test]
+fn a_snapshot_of_process_information_needs_no_dup_handle() {
+    require_pss!();
+    let process = TestProcess::spawn();
+    let rights = ProcessAccess::REMOTE_SNAPSHOT - ProcessAccess::DUP_HANDLE;
+    let target = pss::open_process(process.pid(), rights).unwrap();
+    let local = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    let remote = expect::calls(Call::PssDuplicateSnapshot, 1, || {
+        local.duplicate_into(&target)
+    })
+    .unwrap();
+    expect::snapshots_in(process.pid(), 1);
+    // Freed whole: no `InsufficientAccess`, nothing left in the process.
+    remote.close().unwrap();
+    expect::snapshots_in(process.pid(), 0);
+    let vm = LocalSnapshot::capture_current_vm(CaptureFlags::NONE).unwrap();
+    vm.move_into(&target).unwrap().close().unwrap();
+    let threads = LocalSnapshot::capture_current(CaptureFlags::THREADS).unwrap();
+    let error = threads.duplicate_into(&target).unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::InsufficientAccess(ProcessAccess::DUP_HANDLE)
+    );
+    drop((local, threads, target));
     assert_no_leaks();
 }
 
@@ -292,7 +349,7 @@ fn remote_close_without_rights_reports_the_leak() {
     .unwrap();
     // SAFETY: `raw` lives in `process`'s context and is handed to us (the model's own_snapshot).
     let remote = unsafe { RemoteSnapshot::from_raw_parts(weak, raw) };
-    let error = expect::calls("PssFreeSnapshot", 1, || remote.close()).unwrap_err();
+    let error = expect::calls(Call::PssFreeSnapshot, 1, || remote.close()).unwrap_err();
     assert_eq!(
         error.kind(),
         ErrorKind::InsufficientAccess(ProcessAccess::DUP_HANDLE)

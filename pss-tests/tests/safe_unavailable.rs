@@ -45,7 +45,7 @@ fn capture_is_unavailable() {
     );
     drop(handle);
     assert!(
-        calls().keys().all(|f| !f.starts_with("Pss")),
+        calls().keys().all(|f| !f.name().starts_with("Pss")),
         "{:?}",
         calls()
     );

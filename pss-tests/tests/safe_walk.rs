@@ -122,7 +122,7 @@ fn walk_of_an_uncaptured_class_yields_one_error() {
     let bare = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let walk = bare.threads().unwrap();
     let mut iter = walk.iter();
-    let error = expect::calls("PssWalkSnapshot", 1, || {
+    let error = expect::calls(Call::PssWalkSnapshot, 1, || {
         let error = iter.next().unwrap().unwrap_err();
         assert!(iter.next().is_none());
         error
@@ -168,7 +168,7 @@ fn a_second_for_loop_sees_every_entry() {
     require_pss!();
     let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
     let walk = snapshot.va_space().unwrap();
-    let first = expect::calls("PssWalkMarkerSeekToBeginning", 0, || {
+    let first = expect::calls(Call::PssWalkMarkerSeekToBeginning, 0, || {
         let mut n = 0;
         for entry in &walk {
             entry.unwrap();
@@ -177,7 +177,7 @@ fn a_second_for_loop_sees_every_entry() {
         n
     });
     assert!(first > 0);
-    let second = expect::calls("PssWalkMarkerSeekToBeginning", 1, || {
+    let second = expect::calls(Call::PssWalkMarkerSeekToBeginning, 1, || {
         let mut n = 0;
         for entry in &walk {
             entry.unwrap();
@@ -200,7 +200,7 @@ fn position_from_another_walk_is_refused() {
     let (a, b) = (snapshot.va_space().unwrap(), snapshot.va_space().unwrap());
     a.iter().next();
     let from_a = a.position().unwrap();
-    let error = expect::calls("PssWalkMarkerSetPosition", 0, || {
+    let error = expect::calls(Call::PssWalkMarkerSetPosition, 0, || {
         b.set_position(from_a).unwrap_err()
     });
     assert_eq!(error.kind(), ErrorKind::ForeignPosition);
@@ -615,7 +615,11 @@ mod model_processes {
             for entry in &walk {
                 entry.unwrap();
                 seen += 1;
-                assert_eq!(call_count("PssWalkSnapshot"), seen, "one call per entry");
+                assert_eq!(
+                    call_count(Call::PssWalkSnapshot),
+                    seen,
+                    "one call per entry"
+                );
             }
             assert_eq!(
                 walk.resume().count(),
@@ -623,12 +627,12 @@ mod model_processes {
                 "resumed after the end: nothing, for one more call"
             );
             drop(walk);
-            let expected = [
-                ("PssWalkMarkerCreate", 1),
-                ("PssWalkMarkerFree", 1),
-                ("PssWalkSnapshot", n as u64 + 2),
-            ];
-            assert_eq!(calls().into_iter().collect::<Vec<_>>(), expected, "n = {n}");
+            let expected = std::collections::BTreeMap::from([
+                (Call::PssWalkMarkerCreate, 1),
+                (Call::PssWalkMarkerFree, 1),
+                (Call::PssWalkSnapshot, n as u64 + 2),
+            ]);
+            assert_eq!(calls(), expected, "n = {n}");
             drop(snapshot);
         }
         assert_no_leaks();

@@ -214,7 +214,7 @@ fn a_panic_payload_owning_a_snapshot_does_not_reenter_kernel32() {
     let snapshot = regions();
     let payload = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
     let allocator = PanicsWithASnapshot(RefCell::new(Some(payload)));
-    let error = expect::calls("PssFreeSnapshot", 0, || {
+    let error = expect::calls(Call::PssFreeSnapshot, 0, || {
         snapshot.walk_with::<VaSpaceClass, _>(&allocator).map(drop)
     })
     .unwrap_err();

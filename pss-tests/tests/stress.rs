@@ -426,7 +426,8 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
         .collect();
     let base = model::live();
     let mut r = Reference::default();
-    let plan = faults::fail_randomly(case.seed, f64::from(case.faults) / 100.0);
+    let plan = faults::fail_randomly(case.seed, f64::from(case.faults) / 100.0)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     for op in &case.ops {
         let before = plan.injected();
         let mut errors = 0u64;

@@ -1,4 +1,4 @@
-//! Writing a minidump of a snapshot: dbghelp's `MiniDumpWriteDump` (cargo feature `minidump`).
+//! Writing a minidump of a snapshot: dbghelp's `MiniDumpWriteDump` (cargo feature `dbghelp`).
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicUsize, Ordering};

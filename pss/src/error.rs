@@ -63,6 +63,8 @@ pub struct Error {
     bytes_read: Option<usize>,
     /// Capture flags without which a snapshot lacks the information asked for.
     missing_flags: Option<CaptureFlags>,
+    /// The exit code of a capture's target that had exited.
+    target_exit_code: Option<u32>,
 }
 
 impl Error {
@@ -74,6 +76,7 @@ impl Error {
             reason: None,
             bytes_read: None,
             missing_flags: None,
+            target_exit_code: None,
         }
     }
 
@@ -93,7 +96,7 @@ impl Error {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     /// `function` failed and left `hresult` as the thread's last error (as `MiniDumpWriteDump`
     /// does): a wrapped Win32 error (`HRESULT_FROM_WIN32`) is typed by its code; any other
     /// `HRESULT` is kept whole as the code.
@@ -122,6 +125,15 @@ impl Error {
     /// captured.
     pub(crate) fn not_captured(function: Function, flags: CaptureFlags) -> Self {
         Error::new(function, ErrorKind::NotCaptured(flags))
+    }
+
+    /// This error from a capture whose target had exited with `code`, with `reason`.
+    pub(crate) fn with_target_exit_code(self, code: u32, reason: &'static str) -> Self {
+        Error {
+            target_exit_code: Some(code),
+            reason: Some(reason),
+            ..self
+        }
     }
 
     /// This error, with `reason` saying what it likely means.
@@ -196,6 +208,35 @@ impl Error {
         }
     }
 
+    /// Had the capture's target exited? Its exit code, for a
+    /// [`LocalSnapshot::capture`](crate::LocalSnapshot::capture) that failed because the
+    /// process had exited (its handle table, address space or memory were gone:
+    /// [`ErrorCode::BAD_LENGTH`] with `HANDLES`, [`ErrorCode::INVALID_PARAMETER`] with
+    /// `VA_SPACE`, [`ErrorCode::ACCESS_DENIED`] with `VA_CLONE`). `None` for every other error,
+    /// and for a process that exited with code 259 (`STILL_ACTIVE`, which reads as running).
+    ///
+    /// One call tells an exited target from the other causes of those codes (a handle table
+    /// that changed, missing rights): `pss` asks `GetExitCodeProcess` when a capture fails with
+    /// one of them, and [`reason`](Self::reason) then says so. Only the process information is
+    /// left to capture ([`CaptureFlags::NONE`]).
+    ///
+    /// ```
+    /// # fn f(process: &pss::Process) -> pss::Result<()> {
+    /// use pss::{CaptureFlags, LocalSnapshot};
+    ///
+    /// match LocalSnapshot::capture(process, CaptureFlags::DIAGNOSTICS) {
+    ///     Ok(snapshot) => println!("{} threads", snapshot.thread_information()?.threads_captured),
+    ///     Err(e) if e.target_exit_code().is_some() => {
+    ///         println!("exited with {:?}", e.target_exit_code())
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn target_exit_code(&self) -> Option<u32> {
+        self.target_exit_code
+    }
+
     /// For a failed memory read ([`VaClone::read_exact`](crate::VaClone::read_exact) and the
     /// like): how many bytes were copied before it stopped (`ReadProcessMemory`'s
     /// `lpNumberOfBytesRead`). `None` for every other error.
@@ -245,6 +286,7 @@ impl fmt::Display for Message<'_> {
             reason,
             bytes_read,
             missing_flags: _,
+            target_exit_code: _,
         } = self.0;
         match kind {
             ErrorKind::Unavailable
@@ -748,7 +790,7 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     #[test]
     fn hresults_that_wrap_no_win32_code_have_their_own_kind() {
         let wrapped = Error::hresult(Function::MiniDumpWriteDump, 0x8007_0005);

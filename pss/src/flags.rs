@@ -170,7 +170,7 @@ impl CaptureFlags {
     /// Microsoft's `pssdump` sample and Kudu capture with these (and
     /// `PSS_CREATE_USE_VM_ALLOCATIONS`, which a dump does not need: see
     /// [`LocalSnapshot::capture_vm`](crate::LocalSnapshot::capture_vm) for when it matters). See
-    /// `MinidumpType` (feature `minidump`) for which dump contents need which flag. The VA clone
+    /// `MinidumpType` (feature `dbghelp`) for which dump contents need which flag. The VA clone
     /// costs the target copy-on-write memory until the snapshot is freed; without it, see
     /// [`DIAGNOSTICS`](Self::DIAGNOSTICS).
     pub const MINIDUMP: Self = Self::VA_CLONE
@@ -630,7 +630,9 @@ impl ProcessAccess {
     /// `PROCESS_VM_READ | PROCESS_VM_OPERATION | PROCESS_DUP_HANDLE`. Without `VM_READ` the
     /// free fails; without either of the others Windows reports success and leaves the
     /// snapshot's handles or memory in that process (see
-    /// [`RemoteSnapshot`](crate::RemoteSnapshot#access-rights)).
+    /// [`RemoteSnapshot`](crate::RemoteSnapshot#access-rights)). `PROCESS_DUP_HANDLE` closes the
+    /// snapshot's kernel handles: a snapshot captured with [`CaptureFlags::NONE`] (and
+    /// `CREATE_*` flags at most) holds none and is freed whole without it.
     pub const REMOTE_FREE: Self = Self::VM_READ
         .union(Self::VM_OPERATION)
         .union(Self::DUP_HANDLE);
@@ -641,9 +643,19 @@ impl ProcessAccess {
     pub const DUPLICATE_SOURCE: Self = Self::VM_READ.union(Self::DUP_HANDLE);
 
     /// The rights `PssDuplicateSnapshot` documents for the target process:
-    /// `PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE`. (Needed by
+    /// `PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE` (Windows asks for
+    /// `PROCESS_DUP_HANDLE` only when the snapshot holds kernel handles: any capture flag but
+    /// the `CREATE_*` ones).
+    ///
+    /// What the copy needs to be *made*, not to be freed: a target opened with only these
+    /// rights cannot free the [`RemoteSnapshot`](crate::RemoteSnapshot)
     /// [`LocalSnapshot::duplicate_into`](crate::LocalSnapshot::duplicate_into) and
-    /// [`move_into`](crate::LocalSnapshot::move_into).)
+    /// [`move_into`](crate::LocalSnapshot::move_into) return (that free needs `PROCESS_VM_READ`
+    /// too: [`REMOTE_FREE`](Self::REMOTE_FREE)), so a [`Process`](crate::Process) opened with
+    /// them is refused there ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)
+    /// naming `VM_READ`): open the target with [`REMOTE_SNAPSHOT`](Self::REMOTE_SNAPSHOT). Pass
+    /// these rights alone only with a handle whose rights `pss` does not know (e.g. an
+    /// `OwnedHandle`) whose snapshot something else frees.
     pub const DUPLICATE_TARGET: Self = Self::VM_OPERATION
         .union(Self::VM_WRITE)
         .union(Self::DUP_HANDLE);
@@ -651,7 +663,11 @@ impl ProcessAccess {
     /// Everything a [`RemoteSnapshot`](crate::RemoteSnapshot)'s handle may need over its
     /// life: [`DUPLICATE_TARGET`](Self::DUPLICATE_TARGET) to create it,
     /// [`DUPLICATE_SOURCE`](Self::DUPLICATE_SOURCE) to duplicate it back, and
-    /// [`REMOTE_FREE`](Self::REMOTE_FREE) to free it (including on drop).
+    /// [`REMOTE_FREE`](Self::REMOTE_FREE) to free it (including on drop). What
+    /// [`LocalSnapshot::duplicate_into`](crate::LocalSnapshot::duplicate_into) and
+    /// [`move_into`](crate::LocalSnapshot::move_into) ask of a [`Process`](crate::Process)
+    /// target (without `PROCESS_DUP_HANDLE` for a snapshot captured with
+    /// [`CaptureFlags::NONE`], which holds no kernel handle).
     pub const REMOTE_SNAPSHOT: Self = Self::DUPLICATE_TARGET
         .union(Self::DUPLICATE_SOURCE)
         .union(Self::REMOTE_FREE);
@@ -699,6 +715,14 @@ impl ProcessAccess {
             access = access.union(Self::VM_READ);
         }
         access
+    }
+}
+
+/// The bits, as `PROCESS_ACCESS_RIGHTS` (e.g. for APIs that take the raw value, such as the
+/// kernel32 model's `ProcessSpec::grantable`).
+impl From<ProcessAccess> for u32 {
+    fn from(access: ProcessAccess) -> u32 {
+        access.bits()
     }
 }
 

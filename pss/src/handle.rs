@@ -276,7 +276,7 @@ mod host {
 
 /// `path` as the NUL-terminated UTF-16 that `CreateFileW` takes: exactly its units on Windows;
 /// elsewhere (the kernel32 model) its UTF-8 text, converted.
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 pub(crate) fn wide_path(path: &std::path::Path) -> Vec<u16> {
     #[cfg(windows)]
     let units: Vec<u16> = {

@@ -116,16 +116,16 @@
 //! }
 //! ```
 //!
-//! **A minidump of a process** (feature `minidump`; see
+//! **A minidump of a process** (feature `dbghelp`; see
 //! [`LocalSnapshot::write_minidump`](LocalSnapshot#method.write_minidump)): the process runs on
 //! while the dump is written from the snapshot. The same code on every host (off Windows, it
 //! runs against the kernel32 model of `pss-tests`):
 //!
 //! ```no_run,standalone_crate
-//! # #[cfg(feature = "minidump")]
+//! # #[cfg(feature = "dbghelp")]
 //! use pss::{CaptureFlags, LocalSnapshot, MinidumpType, ProcessAccess};
 //!
-//! # #[cfg(feature = "minidump")]
+//! # #[cfg(feature = "dbghelp")]
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let pid: u32 = std::env::args().nth(1).ok_or("usage: dump <pid> <file>")?.parse()?;
 //!     let path = std::env::args().nth(2).ok_or("usage: dump <pid> <file>")?;
@@ -136,7 +136,7 @@
 //!     println!("wrote {path}");
 //!     Ok(())
 //! }
-//! # #[cfg(not(feature = "minidump"))]
+//! # #[cfg(not(feature = "dbghelp"))]
 //! # fn main() {}
 //! ```
 //!
@@ -153,25 +153,23 @@
 //! yourself on a crash path). And every way a dying target fails, handled in one place:
 //!
 //! ```no_run,standalone_crate
-//! use pss::{CaptureFlags, CaptureOptions, ErrorCode, LocalSnapshot, Process, ProcessAccess};
+//! use pss::{CaptureFlags, CaptureOptions, LocalSnapshot, Process, ProcessAccess};
 //!
-//! /// Captures `process` for a report; `None` if it is gone, with what is known printed.
+//! /// Captures `process` for a report; `None` if it is gone, with its exit code printed.
 //! fn capture_for_report(process: &Process) -> pss::Result<Option<LocalSnapshot>> {
 //!     let full = CaptureOptions::new(CaptureFlags::MINIDUMP).retry_handle_race(3);
 //!     match LocalSnapshot::capture(process, full) {
-//!         Ok(snapshot) => return Ok(Some(snapshot)),
-//!         // Exited or exiting: its memory, handles and address space are gone (the reason
-//!         // says which part failed). Process information (the exit code) is still there.
-//!         Err(e) if matches!(
-//!             e.code(),
-//!             Some(ErrorCode::ACCESS_DENIED | ErrorCode::INVALID_PARAMETER | ErrorCode::BAD_LENGTH)
-//!         ) => eprintln!("full capture failed: {e}"),
-//!         Err(e) => return Err(e),
+//!         Ok(snapshot) => Ok(Some(snapshot)),
+//!         // Exited: its memory, handles and address space are gone, and the error says so
+//!         // (no second capture needed to tell it from missing rights or a busy handle table).
+//!         Err(e) => match e.target_exit_code() {
+//!             Some(code) => {
+//!                 eprintln!("the process ended with exit code {code}");
+//!                 Ok(None)
+//!             }
+//!             None => Err(e),
+//!         },
 //!     }
-//!     let minimal = LocalSnapshot::capture(process, CaptureFlags::NONE)?;
-//!     let info = minimal.process_information()?;
-//!     eprintln!("process {} ended: {:?}", info.process_id(), info.exit_status());
-//!     Ok(None)
 //! }
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -194,9 +192,13 @@
 //!
 //! **A process monitor.** It captures many processes often, so each capture must be cheap:
 //! [`CaptureFlags::NONE`] (process information: times, memory counters, the parent) or
-//! `THREADS` and `HANDLES` for counts, never `VA_CLONE` (the command line needs it: read it once
-//! per process). Open with [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected
-//! processes grant, and free each snapshot before the next:
+//! `THREADS` and `HANDLES` for counts. `VA_CLONE` only for a sample that must read memory (the
+//! main image, [`main_image`](LocalSnapshot::main_image), reads the PEB through it): it costs
+//! the target copy-on-write memory until the snapshot is freed. Open with
+//! [`ProcessAccess::for_capture`] of those flags (for `NONE`,
+//! [`ProcessAccess::QUERY_LIMITED_INFORMATION`], which even protected processes grant), and
+//! free each snapshot before the next (the command line needs `VA_CLONE` too: read it once per
+//! process):
 //!
 //! ```no_run,standalone_crate
 //! use pss::{CaptureFlags, LocalSnapshot, ProcessAccess};
@@ -220,7 +222,7 @@
 //! # fn main() {}
 //! ```
 //!
-//! **A dump tool** (feature `minidump`): capture with [`CaptureFlags::MINIDUMP`], then
+//! **A dump tool** (feature `dbghelp`): capture with [`CaptureFlags::MINIDUMP`], then
 //! [`write_minidump_to_path`](LocalSnapshot#method.write_minidump_to_path), as the third program
 //! above; or, with the feature `dump-writer`, `snapshot.minidump().write_to_path(path)`, `pss`'s
 //! own writer (no dbghelp, several dumps at once, any `Write + Seek`; see
@@ -243,9 +245,9 @@
 //! | target | flags | error | what helps |
 //! |---|---|---|---|
 //! | opened a handle while being captured | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (Windows reads the handle table's size, then the table, and fails if it grew) | retrying: [`CaptureOptions::retry_handle_race`] retries exactly this, a bounded number of times |
-//! | has exited (its threads, handle table and address space are gone) | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (an empty handle table fails the same way) | nothing: capture without `HANDLES` |
-//! | has exited | `VA_SPACE` | [`ErrorCode::INVALID_PARAMETER`] | nothing: capture without `VA_SPACE` |
-//! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent) | nothing |
+//! | has exited (its threads, handle table and address space are gone) | `HANDLES` | [`ErrorCode::BAD_LENGTH`] (an empty handle table fails the same way), with [`Error::target_exit_code`] | nothing: capture without `HANDLES` |
+//! | has exited | `VA_SPACE` | [`ErrorCode::INVALID_PARAMETER`], with [`Error::target_exit_code`] | nothing: capture without `VA_SPACE` |
+//! | has exited | `VA_CLONE` | [`ErrorCode::ACCESS_DENIED`] (no process can be created with it as the parent), with [`Error::target_exit_code`] | nothing |
 //! | has exited | `THREADS` | the capture succeeds; [`threads`](LocalSnapshot::threads) and [`thread_information`](LocalSnapshot::thread_information) then give [`ErrorCode::NOT_FOUND`] with a reason | nothing: the threads are gone |
 //! | has exited | none of these | the capture succeeds: process information (with the exit status) is always captured | — |
 //! | one thread cannot be opened (e.g. protected) | `THREADS` | none: Windows skips that thread, silently | nothing: it is not in the snapshot |
@@ -253,6 +255,11 @@
 //! | a thread is named while being captured | `THREADS` | none: the last threads' records may be missing, silently (the names took their room); [`thread_information`](LocalSnapshot::thread_information) counts what is there | capture again if you need them |
 //! | threads start while being captured | `THREADS` | none: the new threads may be missing, silently | capture again if you need them |
 //! | its address space changes while being captured | `VA_SPACE` | [`ErrorCode::INVALID_ADDRESS`] (seen) | retrying may succeed |
+//!
+//! An exit is recognisable from the failed capture alone: when the code is one an exit causes
+//! for the flags, `pss` asks `GetExitCodeProcess`, and [`Error::target_exit_code`] gives the
+//! exit code ([`Error::reason`] says so too); the same codes from a busy handle table or
+//! missing rights leave it `None`.
 //!
 //! So a crash reporter that must get *something* captures what it needs most first: one
 //! capture with process information and threads (which works on an exiting process as long as
@@ -285,16 +292,19 @@
 //! # Platforms
 //!
 //! `pss` is for Windows. On other hosts it builds, with same-named stand-ins for the handle
-//! types (see [`handle`]), so that code using it can be tested there:
+//! types (see [`handle`]), so that code using it can be tested there (next section). Without
+//! the test kit, a program off Windows that calls `pss` fails to link (the kernel32 symbols are
+//! missing): `pss` never pretends to work there.
 //!
 //! # Using pss off Windows
 //!
 //! A dev-dependency on `pss-tests` is all it takes: it turns on this crate's feature `model`
-//! (for test builds only), with which `pss` links a model of kernel32 (the `pss-model` crate)
-//! in place of the real one. Tests build model processes with `pss_tests::model::ProcessSpec`,
-//! inject the failures Windows returns, and check that nothing leaked; they run unchanged
-//! against the real kernel32 on Windows. Without the feature, a program off Windows that calls
-//! `pss` fails to link (the kernel32 symbols are missing): `pss` never pretends to work there.
+//! (for test builds only, and no other feature), with which `pss` links a model of kernel32
+//! (the `pss-model` crate) in place of the real one. Tests build the processes they capture
+//! with `pss_tests::FixtureSpec` (a model process off Windows, a real child process on
+//! Windows), check that nothing leaked, and run unchanged on both; tests that need what only
+//! the model can do (injected failures, call and leak accounting, processes built to the byte)
+//! use `pss_tests::model` and are model tests.
 //!
 //! [Process Snapshotting]: https://learn.microsoft.com/en-us/previous-versions/windows/desktop/proc_snap/process-snapshotting-portal
 //! [`PssCaptureSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-psscapturesnapshot
@@ -305,7 +315,7 @@ mod allocation;
 mod available;
 mod calls;
 mod clone_memory;
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 mod dump;
 #[cfg(feature = "dump-writer")]
 mod dump_writer;
@@ -329,7 +339,7 @@ pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
 pub use available::is_available;
 pub use clone_memory::{CloneReader, PlainData};
-#[cfg(feature = "minidump")]
+#[cfg(feature = "dbghelp")]
 pub use dump::MinidumpType;
 #[cfg(feature = "dump-writer")]
 pub use dump_writer::{

@@ -9,6 +9,7 @@ use pss_sys as sys;
 
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{AsHandle, BorrowedHandle, ProcessHandle};
+use crate::remote::Holds;
 use crate::{
     Allocation, CaptureFlags, CaptureOptions, Error, ErrorCode, Function, HeapAllocated,
     RemoteSnapshot, Result, VmAllocated,
@@ -26,7 +27,8 @@ use crate::{
 /// `GetCurrentProcess()`, settle it.)
 ///
 /// The type parameter records how the snapshot was allocated, at no cost (it is zero-sized;
-/// `LocalSnapshot` is one pointer, and `Option<LocalSnapshot>` too):
+/// `LocalSnapshot` is the handle and one byte saying whether it may hold kernel handles, two
+/// words with padding, and `Option<LocalSnapshot>` too):
 /// [`HeapAllocated`] (the default, and what anything not known to be VM-allocated is) or
 /// [`VmAllocated`] (captured with `PSS_CREATE_USE_VM_ALLOCATIONS`, through
 /// [`capture_vm`](Self::capture_vm)). Only the latter can be [moved](Self::move_into) into
@@ -110,6 +112,8 @@ use crate::{
 pub struct LocalSnapshot<A: Allocation = HeapAllocated> {
     raw: RawSnapshot,
     allocation: PhantomData<A>,
+    /// Whether it may hold kernel handles: the rights a copy in another process needs.
+    holds: Holds,
 }
 
 // SAFETY: see "Threads" above: a local snapshot has no documented thread affinity, and every
@@ -132,7 +136,10 @@ impl LocalSnapshot<HeapAllocated> {
     /// If `raw` is null.
     #[doc(alias = "HPSS")]
     pub unsafe fn from_raw(raw: sys::HPSS) -> Self {
-        Self::from_non_null(NonNull::new(raw).expect("LocalSnapshot::from_raw: null HPSS"))
+        Self::from_non_null(
+            NonNull::new(raw).expect("LocalSnapshot::from_raw: null HPSS"),
+            Holds::KernelHandles, // not known
+        )
     }
 
     /// [`PssCaptureSnapshot`]: captures a snapshot of the process `process` refers to.
@@ -213,7 +220,10 @@ impl LocalSnapshot<VmAllocated> {
     /// If `raw` is null.
     #[doc(alias = "HPSS")]
     pub unsafe fn from_raw_vm(raw: sys::HPSS) -> Self {
-        Self::from_non_null(NonNull::new(raw).expect("LocalSnapshot::from_raw_vm: null HPSS"))
+        Self::from_non_null(
+            NonNull::new(raw).expect("LocalSnapshot::from_raw_vm: null HPSS"),
+            Holds::KernelHandles, // not known
+        )
     }
 
     /// [`PssCaptureSnapshot`] with `PSS_CREATE_USE_VM_ALLOCATIONS` added to the flags: a
@@ -268,15 +278,13 @@ impl LocalSnapshot<VmAllocated> {
     /// guarantees.
     ///
     /// The result lives in the target and is freed through `target` (which is kept in the
-    /// [`RemoteSnapshot`]). Rights: `target` needs `PROCESS_VM_OPERATION | PROCESS_VM_WRITE |
-    /// PROCESS_DUP_HANDLE` ([`DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and
-    /// for the later free also `PROCESS_VM_READ`
-    /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both);
-    /// the source is this process, with all rights. A [`Process`](crate::Process) `target`
-    /// lacking any of them is refused before anything is called
+    /// [`RemoteSnapshot`]). Rights: as [`duplicate_into`](LocalSnapshot::duplicate_into)
+    /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT), without
+    /// `PROCESS_DUP_HANDLE` for a snapshot of process information alone); the source is this
+    /// process, with all rights. A [`Process`](crate::Process) `target` lacking any of them is
+    /// refused before anything is called
     /// ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess); the snapshot
-    /// is then freed here), because Windows' remote free would report success and leak it (see
-    /// [`RemoteSnapshot`]); other handles are checked by the OS alone.
+    /// is then freed here).
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
@@ -288,7 +296,8 @@ impl LocalSnapshot<VmAllocated> {
     #[doc(alias = "PssDuplicateSnapshot", alias = "PSS_DUPLICATE_CLOSE_SOURCE")]
     pub fn move_into<P: ProcessHandle>(self, target: P) -> Result<RemoteSnapshot<P>> {
         // Refused before anything is called: this snapshot is then freed here, on drop.
-        crate::remote::check_remote_target(&target)?;
+        crate::remote::check_remote_target(&target, self.holds)?;
+        let holds = self.holds;
         // The OS frees the source whatever happens: give up ownership before anything else.
         let source = ManuallyDrop::new(self).raw;
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
@@ -304,8 +313,9 @@ impl LocalSnapshot<VmAllocated> {
             )
         }?;
         // SAFETY: `moved` was just created in the context of `target`'s process and is owned by
-        // nothing else; `P: ProcessHandle` keeps `target` referring to that process.
-        Ok(unsafe { RemoteSnapshot::from_parts(target, moved) })
+        // nothing else; `P: ProcessHandle` keeps `target` referring to that process; it holds
+        // what its source held.
+        Ok(unsafe { RemoteSnapshot::from_parts(target, moved, holds) })
     }
 }
 
@@ -333,9 +343,13 @@ impl<A: Allocation> LocalSnapshot<A> {
         let mut attempts = options.attempts();
         loop {
             match api.capture(process, flags, options.context_flags()) {
-                Ok(raw) => return Ok(Self::from_non_null(raw)),
+                Ok(raw) => return Ok(Self::from_non_null(raw, Holds::of(flags))),
                 Err(error) => {
                     let error = explain_capture_failure(error, flags);
+                    // A target that has exited fails the same way every time: no retry.
+                    if let Some(exited) = recognise_exit(error, flags, process) {
+                        return Err(exited);
+                    }
                     attempts -= 1;
                     if attempts == 0 || !is_handle_race(&error, flags) {
                         return Err(error);
@@ -377,23 +391,33 @@ impl<A: Allocation> LocalSnapshot<A> {
                 sys::PSS_DUPLICATE_NONE,
             )
         }?;
-        Ok(LocalSnapshot::from_non_null(raw))
+        Ok(LocalSnapshot::from_non_null(raw, self.holds))
     }
 
     /// [`PssDuplicateSnapshot`] with `PSS_DUPLICATE_NONE`: copies the snapshot into the process
     /// `target` refers to, keeping this one.
     ///
     /// The copy lives in the target and is "duplicated remotely", so it can be freed from here
-    /// through `target` (kept in the [`RemoteSnapshot`]). Rights: `target` needs
-    /// `PROCESS_VM_OPERATION | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE`
-    /// ([`ProcessAccess::DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)), and for
-    /// the later free also `PROCESS_VM_READ`
-    /// ([`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT) has both).
-    /// A [`Process`](crate::Process) `target` lacking any of them is refused before anything is
-    /// called ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)), because
-    /// Windows' remote free would report success and leak the copy (see [`RemoteSnapshot`]);
-    /// other handles are checked by the OS alone. On failure `target` is dropped: pass a
-    /// reference or a [`BorrowedHandle`] to keep the handle.
+    /// through `target` (kept in the [`RemoteSnapshot`]).
+    ///
+    /// Rights: making the copy needs `PROCESS_VM_OPERATION | PROCESS_VM_WRITE` on `target`,
+    /// and `PROCESS_DUP_HANDLE` when the snapshot holds kernel handles
+    /// ([`ProcessAccess::DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)); freeing
+    /// it through the same handle later needs `PROCESS_VM_READ | PROCESS_VM_OPERATION`, and
+    /// `PROCESS_DUP_HANDLE` for the kernel handles
+    /// ([`REMOTE_FREE`](crate::ProcessAccess::REMOTE_FREE)). Together:
+    /// [`ProcessAccess::REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT). A snapshot
+    /// holds kernel handles (sections, a VA clone) when it was captured with any flag but the
+    /// `CREATE_*` ones, or when `pss` cannot know ([`from_raw`](LocalSnapshot::from_raw)); one
+    /// captured with [`CaptureFlags::NONE`] holds none and needs no `PROCESS_DUP_HANDLE`.
+    ///
+    /// A [`Process`](crate::Process) `target`, whose rights `pss` knows, lacking any of these is
+    /// refused before anything is called
+    /// ([`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess) naming what it
+    /// lacks; so is one opened with `DUPLICATE_TARGET` alone, which could make the copy but not
+    /// free it), because Windows' remote free would report success and leak the copy (see
+    /// [`RemoteSnapshot`]); other handles are checked by the OS alone. On failure `target` is
+    /// dropped: pass a reference or a [`BorrowedHandle`] to keep the handle.
     ///
     /// Kernel32 calls: `PssDuplicateSnapshot` (the pseudo handle comes from the one-time probe).
     ///
@@ -404,7 +428,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// [`PssDuplicateSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssduplicatesnapshot
     #[doc(alias = "PssDuplicateSnapshot")]
     pub fn duplicate_into<P: ProcessHandle>(&self, target: P) -> Result<RemoteSnapshot<P>> {
-        crate::remote::check_remote_target(&target)?;
+        crate::remote::check_remote_target(&target, self.holds)?;
         let api = PssApi::get(Function::PssDuplicateSnapshot)?;
         let this_process = api.current_process();
         // SAFETY: `self.raw` is live in this process's context and borrowed for the call; not
@@ -418,8 +442,9 @@ impl<A: Allocation> LocalSnapshot<A> {
             )
         }?;
         // SAFETY: `copy` was just created in the context of `target`'s process and is owned by
-        // nothing else; `P: ProcessHandle` keeps `target` referring to that process.
-        Ok(unsafe { RemoteSnapshot::from_parts(target, copy) })
+        // nothing else; `P: ProcessHandle` keeps `target` referring to that process; it holds
+        // what this snapshot holds.
+        Ok(unsafe { RemoteSnapshot::from_parts(target, copy, self.holds) })
     }
 
     /// [`PssFreeSnapshot`]`(`[`GetCurrentProcess`]`(), h)`: frees the snapshot and reports the
@@ -467,10 +492,11 @@ impl<A: Allocation> LocalSnapshot<A> {
         self.raw
     }
 
-    pub(crate) fn from_non_null(raw: RawSnapshot) -> Self {
+    pub(crate) fn from_non_null(raw: RawSnapshot, holds: Holds) -> Self {
         LocalSnapshot {
             raw,
             allocation: PhantomData,
+            holds,
         }
     }
 }
@@ -479,6 +505,31 @@ impl<A: Allocation> LocalSnapshot<A> {
 /// capture with `HANDLES` (the handle table grew between Windows' two reads of it).
 fn is_handle_race(error: &Error, flags: CaptureFlags) -> bool {
     error.code() == Some(ErrorCode::BAD_LENGTH) && flags.contains(CaptureFlags::HANDLES)
+}
+
+/// `error`, from `PssCaptureSnapshot` of `process` with `flags`, as the failure of a target that
+/// has exited ([`Error::target_exit_code`]) when its code is one an exit causes for these flags
+/// (the parts ntdll captures fail so when the process is gone) and `GetExitCodeProcess` says the
+/// process has exited; `None` otherwise. One more call, on this failure path only.
+#[cold]
+fn recognise_exit(error: Error, flags: CaptureFlags, process: BorrowedHandle<'_>) -> Option<Error> {
+    let has = |f: CaptureFlags| flags.contains(f);
+    let exit_shaped = match error.code()? {
+        ErrorCode::BAD_LENGTH => has(CaptureFlags::HANDLES),
+        ErrorCode::INVALID_PARAMETER => has(CaptureFlags::VA_SPACE),
+        ErrorCode::ACCESS_DENIED => has(CaptureFlags::VA_CLONE),
+        _ => false,
+    };
+    if !exit_shaped {
+        return None;
+    }
+    let code = crate::process::exit_code(process)?;
+    Some(error.with_target_exit_code(
+        code,
+        "the process has exited (Error::target_exit_code has its exit code): its threads, \
+         handle table, address space and memory are gone; only its process information can \
+         still be captured (CaptureFlags::NONE)",
+    ))
 }
 
 /// `error`, from `PssCaptureSnapshot` with `flags`, with [`Error::reason`] naming the causes
@@ -549,10 +600,10 @@ impl<A: Allocation> fmt::Debug for LocalSnapshot<A> {
     }
 }
 
-static_assertions::assert_eq_size!(LocalSnapshot, usize);
-static_assertions::assert_eq_size!(Option<LocalSnapshot>, usize);
-static_assertions::assert_eq_size!(LocalSnapshot<VmAllocated>, usize);
-static_assertions::assert_eq_size!(Option<LocalSnapshot<VmAllocated>>, usize);
+static_assertions::assert_eq_size!(LocalSnapshot, [usize; 2]);
+static_assertions::assert_eq_size!(Option<LocalSnapshot>, [usize; 2]);
+static_assertions::assert_eq_size!(LocalSnapshot<VmAllocated>, [usize; 2]);
+static_assertions::assert_eq_size!(Option<LocalSnapshot<VmAllocated>>, [usize; 2]);
 static_assertions::assert_impl_all!(LocalSnapshot<HeapAllocated>: Send);
 static_assertions::assert_impl_all!(LocalSnapshot<VmAllocated>: Send);
 static_assertions::assert_not_impl_any!(LocalSnapshot<HeapAllocated>: Sync, Clone, Copy);

@@ -143,6 +143,23 @@ impl fmt::Debug for Process {
 
 static_assertions::assert_impl_all!(Process: Send, Sync, ProcessHandle);
 
+/// [`GetExitCodeProcess`]: the exit code of the process `process` refers to, if it has exited;
+/// `None` while it runs (`STILL_ACTIVE`, 259: a process that exits with 259 looks running, as
+/// the page warns), and when the call fails (the handle lacks
+/// `PROCESS_QUERY_LIMITED_INFORMATION`, which every capture needs anyway).
+///
+/// Called only on a capture's failure path, to tell a target that has exited from the other
+/// causes of the same codes ([`Error::target_exit_code`]).
+///
+/// [`GetExitCodeProcess`]: https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-getexitcodeprocess
+#[cold]
+pub(crate) fn exit_code(process: BorrowedHandle<'_>) -> Option<u32> {
+    let mut code = 0u32;
+    // SAFETY: `process` is a live handle for the borrow; `code` is a writable u32.
+    let ok = unsafe { sys::GetExitCodeProcess(process.as_raw_handle(), &mut code) };
+    (ok != 0 && code != sys::STILL_ACTIVE as u32).then_some(code)
+}
+
 /// [`GetCurrentProcess`]: this process's pseudo handle, valid for as long as the process runs
 /// and never closed (the standard library documents it as a valid [`BorrowedHandle`]).
 ///

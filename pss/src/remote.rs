@@ -8,7 +8,7 @@ use pss_sys as sys;
 
 use crate::calls::{PssApi, RawSnapshot};
 use crate::handle::{OwnedHandle, ProcessHandle};
-use crate::{Error, ErrorCode, Function, LocalSnapshot, ProcessAccess, Result};
+use crate::{CaptureFlags, Error, ErrorCode, Function, LocalSnapshot, ProcessAccess, Result};
 
 /// A process snapshot whose handle (`HPSS`) lives in another process, owned, together with the
 /// handle to that process it is freed through: [`PssFreeSnapshot`]`(process, handle)`, exactly
@@ -41,10 +41,19 @@ use crate::{Error, ErrorCode, Function, LocalSnapshot, ProcessAccess, Result};
 /// ([`DUPLICATE_SOURCE`](crate::ProcessAccess::DUPLICATE_SOURCE)), and, to make the snapshot
 /// with `duplicate_into`/`move_into`, `PROCESS_VM_OPERATION | PROCESS_VM_WRITE |
 /// PROCESS_DUP_HANDLE` ([`DUPLICATE_TARGET`](crate::ProcessAccess::DUPLICATE_TARGET)); all of
-/// them: [`REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT). `pss` does not check them
-/// beforehand: kernel32 has no documented function that reads the access granted to a handle
-/// (the handle types carry none), so the OS checks and the call fails with the code it
-/// reports, typically [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED).
+/// them: [`REMOTE_SNAPSHOT`](crate::ProcessAccess::REMOTE_SNAPSHOT). `PROCESS_DUP_HANDLE` is
+/// for the snapshot's kernel handles (sections, a VA clone): a snapshot captured with
+/// [`CaptureFlags::NONE`](crate::CaptureFlags::NONE) holds none, and Windows duplicates and
+/// frees it whole without that right.
+///
+/// For a [`Process`](crate::Process), whose rights `pss` knows,
+/// [`duplicate_into`](LocalSnapshot::duplicate_into) and
+/// [`move_into`](LocalSnapshot::move_into) refuse a handle that could not free the snapshot
+/// again, and [`close`](Self::close) reports a free that left something behind. For other
+/// handles `pss` does not check them: kernel32 has no documented function that reads the
+/// access granted to a handle (the handle types carry none), so the OS checks and the call
+/// fails with the code it reports, typically
+/// [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED).
 ///
 /// # Why the handle type is generic
 ///
@@ -159,6 +168,7 @@ use crate::{Error, ErrorCode, Function, LocalSnapshot, ProcessAccess, Result};
 pub struct RemoteSnapshot<P: ProcessHandle = OwnedHandle> {
     raw: RawSnapshot,
     process: P,
+    holds: Holds,
 }
 
 // SAFETY: see "Threads" above: the snapshot has no thread affinity and every operation that
@@ -184,15 +194,21 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     #[doc(alias = "HPSS")]
     pub unsafe fn from_raw_parts(process: P, raw: sys::HPSS) -> Self {
         let raw = NonNull::new(raw).expect("RemoteSnapshot::from_raw_parts: null HPSS");
-        // SAFETY: the caller's guarantees are those of `from_parts`.
-        unsafe { Self::from_parts(process, raw) }
+        // SAFETY: the caller's guarantees are those of `from_parts`. What the snapshot holds is
+        // not known: it may hold kernel handles.
+        unsafe { Self::from_parts(process, raw, Holds::KernelHandles) }
     }
 
     /// # Safety
     ///
-    /// As [`from_raw_parts`](Self::from_raw_parts).
-    pub(crate) unsafe fn from_parts(process: P, raw: RawSnapshot) -> Self {
-        RemoteSnapshot { raw, process }
+    /// As [`from_raw_parts`](Self::from_raw_parts); `holds` is what the snapshot holds, or
+    /// [`Holds::KernelHandles`] if unknown.
+    pub(crate) unsafe fn from_parts(process: P, raw: RawSnapshot, holds: Holds) -> Self {
+        RemoteSnapshot {
+            raw,
+            process,
+            holds,
+        }
     }
 
     /// Gives up ownership: the process handle holder, and the raw snapshot handle, which is
@@ -263,7 +279,7 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
             )
         }
         .map_err(explain_remote_failure)?;
-        Ok(LocalSnapshot::from_non_null(copy))
+        Ok(LocalSnapshot::from_non_null(copy, self.holds))
     }
 
     /// [`PssFreeSnapshot`]`(process, h)`: frees the snapshot and reports the result, which
@@ -278,8 +294,11 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// [`Error::reason`] says so. Also [`ErrorCode::ACCESS_DENIED`](crate::ErrorCode::ACCESS_DENIED)
     /// if the handle lacks `PROCESS_VM_READ`, [`ErrorKind::InsufficientAccess`](crate::ErrorKind::InsufficientAccess)
     /// after a free that Windows reported as successful through a [`Process`](crate::Process)
-    /// lacking `PROCESS_DUP_HANDLE` or `PROCESS_VM_OPERATION` (it left the snapshot's handles
-    /// or memory in the process; see [Access rights](Self#access-rights)), and
+    /// lacking `PROCESS_VM_OPERATION` (it left the snapshot's memory in the process) or
+    /// `PROCESS_DUP_HANDLE` when the snapshot may hold kernel handles (it left them open; not
+    /// for a snapshot `pss` knows was captured with [`CaptureFlags::NONE`], which holds none;
+    /// one taken over with [`from_raw_parts`](Self::from_raw_parts) may; see
+    /// [Access rights](Self#access-rights)), and
     /// [`Unavailable`](crate::ErrorKind::Unavailable) if PSS is missing (nothing is called).
     /// The snapshot is gone from this value either way: it is never freed twice.
     ///
@@ -293,11 +312,12 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     /// [`PssFreeSnapshot`]: https://learn.microsoft.com/en-us/windows/win32/api/processsnapshot/nf-processsnapshot-pssfreesnapshot
     #[doc(alias = "PssFreeSnapshot")]
     pub fn close(self) -> Result<()> {
+        let holds = self.holds;
         let (process, raw) = self.into_parts();
         // SAFETY: we owned `raw`, live in the context of `process`'s process, and gave up the
         // owner above.
         unsafe { free_remote(&process, raw) }?;
-        match lacking(&process, ProcessAccess::REMOTE_FREE) {
+        match lacking(&process, holds.free_rights()) {
             Some(missing) if !missing.contains(ProcessAccess::VM_READ) => {
                 Err(Error::insufficient_access(
                     Function::PssFreeSnapshot,
@@ -312,6 +332,58 @@ impl<P: ProcessHandle> RemoteSnapshot<P> {
     }
 }
 
+/// What a snapshot holds, as far as its rights are concerned: whether it may hold kernel
+/// handles (the sections its parts live in, a VA clone, a trace section). Windows duplicates
+/// those with `ZwDuplicateObject`, so putting such a snapshot into another process needs
+/// `PROCESS_DUP_HANDLE` there, and freeing it there closes them with it; a snapshot of process
+/// information alone is memory only, and needs neither (decompiled ntdll: `ZwDuplicateObject`
+/// runs only for non-zero handles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holds {
+    /// Captured with no part beyond the process information every snapshot holds
+    /// ([`CaptureFlags::NONE`], with `CREATE_*` flags at most): memory only.
+    MemoryOnly,
+    /// Captured with any part, or not known (a snapshot taken over from a raw handle).
+    KernelHandles,
+}
+
+impl Holds {
+    /// What a snapshot captured with `flags` holds.
+    pub(crate) fn of(flags: CaptureFlags) -> Holds {
+        let create = CaptureFlags::CREATE_BREAKAWAY_OPTIONAL
+            .union(CaptureFlags::CREATE_BREAKAWAY)
+            .union(CaptureFlags::CREATE_FORCE_BREAKAWAY)
+            .union(CaptureFlags::CREATE_USE_VM_ALLOCATIONS)
+            .union(CaptureFlags::CREATE_MEASURE_PERFORMANCE)
+            .union(CaptureFlags::CREATE_RELEASE_SECTION);
+        if flags.difference(create).is_empty() {
+            Holds::MemoryOnly
+        } else {
+            Holds::KernelHandles
+        }
+    }
+
+    /// The rights a remote free of such a snapshot needs to leave nothing behind:
+    /// [`ProcessAccess::REMOTE_FREE`], without `PROCESS_DUP_HANDLE` for memory only.
+    pub(crate) fn free_rights(self) -> ProcessAccess {
+        match self {
+            Holds::MemoryOnly => ProcessAccess::REMOTE_FREE.difference(ProcessAccess::DUP_HANDLE),
+            Holds::KernelHandles => ProcessAccess::REMOTE_FREE,
+        }
+    }
+
+    /// The rights a handle needs to put such a snapshot into its process and free it there
+    /// later: [`ProcessAccess::REMOTE_SNAPSHOT`], without `PROCESS_DUP_HANDLE` for memory only.
+    pub(crate) fn remote_rights(self) -> ProcessAccess {
+        match self {
+            Holds::MemoryOnly => {
+                ProcessAccess::REMOTE_SNAPSHOT.difference(ProcessAccess::DUP_HANDLE)
+            }
+            Holds::KernelHandles => ProcessAccess::REMOTE_SNAPSHOT,
+        }
+    }
+}
+
 /// The rights of `needed` that `process` is known to lack (see
 /// [`ProcessHandle::granted_access`]); `None` if it has them all or its rights are unknown.
 pub(crate) fn lacking<P: ProcessHandle + ?Sized>(
@@ -322,18 +394,24 @@ pub(crate) fn lacking<P: ProcessHandle + ?Sized>(
     (!missing.is_empty()).then_some(missing)
 }
 
-/// Refuses, before any call, to put a snapshot into a process through `target` when `target`
-/// is known to lack what duplicating into it and freeing it there need.
-pub(crate) fn check_remote_target<P: ProcessHandle + ?Sized>(target: &P) -> Result<()> {
-    match lacking(target, ProcessAccess::REMOTE_SNAPSHOT) {
+/// Refuses, before any call, to put a snapshot that `holds` what it does into a process through
+/// `target` when `target` is known to lack what duplicating into it and freeing it there need.
+pub(crate) fn check_remote_target<P: ProcessHandle + ?Sized>(
+    target: &P,
+    holds: Holds,
+) -> Result<()> {
+    match lacking(target, holds.remote_rights()) {
         None => Ok(()),
         Some(missing) => Err(Error::insufficient_access(
             Function::PssDuplicateSnapshot,
             missing,
             "not called: a snapshot put into the process through this handle could not be \
-             freed through it (PssFreeSnapshot needs PROCESS_VM_READ, PROCESS_VM_OPERATION and \
-             PROCESS_DUP_HANDLE; without the last two Windows reports success and leaves the \
-             snapshot there); open the process with ProcessAccess::REMOTE_SNAPSHOT",
+             freed through it (PssDuplicateSnapshot needs PROCESS_VM_OPERATION and \
+             PROCESS_VM_WRITE, PssFreeSnapshot PROCESS_VM_READ and PROCESS_VM_OPERATION, both \
+             PROCESS_DUP_HANDLE for a snapshot captured with any flag but CREATE_* ones; \
+             without PROCESS_VM_OPERATION or PROCESS_DUP_HANDLE Windows' free reports success \
+             and leaves the snapshot there); open the process with \
+             ProcessAccess::REMOTE_SNAPSHOT",
         )),
     }
 }

@@ -138,8 +138,8 @@ impl<'w> WideStr<'w> {
     }
 
     /// Checked conversion: the string, or an error if it holds an unpaired surrogate (which
-    /// Windows names may). For a lossy `String`, use [`to_string_lossy`](Self::to_string_lossy)
-    /// or `to_string()` (through [`Display`](fmt::Display)).
+    /// Windows names may). For a lossy `String`, use [`to_string_lossy`](Self::to_string_lossy),
+    /// or `display().to_string()` ([`display`](Self::display)).
     pub fn try_to_string(&self) -> Result<String, FromUtf16Error> {
         String::from_utf16(&self.units)
     }

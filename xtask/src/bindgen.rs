@@ -3,7 +3,7 @@
 use crate::{Result, run};
 use std::path::Path;
 
-/// (filter list, generated file): the always-on bindings, and those of the `minidump` feature.
+/// (filter list, generated file): the always-on bindings, and those of the `dbghelp` feature.
 const OUTPUTS: [(&str, &str); 2] = [
     ("pss-sys/bindings.txt", "pss-sys/src/bindings.rs"),
     ("pss-sys/bindings-minidump.txt", "pss-sys/src/minidump.rs"),

@@ -288,8 +288,8 @@ pub fn main(args: &[String]) -> Result {
     });
     for target in WINDOWS_TARGETS {
         m.check("cross", "clippy", target, || {
-            // The workspace (pss-tests turns the `minidump` feature on), then the published
-            // crates alone with their default features (no dbghelp).
+            // The workspace (pss-tests' own tests turn the `dbghelp` and `dump-writer` features
+            // on), then the published crates alone with their default features (no dbghelp).
             run::run(run::cargo().args([
                 "clippy",
                 "--workspace",
@@ -306,7 +306,7 @@ pub fn main(args: &[String]) -> Result {
                 "clippy", "-p", "pss-sys", "-p", "pss", "--lib", "--target", target, "--", "-D",
                 "warnings",
             ]))?;
-            Ok("with and without the minidump and dump-writer features".into())
+            Ok("with and without the dbghelp and dump-writer features".into())
         });
     }
     for target in WINDOWS_TARGETS.into_iter().filter(|t| t.ends_with("-gnu")) {
@@ -356,7 +356,11 @@ pub fn main(args: &[String]) -> Result {
                 "--target",
                 "x86_64-pc-windows-gnu",
             ]))?;
-            Ok("clippy for msvc; its test binaries link for x86_64-pc-windows-gnu".into())
+            Ok(
+                "clippy for msvc; its test binaries, the portable tests among them, link for \
+                 x86_64-pc-windows-gnu"
+                    .into(),
+            )
         },
     );
     // The docs, links checked, as docs.rs builds them: for Windows, every feature; the kernel32
@@ -370,7 +374,7 @@ pub fn main(args: &[String]) -> Result {
             "--exclude",
             "pss-model",
             "--features",
-            "pss/minidump,pss/dump-writer",
+            "pss/dbghelp,pss/dump-writer",
             "--no-deps",
             "--target",
             "x86_64-pc-windows-msvc",
@@ -437,7 +441,9 @@ pub fn main(args: &[String]) -> Result {
         ))
     });
     // The downstream crate's tests, linked against the kernel32 model by its dev-dependency on
-    // pss-tests alone.
+    // pss-tests alone. Its portable tests (outside its `model` module: a process built with the
+    // kit's fixture, captured, its threads and handles checked) are the ones the cross row
+    // builds for Windows unchanged.
     m.check("host", "downstream", HOST, || {
         run::run(&mut downstream(&[
             "clippy",
@@ -455,8 +461,18 @@ pub fn main(args: &[String]) -> Result {
         if passed == 0 {
             return Err("the downstream crate ran no test".into());
         }
+        let portable = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("test "))
+            .filter(|l| l.ends_with(" ... ok") && !l.starts_with("model::"))
+            .count();
+        if portable == 0 {
+            return Err("the downstream crate ran no portable test (outside `model`)".into());
+        }
         Ok(format!(
-            "watchdog: {passed} tests passed, through public surfaces only"
+            "watchdog: {passed} tests passed, {portable} of them portable (fixture process \
+             captured, threads and handles checked; built for Windows by the cross row), \
+             through public surfaces only"
         ))
     });
     // The published crates package, verify and hold what their docs refer to.
@@ -496,7 +512,7 @@ pub fn main(args: &[String]) -> Result {
     m.check("host", "msrv", HOST, || {
         let msrv = crate::provision::msrv()?;
         for target in [None, Some(crate::provision::MSRV_TARGET)] {
-            for features in [None, Some("pss/minidump,pss/dump-writer")] {
+            for features in [None, Some("pss/dbghelp,pss/dump-writer")] {
                 let mut check = run::cargo_on(&msrv);
                 check.args(["check", "-p", "pss-sys", "-p", "pss", "--lib"]);
                 if let Some(target) = target {
@@ -509,7 +525,7 @@ pub fn main(args: &[String]) -> Result {
             }
         }
         Ok(format!(
-            "rust {msrv}: pss-sys and pss build for the host and {}, with and without minidump and dump-writer",
+            "rust {msrv}: pss-sys and pss build for the host and {}, with and without dbghelp and dump-writer",
             crate::provision::MSRV_TARGET
         ))
     });
@@ -582,7 +598,7 @@ fn miri_32bit_and_arm64(log: &Path) -> Result<String> {
 
 /// What the `-gnu` builds import, read from the import table of pss-sys's link test with
 /// objdump: all ten `Pss*` functions and `ReadProcessMemory` from kernel32.dll; with the
-/// `minidump` feature also `MiniDumpWriteDump` from dbghelp.dll, and without it nothing from
+/// `dbghelp` feature also `MiniDumpWriteDump` from dbghelp.dll, and without it nothing from
 /// dbghelp.dll (a program that only snapshots never loads it).
 fn imports(target: &str) -> Result<String> {
     let with = import_table(target, true)?;
@@ -599,7 +615,7 @@ fn imports(target: &str) -> Result<String> {
             .collect();
         if !missing.is_empty() {
             return Err(format!(
-                "{feature} minidump: kernel32.dll imports lack {}",
+                "{feature} dbghelp: kernel32.dll imports lack {}",
                 missing.join(", ")
             )
             .into());
@@ -609,19 +625,19 @@ fn imports(target: &str) -> Result<String> {
         .iter()
         .any(|(dll, name)| dll == "dbghelp.dll" && name == "MiniDumpWriteDump")
     {
-        return Err("with minidump: MiniDumpWriteDump is not imported from dbghelp.dll".into());
+        return Err("with dbghelp: MiniDumpWriteDump is not imported from dbghelp.dll".into());
     }
     if let Some((_, name)) = without.iter().find(|(dll, _)| dll == "dbghelp.dll") {
-        return Err(format!("without minidump: {name} is imported from dbghelp.dll").into());
+        return Err(format!("without dbghelp: {name} is imported from dbghelp.dll").into());
     }
     Ok(format!(
-        "{} kernel32 functions; MiniDumpWriteDump from dbghelp only with minidump",
+        "{} kernel32 functions; MiniDumpWriteDump from dbghelp only with the dbghelp feature",
         crate::PSS_FUNCTIONS.len() + 1
     ))
 }
 
 /// (DLL in lowercase, function) for every import of pss-sys's link test built for `target`.
-fn import_table(target: &str, minidump: bool) -> Result<Vec<(String, String)>> {
+fn import_table(target: &str, dbghelp: bool) -> Result<Vec<(String, String)>> {
     let mut build = run::cargo();
     build.args([
         "test",
@@ -634,8 +650,8 @@ fn import_table(target: &str, minidump: bool) -> Result<Vec<(String, String)>> {
         "--target",
         target,
     ]);
-    if minidump {
-        build.args(["--features", "minidump"]);
+    if dbghelp {
+        build.args(["--features", "dbghelp"]);
     }
     let json = run::output(&mut build)?;
     let exe = run::test_executables(&json)

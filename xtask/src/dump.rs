@@ -61,7 +61,7 @@ pub fn write_and_compare(pid: Option<&str>, target: Option<&str>) -> Result<Repo
             "-p",
             "pss",
             "--features",
-            "minidump,dump-writer",
+            "dbghelp,dump-writer",
             "--example",
             "pssdump",
         ]);

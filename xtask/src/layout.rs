@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 const PROBE: &str = "pss-sys/layout/probe.c";
-/// The probe for the `minidump` feature's structures; its assertions are feature-gated.
+/// The probe for the `dbghelp` feature's structures; its assertions are feature-gated.
 const MINIDUMP_PROBE: &str = "pss-sys/layout/probe-minidump.c";
 const LAYOUT: &str = "pss-sys/src/layout.rs";
 const RECORD: usize = 128;
@@ -239,12 +239,12 @@ mod aarch64 {
     out
 }
 
-/// The `minidump` feature's assertions, in a module that exists only with the feature.
+/// The `dbghelp` feature's assertions, in a module that exists only with the feature.
 fn minidump(out: &mut String, records: &[(String, u32)]) {
     out.push_str(
         "
-    /// dbghelp's callback structures (feature `minidump`; pss-sys/layout/probe-minidump.c).
-    #[cfg(feature = \"minidump\")]
+    /// dbghelp's callback structures (feature `dbghelp`; pss-sys/layout/probe-minidump.c).
+    #[cfg(feature = \"dbghelp\")]
     mod minidump {
         use super::*;
         use crate::minidump::*;

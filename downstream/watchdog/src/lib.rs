@@ -2,14 +2,13 @@
 //! captures a process that misbehaves (threads with contexts, handles, the address space, the
 //! VA clone), reports where each thread is, what the process holds open, its largest regions
 //! and its main image, and writes a minidump. A target that has exited is reported, not an
-//! error.
+//! error: its failed capture says so (`Error::target_exit_code`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use pss::{
-    CaptureFlags, CaptureOptions, ErrorCode, ExitStatus, LocalSnapshot, MinidumpType, Process,
-    ProcessAccess,
+    CaptureFlags, CaptureOptions, ExitStatus, LocalSnapshot, MinidumpType, Process, ProcessAccess,
 };
 
 /// What the watchdog found.
@@ -38,6 +37,7 @@ pub struct Running {
 /// The watchdog for one process: the handle is opened once, when watching starts (a process
 /// that is dying may not be openable later).
 pub struct Watchdog {
+    pid: u32,
     process: Process,
 }
 
@@ -48,7 +48,7 @@ impl Watchdog {
     /// Starts watching `pid`, with the least rights the capture needs.
     pub fn watch(pid: u32) -> pss::Result<Watchdog> {
         let process = pss::open_process(pid, ProcessAccess::for_capture(FLAGS))?;
-        Ok(Watchdog { process })
+        Ok(Watchdog { pid, process })
     }
 
     /// Captures the process now and reports on it; with `dump`, also writes a full minidump
@@ -57,29 +57,17 @@ impl Watchdog {
         let options = CaptureOptions::new(FLAGS).retry_handle_race(3);
         let snapshot = match LocalSnapshot::capture(&self.process, options) {
             Ok(snapshot) => snapshot,
-            // Exited or exiting: no threads, handles, address space or clone to capture. The
-            // process information (with the exit status) is always there.
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some(
-                        ErrorCode::ACCESS_DENIED
-                            | ErrorCode::INVALID_PARAMETER
-                            | ErrorCode::BAD_LENGTH
-                    )
-                ) =>
-            {
-                let minimal = LocalSnapshot::capture(&self.process, CaptureFlags::NONE)?;
-                let info = minimal.process_information()?;
-                if info.exit_status().is_running() {
-                    return Err(e); // not an exit: a real failure
+            // Exited: no threads, handles, address space or clone to capture, and the error
+            // says so, with the exit code.
+            Err(e) => match e.target_exit_code() {
+                Some(code) => {
+                    return Ok(Report::Exited {
+                        pid: self.pid,
+                        status: ExitStatus::Exited(code),
+                    });
                 }
-                return Ok(Report::Exited {
-                    pid: info.process_id(),
-                    status: info.exit_status(),
-                });
-            }
-            Err(e) => return Err(e),
+                None => return Err(e),
+            },
         };
         let mut running = Running {
             pid: snapshot.process_information()?.process_id(),

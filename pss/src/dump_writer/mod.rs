@@ -214,7 +214,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     ///
     /// # Which writer
     ///
-    /// dbghelp's `MiniDumpWriteDump` (feature `minidump`,
+    /// dbghelp's `MiniDumpWriteDump` (feature `dbghelp`,
     /// `write_minidump`) is the reference, writes more streams (module version resources,
     /// unloaded modules, the extended context) and every dbghelp version's quirks. This writer
     /// needs no dbghelp: it writes to anything (a socket, a compressor, an upload), runs on

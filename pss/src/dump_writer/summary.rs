@@ -42,7 +42,9 @@ impl DumpSummary {
 }
 
 /// One thing a dump could not hold, in [`DumpSummary::omissions`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints addresses (`address`, `base`) in hex, as every address is printed.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Omission {
     /// The snapshot was captured without these flags, so the streams they feed are empty or
@@ -96,6 +98,46 @@ pub enum Omission {
     /// The PEB could not be read through the VA clone: the system information has no
     /// Windows version or processor count, and module names are NT paths.
     ProcessEnvironment,
+}
+
+impl fmt::Debug for Omission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Omission::NotCaptured(flags) => f.debug_tuple("NotCaptured").field(flags).finish(),
+            Omission::Unlisted { part, error } => f
+                .debug_struct("Unlisted")
+                .field("part", part)
+                .field("error", error)
+                .finish(),
+            Omission::ThreadContext { thread_id } => f
+                .debug_struct("ThreadContext")
+                .field("thread_id", thread_id)
+                .finish(),
+            Omission::Stack {
+                thread_id,
+                address,
+                wanted,
+                read,
+            } => f
+                .debug_struct("Stack")
+                .field("thread_id", thread_id)
+                .field("address", &format_args!("{address:#x}"))
+                .field("wanted", wanted)
+                .field("read", read)
+                .finish(),
+            Omission::ModuleHeaders { base, problem } => f
+                .debug_struct("ModuleHeaders")
+                .field("base", &format_args!("{base:#x}"))
+                .field("problem", problem)
+                .finish(),
+            Omission::Memory { address, size } => f
+                .debug_struct("Memory")
+                .field("address", &format_args!("{address:#x}"))
+                .field("size", size)
+                .finish(),
+            Omission::ProcessEnvironment => f.write_str("ProcessEnvironment"),
+        }
+    }
 }
 
 impl fmt::Display for Omission {
