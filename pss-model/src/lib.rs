@@ -236,6 +236,7 @@ mod pe;
 mod process;
 mod stack;
 mod walk;
+mod wow64;
 
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
 pub use data::{
@@ -244,6 +245,8 @@ pub use data::{
     SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
+#[cfg(target_pointer_width = "64")]
+pub use demo::wow64_demo_process;
 pub use dump::{ModelFile, create_file, open_file_read_only};
 pub use dump_memory::MAX_STACK_DUMP;
 pub use environment::{
@@ -258,6 +261,11 @@ pub use pe::{
 };
 pub use stack::{MAX_CALL_STACK, STACK_SIZE};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
+pub use wow64::{
+    PEB32_OFFSET, TEB32_OFFSET, WOW64_CONTEXT_SIZE, WOW64_CPU_DLL, WOW64_CPU_NAME, WOW64_DLL,
+    WOW64_NTDLL, WOW64_PEB64, WOW64_TEB_SPACING, WOW64WIN_DLL, Wow64Layout, X86_MACHINE,
+    X86_STACKS, X86Module, X86ThreadSpec,
+};
 
 use kernel::Object;
 use std::collections::BTreeMap;

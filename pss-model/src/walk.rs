@@ -397,11 +397,8 @@ impl Marker {
                 (None, _, _) | (_, _, true) => (&[], 0),
                 (Some(_), Some((bytes, misalign)), false) => (bytes, *misalign),
                 (Some(length), None, false) => {
-                    default_context = super::data::context_record(
-                        *length as usize,
-                        data.context_flags,
-                        t.registers,
-                    );
+                    default_context =
+                        super::data::context_record_of(*length as usize, data.context_flags, t);
                     (&default_context, 0)
                 }
             };

@@ -53,6 +53,9 @@
 //!   [`FileTime`]s, exact and converted only on request.
 //!   Positions can be saved and restored on the same walk, and a walk can use a custom
 //!   [`WalkAllocator`].
+//! - **The 32-bit view of a WOW64 target** (a 32-bit process captured by a 64-bit one):
+//!   [`wow64`](LocalSnapshot::wow64) reads its 32-bit PEB, loader list, TEBs and x86 registers
+//!   through the VA clone ([`Wow64View`], module [`wow64`]).
 //!
 //! # Freeing
 //!
@@ -310,6 +313,7 @@ mod remote;
 mod time;
 mod walk;
 mod wide;
+pub mod wow64;
 
 pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
@@ -343,6 +347,7 @@ pub use walk::{
     WalkClass, WalkPosition,
 };
 pub use wide::{WideDisplay, WideStr};
+pub use wow64::Wow64View;
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;
