@@ -32,6 +32,10 @@
 //! | KUDU | snapshot → `MiniDumpWriteDump` in production | `projectkudu/kudu` PR #2930 |
 //! | CPY | `os.getppid` on Windows | `python/cpython`, `Modules/posixmodule.c` |
 //! | DD | own-process thread metrics | `DataDog/dd-trace-dotnet`, `ProcessSnapshotRuntimeInformation.cs` |
+//! | WINE-T | Wine's conformance tests, which run on Windows (`broken()` marks Windows' own variations): a 64-bit process reading a WOW64 child's TEBs and PEBs, `RtlWow64GetCpuAreaInfo` per machine | `wine-mirror/wine`, `dlls/ntdll/tests/wow64.c` (`test_peb_teb`, `test_cpu_area`) |
+//! | WINE | Wine's WOW64 (`RtlWow64GetCpuAreaInfo`, the CPU DLL per machine, `ProcessBasicInformation` for 32-bit callers) | `wine-mirror/wine`, `dlls/ntdll/process.c`, `dlls/wow64/syscall.c`, `dlls/wow64/process.c` |
+//! | PHNTW | WOW64 layouts (`TEB32`, `PEB32`, `LDR_DATA_TABLE_ENTRY32` with offset asserts; `WOW64_GET_TEB32`, `WOW64_TEB32_POINTER_ADDRESS`, `Wow64CurrentGuestTeb` from the SDK's `wow64t.h`) | `winsiderss/phnt`, `ntwow64.h`, `ntpebteb.h` |
+//! | ARM | Microsoft's "How emulation works on Arm" | `learn.microsoft.com/windows/arm/apps-on-arm-x86-emulation` |
 //!
 //! # What it holds
 //!
@@ -116,6 +120,21 @@
 //!
 //! Without `with_peb` the addresses are reported and nothing is behind them.
 //!
+//! ## WOW64 processes
+//!
+//! [`ProcessSpec::wow64_layout`] (64-bit hosts) lays a process out as 64-bit Windows holds a
+//! 32-bit one, both views in memory: the native view as above (the 64-bit PEB at
+//! [`WOW64_PEB64`], below 4 GiB, its loader list of the main executable and the 64-bit images,
+//! the 64-bit TEBs [`WOW64_TEB_SPACING`] apart, native contexts in the WOW64 layer, whose
+//! images, [`WOW64_NTDLL`], [`WOW64_DLL`], [`WOW64WIN_DLL`] and [`WOW64_CPU_DLL`], are added),
+//! and the 32-bit view: x86 images ([`RegionSpec::image_x86`]: PE32 headers, machine
+//! [`X86_MACHINE`]), the 32-bit PEB [`PEB32_OFFSET`] after the 64-bit one with its 32-bit
+//! loader list (`PEB_LDR_DATA32`, `LDR_DATA_TABLE_ENTRY32`, `UNICODE_STRING32` DOS paths), per
+//! thread a 32-bit TEB [`TEB32_OFFSET`] after its 64-bit one, a CPU area
+//! (`TEB64.TlsSlots[1]`: `WOW64_CPURESERVED`, then its `WOW64_CONTEXT`) and an x86 stack whose
+//! frames chain through EBP ([`X86ThreadSpec`]). [`ModelProcess::wow64_layout`] says where
+//! everything went; [`wow64_demo_process`] is a complete one.
+//!
 //! # Choices, and the evidence for each
 //!
 //! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
@@ -184,6 +203,12 @@
 //! | Without `WithFullMemory` (and with a VA clone) a dump holds a memory list of each thread's stack, its TEB's pages ([`TEB_SIZE`]) and the PEB's page; with it, each thread's stack descriptor points at its bytes inside the Memory64 data (no second copy; an RVA of 0 past 4 GiB); a context's `ContextFlags` keep only their low 24 bits (the high byte's exception and service state bits are no register set, and readers take them for another architecture's) | the PEB and TEBs are documented under `MiniDumpWithProcessThreadData`; what a small dump of a snapshot holds is unstated | 10 | NO EVIDENCE (chosen so that readers find stacks and last errors in both kinds of dump) | `safe_minidump::every_thread_walks_to_the_frames_laid_out`, `safe_minidump::full_and_small_dumps_hold_what_the_snapshot_held` |
 //! | A thread entry's `TebBaseAddress` (a reserved field) is the thread's TEB; a model process's TEBs lie below its PEB, one [`TEB_SIZE`] apart in thread order, and exist with [`ProcessSpec::with_peb`], as do the PEB's loader data and their names (DOS paths through [`DEVICE_MAP`]) | reserved | 8 | CONFIRMED (the field): ND `PsspDumpThread` queries `ThreadBasicInformation` into the entry; PLAUSIBLE (the layout: offsets are Windows', addresses the model's) | `safe_loader::this_process_reads_its_tebs_peb_and_loader_list`, `safe_loader::the_demo_process_reads_its_tebs_peb_and_loader_list`, `walk::thread_entries_carry_their_teb` |
 //! | A full-memory dump of a snapshot without a VA clone fails with `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`; memory the clone cannot read fails it with `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)` unless `MiniDumpIgnoreInaccessibleMemory`; failures leave the `HRESULT` as the last error | the last-error `HRESULT` is documented; the rest is not | 10 | CONFIRMED (`HRESULT` in the last error): GK; NO EVIDENCE (the codes) | `safe_minidump::failures_decode_the_hresult`, `safe_minidump::inaccessible_memory_fails_a_dump_that_does_not_ignore_it` |
+//! | A WOW64 process ([`ProcessSpec::wow64_layout`]; [`ProcessSpec::wow64`] sets only the flag) reports `PSS_PROCESS_FLAGS_WOW64`; its `PebBaseAddress` is the 64-bit PEB, its threads' `TebBaseAddress` the 64-bit TEBs, their context records native (the host's `CONTEXT`) | the flag is documented; which PEB, TEB and context a 64-bit caller gets is not | 7.4, 8, 11.16 | CONFIRMED: the flag's page ("a 32-bit process running on a 64-bit native OS"); ND (`PsspCaptureProcessInformation` queries the extended `ProcessBasicInformation`, whose `Flags` bit 1 is `IsWow64Process`, PHNT; `PsspDumpThread` takes `ThreadBasicInformation` and `ZwGetContextThread` with the native `CONTEXT`); WINE-T (a WOW64 child's basic information gives the 64-bit PEB and TEB) | `safe_wow64::native_contexts_are_in_the_wow64_layer`, `query::process_information_reports_the_process`, `safe_query::process_information_is_typed` |
+//! | A WOW64 thread's 32-bit TEB is its 64-bit TEB + `0x2000` ([`TEB32_OFFSET`]): the TEB64's `WowTebOffset` (`+0x180C`) holds `0x2000` and its `NtTib.ExceptionList` the TEB32's address, the TEB32's `WowTebOffset` (`+0xFDC`) `-0x2000`; each TEB's `NtTib.Self` is its address, and the TEB32 holds the x86 stack bounds, ids, the 32-bit PEB and `LastErrorValue` at x86 offsets | TEBs are reserved | — | CONFIRMED: WINE-T (`teb64 + 0x2000 == teb32`, `teb64->WowTebOffset`, `Tib.ExceptionList == teb32`; `WowTebOffset` 0 or 1 before Windows 10, where `ExceptionList` alone finds it), PHNTW (`WOW64_GET_TEB32`, `WOW64_TEB32_POINTER_ADDRESS`, `Wow64CurrentGuestTeb`; `TEB32` offsets asserted; `WowTebOffset` at `0x180C` from the 24H2 TEB's fields) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::tebs_that_lie_are_refused` |
+//! | The 32-bit PEB is the 64-bit one + `0x1000` ([`PEB32_OFFSET`]), names the same `ImageBaseAddress` and is every TEB32's `ProcessEnvironmentBlock`; its loader data is 32-bit (`PEB_LDR_DATA32`, `LDR_DATA_TABLE_ENTRY32`, `UNICODE_STRING32`, x86 offsets) and lists the x86 images (DOS paths in `SysWOW64`), the main executable first, while the 64-bit PEB's lists the main executable and the 64-bit images | the PEB is reserved | — | CONFIRMED: WINE-T (`teb32.Peb == teb.Peb + 0x1000`, broken only on Vista; both PEBs' `ImageBaseAddress` agree), WINE (a 32-bit caller's `PebBaseAddress` of a WOW64 process is the 64-bit one + `0x1000`), PHNTW (the 32-bit layouts; `WOW64_GET_PEB32`); PLAUSIBLE (which modules each list holds: the 64-bit loader loads the WOW64 DLLs, the 32-bit one the x86 images) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::native_contexts_are_in_the_wow64_layer`, `safe_wow64::a_peb32_that_does_not_match_is_refused`, `safe_wow64::a_loader_list_that_loops_or_breaks_ends_in_an_error` |
+//! | A WOW64 thread's CPU area is `TEB64.TlsSlots[1]` (`WOW64_TLS_CPURESERVED`, `+0x1488`): `WOW64_CPURESERVED` (`USHORT Flags`, `USHORT Machine`, [`X86_MACHINE`] for x86), then the `WOW64_CONTEXT` ([`WOW64_CONTEXT_SIZE`] bytes) aligned to 4, at +4; other machines lay it out otherwise (ARM32 `0x1C4`: `0x1A0` bytes aligned to 8; x64, ARM64) and a reader refuses them | not documented | — | CONFIRMED: NK (`PspWow64InitThread` stores the area at TEB `+0x1488` and writes `Machine << 16` first; `PspWow64ReadOrWriteThreadCpuArea` reads it there through `RtlWow64GetCpuAreaInfo`; `RtlpGetLegacyContextLength`: x86 716 bytes aligned 4), ND (24H2 `RtlWow64GetCurrentCpuArea`: `NtCurrentTeb()->TlsSlots[1]`, the machine at +2), WINE-T (`test_cpu_area`: x86 aligned 4, `0x2CC` bytes, flags at 0; ARM32 8, `0x1A0`; other machines `STATUS_INVALID_PARAMETER`), WINE | `safe_wow64::hand_laid_structures_read_back`, `safe_wow64::a_cpu_area_of_another_machine_is_refused`, `safe_wow64::a_missing_or_unmapped_cpu_area_is_refused` |
+//! | A WOW64 thread stopped in 32-bit code has its x86 registers in its native context (`SegCs` `0x23`, the registers' low halves: [`X86ThreadSpec::in_x86_code`]) and a stale CPU area; in the WOW64 layer (`SegCs` `0x33`: a system call; the model's native registers are in [`WOW64_CPU_DLL`]) they are in the CPU area; segments read as `0x23`/`0x2B`/`0x53`, a CPU area's `EFlags` as its user bits | `Wow64GetThreadContext` is documented, how it decides is not | 11.16 | CONFIRMED: NK (`PspWow64GetContextThread` → `RtlpWow64GetContextOnAmd64`: a native `SegCs` other than `0x23` takes the control, integer and segment registers from the CPU area, else `RtlpWow64CtxFromAmd64` maps `Rip`, `Rsp`, `Rbp`, `EFlags`, `Rax`..`Rdi` down; segments forced, `EFlags & 0x3F0DD5 \| 0x202`); PLAUSIBLE (where in the WOW64 layer a waiting thread's native context is) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::hostile_memory_in_a_wow64_process_gives_errors`, `safe_wow64::native_records_that_cannot_say_are_refused` |
+//! | x86 code on ARM64 Windows runs under `xtajit.dll` in place of `wow64cpu.dll` (in the 64-bit loader list; the model's aarch64 hosts lay it out, [`ProcessSpec::wow64_cpu_dll`] any host), with its registers in the emulator while it runs: no x86 context is read there (nor by an arm64 build), the 32-bit TEBs, PEB and modules are | not documented | — | CONFIRMED (the emulator's DLL): WINE (`get_cpu_dll_name`: `xtajit.dll` for x86 on a native ARM64 machine, `wow64cpu.dll` otherwise, `wowarmhw.dll` for ARM32), ARM ("the WOW64 layer of Windows allows x86 code to run on the Arm64 version of Windows", compiling x86 blocks to Arm64); NO EVIDENCE where its registers are: refused, never guessed | `safe_wow64::an_emulated_wow64_process_gives_no_x86_context`, `safe_wow64::without_a_wow64_cpu_there_is_no_x86_context` |
 //!
 //! # What the evidence shows that the model does not do, and why
 //!
@@ -199,6 +224,13 @@
 //!   always where the entry points.
 //! - Contexts taken after the clone (capture order within a part) (ND): not observable here.
 //! - Capture across bitness failing (error 18136): the model has no bitness.
+//! - In WOW64 processes: the CPU area at the top of the thread's 64-bit stack (NK
+//!   `PspWow64SetupCpuArea`; the model keeps it in the 32-bit region), the extended (XSTATE)
+//!   context after the CPU area's context (ND 24H2 `RtlWow64GetCpuAreaInfo` sizes it from the
+//!   shared user data's XState features), floating-point state in the contexts, CHPE x86 images
+//!   (machine `0x3A64`, Windows 10 on ARM64, which NK `RtlWow64GetEquivalentMachineCHPE` treats
+//!   as x86), `wow64con.dll`, and a thread that has not yet run 32-bit code (no CPU area): the
+//!   model's WOW64 threads all have their x86 state.
 //! - The error codes seen from real captures without a cause the model has
 //!   (`ERROR_NO_SYSTEM_RESOURCES`, `ERROR_ARITHMETIC_OVERFLOW`, `ERROR_INVALID_ADDRESS`,
 //!   `ERROR_PARTIAL_COPY`): injected by [`faults`], with only the effects such a failure has.
