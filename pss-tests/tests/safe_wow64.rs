@@ -931,7 +931,7 @@ mod laid_out {
             pss::open_process(process.pid(), pss::ProcessAccess::for_capture(ALL)).unwrap();
         let snapshot = LocalSnapshot::capture(&handle, ALL).unwrap();
         let view = snapshot.wow64().unwrap();
-        // Three entries, then round the loop (Brent's detection goes round it at most twice),
+        // Three entries, then round the loop (Brent's detection needs a few steps more),
         // then the error.
         let results: Vec<_> = view.modules().collect();
         assert!(

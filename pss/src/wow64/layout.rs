@@ -68,8 +68,8 @@ pub(crate) const MAX_MODULES: usize = 4096;
 
 /// A walk along a circular list of the target's (a `LIST_ENTRY`'s `Flink`s), from its head
 /// until it comes back, bounded by [`MAX_MODULES`] and with Brent's cycle detection: a list that
-/// loops without coming back to its head is found in at most twice the steps it takes to enter
-/// the loop and go round it, with no memory but a few words.
+/// loops without coming back to its head is found within three times the steps it takes to
+/// enter the loop and go round it, with no memory but a few words.
 #[derive(Debug, Clone)]
 pub(crate) struct ListWalk {
     head: u64,
@@ -626,4 +626,192 @@ pub(crate) fn find_cpu(memory: &dyn Memory, ldr64: u64) -> Wow64Cpu {
         }
     }
     Wow64Cpu::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Memory of a test: bytes at `base`, nothing elsewhere.
+    struct Bytes {
+        base: u64,
+        bytes: Vec<u8>,
+    }
+
+    impl Memory for Bytes {
+        fn read_exact(&self, address: u64, buf: &mut [u8]) -> Result<()> {
+            let start = address
+                .checked_sub(self.base)
+                .and_then(|s| usize::try_from(s).ok());
+            let bytes = start
+                .and_then(|s| self.bytes.get(s..s.checked_add(buf.len())?))
+                .ok_or_else(|| Error::read_failed(crate::sys::ERROR_PARTIAL_COPY, 0))?;
+            buf.copy_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    impl Bytes {
+        fn new(base: u64, len: usize) -> Self {
+            Bytes {
+                base,
+                bytes: vec![0; len],
+            }
+        }
+        fn put(&mut self, address: u64, value: &[u8]) {
+            let at = (address - self.base) as usize;
+            self.bytes[at..at + value.len()].copy_from_slice(value);
+        }
+    }
+
+    /// A 32-bit loader list at `0x1000` of `links` (entry addresses, each entry's `Flink` the
+    /// next one's, the last's given).
+    fn list(entries: &[u64], last: u64) -> Bytes {
+        let mut m = Bytes::new(0x1000, 0x1000);
+        let head = 0x1000 + LDR32_LOAD_ORDER;
+        m.put(head, &(entries[0] as u32).to_le_bytes());
+        for (i, &entry) in entries.iter().enumerate() {
+            let next = entries.get(i + 1).copied().unwrap_or(last);
+            m.put(entry, &(next as u32).to_le_bytes());
+            m.put(
+                entry + ENTRY32_DLL_BASE as u64,
+                &(0x40_0000 * (i as u32 + 1)).to_le_bytes(),
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn a_list_that_comes_back_to_its_head_ends() {
+        let head = 0x1000 + LDR32_LOAD_ORDER;
+        let m = list(&[0x1100, 0x1200, 0x1300], head);
+        let bases: Vec<u32> = Modules32::new(&m, 0x1000)
+            .map(|m| m.unwrap().base)
+            .collect();
+        assert_eq!(bases, [0x40_0000, 0x80_0000, 0xC0_0000]);
+    }
+
+    #[test]
+    fn loops_breaks_and_long_lists_end_in_an_error() {
+        // Back to the second entry, to itself, to NULL, out of the memory.
+        for (last, good) in [(0x1200, 3), (0x1300, 3), (0, 3), (0x9000, 3)] {
+            let m = list(&[0x1100, 0x1200, 0x1300], last);
+            let results: Vec<_> = Modules32::new(&m, 0x1000).collect();
+            assert!(
+                results.len() <= good + 2 * 2 + 1,
+                "{last:#x}: {}",
+                results.len()
+            );
+            assert!(results[..good].iter().all(Result::is_ok), "{last:#x}");
+            assert!(results.last().unwrap().is_err(), "{last:#x}");
+        }
+        // A list longer than the bound: every step a new node, never the head.
+        let mut walk = ListWalk::new(0, 1);
+        let mut count = 0;
+        while let Some(Ok(node)) = walk.next_node() {
+            walk.follow(node + 1);
+            count += 1;
+        }
+        assert_eq!(count, MAX_MODULES);
+        // Brent's detection finds a loop of any length entered at any point.
+        for entry in 0..20u64 {
+            for length in 1..20u64 {
+                let mut walk = ListWalk::new(u64::MAX, 1);
+                let mut steps = 0;
+                while let Some(Ok(node)) = walk.next_node() {
+                    let next = node + 1;
+                    walk.follow(if next > entry + length {
+                        entry + 1
+                    } else {
+                        next
+                    });
+                    steps += 1;
+                }
+                // Saved at steps 1, 2, 4, ...: once at a power of two past the entry and at
+                // least the loop's length, the loop is found one round later.
+                assert!(
+                    steps <= 3 * (entry + length) as usize + 2,
+                    "{entry} {length}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strings_that_lie_are_refused() {
+        let mut m = Bytes::new(0x1000, 0x100);
+        m.put(0x1000, &[b'a', 0, b'b', 0]);
+        let string = |length, maximum_length, buffer| UnicodeString32 {
+            length,
+            maximum_length,
+            buffer,
+        };
+        assert_eq!(read_string(&m, &string(4, 6, 0x1000)).unwrap(), [97, 98]);
+        assert!(read_string(&m, &string(0, 0, 0)).unwrap().is_empty());
+        for lie in [
+            string(3, 6, 0x1000),
+            string(8, 6, 0x1000),
+            string(4, 6, 0),
+            string(4, 6, u32::MAX - 1),
+        ] {
+            let error = read_string(&m, &lie).unwrap_err();
+            assert_eq!(error.code(), Some(ErrorCode::NOT_FOUND), "{lie:?}");
+        }
+        // Past the memory that holds it: the read's error.
+        let error = read_string(&m, &string(0x200, 0x200, 0x1000)).unwrap_err();
+        assert_eq!(error.code(), Some(ErrorCode::PARTIAL_COPY));
+    }
+
+    #[test]
+    fn tebs_are_found_through_both_fields_and_checked() {
+        let teb64 = 0x10_0000u64;
+        let mut m = Bytes::new(teb64, 0x3000);
+        m.put(teb64 + TEB64_SELF as u64, &teb64.to_le_bytes());
+        m.put(teb64, &(teb64 + 0x2000).to_le_bytes());
+        m.put(
+            teb64 + TEB64_WOW_TEB_OFFSET as u64,
+            &0x2000i32.to_le_bytes(),
+        );
+        m.put(teb64 + TEB64_CPU_AREA as u64, &0x12_3450u64.to_le_bytes());
+        let teb32 = (teb64 + 0x2000) as u32;
+        m.put(teb64 + 0x2000 + TEB32_SELF as u64, &teb32.to_le_bytes());
+        m.put(
+            teb64 + 0x2000 + TEB32_LAST_ERROR as u64,
+            &5u32.to_le_bytes(),
+        );
+        let teb = read_teb64(&m, teb64).unwrap();
+        assert_eq!((teb.teb32, teb.cpu_area), (teb32, 0x12_3450));
+        assert_eq!(read_teb32(&m, teb32).unwrap().last_error, 5);
+        // A negative offset (a TEB32's) leads nowhere: ExceptionList alone is not enough then.
+        m.put(
+            teb64 + TEB64_WOW_TEB_OFFSET as u64,
+            &(-0x2000i32).to_le_bytes(),
+        );
+        assert_eq!(read_teb64(&m, teb64).unwrap().teb32, teb32);
+        m.put(teb64 + TEB64_WOW_TEB_OFFSET as u64, &i32::MAX.to_le_bytes());
+        assert!(read_teb64(&m, teb64).is_err());
+        assert!(read_teb64(&m, u64::MAX - 8).is_err());
+        assert!(read_teb32(&m, teb32 + 4).is_err());
+    }
+
+    #[test]
+    fn images_need_pe32_headers_within_the_first_page() {
+        let mut m = Bytes::new(0x40_0000, 0x2000);
+        m.put(0x40_0000, b"MZ");
+        m.put(0x40_003C, &0x80u32.to_le_bytes());
+        m.put(0x40_0080, b"PE\0\0");
+        m.put(0x40_0084, &0x14Cu16.to_le_bytes());
+        m.put(0x40_0098, &0x10Bu16.to_le_bytes());
+        m.put(0x40_0098 + 56, &0x6_0000u32.to_le_bytes());
+        let image = read_image(&m, 0x40_0000).unwrap();
+        assert_eq!((image.machine, image.size_of_image), (0x14C, 0x6_0000));
+        m.put(0x40_0098, &0x20Bu16.to_le_bytes());
+        assert!(
+            read_image(&m, 0x40_0000).is_err(),
+            "PE32+ is not an x86 image"
+        );
+        m.put(0x40_003C, &0x7FFF_FFF0u32.to_le_bytes());
+        assert!(read_image(&m, 0x40_0000).is_err(), "e_lfanew far away");
+        assert!(read_image(&m, u32::MAX).is_err());
+    }
 }
