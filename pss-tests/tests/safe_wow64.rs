@@ -189,6 +189,9 @@ fn native_record(flags: u32, cs: u16, rip: u64, rsp: u64, rbp: u64) -> Vec<u8> {
 
 const CONTROL_INTEGER: u32 = 0x10_0003;
 
+/// A change to the hand-laid memory.
+type Change = Box<dyn Fn(&mut Le)>;
+
 /// The hand-laid memory, changed by `change`, in a model process captured with a VA clone; the
 /// test gets the view's result and the clone.
 fn with_hand_laid<T>(
@@ -379,7 +382,7 @@ fn native_records_that_cannot_say_are_refused() {
 #[test]
 fn tebs_that_lie_are_refused() {
     let at = TEB64 - BASE;
-    let cases: [(&str, Box<dyn Fn(&mut Le)>); 5] = [
+    let cases: [(&str, Change); 5] = [
         (
             "TEB64.Self",
             Box::new(move |m| m.u64(at + 0x30, 0x1234_0000)),
@@ -433,7 +436,7 @@ fn tebs_that_lie_are_refused() {
 #[test]
 fn a_peb32_that_does_not_match_is_refused() {
     // Another image base in the PEB32, none in both, the 64-bit PEB unmapped.
-    let cases: [Box<dyn Fn(&mut Le)>; 2] = [
+    let cases: [Change; 2] = [
         Box::new(|m| m.u32(PEB32 - BASE + 0x08, 0x0080_0000)),
         Box::new(|m| {
             m.u32(PEB32 - BASE + 0x08, 0);
@@ -457,7 +460,7 @@ fn a_peb32_that_does_not_match_is_refused() {
 fn a_loader_list_that_loops_or_breaks_ends_in_an_error() {
     let first = ENTRY32[0] - BASE;
     let second = ENTRY32[1] - BASE;
-    let cases: [(&str, Box<dyn Fn(&mut Le)>, usize); 4] = [
+    let cases: [(&str, Change, usize); 4] = [
         // The second entry leads back to the first, never to the head.
         (
             "a loop",
@@ -506,10 +509,7 @@ fn a_loader_list_that_loops_or_breaks_ends_in_an_error() {
         |view, _| {
             let results: Vec<_> = view.unwrap().modules().collect();
             assert_eq!(results.len(), 1);
-            assert_eq!(
-                refused(results[0].clone().unwrap_err()),
-                ErrorCode::NOT_FOUND
-            );
+            assert_eq!(refused(results[0].unwrap_err()), ErrorCode::NOT_FOUND);
         },
     );
 }
@@ -517,7 +517,7 @@ fn a_loader_list_that_loops_or_breaks_ends_in_an_error() {
 #[test]
 fn names_with_lying_lengths_are_refused() {
     let name = ENTRY32[0] - BASE + 0x24;
-    let cases: [(&str, Box<dyn Fn(&mut Le)>); 3] = [
+    let cases: [(&str, Change); 3] = [
         (
             "Length > MaximumLength",
             Box::new(move |m| m.u16(name, 0xFFFE)),
@@ -940,7 +940,7 @@ mod laid_out {
             results.len()
         );
         assert!(results[..3].iter().all(Result::is_ok));
-        let error = results.last().unwrap().clone().unwrap_err();
+        let error = results.last().unwrap().unwrap_err();
         assert_eq!(refused(error), ErrorCode::NOT_FOUND);
         let first_area = view.cpu_area(first.teb_address()).unwrap_err();
         assert_eq!(refused(first_area), ErrorCode::NOT_FOUND);
