@@ -715,6 +715,11 @@ mod laid_out {
             assert_eq!(teb.exception_list, u32::MAX);
             let area = view.cpu_area(spec.teb_address()).unwrap();
             assert_eq!(area.address as usize, x86.cpu_area_address());
+            // Both at once, the 64-bit TEB read once.
+            let both = view.thread(&entry);
+            assert_eq!(both.thread_id, spec.tid());
+            assert_eq!(both.teb, Ok(teb));
+            assert_eq!(both.context, view.thread_context(&entry));
 
             if !cfg!(target_arch = "x86_64") {
                 let error = view.thread_context(&entry).unwrap_err();

@@ -204,8 +204,8 @@ pub(crate) fn read_teb64(memory: &dyn Memory, teb64: u64) -> Result<Teb64> {
     })
 }
 
-/// A WOW64 thread's 32-bit TEB: the `NT_TIB32` and the fields after it that dumps and debuggers
-/// read. Read by [`Wow64View::teb`](super::Wow64View::teb).
+/// A WOW64 thread's 32-bit [`TEB`]: the `NT_TIB32` and the fields after it that dumps and
+/// debuggers read. Read by [`Wow64View::teb`](super::Wow64View::teb).
 ///
 /// [`TEB`]: https://learn.microsoft.com/en-us/windows/win32/api/winternl/ns-winternl-teb
 #[doc(alias = "TEB32", alias = "TEB", alias = "NT_TIB32")]
@@ -265,8 +265,8 @@ pub(crate) fn read_teb32(memory: &dyn Memory, address: u32) -> Result<Teb32> {
     })
 }
 
-/// A WOW64 process's 32-bit PEB: where the x86 code's main image and loader data are, and the
-/// Windows version it reports. Read by [`LocalSnapshot::wow64`](crate::LocalSnapshot::wow64)
+/// A WOW64 process's 32-bit [`PEB`]: where the x86 code's main image and loader data are, and
+/// the Windows version it reports. Read by [`LocalSnapshot::wow64`](crate::LocalSnapshot::wow64)
 /// ([`Wow64View::peb`](super::Wow64View::peb)).
 ///
 /// [`PEB`]: https://learn.microsoft.com/en-us/windows/win32/api/winternl/ns-winternl-peb
@@ -393,7 +393,7 @@ pub(crate) fn read_string(memory: &dyn Memory, string: &UnicodeString32) -> Resu
         .collect())
 }
 
-/// One module of a WOW64 process's 32-bit loader list (a 32-bit `LDR_DATA_TABLE_ENTRY`), from
+/// One module of a WOW64 process's 32-bit loader list (a 32-bit [`LDR_DATA_TABLE_ENTRY`]), from
 /// [`Wow64View::modules`](super::Wow64View::modules).
 ///
 /// [`LDR_DATA_TABLE_ENTRY`]: https://learn.microsoft.com/en-us/windows/win32/api/winternl/ns-winternl-peb_ldr_data
@@ -509,7 +509,7 @@ impl core::fmt::Debug for Modules32<'_> {
     }
 }
 
-/// The PE headers of an x86 image in a WOW64 process ([`Wow64View::image`](super::Wow64View::image)):
+/// The PE headers ([`IMAGE_NT_HEADERS32`]) of an x86 image in a WOW64 process ([`Wow64View::image`](super::Wow64View::image)):
 /// what a module list and a symbol server identify it by.
 ///
 /// [`IMAGE_NT_HEADERS32`]: https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-image_nt_headers32

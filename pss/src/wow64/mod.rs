@@ -254,6 +254,15 @@ impl<'s> Wow64View<'s> {
     /// - [`WOW64_CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-wow64_context)
     #[doc(alias = "Wow64GetThreadContext", alias = "WOW64_CONTEXT")]
     pub fn context(&self, teb64: usize, native: &[u8]) -> Result<X86Context> {
+        self.context_of(native, || layout::read_teb64(&self.clone, teb64 as u64))
+    }
+
+    /// [`context`](Self::context), with the 64-bit TEB read by `teb64` if it is needed.
+    fn context_of(
+        &self,
+        native: &[u8],
+        teb64: impl FnOnce() -> Result<layout::Teb64>,
+    ) -> Result<X86Context> {
         match self.cpu {
             Wow64Cpu::X64 => {}
             Wow64Cpu::Arm64Emulator => {
@@ -268,10 +277,27 @@ impl<'s> Wow64View<'s> {
             }
         }
         context::x86_context(native, || {
-            let teb = layout::read_teb64(&self.clone, teb64 as u64)?;
-            let area = context::read_cpu_area(&self.clone, teb.cpu_area)?;
+            let area = context::read_cpu_area(&self.clone, teb64()?.cpu_area)?;
             context::saved_context(&self.clone, &area)
         })
+    }
+
+    /// A captured thread's 32-bit side, its [`thread_teb`](Self::thread_teb) and
+    /// [`thread_context`](Self::thread_context), reading its 64-bit TEB once: what a 32-bit
+    /// dump's thread list needs (each part may fail on its own).
+    ///
+    /// Kernel32 calls: `ReadProcessMemory` for the 64-bit TEB, the 32-bit TEB, and for a thread
+    /// in the WOW64 layer the CPU area's header and context.
+    #[doc(alias = "Wow64GetThreadContext", alias = "TEB32")]
+    pub fn thread(&self, thread: &ThreadEntry<'_>) -> Wow64Thread {
+        let teb64 = teb_of(thread).and_then(|teb| layout::read_teb64(&self.clone, teb as u64));
+        let teb = teb64.and_then(|teb| layout::read_teb32(&self.clone, teb.teb32));
+        let context = native_of(thread).and_then(|native| self.context_of(native, || teb64));
+        Wow64Thread {
+            thread_id: thread.thread_id(),
+            teb,
+            context,
+        }
     }
 
     /// [`teb`](Self::teb) of a captured thread, by its entry's `TebBaseAddress` (a thread
@@ -288,21 +314,37 @@ impl<'s> Wow64View<'s> {
     /// [`CaptureFlags::THREAD_CONTEXT`] (Windows may also have failed to read it).
     #[doc(alias = "Wow64GetThreadContext", alias = "WOW64_CONTEXT")]
     pub fn thread_context(&self, thread: &ThreadEntry<'_>) -> Result<X86Context> {
-        if !cfg!(target_arch = "x86_64") {
-            return Err(unsupported(
-                "only an x64 build reads x86 contexts: this build's context records are not x64 ones, and x86 code on ARM64 Windows runs under an emulator whose registers no public source documents (use the native view)",
-            ));
-        }
-        let teb64 = teb_of(thread)?;
-        let native = thread.context_bytes().ok_or_else(|| {
-            Error::os(Function::PssWalkSnapshot, ErrorCode::NOT_FOUND.raw())
-                .with_missing_flags(CaptureFlags::THREAD_CONTEXT)
-                .with_reason(
-                    "the thread has no context record: the snapshot was captured without THREAD_CONTEXT, or Windows could not read this thread's context",
-                )
-        })?;
-        self.context(teb64, native)
+        let native = native_of(thread)?;
+        self.context(teb_of(thread)?, native)
     }
+}
+
+/// A captured thread's 32-bit side ([`Wow64View::thread`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Wow64Thread {
+    /// Its thread id.
+    pub thread_id: u32,
+    /// Its 32-bit TEB ([`Wow64View::thread_teb`]).
+    pub teb: Result<Teb32>,
+    /// Its x86 registers ([`Wow64View::thread_context`]).
+    pub context: Result<X86Context>,
+}
+
+/// A thread entry's native context record, on a build that can read it as x64's.
+fn native_of<'e>(thread: &'e ThreadEntry<'_>) -> Result<&'e [u8]> {
+    if !cfg!(target_arch = "x86_64") {
+        return Err(unsupported(
+            "only an x64 build reads x86 contexts: this build's context records are not x64 ones, and x86 code on ARM64 Windows runs under an emulator whose registers no public source documents (use the native view)",
+        ));
+    }
+    thread.context_bytes().ok_or_else(|| {
+        Error::os(Function::PssWalkSnapshot, ErrorCode::NOT_FOUND.raw())
+            .with_missing_flags(CaptureFlags::THREAD_CONTEXT)
+            .with_reason(
+                "the thread has no context record: the snapshot was captured without THREAD_CONTEXT, or Windows could not read this thread's context",
+            )
+    })
 }
 
 /// A thread entry's `TebBaseAddress`, or the error for a thread without one.
@@ -325,3 +367,4 @@ static_assertions::assert_impl_all!(Peb32: Send, Sync, Copy);
 static_assertions::assert_impl_all!(Module32: Send, Sync, Copy);
 static_assertions::assert_impl_all!(Image32: Send, Sync, Copy);
 static_assertions::assert_impl_all!(CpuArea: Send, Sync, Copy);
+static_assertions::assert_impl_all!(Wow64Thread: Send, Sync, Copy);
