@@ -59,6 +59,8 @@ pub struct ThreadSpec {
     /// Where its stack region starts (assigned at spawn; the region exists only with a call
     /// stack).
     pub(crate) stack_base: usize,
+    /// Its 32-bit side in a WOW64 process ([`ThreadSpec::x86`], `super::wow64`).
+    pub(crate) x86: Option<Box<super::wow64::X86ThreadSpec>>,
 }
 
 impl ThreadSpec {
@@ -86,6 +88,7 @@ impl ThreadSpec {
             last_error: 0,
             teb: 0,
             stack_base: super::stack::stack_base(tid),
+            x86: None,
         }
     }
     /// Its instruction, stack and frame pointer, as a captured context record holds them (with
@@ -418,6 +421,8 @@ pub(crate) struct PeLayout {
     pub(crate) fault: Option<PeFault>,
     /// The contents are still the headers built from this (no [`RegionSpec::contents`] since).
     pub(crate) laid_out: bool,
+    /// `IMAGE_FILE_HEADER.Machine` (the host's, or x86's: [`RegionSpec::image_x86`]).
+    pub(crate) machine: u16,
 }
 
 impl RegionSpec {
@@ -466,16 +471,18 @@ impl RegionSpec {
                 codeview: super::pe::codeview_of(name),
                 fault: None,
                 laid_out: true,
+                machine: super::pe::PE_MACHINE,
             }),
             ..Self::new(base, size, MEM_COMMIT, PAGE_EXECUTE_READ, MEM_IMAGE)
         }
         .with_headers()
     }
     /// Rebuilds an image region's contents from its [`PeLayout`].
-    fn with_headers(mut self) -> Self {
+    pub(crate) fn with_headers(mut self) -> Self {
         if let (Some(pe), Some(info)) = (&mut self.pe, &self.image) {
             let name = String::from_utf16_lossy(&self.mapped_name);
-            self.contents = super::pe::headers(self.size, &name, info, &pe.codeview, pe.fault);
+            self.contents =
+                super::pe::headers(self.size, &name, info, &pe.codeview, pe.fault, pe.machine);
             pe.laid_out = true;
         }
         self
@@ -665,6 +672,9 @@ pub(crate) struct ProcessInfo {
     pub(crate) peb: usize,
     /// What its `RTL_USER_PROCESS_PARAMETERS` hold beyond the defaults (`parameters.rs`).
     pub(crate) parameters: Option<Arc<super::parameters::ParametersSpec>>,
+    /// What its WOW64 layout laid out ([`ProcessSpec::wow64_layout`]), read back by
+    /// [`ModelProcess::wow64_layout`].
+    pub(crate) wow64: Option<Arc<super::wow64::Wow64Layout>>,
 }
 
 /// A process of the model.
@@ -703,6 +713,7 @@ fn default_info() -> ProcessInfo {
         aux_page_unqueryable: false,
         peb: PEB_ADDRESS,
         parameters: None,
+        wow64: None,
     }
 }
 
@@ -798,7 +809,9 @@ pub struct ProcessSpec {
     /// [`aux_page`](Self::aux_page) replaced Windows' one page.
     custom_aux_pages: bool,
     /// [`with_peb`](Self::with_peb): a PEB region is added when spawned.
-    with_peb: bool,
+    pub(crate) with_peb: bool,
+    /// [`wow64_layout`](Self::wow64_layout): laid out as 64-bit Windows holds a 32-bit process.
+    pub(crate) wow64: Option<super::wow64::Wow64Options>,
 }
 
 impl Default for ProcessSpec {
@@ -814,6 +827,7 @@ impl Default for ProcessSpec {
             },
             custom_aux_pages: false,
             with_peb: false,
+            wow64: None,
         }
     }
 }
@@ -846,7 +860,8 @@ impl ProcessSpec {
         self.data.info.parent = pid;
         self
     }
-    /// Adds `PSS_PROCESS_FLAGS_WOW64`.
+    /// Adds `PSS_PROCESS_FLAGS_WOW64`, and nothing else: for a process laid out as 64-bit
+    /// Windows holds a 32-bit one, see [`wow64_layout`](Self::wow64_layout).
     pub fn wow64(mut self) -> Self {
         self.data.info.flags |= PSS_PROCESS_FLAGS_WOW64;
         self
@@ -967,7 +982,11 @@ impl ProcessSpec {
         k.next_pid += 4;
         let mut data = self.data;
         data.info.pid = pid;
-        super::environment::lay_out_process(&mut data, self.with_peb);
+        if let Some(options) = &self.wow64 {
+            super::wow64::lay_out_process(&mut data, options);
+        } else {
+            super::environment::lay_out_process(&mut data, self.with_peb);
+        }
         k.processes.insert(pid, data);
         ModelProcess { pid }
     }
@@ -1110,6 +1129,16 @@ pub(crate) const HOST_CONTEXT_ALL: u32 = if cfg!(target_arch = "x86") {
 } else {
     CONTEXT_ALL_AMD64
 };
+
+/// [`context_record`] of `thread`'s registers, with what a WOW64 thread's native context adds
+/// (its code segment and, in 32-bit code, its x86 registers: `super::wow64`).
+pub(crate) fn context_record_of(length: usize, flags: u32, thread: &ThreadSpec) -> Vec<u8> {
+    let mut record = context_record(length, flags, thread.registers);
+    if let Some(x86) = &thread.x86 {
+        x86.patch_native_context(&mut record, flags);
+    }
+    record
+}
 
 /// A context record of `length` bytes as `GetThreadContext` leaves it for `flags`: the host's
 /// `CONTEXT` with `ContextFlags` set to `flags` and, of the three registers the model knows,

@@ -116,3 +116,89 @@ pub fn demo_process() -> ProcessSpec {
         .aux_page(AuxPageSpec::without_contents(0x7ffe_1000))
         .with_peb()
 }
+
+/// A legacy 32-bit text editor as 64-bit Windows holds it ([`ProcessSpec::wow64_layout`]), for
+/// `pssdump --demo wow64` and the WOW64 tests: x86 images (`legacy.exe` and the `SysWOW64`
+/// `ntdll.dll`, `kernel32.dll`, `KernelBase.dll`, with PE32 headers and CodeView records) and
+/// the WOW64 layer's 64-bit images; two threads with x86 call stacks through those images and
+/// 32-bit last errors: the main thread waits in a system call (its native context in
+/// `wow64cpu.dll`, called from `wow64.dll`, its x86 registers in its CPU area), a worker was
+/// stopped while it ran x86 code (its x86 registers in its native context, its CPU area stale);
+/// a few handles, a data region. 64-bit hosts only (see `wow64_layout`).
+#[cfg(target_pointer_width = "64")]
+pub fn wow64_demo_process() -> ProcessSpec {
+    use super::wow64::{WOW64_CPU_DLL, WOW64_DLL, WOW64_NTDLL, X86ThreadSpec};
+    const SYSWOW64: &str = r"\Device\HarddiskVolume3\Windows\SysWOW64\";
+    let exe: u32 = 0x0040_0000;
+    let kernelbase: u32 = 0x7500_0000;
+    let kernel32: u32 = 0x7600_0000;
+    let ntdll: u32 = 0x7700_0000;
+    let base_thread_init_thunk = kernel32 + 0x1_fa29;
+    let rtl_user_thread_start = ntdll + 0x6_7b6e;
+    // The WOW64 layer under every thread's system calls.
+    let run_cpu_simulation = WOW64_DLL + 0x7_7c3;
+    let wow64_ldrp_initialize = WOW64_DLL + 0x1_a2d5;
+    let ldr_initialize_thunk = WOW64_NTDLL + 0x6_e3f1;
+    ProcessSpec::new()
+        .image(r"C:\Program Files (x86)\Contoso\legacy.exe")
+        .wow64_layout()
+        .thread(
+            ThreadSpec::new(0x2a0)
+                .executing_at(WOW64_CPU_DLL + 0x1_783) // the turbo thunk's dispatch
+                .call_stack(&[
+                    run_cpu_simulation,
+                    wow64_ldrp_initialize,
+                    ldr_initialize_thunk,
+                ])
+                .x86(
+                    X86ThreadSpec::new()
+                        .executing_at(ntdll + 0x7_3a3c) // NtWaitForSingleObject, after the call
+                        .call_stack(&[
+                            kernelbase + 0x1_1fc5, // WaitForSingleObjectEx
+                            exe + 0x1_2a40,        // the main loop
+                            base_thread_init_thunk,
+                            rtl_user_thread_start,
+                        ])
+                        .last_error(183), // ERROR_ALREADY_EXISTS: another instance runs
+                ),
+        )
+        .thread(
+            ThreadSpec::new(0x2a4).x86(
+                X86ThreadSpec::new()
+                    .executing_at(exe + 0x2_31f0) // the spell checker
+                    .call_stack(&[
+                        exe + 0x2_2e10,
+                        base_thread_init_thunk,
+                        rtl_user_thread_start,
+                    ])
+                    .integer_registers([0x57, 0x0019_fe40, 0x10, 0x0, 0x0066_1000, 0x0066_2000])
+                    .in_x86_code(ntdll + 0x7_2b1c) // its last system call: NtDelayExecution
+                    .last_error(2), // ERROR_FILE_NOT_FOUND: no dictionary yet
+            ),
+        )
+        .handle(HandleSpec::other(0x4, "File").named(r"\Device\ConDrv"))
+        .handle(HandleSpec::event(0x8, true, false))
+        .handle(HandleSpec::thread(0xc, CURRENT_PID, 0x2a0))
+        .region(RegionSpec::free(0x0, 0x0040_0000))
+        .region(RegionSpec::image_x86(
+            exe as usize,
+            0x6_0000,
+            r"\Device\HarddiskVolume3\Program Files (x86)\Contoso\legacy.exe",
+        ))
+        .region(RegionSpec::private(0x0066_0000, 0x1_0000).contents(b"Lorem ipsum, 1998 edition."))
+        .region(RegionSpec::image_x86(
+            kernelbase as usize,
+            0x23_0000,
+            &format!("{SYSWOW64}KernelBase.dll"),
+        ))
+        .region(RegionSpec::image_x86(
+            kernel32 as usize,
+            0xF_0000,
+            &format!("{SYSWOW64}kernel32.dll"),
+        ))
+        .region(RegionSpec::image_x86(
+            ntdll as usize,
+            0x1A_0000,
+            &format!("{SYSWOW64}ntdll.dll"),
+        ))
+}

@@ -561,10 +561,10 @@ fn context_of(data: &Captured, thread: &ThreadSpec) -> Vec<u8> {
             }
             record
         }
-        (Some(length), None, true) => super::data::context_record(
+        (Some(length), None, true) => super::data::context_record_of(
             length as usize,
             data.context_flags & DUMP_CONTEXT_FLAGS,
-            thread.registers,
+            thread,
         ),
     }
 }

@@ -68,9 +68,10 @@ pub fn dos_path(nt: &str) -> String {
     nt.to_string()
 }
 
-/// The TEB of a process's thread number `index` (in its thread list).
-pub(crate) fn teb_address(index: usize) -> usize {
-    PEB_ADDRESS.wrapping_sub((index + 1).wrapping_mul(TEB_SIZE))
+/// The TEB of a process's thread number `index` (in its thread list), for TEBs `spacing` bytes
+/// apart below the PEB at `peb`.
+pub(crate) fn teb_address(peb: usize, spacing: usize, index: usize) -> usize {
+    peb.wrapping_sub((index + 1).wrapping_mul(spacing))
 }
 
 const PAGE: usize = 0x1000;
@@ -125,7 +126,15 @@ struct Module {
 }
 
 fn modules(regions: &[RegionSpec]) -> Vec<Module> {
-    let mut images: Vec<&RegionSpec> = regions.iter().filter(|r| r.kind == MEM_IMAGE).collect();
+    // The main executable, then the images of the host's machine: a WOW64 process's 64-bit
+    // loader knows nothing of its 32-bit DLLs (`super::wow64`).
+    let mut images: Vec<&RegionSpec> = regions
+        .iter()
+        .filter(|r| r.kind == MEM_IMAGE)
+        .enumerate()
+        .filter(|(i, r)| *i == 0 || r.pe.as_ref().is_none_or(|pe| pe.machine == pe::PE_MACHINE))
+        .map(|(_, r)| r)
+        .collect();
     if images.len() > 1 {
         images[1..].sort_by_key(|r| r.base);
     }
@@ -151,9 +160,9 @@ fn modules(regions: &[RegionSpec]) -> Vec<Module> {
 }
 
 /// The region holding the loader data, the TEBs of `data`'s threads (whose `teb` and
-/// `stack_base` are set) and its PEB, whose `ImageBaseAddress` is its first image region's base;
-/// `None` if so many threads' TEBs would not fit below the PEB.
-pub(crate) fn region(data: &ProcessData) -> Option<RegionSpec> {
+/// `stack_base` are set, `spacing` bytes apart) and its PEB, whose `ImageBaseAddress` is its
+/// first image region's base; `None` if so many threads' TEBs would not fit below the PEB.
+pub(crate) fn region(data: &ProcessData, spacing: usize) -> Option<RegionSpec> {
     let modules = modules(&data.regions);
     let threads: &[ThreadSpec] = &data.threads;
 
@@ -167,7 +176,7 @@ pub(crate) fn region(data: &ProcessData) -> Option<RegionSpec> {
         end = (end + 2 * (m.full_name.len() + 1)).next_multiple_of(POINTER);
     }
     let loader_size = end.next_multiple_of(PAGE);
-    let tebs_size = TEB_SIZE.checked_mul(threads.len())?;
+    let tebs_size = spacing.checked_mul(threads.len())?;
     let size = loader_size.checked_add(tebs_size)?.checked_add(PAGE)?;
     let peb_address = data.info.peb;
     let base = peb_address.checked_sub(size - PAGE)?;
@@ -251,13 +260,20 @@ pub(crate) fn region(data: &ProcessData) -> Option<RegionSpec> {
 /// address, a stack region for each thread with a call stack (its stack and frame pointers
 /// set to it), and with `with_peb` the region of [`region`] and the process parameters'.
 pub(crate) fn lay_out_process(data: &mut ProcessData, with_peb: bool) {
+    lay_out(data, with_peb, TEB_SIZE);
+}
+
+/// [`lay_out_process`] with the TEBs `spacing` bytes apart (a WOW64 process keeps each thread's
+/// 32-bit TEB after its 64-bit one: `super::wow64`).
+pub(crate) fn lay_out(data: &mut ProcessData, with_peb: bool, spacing: usize) {
+    let peb = data.info.peb;
     let mut stacks = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
     for (i, t) in std::sync::Arc::make_mut(&mut data.threads)
         .iter_mut()
         .enumerate()
     {
-        t.teb = teb_address(i);
+        t.teb = teb_address(peb, spacing, i);
         t.stack_base = super::stack::stack_base(t.tid);
         let Some(call_stack) = &t.call_stack else {
             continue;
@@ -270,7 +286,11 @@ pub(crate) fn lay_out_process(data: &mut ProcessData, with_peb: bool) {
         t.registers[2] = stack.frame_pointer;
         stacks.push(stack.region);
     }
-    let environment = if with_peb { region(data) } else { None };
+    let environment = if with_peb {
+        region(data, spacing)
+    } else {
+        None
+    };
     let parameters = environment
         .as_ref()
         .map(|_| super::parameters::region(data));

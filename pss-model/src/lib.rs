@@ -34,6 +34,10 @@
 //! | DD | own-process thread metrics | `DataDog/dd-trace-dotnet`, `ProcessSnapshotRuntimeInformation.cs` |
 //! | WINTERNL | Microsoft's documented part of the PEB and the process parameters | learn.microsoft.com, `winternl.h`: `PEB`, `RTL_USER_PROCESS_PARAMETERS` |
 //! | MDPY | a reader of the PEB and the process parameters in minidumps (x86 and x64 offsets) | Python's `minidump` package, `skelsec/minidump`, `minidump/structures/peb.py` |
+//! | WINE-T | Wine's conformance tests, which run on Windows (`broken()` marks Windows' own variations): a 64-bit process reading a WOW64 child's TEBs and PEBs, `RtlWow64GetCpuAreaInfo` per machine | `wine-mirror/wine`, `dlls/ntdll/tests/wow64.c` (`test_peb_teb`, `test_cpu_area`) |
+//! | WINE | Wine's WOW64 (`RtlWow64GetCpuAreaInfo`, the CPU DLL per machine, `ProcessBasicInformation` for 32-bit callers) | `wine-mirror/wine`, `dlls/ntdll/process.c`, `dlls/wow64/syscall.c`, `dlls/wow64/process.c` |
+//! | PHNTW | WOW64 layouts (`TEB32`, `PEB32`, `LDR_DATA_TABLE_ENTRY32` with offset asserts; `WOW64_GET_TEB32`, `WOW64_TEB32_POINTER_ADDRESS`, `Wow64CurrentGuestTeb` from the SDK's `wow64t.h`) | `winsiderss/phnt`, `ntwow64.h`, `ntpebteb.h` |
+//! | ARM | Microsoft's "How emulation works on Arm" | `learn.microsoft.com/windows/arm/apps-on-arm-x86-emulation` |
 //!
 //! # What it holds
 //!
@@ -141,6 +145,21 @@
 //!
 //! [`ProcessSpec::parameters`] and [`process_parameters`] give what a reader must find.
 //!
+//! ## WOW64 processes
+//!
+//! [`ProcessSpec::wow64_layout`] (64-bit hosts) lays a process out as 64-bit Windows holds a
+//! 32-bit one, both views in memory: the native view as above (the 64-bit PEB at
+//! [`WOW64_PEB64`], below 4 GiB, its loader list of the main executable and the 64-bit images,
+//! the 64-bit TEBs [`WOW64_TEB_SPACING`] apart, native contexts in the WOW64 layer, whose
+//! images, [`WOW64_NTDLL`], [`WOW64_DLL`], [`WOW64WIN_DLL`] and [`WOW64_CPU_DLL`], are added),
+//! and the 32-bit view: x86 images ([`RegionSpec::image_x86`]: PE32 headers, machine
+//! [`X86_MACHINE`]), the 32-bit PEB [`PEB32_OFFSET`] after the 64-bit one with its 32-bit
+//! loader list (`PEB_LDR_DATA32`, `LDR_DATA_TABLE_ENTRY32`, `UNICODE_STRING32` DOS paths), per
+//! thread a 32-bit TEB [`TEB32_OFFSET`] after its 64-bit one, a CPU area
+//! (`TEB64.TlsSlots[1]`: `WOW64_CPURESERVED`, then its `WOW64_CONTEXT`) and an x86 stack whose
+//! frames chain through EBP ([`X86ThreadSpec`]). [`ModelProcess::wow64_layout`] says where
+//! everything went; [`wow64_demo_process`] is a complete one.
+//!
 //! # Choices, and the evidence for each
 //!
 //! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
@@ -218,6 +237,12 @@
 //! | A full-memory dump of a snapshot without a VA clone fails with `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`; memory the clone cannot read fails it with `HRESULT_FROM_WIN32(ERROR_PARTIAL_COPY)` unless `MiniDumpIgnoreInaccessibleMemory`; failures leave the `HRESULT` as the last error | the last-error `HRESULT` is documented; the rest is not | 10 | CONFIRMED (`HRESULT` in the last error): GK; NO EVIDENCE (the codes) | `safe_minidump::failures_decode_the_hresult`, `safe_minidump::inaccessible_memory_fails_a_dump_that_does_not_ignore_it` |
 //! | A model process's PEB `ProcessParameters` (x64 and arm64 `0x20`, x86 `0x10`) points to an `RTL_USER_PROCESS_PARAMETERS` at Windows 11's offsets (x64 and arm64 / x86): `MaximumLength` 0 / 0, `Length` 4 / 4, `Flags` 8 / 8, `DebugFlags` 0xC / 0xC, `ConsoleHandle` 0x10 / 0x10, `ConsoleFlags` 0x18 / 0x14, `StandardInput`, `StandardOutput`, `StandardError` 0x20, 0x28, 0x30 / 0x18, 0x1C, 0x20, `CurrentDirectory` (`CURDIR`: `DosPath`, then `Handle`) 0x38 / 0x24, `DllPath` 0x50 / 0x30, `ImagePathName` 0x60 / 0x38, `CommandLine` 0x70 / 0x40, `Environment` 0x80 / 0x48, `WindowTitle` 0xB0 / 0x70, `DesktopInfo` 0xC0 / 0x78, `ShellInfo` 0xD0 / 0x80, `RuntimeData` 0xE0 / 0x88, `EnvironmentSize` 0x3F0 / 0x290, `EnvironmentVersion` 0x3F8 / 0x294, 0x448 / 0x2C4 bytes in all; a `UNICODE_STRING`'s `Buffer` at 8 / 4 | `winternl.h` documents `PEB.ProcessParameters` and the structure's `ImagePathName` and `CommandLine` (after `Reserved1[16]` and `Reserved2[10]`); the rest is reserved | — | CONFIRMED (x64): NK `PspCopyAndFixupParameters` (relocates the buffers at 0x40, 0x58, 0x68, 0x78, 0xB8, 0xC8, 0xD8, 0xE8, 0x418, 0x428 and `Environment` at 0x80, duplicates the handles at 0x10 and 0x20–0x30, copies `MaximumLength` + `EnvironmentSize` (0x3F0) bytes, stores the copy's address at PEB + 0x20), ND `RtlCreateProcessParametersInternal` (clears 0x448 bytes, reads `EnvironmentSize` at 0x3F0), WINTERNL, MDPY, PHNT (`ntrtl.h`); CONFIRMED (x86): NK `PspWow64ThunkProcessParameters` (copies each x64 field to its x86 offset above for a WOW64 process's 32-bit PEB, whose `ProcessParameters` is at 0x10; strings from 0x2C4), WINTERNL, MDPY, PHNT (`ntwow64.h`, `RTL_USER_PROCESS_PARAMETERS32`); PLAUSIBLE (arm64 = x64: the same LLP64 types, no architecture-specific member; MDPY reads every non-x86 dump at x64's offsets) | `safe_parameters::the_layout_is_windows`, `safe_parameters::the_demo_process_reads_back_exactly`, `safe_parameters::a_child_process_shows_its_command_line` |
 //! | The structure is a private region of its own ([`PARAMETERS_ADDRESS`]): `MaximumLength` = `Length` = the structure and its strings; `Flags` = [`PARAMS_NORMALIZED`] (absolute buffers); the strings after the structure in ntdll's order, each NUL-terminated and 8-byte aligned, `MaximumLength` its length + 2 (`CurrentDirectory.DosPath`: 520, ending in `\`); `DllPath` and `RuntimeData` zero with NULL buffers, `ShellInfo` of no size; then the environment (`NAME=VALUE\0` each, then `\0`; `\0\0` when empty), `EnvironmentSize` its exact size; `ImagePathName` and `WindowTitle` the main image's DOS path, `DesktopInfo` `Winsta0\Default`; by default the quoted image path as [`ProcessSpec::command_line`], the image's directory as [`ProcessSpec::current_directory`], [`default_environment`] as [`ProcessSpec::environment`] | undocumented | — | CONFIRMED (one allocation, the strings' order, rounding and `MaximumLength`s, the 520-byte directory with its `\`, the environment after the strings, `Flags` 1 when normalized and buffers as offsets otherwise): ND `RtlCreateProcessParametersInternal`, `RtlpCopyProcString`, `RtlNormalizeProcessParams`, NK `PspCopyAndFixupParameters`; CONFIRMED (`EnvironmentSize` exact, counting the final NUL; an empty block of 4 bytes): ND `RtlpInitEnvironmentBlock`, `RtlpGetBlockSizeEx`; PLAUSIBLE (the environment left after the strings, where a started process's ntdll copies it into its heap; the `WindowTitle` and `DesktopInfo` values; no `DllPath`; the defaults) | `safe_parameters::the_layout_is_windows`, `safe_parameters::a_specd_process_reads_back_exactly`, `safe_parameters::this_process_reads_its_parameters` |
+//! | A WOW64 process ([`ProcessSpec::wow64_layout`]; [`ProcessSpec::wow64`] sets only the flag) reports `PSS_PROCESS_FLAGS_WOW64`; its `PebBaseAddress` is the 64-bit PEB, its threads' `TebBaseAddress` the 64-bit TEBs, their context records native (the host's `CONTEXT`) | the flag is documented; which PEB, TEB and context a 64-bit caller gets is not | 7.4, 8, 11.16 | CONFIRMED: the flag's page ("a 32-bit process running on a 64-bit native OS"); ND (`PsspCaptureProcessInformation` queries the extended `ProcessBasicInformation`, whose `Flags` bit 1 is `IsWow64Process`, PHNT; `PsspDumpThread` takes `ThreadBasicInformation` and `ZwGetContextThread` with the native `CONTEXT`); WINE-T (a WOW64 child's basic information gives the 64-bit PEB and TEB) | `safe_wow64::native_contexts_are_in_the_wow64_layer`, `query::process_information_reports_the_process` |
+//! | A WOW64 thread's 32-bit TEB is its 64-bit TEB + `0x2000` ([`TEB32_OFFSET`]): the TEB64's `WowTebOffset` (`+0x180C`) holds `0x2000` and its `NtTib.ExceptionList` the TEB32's address, the TEB32's `WowTebOffset` (`+0xFDC`) `-0x2000`; each TEB's `NtTib.Self` is its address, and the TEB32 holds the x86 stack bounds, ids, the 32-bit PEB and `LastErrorValue` at x86 offsets | TEBs are reserved | — | CONFIRMED: WINE-T (`teb64 + 0x2000 == teb32`, `teb64->WowTebOffset`, `Tib.ExceptionList == teb32`; `WowTebOffset` 0 or 1 before Windows 10, where `ExceptionList` alone finds it), PHNTW (`WOW64_GET_TEB32`, `WOW64_TEB32_POINTER_ADDRESS`, `Wow64CurrentGuestTeb`; `TEB32` offsets asserted; `WowTebOffset` at `0x180C` from the 24H2 TEB's fields) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::tebs_that_lie_are_refused` |
+//! | The 32-bit PEB is the 64-bit one + `0x1000` ([`PEB32_OFFSET`]), names the same `ImageBaseAddress` and is every TEB32's `ProcessEnvironmentBlock`; its loader data is 32-bit (`PEB_LDR_DATA32`, `LDR_DATA_TABLE_ENTRY32`, `UNICODE_STRING32`, x86 offsets) and lists the x86 images (DOS paths in `SysWOW64`), the main executable first, while the 64-bit PEB's lists the main executable and the 64-bit images | the PEB is reserved | — | CONFIRMED: WINE-T (`teb32.Peb == teb.Peb + 0x1000`, broken only on Vista; both PEBs' `ImageBaseAddress` agree), WINE (a 32-bit caller's `PebBaseAddress` of a WOW64 process is the 64-bit one + `0x1000`), PHNTW (the 32-bit layouts; `WOW64_GET_PEB32`); PLAUSIBLE (which modules each list holds: the 64-bit loader loads the WOW64 DLLs, the 32-bit one the x86 images) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::native_contexts_are_in_the_wow64_layer`, `safe_wow64::a_peb32_that_does_not_match_is_refused`, `safe_wow64::a_loader_list_that_loops_or_breaks_ends_in_an_error` |
+//! | A WOW64 thread's CPU area is `TEB64.TlsSlots[1]` (`WOW64_TLS_CPURESERVED`, `+0x1488`): `WOW64_CPURESERVED` (`USHORT Flags`, `USHORT Machine`, [`X86_MACHINE`] for x86), then the `WOW64_CONTEXT` ([`WOW64_CONTEXT_SIZE`] bytes) aligned to 4, at +4; other machines lay it out otherwise (ARM32 `0x1C4`: `0x1A0` bytes aligned to 8; x64, ARM64) and a reader refuses them | not documented | — | CONFIRMED: NK (`PspWow64InitThread` stores the area at TEB `+0x1488` and writes `Machine << 16` first; `PspWow64ReadOrWriteThreadCpuArea` reads it there through `RtlWow64GetCpuAreaInfo`; `RtlpGetLegacyContextLength`: x86 716 bytes aligned 4), ND (24H2 `RtlWow64GetCurrentCpuArea`: `NtCurrentTeb()->TlsSlots[1]`, the machine at +2), WINE-T (`test_cpu_area`: x86 aligned 4, `0x2CC` bytes, flags at 0; ARM32 8, `0x1A0`; other machines `STATUS_INVALID_PARAMETER`), WINE | `safe_wow64::hand_laid_structures_read_back`, `safe_wow64::a_cpu_area_of_another_machine_is_refused`, `safe_wow64::a_missing_or_unmapped_cpu_area_is_refused` |
+//! | A WOW64 thread stopped in 32-bit code has its x86 registers in its native context (`SegCs` `0x23`, the registers' low halves: [`X86ThreadSpec::in_x86_code`]) and a stale CPU area; in the WOW64 layer (`SegCs` `0x33`: a system call; the model's native registers are in [`WOW64_CPU_DLL`]) they are in the CPU area; segments read as `0x23`/`0x2B`/`0x53`, a CPU area's `EFlags` as its user bits | `Wow64GetThreadContext` is documented, how it decides is not | 11.16 | CONFIRMED: NK (`PspWow64GetContextThread` → `RtlpWow64GetContextOnAmd64`: a native `SegCs` other than `0x23` takes the control, integer and segment registers from the CPU area, else `RtlpWow64CtxFromAmd64` maps `Rip`, `Rsp`, `Rbp`, `EFlags`, `Rax`..`Rdi` down; segments forced, `EFlags & 0x3F0DD5 \| 0x202`); PLAUSIBLE (where in the WOW64 layer a waiting thread's native context is) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::hostile_memory_in_a_wow64_process_gives_errors`, `safe_wow64::native_records_that_cannot_say_are_refused` |
+//! | x86 code on ARM64 Windows runs under `xtajit.dll` in place of `wow64cpu.dll` (in the 64-bit loader list; the model's aarch64 hosts lay it out, [`ProcessSpec::wow64_cpu_dll`] any host), with its registers in the emulator while it runs: no x86 context is read there (nor by an arm64 build), the 32-bit TEBs, PEB and modules are | not documented | — | CONFIRMED (the emulator's DLL): WINE (`get_cpu_dll_name`: `xtajit.dll` for x86 on a native ARM64 machine, `wow64cpu.dll` otherwise, `wowarmhw.dll` for ARM32), ARM ("the WOW64 layer of Windows allows x86 code to run on the Arm64 version of Windows", compiling x86 blocks to Arm64); NO EVIDENCE where its registers are: refused, never guessed | `safe_wow64::an_emulated_wow64_process_gives_no_x86_context`, `safe_wow64::without_a_wow64_cpu_there_is_no_x86_context` |
 //!
 //! # What the evidence shows that the model does not do, and why
 //!
@@ -257,6 +282,13 @@
 //!   `RtlpInitEnvironmentBlock`): the model has no bitness, and keeps the block where the
 //!   kernel copied it. Its `CurrentDirectory.Handle`, console and standard handles are 0 (no
 //!   such handle is in its handle table).
+//! - In WOW64 processes: the CPU area at the top of the thread's 64-bit stack (NK
+//!   `PspWow64SetupCpuArea`; the model keeps it in the 32-bit region), the extended (XSTATE)
+//!   context after the CPU area's context (ND 24H2 `RtlWow64GetCpuAreaInfo` sizes it from the
+//!   shared user data's XState features), floating-point state in the contexts, CHPE x86 images
+//!   (machine `0x3A64`, Windows 10 on ARM64, which NK `RtlWow64GetEquivalentMachineCHPE` treats
+//!   as x86), `wow64con.dll`, and a thread that has not yet run 32-bit code (no CPU area): the
+//!   model's WOW64 threads all have their x86 state.
 //! - The error codes seen from real captures without a cause the model has
 //!   (`ERROR_NO_SYSTEM_RESOURCES`, `ERROR_ARITHMETIC_OVERFLOW`, `ERROR_INVALID_ADDRESS`,
 //!   `ERROR_PARTIAL_COPY`): injected by [`faults`], with only the effects such a failure has.
@@ -301,6 +333,7 @@ mod process;
 mod remote;
 mod stack;
 mod walk;
+mod wow64;
 mod xstate;
 
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
@@ -310,6 +343,8 @@ pub use data::{
     ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA, SHARED_USER_DATA_COPIED, ThreadSpec,
 };
 pub use demo::demo_process;
+#[cfg(target_pointer_width = "64")]
+pub use demo::wow64_demo_process;
 pub use dump::{ModelFile, create_file, open_file_read_only};
 pub use dump_memory::MAX_STACK_DUMP;
 pub use environment::{
@@ -328,6 +363,11 @@ pub use pe::{
 };
 pub use stack::{MAX_CALL_STACK, STACK_SIZE};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
+pub use wow64::{
+    PEB32_OFFSET, TEB32_OFFSET, WOW64_CONTEXT_SIZE, WOW64_CPU_DLL, WOW64_CPU_NAME, WOW64_DLL,
+    WOW64_NTDLL, WOW64_PEB64, WOW64_TEB_SPACING, WOW64WIN_DLL, Wow64Layout, X86_MACHINE,
+    X86_STACKS, X86Module, X86ThreadSpec,
+};
 pub use xstate::{XState, extended_context_length};
 
 use kernel::Object;

@@ -3,8 +3,9 @@
 //!
 //! An image region ([`RegionSpec::image`](super::RegionSpec::image)) starts with the headers a
 //! linker writes, all inside its first page: a DOS header (`MZ`, `e_lfanew` = `0x80`), `PE\0\0`,
-//! an `IMAGE_FILE_HEADER` for the host's machine ([`PE_MACHINE`]) with the region's
-//! `TimeDateStamp`, an optional header (PE32+ on 64-bit hosts, PE32 on 32-bit ones) whose
+//! an `IMAGE_FILE_HEADER` for the host's machine ([`PE_MACHINE`]; x86's for the 32-bit images
+//! of a WOW64 process, [`RegionSpec::image_x86`](super::RegionSpec::image_x86)) with the region's
+//! `TimeDateStamp`, an optional header (PE32+ for 64-bit machines, PE32 for x86) whose
 //! `ImageBase`, `SizeOfImage` and `CheckSum` are the region's [`ImageInfo`], one section header
 //! (`.text` at RVA `0x1000`), and data directory 6 (debug) pointing at an
 //! `IMAGE_DEBUG_DIRECTORY` (RVA [`DEBUG_DIRECTORY_RVA`]) of type CodeView whose record, a PDB 7.0
@@ -39,10 +40,8 @@ const PAGE: usize = 0x1000;
 const E_LFANEW: usize = 0x80;
 const FILE_HEADER: usize = E_LFANEW + 4;
 const OPTIONAL_HEADER: usize = FILE_HEADER + 20;
-/// PE32+ where pointers are 64-bit, PE32 where they are 32-bit.
-const PE32_PLUS: bool = usize::BITS >= 64;
-const OPTIONAL_HEADER_SIZE: usize = if PE32_PLUS { 0xF0 } else { 0xE0 };
-const SECTION_HEADER: usize = OPTIONAL_HEADER + OPTIONAL_HEADER_SIZE;
+/// `IMAGE_FILE_MACHINE_I386`: the one machine whose images the model writes as PE32.
+const MACHINE_I386: u16 = 0x014C;
 const TEXT_RVA: usize = 0x1000;
 /// `RSDS`, GUID and age: the record's bytes before the PDB name.
 const CODEVIEW_FIXED: usize = 4 + 16 + 4;
@@ -211,16 +210,20 @@ pub(crate) fn entry_point_rva(size: usize) -> usize {
     if size > TEXT_RVA { TEXT_RVA + 0x10 } else { 0 }
 }
 
-/// The first bytes of an image region of `size` bytes named `name`: its headers, debug
-/// directory and CodeView record as described in the module docs, with `fault` if any (cut to
-/// `size`, so a region smaller than its headers holds them truncated).
+/// The first bytes of an image region of `size` bytes named `name` for `machine`: its headers,
+/// debug directory and CodeView record as described in the module docs, with `fault` if any
+/// (cut to `size`, so a region smaller than its headers holds them truncated).
 pub(crate) fn headers(
     size: usize,
     name: &str,
     info: &ImageInfo,
     codeview: &CodeView,
     fault: Option<PeFault>,
+    machine: u16,
 ) -> Vec<u8> {
+    // PE32+ for 64-bit machines, PE32 for x86.
+    let pe32_plus = machine != MACHINE_I386;
+    let optional_header_size: usize = if pe32_plus { 0xF0 } else { 0xE0 };
     let dll = file_name(name).to_lowercase().ends_with(".dll");
     let mut b = LeBuf::default();
     b.bytes(0, b"MZ");
@@ -231,24 +234,24 @@ pub(crate) fn headers(
     b.u32(0x3C, lfanew);
     b.bytes(E_LFANEW, b"PE\0\0");
     let f = FILE_HEADER;
-    b.u16(f, PE_MACHINE);
+    b.u16(f, machine);
     b.u16(f + 2, 1); // one section
     b.u32(f + 4, info.time_date_stamp);
-    b.u16(f + 16, OPTIONAL_HEADER_SIZE as u16);
+    b.u16(f + 16, optional_header_size as u16);
     // EXECUTABLE_IMAGE, with LARGE_ADDRESS_AWARE (64-bit) or 32BIT_MACHINE, and DLL.
     let characteristics =
-        0x0002 | if PE32_PLUS { 0x0020 } else { 0x0100 } | if dll { 0x2000 } else { 0 };
+        0x0002 | if pe32_plus { 0x0020 } else { 0x0100 } | if dll { 0x2000 } else { 0 };
     b.u16(f + 18, characteristics);
 
     let o = OPTIONAL_HEADER;
     let code = size.saturating_sub(TEXT_RVA) as u32;
-    b.u16(o, if PE32_PLUS { 0x20B } else { 0x10B });
+    b.u16(o, if pe32_plus { 0x20B } else { 0x10B });
     b.u8(o + 2, 14); // linker 14.38
     b.u8(o + 3, 38);
     b.u32(o + 4, code); // SizeOfCode
     b.u32(o + 16, entry_point_rva(size) as u32);
     b.u32(o + 20, TEXT_RVA as u32); // BaseOfCode
-    if PE32_PLUS {
+    if pe32_plus {
         b.u64(o + 24, info.image_base as u64);
     } else {
         b.u32(o + 28, info.image_base as u32);
@@ -263,7 +266,7 @@ pub(crate) fn headers(
     b.u16(o + 68, 3); // IMAGE_SUBSYSTEM_WINDOWS_CUI
     b.u16(o + 70, 0x8160); // DYNAMIC_BASE, NX_COMPAT, HIGH_ENTROPY_VA, TERMINAL_SERVER_AWARE
     let (count_at, directories) =
-        directory_offsets(if PE32_PLUS { 0x20B } else { 0x10B }).expect("a known magic");
+        directory_offsets(if pe32_plus { 0x20B } else { 0x10B }).expect("a known magic");
     b.u32(o + count_at, 16);
     let debug = o + directories + 8 * IMAGE_DIRECTORY_ENTRY_DEBUG;
     let debug_rva = match fault {
@@ -275,7 +278,7 @@ pub(crate) fn headers(
     b.u32(debug, debug_rva);
     b.u32(debug + 4, DEBUG_DIRECTORY_SIZE as u32);
 
-    let s = SECTION_HEADER;
+    let s = OPTIONAL_HEADER + optional_header_size;
     b.bytes(s, b".text\0\0\0");
     b.u32(s + 8, code); // VirtualSize
     b.u32(s + 12, TEXT_RVA as u32);

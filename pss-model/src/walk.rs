@@ -398,7 +398,7 @@ impl Marker {
             (Some(_), Some((bytes, misalign)), true) => (bytes, *misalign),
             (Some(length), None, true) => {
                 default_context =
-                    super::data::context_record(*length as usize, data.context_flags, t.registers);
+                    super::data::context_record_of(*length as usize, data.context_flags, t);
                 (&default_context, 0)
             }
         };

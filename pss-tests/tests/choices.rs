@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../../pss-model/src/lib.rs");
-const FILES: [(&str, &str); 18] = [
+const FILES: [(&str, &str); 19] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -22,6 +22,7 @@ const FILES: [(&str, &str); 18] = [
     ("safe_walk", include_str!("safe_walk.rs")),
     ("targets", include_str!("targets.rs")),
     ("walk", include_str!("walk.rs")),
+    ("safe_wow64", include_str!("safe_wow64.rs")),
 ];
 
 #[test]

@@ -57,6 +57,9 @@
 //!   [`main_image`](LocalSnapshot::main_image), and
 //!   [`process_parameters`](LocalSnapshot::process_parameters) (command line, image path,
 //!   current directory, environment).
+//! - **The 32-bit view of a WOW64 target** (a 32-bit process captured by a 64-bit one):
+//!   [`wow64`](LocalSnapshot::wow64) reads its 32-bit PEB, loader list, TEBs and x86 registers
+//!   through the VA clone ([`Wow64View`], module [`wow64`]).
 //!
 //! # Freeing
 //!
@@ -334,6 +337,7 @@ mod remote;
 mod time;
 mod walk;
 mod wide;
+pub mod wow64;
 
 pub use alloc::{ProcessHeap, WALK_ALLOCATION_ALIGNMENT, WalkAllocator};
 pub use allocation::{Allocation, HeapAllocated, VmAllocated};
@@ -368,6 +372,7 @@ pub use walk::{
     WalkClass, WalkPosition,
 };
 pub use wide::{WideDisplay, WideStr};
+pub use wow64::Wow64View;
 
 /// The raw bindings this crate is built on ([`pss_sys`]).
 pub use pss_sys as sys;

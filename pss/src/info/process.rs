@@ -21,9 +21,10 @@ bitflags::bitflags! {
         /// `PSS_PROCESS_FLAGS_PROTECTED`: a protected process.
         #[doc(alias = "PSS_PROCESS_FLAGS_PROTECTED")]
         const PROTECTED = sys::PSS_PROCESS_FLAGS_PROTECTED as u32;
-        /// `PSS_PROCESS_FLAGS_WOW64`: a 32-bit process on 64-bit Windows. Capturing across
-        /// bitness fails in practice, and the `CONTEXT` layout a 64-bit caller gets for such a
-        /// process is not documented.
+        /// `PSS_PROCESS_FLAGS_WOW64`: a 32-bit process on 64-bit Windows. A 64-bit capture
+        /// of it holds its native view (64-bit PEB, TEBs and contexts of the WOW64 layer);
+        /// [`LocalSnapshot::wow64`](crate::LocalSnapshot::wow64) reads its 32-bit view. (A
+        /// 32-bit process capturing a 64-bit one fails in practice.)
         #[doc(alias = "PSS_PROCESS_FLAGS_WOW64")]
         const WOW64 = sys::PSS_PROCESS_FLAGS_WOW64 as u32;
         /// `PSS_PROCESS_FLAGS_RESERVED_03`: reserved.
