@@ -706,9 +706,14 @@ mod bench {
                         }
                         count
                     }
-                    _ => pss_loop(&snapshot.$walk().unwrap(), variant, &mut sum, |e, sum| {
-                        $raw(e.as_raw(), sum)
-                    }),
+                    // The reader is inlined, as the raw loop's is.
+                    _ => pss_loop(
+                        &snapshot.$walk().unwrap(),
+                        variant,
+                        &mut sum,
+                        #[inline(always)]
+                        |e, sum| $raw(e.as_raw(), sum),
+                    ),
                 };
                 (count, sum)
             }
