@@ -219,9 +219,10 @@ pub enum ThreadNameClass {}
 /// of each entry, which costs nothing more where the loop's body is inlined (the copy is read
 /// where kernel32 wrote it); [`Entries::next_ref`] lends the iterator's own structure instead,
 /// and [`Entries::try_for_each_ref`] runs the whole loop, each at close to the cost of a raw
-/// loop (see [`Entries`]). The first error ends it too, after being yielded: walking a class that was not captured yields one
-/// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (or, for threads, `NotFound`;
-/// see [`ThreadClass`]), and no extra call is spent probing for it up front.
+/// loop (see [`Entries`]). The first error ends it too, after being yielded: walking a class
+/// that was not captured yields one [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured)
+/// (or, for threads, `NotFound`; see [`ThreadClass`]), and no extra call is spent probing for
+/// it up front.
 ///
 /// The walk's marker is the cursor every iterator moves. [`iter`](Self::iter) and `for e in
 /// &walk` start from the first entry every time, moving the marker back first (one
@@ -465,11 +466,11 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// Each step is one [`PssWalkSnapshot`] call with the class's entry structure (exact
     /// size), zeroed once and reused as a raw loop does (the walk's, of which
     /// [`Iterator::next`] yields a copy, or the iterator's own, which [`Entries::next_ref`]
-    /// lends): no heap allocation per entry, and nothing decoded until an accessor asks. `Some(Ok(entry))` on
-    /// `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any other code, `Some(Err(..))`
-    /// once (`ERROR_NOT_FOUND` as [`NotCaptured`](crate::ErrorKind::NotCaptured) where the
-    /// capture flag is the only cause, else as `NotFound` with the causes in
-    /// [`Error::reason`]), then `None`.
+    /// lends): no heap allocation per entry, and nothing decoded until an accessor asks.
+    /// `Some(Ok(entry))` on `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any other
+    /// code, `Some(Err(..))` once (`ERROR_NOT_FOUND` as
+    /// [`NotCaptured`](crate::ErrorKind::NotCaptured) where the capture flag is the only cause,
+    /// else as `NotFound` with the causes in [`Error::reason`]), then `None`.
     ///
     /// # References
     ///
