@@ -1,19 +1,25 @@
 //! `walkbench VARIANT HANDLES`: one walk of every class of a snapshot of a model process with
-//! `HANDLES` handles, 1,000 threads, 1,000 regions and 100 auxiliary pages, reading every field
-//! of every entry, done one of four ways:
+//! `HANDLES` handles (of every type), 1,000 threads (running, suspended, terminated), 1,000
+//! regions (free, private, image, mapped) and 100 auxiliary pages (with contents or without),
+//! reading every field of every entry, done one of seven ways:
 //!
 //! - `raw`: the documented `PssWalkSnapshot` loop through `pss-sys`, with the checks a correct
 //!   raw caller makes (codes, flags before the fields they cover, NULL and length before names);
-//! - `raw-typed`: the same loop, converting as `pss`'s accessors do (times to `SystemTime`,
-//!   names without their counted NUL, exit statuses, regions);
-//! - `pss-raw`: `pss`'s walks, reading the same fields from `as_raw()` as `raw` does;
-//! - `pss-typed`: `pss`'s walks through the typed accessors.
+//! - `raw-typed`: the same loop, converting as `pss`'s accessors do (times kept as ticks and
+//!   spans as `Duration`s, names without their counted NUL, exit statuses, the handles' union
+//!   arms, regions, the context record and the registers in it);
+//! - `pss-iter`, `pss-next`, `pss-each`: `pss`'s walks through a `for` loop,
+//!   `Entries::next_ref` and `Entries::try_for_each_ref`, reading the same fields from
+//!   `as_raw()` as `raw` does;
+//! - `pss-typed`, `pss-for-typed`: `pss`'s walks through `try_for_each_ref` and a `for` loop,
+//!   reading every typed accessor.
 //!
-//! Each class is walked inside its own `bench_walk_*` function, which `cargo xtask bench` has
-//! callgrind count (instructions, with the model's own functions subtracted). The program
-//! prints, per class, the entries walked, a checksum of what was read (so nothing is optimised
-//! away), the heap allocations made and the kernel32 calls per function. It runs against the
-//! `pss-tests` model of kernel32, so only on hosts other than Windows.
+//! Every reader is inlined, as a caller's loop body usually is. Each class is walked inside its
+//! own `bench_walk_*` function, which `cargo xtask bench` has callgrind count (instructions,
+//! with the model's own functions subtracted). The program prints, per class, the entries
+//! walked, a checksum of what was read (so nothing is optimised away, and the variants can be
+//! shown to read the same), the heap allocations made and the kernel32 calls per function. It
+//! runs against the `pss-tests` model of kernel32, so only on hosts other than Windows.
 
 #[cfg(windows)]
 fn main() {
@@ -28,6 +34,7 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(windows))]
 mod bench {
     use std::alloc::{GlobalAlloc, Layout, System};
+    use std::borrow::Cow;
     use std::cell::Cell;
     use std::hint::black_box;
     use std::process::ExitCode;
@@ -72,35 +79,53 @@ mod bench {
     const REGIONS: usize = 1_000;
     const AUX_PAGES: usize = 100;
 
-    /// A process with `handles` named handles of every described type, and fixed numbers of
-    /// threads (with contexts), named regions and auxiliary pages.
+    /// A process with `handles` handles of each type PSS describes (process, thread, mutant,
+    /// event, section, semaphore) and of two it does not (files, keys), most of them named, and
+    /// fixed numbers of threads (running, suspended, terminated; with contexts), regions (free,
+    /// private, image, mapped) and auxiliary pages (with contents or without): every accessor
+    /// meets each kind of value it decodes.
     fn process(handles: usize) -> ProcessSpec {
+        const NAME: &str = r"\BaseNamedObjects\walkbench-object";
         let mut spec = ProcessSpec::new();
         for i in 0..handles {
             let value = 4 * (i + 1);
-            let handle = match i % 4 {
-                0 => HandleSpec::event(value, true, false),
-                1 => HandleSpec::mutant(value, 1, false),
-                2 => HandleSpec::section(value, 0x1000),
-                _ => HandleSpec::other(value, "Key"),
+            let handle = match i % 8 {
+                0 => HandleSpec::process(value, 0x3000 + i as u32, CURRENT_PID),
+                1 => HandleSpec::thread(value, 0x2000, 0x4000 + i as u32),
+                2 => HandleSpec::mutant(value, 1, i % 16 == 2).named(NAME),
+                3 => HandleSpec::event(value, true, false).named(NAME),
+                4 => HandleSpec::section(value, 0x1000).named(NAME),
+                5 => HandleSpec::semaphore(value, 1, 8),
+                6 => {
+                    HandleSpec::other(value, "File").named(r"\Device\HarddiskVolume3\walkbench.log")
+                }
+                _ => HandleSpec::other(value, "Key").named(r"\REGISTRY\MACHINE\SOFTWARE\walkbench"),
             };
-            spec = spec.handle(handle.named(r"\BaseNamedObjects\walkbench-object"));
+            spec = spec.handle(handle);
         }
         for i in 0..THREADS {
-            spec = spec.thread(ThreadSpec::new(0x100 + 4 * i as u32));
+            let tid = 0x100 + 4 * i as u32;
+            spec = spec.thread(match i % 4 {
+                1 => ThreadSpec::new(tid).suspended(1),
+                2 => ThreadSpec::new(tid).terminated(3),
+                _ => ThreadSpec::new(tid),
+            });
         }
         for i in 0..REGIONS {
             let base = 0x1000_0000 + 0x1_0000 * i;
-            spec = spec.region(match i % 2 {
-                0 => RegionSpec::image(base, 0x1_0000, r"\Device\HarddiskVolume3\walkbench.dll"),
-                _ => RegionSpec::private(base, 0x1_0000),
+            spec = spec.region(match i % 4 {
+                0 => RegionSpec::free(base, 0x1_0000),
+                1 => RegionSpec::private(base, 0x1_0000),
+                2 => RegionSpec::image(base, 0x1_0000, r"\Device\HarddiskVolume3\walkbench.dll"),
+                _ => RegionSpec::mapped(base, 0x1_0000, r"\Device\HarddiskVolume3\walkbench.nls"),
             });
         }
         for i in 0..AUX_PAGES {
-            spec = spec.aux_page(AuxPageSpec::with_contents(
-                0x7ffe_0000 + 0x1000 * i,
-                vec![7; 64],
-            ));
+            let address = 0x7ffe_0000 + 0x1000 * i;
+            spec = spec.aux_page(match i % 2 {
+                0 => AuxPageSpec::with_contents(address, vec![7; 64]),
+                _ => AuxPageSpec::without_contents(address),
+            });
         }
         spec
     }
@@ -172,7 +197,30 @@ mod bench {
                         mix(sum, u64::from(info.Section.AllocationAttributes));
                         mix(sum, info.Section.MaximumSize as u64);
                     }
-                    _ => {}
+                    PSS_OBJECT_TYPE_PROCESS => {
+                        let p = &info.Process;
+                        mix(sum, u64::from(p.ExitStatus));
+                        mix(sum, p.AffinityMask as u64);
+                        mix(sum, p.BasePriority as u64);
+                        mix(sum, u64::from(p.ProcessId));
+                        mix(sum, u64::from(p.ParentProcessId));
+                        mix(sum, u64::from(p.Flags));
+                    }
+                    PSS_OBJECT_TYPE_THREAD => {
+                        let t = &info.Thread;
+                        mix(sum, u64::from(t.ExitStatus));
+                        mix(sum, u64::from(t.ProcessId));
+                        mix(sum, u64::from(t.ThreadId));
+                        mix(sum, t.AffinityMask as u64);
+                        mix(sum, t.Priority as u64);
+                        mix(sum, t.BasePriority as u64);
+                        mix(sum, t.Win32StartAddress.addr() as u64);
+                    }
+                    PSS_OBJECT_TYPE_SEMAPHORE => {
+                        mix(sum, info.Semaphore.CurrentCount as u64);
+                        mix(sum, info.Semaphore.MaximumCount as u64);
+                    }
+                    other => mix(sum, other as u64),
                 }
             }
         }
@@ -181,6 +229,7 @@ mod bench {
     #[inline(always)]
     fn read_thread(e: &PSS_THREAD_ENTRY, sum: &mut u64) {
         mix(sum, u64::from(e.ExitStatus));
+        mix(sum, e.TebBaseAddress.addr() as u64);
         mix(sum, u64::from(e.ProcessId));
         mix(sum, u64::from(e.ThreadId));
         mix(sum, e.AffinityMask as u64);
@@ -293,6 +342,10 @@ mod bench {
                 mix(self.0, i as u64);
             }
             #[inline(always)]
+            fn write_usize(&mut self, i: usize) {
+                mix(self.0, i as u64);
+            }
+            #[inline(always)]
             fn finish(&self) -> u64 {
                 *self.0
             }
@@ -360,20 +413,115 @@ mod bench {
                             mix(sum, u64::from(info.Section.AllocationAttributes));
                             mix(sum, info.Section.MaximumSize as u64);
                         }
-                        _ => {}
+                        PSS_OBJECT_TYPE_PROCESS => {
+                            let p = &info.Process;
+                            mix(sum, u64::from(p.ExitStatus));
+                            mix(sum, p.AffinityMask as u64);
+                            mix(sum, p.BasePriority as u64);
+                            mix(sum, u64::from(p.ProcessId));
+                            mix(sum, u64::from(p.ParentProcessId));
+                            mix(sum, u64::from(p.Flags));
+                        }
+                        PSS_OBJECT_TYPE_THREAD => {
+                            let t = &info.Thread;
+                            mix(sum, u64::from(t.ExitStatus));
+                            mix(sum, u64::from(t.ProcessId));
+                            mix(sum, u64::from(t.ThreadId));
+                            mix(sum, t.AffinityMask as u64);
+                            mix(sum, t.Priority as u64);
+                            mix(sum, t.BasePriority as u64);
+                            mix(sum, t.Win32StartAddress.addr() as u64);
+                        }
+                        PSS_OBJECT_TYPE_SEMAPHORE => {
+                            mix(sum, info.Semaphore.CurrentCount as u64);
+                            mix(sum, info.Semaphore.MaximumCount as u64);
+                        }
+                        // A type without an arm: its value.
+                        other => mix(sum, other as u64),
                     }
                 }
             }
         }
 
+        /// An exit status as `pss::ExitStatus` decides it.
+        #[derive(Hash)]
+        pub enum Exit {
+            Running,
+            Exited(u32),
+        }
+
+        /// The context record as `ThreadEntry::context` reads it: the whole `CONTEXT` or
+        /// none, borrowed where it is aligned, copied where it is not.
+        #[inline(always)]
+        pub fn context(e: &PSS_THREAD_ENTRY) -> Option<Cow<'_, CONTEXT>> {
+            let bytes = usize::from(e.SizeOfContextRecord);
+            if e.ContextRecord.is_null() || bytes < size_of::<CONTEXT>() {
+                return None;
+            }
+            let record = e.ContextRecord.cast_const();
+            Some(if record.is_aligned() {
+                // SAFETY: aligned, `SizeOfContextRecord` readable bytes alive with the marker;
+                // `CONTEXT` is plain integers.
+                Cow::Borrowed(unsafe { &*record })
+            } else {
+                // SAFETY: as above, read without alignment.
+                Cow::Owned(unsafe { record.read_unaligned() })
+            })
+        }
+
+        /// The instruction, stack and frame pointers as `ThreadEntry` reads them: each only
+        /// where the record's flags say it holds the registers.
+        #[inline(always)]
+        pub fn registers(context: &CONTEXT) -> [Option<usize>; 3] {
+            let has = |flag: u32| context.ContextFlags & flag == flag;
+            #[cfg(target_arch = "x86")]
+            let (control, frame, registers) = (
+                CONTEXT_CONTROL_X86,
+                CONTEXT_CONTROL_X86,
+                [context.Eip, context.Esp, context.Ebp].map(|r| r as usize),
+            );
+            #[cfg(target_arch = "aarch64")]
+            let (control, frame, registers) = (
+                CONTEXT_CONTROL_ARM64,
+                CONTEXT_CONTROL_ARM64,
+                // SAFETY: both arms of the union are plain `u64`s.
+                [context.Pc, context.Sp, unsafe {
+                    context.Anonymous.Anonymous.Fp
+                }]
+                .map(|r| r as usize),
+            );
+            #[cfg(not(any(target_arch = "x86", target_arch = "aarch64")))]
+            let (control, frame, registers) = (
+                CONTEXT_CONTROL_AMD64,
+                CONTEXT_INTEGER_AMD64,
+                [context.Rip, context.Rsp, context.Rbp].map(|r| r as usize),
+            );
+            let [ip, sp, fp] = registers;
+            [
+                has(control).then_some(ip),
+                has(control).then_some(sp),
+                has(frame).then_some(fp),
+            ]
+        }
+
         #[inline(always)]
         pub fn thread(e: &PSS_THREAD_ENTRY, sum: &mut u64) {
-            let exited = e.Flags & PSS_THREAD_FLAGS_TERMINATED != 0 || ticks(e.ExitTime) != 0;
-            let running = e.ExitStatus == STILL_ACTIVE as u32 && !exited;
-            mix(sum, u64::from(running));
+            let terminated = e.Flags & PSS_THREAD_FLAGS_TERMINATED != 0;
+            let exited = terminated || ticks(e.ExitTime) != 0;
+            stamp(
+                sum,
+                if e.ExitStatus != STILL_ACTIVE as u32 || exited {
+                    Exit::Exited(e.ExitStatus)
+                } else {
+                    Exit::Running
+                },
+            );
             mix(sum, u64::from(e.ExitStatus));
+            mix(sum, u64::from(terminated));
             mix(sum, u64::from(e.ProcessId));
             mix(sum, u64::from(e.ThreadId));
+            let teb = e.TebBaseAddress.addr();
+            stamp(sum, (teb != 0).then_some(teb));
             mix(sum, e.AffinityMask as u64);
             mix(sum, e.Priority as u64);
             mix(sum, e.BasePriority as u64);
@@ -390,6 +538,14 @@ mod bench {
                 // SAFETY: `SizeOfContextRecord` readable bytes, alive with the marker.
                 mix(sum, u64::from(unsafe { *e.ContextRecord.cast::<u8>() }));
             }
+            if let Some(context) = context(e) {
+                mix(sum, u64::from(context.ContextFlags));
+            }
+            // Each register reads the record again, as each accessor does.
+            let register = |i: usize| context(e).and_then(|c| registers(&c)[i]);
+            stamp(sum, register(0));
+            stamp(sum, register(1));
+            stamp(sum, register(2));
         }
 
         /// `State` decoded as `pss::MemoryState` decodes it.
@@ -603,16 +759,40 @@ mod bench {
                 mix(sum, u64::from(x.allocation_attributes));
                 mix(sum, x.maximum_size as u64);
             }
-            _ => {}
+            Some(pss::TypeSpecific::Process(x)) => {
+                mix(sum, u64::from(x.exit_status_raw));
+                mix(sum, x.affinity_mask as u64);
+                mix(sum, x.base_priority as u64);
+                mix(sum, u64::from(x.process_id));
+                mix(sum, u64::from(x.parent_process_id));
+                mix(sum, u64::from(x.flags.bits()));
+            }
+            Some(pss::TypeSpecific::Thread(x)) => {
+                mix(sum, u64::from(x.exit_status_raw));
+                mix(sum, u64::from(x.process_id));
+                mix(sum, u64::from(x.thread_id));
+                mix(sum, x.affinity_mask as u64);
+                mix(sum, x.priority as u64);
+                mix(sum, x.base_priority as u64);
+                mix(sum, x.start_address as u64);
+            }
+            Some(pss::TypeSpecific::Semaphore(x)) => {
+                mix(sum, x.current_count as u64);
+                mix(sum, x.maximum_count as u64);
+            }
+            Some(pss::TypeSpecific::Unknown(t)) => mix(sum, t.to_raw() as u64),
+            None => {}
         }
     }
 
     #[inline(always)]
     fn typed_thread(e: &ThreadEntry<'_>, sum: &mut u64) {
-        mix(sum, u64::from(e.exit_status().is_running()));
+        by_hand::stamp(sum, e.exit_status());
         mix(sum, u64::from(e.exit_status_raw()));
+        mix(sum, u64::from(e.is_terminated()));
         mix(sum, u64::from(e.process_id()));
         mix(sum, u64::from(e.thread_id()));
+        by_hand::stamp(sum, e.teb_base_address());
         mix(sum, e.affinity_mask() as u64);
         mix(sum, e.priority() as u64);
         mix(sum, e.base_priority() as u64);
@@ -628,6 +808,12 @@ mod bench {
             mix(sum, context.len() as u64);
             mix(sum, u64::from(context[0]));
         }
+        if let Some(context) = e.context() {
+            mix(sum, u64::from(context.ContextFlags));
+        }
+        by_hand::stamp(sum, e.instruction_pointer());
+        by_hand::stamp(sum, e.stack_pointer());
+        by_hand::stamp(sum, e.frame_pointer());
     }
 
     /// What `by_hand::memory` hashes, from `pss`'s decoded region.
@@ -706,9 +892,14 @@ mod bench {
                         }
                         count
                     }
-                    _ => pss_loop(&snapshot.$walk().unwrap(), variant, &mut sum, |e, sum| {
-                        $raw(e.as_raw(), sum)
-                    }),
+                    // The reader is inlined, as the raw loop's is.
+                    _ => pss_loop(
+                        &snapshot.$walk().unwrap(),
+                        variant,
+                        &mut sum,
+                        #[inline(always)]
+                        |e, sum| $raw(e.as_raw(), sum),
+                    ),
                 };
                 (count, sum)
             }

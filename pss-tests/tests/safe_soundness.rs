@@ -8,6 +8,10 @@
 //!    is freed: `pss` lends it out for the snapshot's lifetime.
 //! 3. A duplicate stays fully readable, its VA clone included, after the original is freed:
 //!    `pss` gives each an independent owner.
+//!
+//! And one of `pss`'s own: the iterators of one walk share the structure `Iterator::next` has
+//! kernel32 fill, so what each yields must be its own copy, unchanged by the others' steps,
+//! while `next_ref` lends a structure the iterator owns.
 
 use pss::handle::AsRawHandle;
 use pss::{CaptureFlags, LocalSnapshot};
@@ -153,5 +157,53 @@ fn duplicate_is_fully_readable_after_the_original_is_freed() {
     assert_eq!(walked, before.1 as usize);
     copy.close().unwrap();
     expect::process_alive(clone_pid, false);
+    assert_no_leaks();
+}
+
+/// A region of the current process as `(base address, mapped file name)`.
+fn region_key(entry: &pss::VaSpaceEntry<'_>) -> (usize, Option<Vec<u16>>) {
+    (
+        entry.region().base_address,
+        entry.mapped_file_name().map(|n| n.as_utf16().to_vec()),
+    )
+}
+
+#[test]
+fn iterators_of_one_walk_yield_entries_of_their_own() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::VA_SPACE).unwrap();
+    let walk = snapshot.va_space().unwrap();
+    let all: Vec<_> = walk.iter().map(|r| region_key(&r.unwrap())).collect();
+    assert!(all.len() >= 5, "the current process has a few regions");
+
+    // Three iterators stepping the one marker in turn: `a` and `b` fill the walk's shared
+    // structure, `c` lends its own.
+    walk.rewind().unwrap();
+    let mut a = walk.resume();
+    let mut b = walk.resume();
+    let mut c = walk.resume();
+    let first = a.next().unwrap().unwrap();
+    let second = b.next().unwrap().unwrap();
+    let lent = c.next_ref().unwrap().unwrap();
+    let fourth = a.next().unwrap().unwrap();
+    let fifth = b.next().unwrap().unwrap();
+    assert_eq!(
+        region_key(lent),
+        all[2],
+        "the lent entry is untouched by other steps"
+    );
+    let got: Vec<_> = [&first, &second, &fourth, &fifth]
+        .into_iter()
+        .map(region_key)
+        .collect();
+    assert_eq!(
+        got,
+        [&all[0], &all[1], &all[3], &all[4]].map(Clone::clone),
+        "each yielded entry is its own copy"
+    );
+    drop((first, second, fourth, fifth));
+    drop((a, b, c));
+    drop(walk);
+    drop(snapshot);
     assert_no_leaks();
 }

@@ -55,28 +55,30 @@ impl Drop for AllocatorCallback {
 pub(crate) struct Walking(PhantomData<*const ()>);
 
 impl Walking {
-    /// `PssWalkSnapshot`, as [`PssApi::walk`] without the per-call re-entrancy check.
+    /// `PssWalkSnapshot`, as [`PssApi::walk`] without the per-call re-entrancy check. `out`
+    /// is a pointer, not a reference, so that a caller filling memory it shares (a walk's
+    /// structure for `Iterator::next`) asserts no exclusive access for the length of the call.
     ///
     /// # Safety
     ///
-    /// As [`PssApi::walk`].
+    /// As [`PssApi::walk`]; `out` points to a writable, aligned `T`.
     #[inline]
     pub(crate) unsafe fn walk<T>(
         &self,
         snapshot: RawSnapshot,
         class: sys::PSS_WALK_INFORMATION_CLASS,
         marker: RawMarker,
-        out: &mut T,
+        out: *mut T,
     ) -> Result<bool> {
         // SAFETY: the function exists (only a `PssApi` makes a `Walking`); the caller vouches
-        // for both handles and for `T` matching `class`; `out` is a writable, aligned `T` of
+        // for both handles, for `T` matching `class`, and for `out`, a writable, aligned `T` of
         // exactly the length passed.
         let code = unsafe {
             sys::PssWalkSnapshot(
                 snapshot.as_ptr(),
                 class,
                 marker.as_ptr(),
-                ptr::from_mut(out).cast(),
+                out.cast(),
                 size_of_u32::<T>(),
             )
         };

@@ -1,7 +1,7 @@
 //! Walks: a walk marker (`HPSSWALK`) owned for one (snapshot, class) walk, the zero-copy
 //! iterator over its entries, and saved positions.
 
-use core::cell::Cell;
+use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
@@ -37,8 +37,8 @@ mod sealed {
 
     /// What a walk needs of its class; private, so that nothing outside `pss` can call it.
     pub trait Sealed {
-        /// The entry structure `PssWalkSnapshot` fills.
-        type Raw;
+        /// The entry structure `PssWalkSnapshot` fills: plain data (integers and pointers).
+        type Raw: Copy + Default;
         /// The class value.
         const CLASS: sys::PSS_WALK_INFORMATION_CLASS;
         /// What `ERROR_NOT_FOUND` means for this class.
@@ -60,21 +60,30 @@ mod sealed {
         ) -> &'a mut Self::Raw
         where
             Self: WalkClass;
-        /// A copy of a borrowed entry for [`Iterator::next`]: the structure, with any
-        /// misaligned name pointer first replaced by an aligned copy that `copies` keeps (see
-        /// [`Copies`]); no test of what the entry keeps.
+        /// True if every name pointer of `raw` is aligned for `u16` (or NULL): see
+        /// [`yielded`](Self::yielded).
+        fn names_aligned(raw: &Self::Raw) -> bool;
+        /// The entry [`Iterator::next`] yields for a structure `PssWalkSnapshot` filled whose
+        /// name pointers are aligned (or NULL), which the entry knows (see `Kept`).
         ///
         /// # Safety
         ///
-        /// `entry` keeps nothing of its own (it came from [`empty`](Self::empty) and was filled
-        /// through [`raw_mut`](Self::raw_mut)), so its pointers are valid for `'w`, which
-        /// `copies` outlives.
-        unsafe fn copy_out<'w>(
-            entry: &mut <Self as WalkClass>::Entry<'w>,
-            copies: &'w Copies,
-        ) -> <Self as WalkClass>::Entry<'w>
+        /// `raw` was filled by `PssWalkSnapshot` for this class, its pointers point to memory
+        /// valid and unchanged for `'w`, and [`names_aligned`](Self::names_aligned) holds.
+        unsafe fn yielded<'w>(raw: Self::Raw) -> <Self as WalkClass>::Entry<'w>
         where
             Self: WalkClass;
+        /// Points each misaligned name pointer of the structure at `raw` to an aligned copy
+        /// that `copies` keeps (see [`Copies`]), or to NULL where no accessor reads it, so that
+        /// [`yielded`](Self::yielded) may take it. Cold, out of line; it may allocate. Reads and
+        /// writes the structure through `raw` only.
+        ///
+        /// # Safety
+        ///
+        /// `raw` points to a structure `PssWalkSnapshot` filled for this class, valid for reads
+        /// and writes, whose pointers point to memory valid and unchanged for `'w`, which
+        /// `copies` outlives.
+        unsafe fn align_names_at(raw: *mut Self::Raw, copies: &Copies);
     }
 
     macro_rules! class {
@@ -93,13 +102,19 @@ mod sealed {
                     // SAFETY: forwarded from the caller.
                     unsafe { entry.raw_mut() }
                 }
-                #[inline]
-                unsafe fn copy_out<'w>(
-                    entry: &mut <Self as WalkClass>::Entry<'w>,
-                    copies: &'w Copies,
-                ) -> <Self as WalkClass>::Entry<'w> {
+                #[inline(always)]
+                fn names_aligned(raw: &$raw) -> bool {
+                    $entry::names_aligned(raw)
+                }
+                #[inline(always)]
+                unsafe fn yielded<'w>(raw: $raw) -> $entry<'w> {
                     // SAFETY: forwarded from the caller.
-                    unsafe { entry.copy_out(copies) }
+                    unsafe { $entry::yielded(raw) }
+                }
+                #[inline(always)]
+                unsafe fn align_names_at(raw: *mut $raw, copies: &Copies) {
+                    // SAFETY: forwarded from the caller.
+                    unsafe { $entry::align_names_at(raw, copies) }
                 }
             }
             impl WalkClass for $class {
@@ -199,14 +214,15 @@ pub enum ThreadNameClass {}
 /// # Reading
 ///
 /// [`iter`](Self::iter) (and a `for` loop over `&walk`) yields the entries from the first on:
-/// exactly one
-/// `PssWalkSnapshot` call per entry, written into the iterator itself (no heap allocation),
-/// and one more whose `ERROR_NO_MORE_ITEMS` ends it. A `for` loop copies each entry out of the
-/// iterator; [`Entries::next_ref`] lends it instead and [`Entries::try_for_each_ref`] runs the
-/// whole loop, each at close to the cost of a raw loop (see [`Entries`]). The first error ends it too, after being
-/// yielded: walking a class that was not captured yields one
-/// [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured) (or, for threads, `NotFound`;
-/// see [`ThreadClass`]), and no extra call is spent probing for it up front.
+/// exactly one `PssWalkSnapshot` call per entry, into a structure the walk keeps (no heap
+/// allocation), and one more whose `ERROR_NO_MORE_ITEMS` ends it. A `for` loop yields a copy
+/// of each entry, which costs nothing more where the loop's body is inlined (the copy is read
+/// where kernel32 wrote it); [`Entries::next_ref`] lends the iterator's own structure instead,
+/// and [`Entries::try_for_each_ref`] runs the whole loop, each at close to the cost of a raw
+/// loop (see [`Entries`]). The first error ends it too, after being yielded: walking a class
+/// that was not captured yields one [`ErrorKind::NotCaptured`](crate::ErrorKind::NotCaptured)
+/// (or, for threads, `NotFound`; see [`ThreadClass`]), and no extra call is spent probing for
+/// it up front.
 ///
 /// The walk's marker is the cursor every iterator moves. [`iter`](Self::iter) and `for e in
 /// &walk` start from the first entry every time, moving the marker back first (one
@@ -301,6 +317,14 @@ pub struct Walk<'s, C: WalkClass, W = ProcessHeap> {
     moved: Cell<bool>,
     /// Aligned copies of misaligned names, for the entries `for` loops yield (see [`Copies`]).
     copies: Copies,
+    /// The structure [`Iterator::next`] has `PssWalkSnapshot` fill, shared by the walk's
+    /// iterators: zeroed once, then holding the last entry, so no field is ever uninitialised
+    /// whatever kernel32 leaves unwritten. Each `next` reads and writes it through a pointer
+    /// only and yields a copy (see there), so no entry points into it. Outside the iterator,
+    /// so that the iterator's own fields stay in registers across the kernel32 call: a pointer
+    /// kernel32 gets may reach the whole object it points into, which is then reloaded from
+    /// memory after every step.
+    step: UnsafeCell<<C as sealed::Sealed>::Raw>,
     /// Borrows the snapshot; neither `Send` nor `Sync` (see "Threads").
     _snapshot: PhantomData<(&'s (), *const ())>,
     _class: PhantomData<C>,
@@ -428,6 +452,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             allocator,
             moved: Cell::new(false),
             copies: Copies::default(),
+            step: UnsafeCell::new(Default::default()),
             _snapshot: PhantomData,
             _class: PhantomData,
         })
@@ -439,13 +464,13 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
     /// fresh walk nothing is called. [`resume`](Self::resume) continues from the marker instead.
     ///
     /// Each step is one [`PssWalkSnapshot`] call with the class's entry structure (exact
-    /// size) into an entry the iterator reuses (zeroed once, as a raw loop does), which
-    /// [`Iterator::next`] copies out and [`Entries::next_ref`] lends: no heap allocation per
-    /// entry, and nothing decoded until an accessor asks. `Some(Ok(entry))` on
-    /// `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any other code, `Some(Err(..))`
-    /// once (`ERROR_NOT_FOUND` as [`NotCaptured`](crate::ErrorKind::NotCaptured) where the
-    /// capture flag is the only cause, else as `NotFound` with the causes in
-    /// [`Error::reason`]), then `None`.
+    /// size), zeroed once and reused as a raw loop does (the walk's, of which
+    /// [`Iterator::next`] yields a copy, or the iterator's own, which [`Entries::next_ref`]
+    /// lends): no heap allocation per entry, and nothing decoded until an accessor asks.
+    /// `Some(Ok(entry))` on `ERROR_SUCCESS`; `None` on `ERROR_NO_MORE_ITEMS`; on any other
+    /// code, `Some(Err(..))` once (`ERROR_NOT_FOUND` as
+    /// [`NotCaptured`](crate::ErrorKind::NotCaptured) where the capture flag is the only cause,
+    /// else as `NotFound` with the causes in [`Error::reason`]), then `None`.
     ///
     /// # References
     ///
@@ -486,6 +511,7 @@ impl<'s, C: WalkClass, W> Walk<'s, C, W> {
             done: failed.is_some(),
             failed,
             copies: &self.copies,
+            step: &self.step,
             entry: ManuallyDrop::new(C::empty()),
             _walk: PhantomData,
         }
@@ -626,11 +652,16 @@ impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
 /// The iterator of [`Walk::iter`]: one `PssWalkSnapshot` call per step, items borrowing the
 /// walk (`'w`), fused after the end or the first error.
 ///
-/// # Zero-copy stepping
+/// # Stepping
 ///
-/// Kernel32 fills each entry structure into the iterator itself. [`Iterator::next`] returns a
-/// copy of it, as an iterator must; [`next_ref`](Self::next_ref) lends it instead, which costs
-/// exactly what a raw `PssWalkSnapshot` loop costs (`cargo xtask bench` measures both):
+/// Each step has kernel32 fill an entry structure that is zeroed once and then reused, as a
+/// raw `PssWalkSnapshot` loop does. [`Iterator::next`] fills one the walk keeps and yields a
+/// copy of it, as an iterator must: where the loop's body is inlined, the copy is read where
+/// kernel32 wrote it and costs nothing more, and where the entry is passed by reference to
+/// code that is not inlined, the copy of the structure (100 to 140 bytes) is the extra cost.
+/// [`next_ref`](Self::next_ref) lends the iterator's own structure instead, and
+/// [`try_for_each_ref`](Self::try_for_each_ref) runs the whole loop in registers. `cargo xtask
+/// bench` measures all three against a raw loop (see the README's "Performance"):
 ///
 /// ```no_run,standalone_crate
 /// use pss::{CaptureFlags, LocalSnapshot};
@@ -649,9 +680,6 @@ impl<'w, C: WalkClass, W> IntoIterator for &'w Walk<'_, C, W> {
 ///     Ok(())
 /// }
 /// ```
-// `repr(C)` keeps the entry last: kernel32 gets a pointer to it, and the optimiser can still
-// keep the fields before it in registers.
-#[repr(C)]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Entries<'w, C: WalkClass> {
     api: PssApi,
@@ -662,9 +690,13 @@ pub struct Entries<'w, C: WalkClass> {
     failed: Option<Error>,
     /// The walk's copies of misaligned names (see [`Copies`]).
     copies: &'w Copies,
-    /// The entry each step fills in place: zeroed once, then holding the previous entry, so no
-    /// field is ever uninitialised whatever kernel32 leaves unwritten. It keeps nothing of its
-    /// own; its pointers point into the marker's memory.
+    /// The walk's structure for [`Iterator::next`] (see [`Walk`]'s `step`).
+    step: &'w UnsafeCell<<C as sealed::Sealed>::Raw>,
+    /// The entry [`next_ref`](Self::next_ref) has kernel32 fill in place and lends: zeroed
+    /// once, then holding the previous entry, so no field is ever uninitialised whatever
+    /// kernel32 leaves unwritten. It keeps nothing of its own; its pointers point into the
+    /// marker's memory. (Kernel32 getting its address, the whole iterator is then reloaded
+    /// from memory after each step: `Iterator::next` uses the walk's `step` instead.)
     ///
     /// Never dropped: it keeps nothing to drop (filling it writes only the structure), and no
     /// drop code then follows a loop over the walk.
@@ -686,12 +718,6 @@ impl<'w, C: WalkClass> Entries<'w, C> {
     #[doc(alias = "PssWalkSnapshot")]
     #[inline]
     pub fn next_ref(&mut self) -> Option<Result<&C::Entry<'w>>> {
-        self.next_ref_mut().map(|step| step.map(|entry| &*entry))
-    }
-
-    /// [`next_ref`](Self::next_ref), lending the entry mutably (for [`Iterator::next`]).
-    #[inline]
-    fn next_ref_mut(&mut self) -> Option<Result<&mut C::Entry<'w>>> {
         if self.done {
             return self.failed.take().map(Err);
         }
@@ -706,7 +732,7 @@ impl<'w, C: WalkClass> Entries<'w, C> {
         // class's entry structure.
         let step = unsafe { self.api.walk(self.snapshot, C::CLASS, self.marker, raw) };
         match step {
-            Ok(true) => Some(Ok(&mut self.entry)),
+            Ok(true) => Some(Ok(&*self.entry)),
             Ok(false) => {
                 self.done = true;
                 None
@@ -772,7 +798,8 @@ impl<'w, C: WalkClass> Entries<'w, C> {
 impl<'w, C: WalkClass> Iterator for Entries<'w, C> {
     type Item = Result<C::Entry<'w>>;
 
-    /// The next entry, copied out of the iterator (see [`next_ref`](Self::next_ref)).
+    /// The next entry: a copy of the structure kernel32 filled (see "Stepping" above, and
+    /// [`next_ref`](Self::next_ref)).
     ///
     /// Where kernel32 gives a name pointer that is not 2-byte aligned (never seen from
     /// Windows; not excluded by the documents), the copy points to an aligned copy of the name
@@ -782,16 +809,60 @@ impl<'w, C: WalkClass> Iterator for Entries<'w, C> {
     /// Entries lent by [`next_ref`](Self::next_ref) and
     /// [`try_for_each_ref`](Self::try_for_each_ref) keep kernel32's pointers, and their name
     /// accessors copy such a name (an owned [`WideStr`](crate::WideStr)) when asked.
-    // Always inlined: the copy costs little only where the loop reads it (its fields stay in
-    // registers, and the compiler sees the copy's names are aligned; see `Kept`), and the
-    // step with its error paths is over the size the inliner takes on its own.
+    // Always inlined: the entry costs nothing to yield only where the loop reads it (its
+    // fields are read where kernel32 wrote them, and the compiler sees the entry's names are
+    // aligned; see `Kept`), and the step with its error paths is over the size the inliner
+    // takes on its own.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        let copies = self.copies;
-        // SAFETY: `next_ref_mut` lends the iterator's own entry, which keeps nothing and whose
-        // pointers are valid for `'w` (see `next_ref`), which the walk's `copies` outlive.
-        self.next_ref_mut()
-            .map(|step| step.map(|entry| unsafe { C::copy_out(entry, copies) }))
+        if self.done {
+            return self.failed.take().map(Err);
+        }
+        // Refused inside an allocator callback, before the walk's structure is touched: the
+        // callback may run inside another `next` of this walk, which is filling it.
+        let walking = match self.api.walking() {
+            Ok(walking) => walking,
+            Err(error) => {
+                self.done = true;
+                return Some(Err(C::MISSING.explain(error)));
+            }
+        };
+        // The walk's structure, shared by its iterators, is accessed through this pointer only,
+        // never through a reference, and only within this call: no access claims it beyond one
+        // read or write, and no entry yielded points into it.
+        let out = self.step.get();
+        // SAFETY: the snapshot outlives the walk, which outlives `'w` and owns the marker, used
+        // only for this (snapshot, class) walk; neither is shared across threads (the walk is
+        // not `Sync`); `out` points to the class's entry structure, in an `UnsafeCell` of the
+        // walk (which `'w` borrows), writable and aligned.
+        let step = unsafe { walking.walk(self.snapshot, C::CLASS, self.marker, out) };
+        match step {
+            Ok(true) => {
+                // `*out` was filled by `PssWalkSnapshot` for this class just now: its pointers
+                // point into the marker's memory, valid and unchanged "for the lifetime of the
+                // walk marker", which the borrow `'w` of the walk keeps alive, as it does the
+                // walk's `copies`. No code runs between that call and the reads below, but for
+                // `align_names_at`, which may allocate (and an allocator may run any code, even
+                // another `next` of this walk, refilling the structure): it holds no reference
+                // across that, and writes back the whole structure it read, names aligned.
+                //
+                // SAFETY: see above; the shared reference lives for the test only.
+                if !C::names_aligned(unsafe { &*out }) {
+                    // SAFETY: see above; `out` is valid for reads and writes.
+                    unsafe { C::align_names_at(out, self.copies) };
+                }
+                // SAFETY: see above; every name pointer is aligned or NULL now.
+                Some(Ok(unsafe { C::yielded(out.read()) }))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(error) => {
+                self.done = true;
+                Some(Err(C::MISSING.explain(error)))
+            }
+        }
     }
 }
 

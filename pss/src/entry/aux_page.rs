@@ -54,17 +54,35 @@ impl<'w> AuxiliaryPageEntry<'w> {
         }
     }
 
-    /// A copy of this entry for [`Iterator::next`](crate::Entries) (nothing to align: no
-    /// name).
+    /// True: the structure has no name pointer (see
+    /// [`HandleEntry`](crate::HandleEntry)'s).
+    #[inline(always)]
+    pub(crate) fn names_aligned(_raw: &sys::PSS_AUXILIARY_PAGE_ENTRY) -> bool {
+        true
+    }
+
+    /// The entry [`Iterator::next`](crate::Entries) yields: [`from_raw`](Self::from_raw).
     ///
     /// # Safety
     ///
-    /// The entry keeps nothing of its own, and its pointers satisfy
-    /// [`from_raw`](Self::from_raw)'s contract for `'w`.
+    /// As [`from_raw`](Self::from_raw).
+    #[inline(always)]
+    pub(crate) unsafe fn yielded(raw: sys::PSS_AUXILIARY_PAGE_ENTRY) -> Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::from_raw(raw) }
+    }
+
+    /// Nothing to align (no name; never called, as [`names_aligned`](Self::names_aligned) is
+    /// true).
+    ///
+    /// # Safety
+    ///
+    /// As the other classes' (the walk calls each class's alike); this one does nothing.
     #[inline]
-    pub(crate) unsafe fn copy_out(&mut self, _copies: &'w super::Copies) -> Self {
-        // SAFETY: the caller.
-        unsafe { Self::from_raw(self.raw.0) }
+    pub(crate) unsafe fn align_names_at(
+        _raw: *mut sys::PSS_AUXILIARY_PAGE_ENTRY,
+        _copies: &'w super::Copies,
+    ) {
     }
 
     /// `PageContents` and `PageSize` as a part (a length that does not fit `usize` is no

@@ -341,27 +341,47 @@ impl<'w> HandleEntry<'w> {
         }
     }
 
-    /// A copy of this entry for [`Iterator::next`](crate::Entries), each misaligned name
-    /// pointer first replaced by a copy `copies` keeps (see [`Copies`]), so that both name
-    /// pointers of the copy are aligned (or NULL), which the copy tells the compiler.
+    /// True if both name pointers are aligned for `u16` (or NULL): then
+    /// [`yielded`](Self::yielded) may make the entry [`Iterator::next`](crate::Entries)
+    /// yields; otherwise [`align_names_at`](Self::align_names_at) first.
+    #[inline(always)]
+    pub(crate) fn names_aligned(raw: &sys::PSS_HANDLE_ENTRY) -> bool {
+        raw.TypeName.is_aligned() && raw.ObjectName.is_aligned()
+    }
+
+    /// The entry [`Iterator::next`](crate::Entries) yields for a structure whose name pointers
+    /// are aligned (or NULL), which the entry then tells the compiler.
     ///
     /// # Safety
     ///
-    /// The entry keeps nothing of its own, and its pointers satisfy
-    /// [`from_raw`](Self::from_raw)'s contract for `'w`, which `copies` outlives.
-    #[inline]
-    pub(crate) unsafe fn copy_out(&mut self, copies: &'w Copies) -> Self {
-        let r = &self.raw.0;
-        if !r.TypeName.is_aligned() || !r.ObjectName.is_aligned() {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.align_names(copies) };
-        }
+    /// As [`from_raw`](Self::from_raw), and [`names_aligned`](Self::names_aligned) holds.
+    #[inline(always)]
+    pub(crate) unsafe fn yielded(raw: sys::PSS_HANDLE_ENTRY) -> Self {
         HandleEntry {
-            raw: self.raw,
-            // Both name pointers are now aligned (or NULL).
+            raw: RawEntry(raw),
             kept: Kept::AlignedNames,
             _marker: PhantomData,
         }
+    }
+
+    /// Points each misaligned name pointer of the structure at `raw` (never seen from
+    /// Windows) to an aligned copy `copies` keeps (see [`Copies`]), or to NULL where no
+    /// accessor reads it, so that [`yielded`](Self::yielded) may take it. Reads and writes the
+    /// structure through `raw` only (no reference to it is held while the copy allocates).
+    ///
+    /// # Safety
+    ///
+    /// `raw` points to a structure that satisfies [`from_raw`](Self::from_raw)'s contract for
+    /// `'w`, which `copies` outlives, and is valid for reads and writes.
+    #[cold]
+    #[inline(never)]
+    pub(crate) unsafe fn align_names_at(raw: *mut sys::PSS_HANDLE_ENTRY, copies: &'w Copies) {
+        // SAFETY: readable, and a structure `from_raw` takes (the caller).
+        let mut entry = unsafe { Self::from_raw(raw.read()) };
+        // SAFETY: as above.
+        unsafe { entry.align_names(copies) };
+        // SAFETY: writable (the caller).
+        unsafe { raw.write(entry.raw.0) };
     }
 
     /// Points each misaligned name pointer to an aligned copy `copies` keeps, or to NULL where
@@ -369,9 +389,7 @@ impl<'w> HandleEntry<'w> {
     ///
     /// # Safety
     ///
-    /// As [`copy_out`](Self::copy_out).
-    #[cold]
-    #[inline(never)]
+    /// As [`align_names_at`](Self::align_names_at).
     unsafe fn align_names(&mut self, copies: &'w Copies) {
         let flags = self.flags();
         let r = &mut self.raw.0;

@@ -90,17 +90,35 @@ impl<'w> ThreadEntry<'w> {
         }
     }
 
-    /// A copy of this entry for [`Iterator::next`](crate::Entries) (nothing to align: no
-    /// name).
+    /// True: the structure has no name pointer (see
+    /// [`HandleEntry`](crate::HandleEntry)'s).
+    #[inline(always)]
+    pub(crate) fn names_aligned(_raw: &sys::PSS_THREAD_ENTRY) -> bool {
+        true
+    }
+
+    /// The entry [`Iterator::next`](crate::Entries) yields: [`from_raw`](Self::from_raw).
     ///
     /// # Safety
     ///
-    /// The entry keeps nothing of its own, and its pointers satisfy
-    /// [`from_raw`](Self::from_raw)'s contract for `'w`.
+    /// As [`from_raw`](Self::from_raw).
+    #[inline(always)]
+    pub(crate) unsafe fn yielded(raw: sys::PSS_THREAD_ENTRY) -> Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::from_raw(raw) }
+    }
+
+    /// Nothing to align (no name; never called, as [`names_aligned`](Self::names_aligned) is
+    /// true).
+    ///
+    /// # Safety
+    ///
+    /// As the other classes' (the walk calls each class's alike); this one does nothing.
     #[inline]
-    pub(crate) unsafe fn copy_out(&mut self, _copies: &'w super::Copies) -> Self {
-        // SAFETY: the caller.
-        unsafe { Self::from_raw(self.raw.0) }
+    pub(crate) unsafe fn align_names_at(
+        _raw: *mut sys::PSS_THREAD_ENTRY,
+        _copies: &'w super::Copies,
+    ) {
     }
 
     /// `ProcessId`: the process the thread belongs to.
@@ -291,6 +309,7 @@ impl<'w> ThreadEntry<'w> {
     ///
     /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
     #[doc(alias = "Rip", alias = "Eip", alias = "Pc")]
+    #[inline]
     pub fn instruction_pointer(&self) -> Option<usize> {
         self.register(Register::Instruction)
     }
@@ -302,6 +321,7 @@ impl<'w> ThreadEntry<'w> {
     ///
     /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
     #[doc(alias = "Rsp", alias = "Esp", alias = "Sp")]
+    #[inline]
     pub fn stack_pointer(&self) -> Option<usize> {
         self.register(Register::Stack)
     }
@@ -315,23 +335,36 @@ impl<'w> ThreadEntry<'w> {
     ///
     /// - [`CONTEXT`](https://learn.microsoft.com/en-us/windows/win32/api/winnt/ns-winnt-context)
     #[doc(alias = "Rbp", alias = "Ebp", alias = "Fp")]
+    #[inline]
     pub fn frame_pointer(&self) -> Option<usize> {
         self.register(Register::Frame)
     }
 
     /// One register from the context record, if the record says it holds it.
+    #[inline]
     fn register(&self, register: Register) -> Option<usize> {
-        let context = self.context()?;
+        let bytes = self.context_bytes()?;
+        if bytes.len() < size_of::<sys::CONTEXT>() {
+            return None;
+        }
+        // Two fields read where they are, without alignment: no copy of the record (as
+        // `context` makes of a misaligned one), and the same code for every record.
+        let record = bytes.as_ptr().cast::<sys::CONTEXT>();
         let needed = match register {
             Register::Frame if cfg!(not(any(target_arch = "x86", target_arch = "aarch64"))) => {
                 ContextFlags::INTEGER
             }
             _ => ContextFlags::CONTROL,
         };
-        if !ContextFlags::from_bits_retain(context.ContextFlags).contains(needed) {
-            return None;
-        }
-        Some(arch_register(&context, register))
+        // SAFETY: `size_of::<CONTEXT>()` readable bytes at `record`, borrowed from `self`; the
+        // field is a plain integer, read without alignment.
+        let flags = unsafe { (&raw const (*record).ContextFlags).read_unaligned() };
+        // SAFETY: as above. Read whatever the flags say (any bits are a valid integer), so
+        // that choosing costs no branch.
+        let value = unsafe { arch_register(record, register) };
+        ContextFlags::from_bits_retain(flags)
+            .contains(needed)
+            .then_some(value)
     }
 
     /// A copy that keeps its own context record.
@@ -399,31 +432,57 @@ enum Register {
     Frame,
 }
 
+/// One register of the record at `context`, read without alignment.
+///
+/// # Safety
+///
+/// `context` points to `size_of::<CONTEXT>()` readable bytes.
 #[cfg(target_arch = "x86")]
-fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
-    (match register {
-        Register::Instruction => context.Eip,
-        Register::Stack => context.Esp,
-        Register::Frame => context.Ebp,
-    }) as usize
+#[inline]
+unsafe fn arch_register(context: *const sys::CONTEXT, register: Register) -> usize {
+    // SAFETY: in bounds of the record (the caller); plain integers, read without alignment.
+    unsafe {
+        (match register {
+            Register::Instruction => (&raw const (*context).Eip).read_unaligned(),
+            Register::Stack => (&raw const (*context).Esp).read_unaligned(),
+            Register::Frame => (&raw const (*context).Ebp).read_unaligned(),
+        }) as usize
+    }
 }
 
+/// One register of the record at `context`, read without alignment.
+///
+/// # Safety
+///
+/// `context` points to `size_of::<CONTEXT>()` readable bytes.
 #[cfg(target_arch = "aarch64")]
-fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
-    (match register {
-        Register::Instruction => context.Pc,
-        Register::Stack => context.Sp,
-        // SAFETY: both arms of the union are plain `u64`s over the same bytes (`X[29]` is
-        // `Fp`), valid for any bits.
-        Register::Frame => unsafe { context.Anonymous.Anonymous.Fp },
-    }) as usize
+#[inline]
+unsafe fn arch_register(context: *const sys::CONTEXT, register: Register) -> usize {
+    // SAFETY: in bounds of the record (the caller); plain integers, read without alignment.
+    // Both arms of the union are plain `u64`s over the same bytes (`X[29]` is `Fp`).
+    unsafe {
+        (match register {
+            Register::Instruction => (&raw const (*context).Pc).read_unaligned(),
+            Register::Stack => (&raw const (*context).Sp).read_unaligned(),
+            Register::Frame => (&raw const (*context).Anonymous.Anonymous.Fp).read_unaligned(),
+        }) as usize
+    }
 }
 
+/// One register of the record at `context`, read without alignment.
+///
+/// # Safety
+///
+/// `context` points to `size_of::<CONTEXT>()` readable bytes.
 #[cfg(not(any(target_arch = "x86", target_arch = "aarch64")))]
-fn arch_register(context: &sys::CONTEXT, register: Register) -> usize {
-    (match register {
-        Register::Instruction => context.Rip,
-        Register::Stack => context.Rsp,
-        Register::Frame => context.Rbp,
-    }) as usize
+#[inline]
+unsafe fn arch_register(context: *const sys::CONTEXT, register: Register) -> usize {
+    // SAFETY: in bounds of the record (the caller); plain integers, read without alignment.
+    unsafe {
+        (match register {
+            Register::Instruction => (&raw const (*context).Rip).read_unaligned(),
+            Register::Stack => (&raw const (*context).Rsp).read_unaligned(),
+            Register::Frame => (&raw const (*context).Rbp).read_unaligned(),
+        }) as usize
+    }
 }

@@ -50,35 +50,54 @@ impl<'w> ThreadNameEntry<'w> {
         &mut self.raw.0
     }
 
-    /// A copy of this entry for [`Iterator::next`](crate::Entries), a misaligned name pointer
-    /// first replaced by a copy `copies` keeps (see [`Copies`]), so that the copy's is aligned
-    /// (or NULL), which the copy tells the compiler.
+    /// True if the name pointer is aligned for `u16` (or NULL): then
+    /// [`yielded`](Self::yielded) may make the entry [`Iterator::next`](crate::Entries)
+    /// yields; otherwise [`align_names_at`](Self::align_names_at) first.
+    #[inline(always)]
+    pub(crate) fn names_aligned(raw: &sys::PSS_THREAD_NAME) -> bool {
+        raw.ThreadName.is_aligned()
+    }
+
+    /// The entry [`Iterator::next`](crate::Entries) yields for a structure whose name pointer
+    /// is aligned (or NULL), which the entry then tells the compiler.
     ///
     /// # Safety
     ///
-    /// The entry keeps nothing of its own, and its pointer satisfies
-    /// [`from_raw`](Self::from_raw)'s contract for `'w`, which `copies` outlives.
-    #[inline]
-    pub(crate) unsafe fn copy_out(&mut self, copies: &'w Copies) -> Self {
-        if !self.raw.0.ThreadName.is_aligned() {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.align_name(copies) };
-        }
+    /// As [`from_raw`](Self::from_raw), and [`names_aligned`](Self::names_aligned) holds.
+    #[inline(always)]
+    pub(crate) unsafe fn yielded(raw: sys::PSS_THREAD_NAME) -> Self {
         ThreadNameEntry {
-            raw: self.raw,
-            // The name pointer is now aligned (or NULL).
+            raw: RawEntry(raw),
             kept: Kept::AlignedNames,
             _marker: PhantomData,
         }
+    }
+
+    /// Points a misaligned name pointer of the structure at `raw` (never seen from Windows) to
+    /// an aligned copy `copies` keeps (see [`Copies`]), so that [`yielded`](Self::yielded) may
+    /// take it. Reads and writes the structure through `raw` only (no reference to it is held
+    /// while the copy allocates).
+    ///
+    /// # Safety
+    ///
+    /// `raw` points to a structure that satisfies [`from_raw`](Self::from_raw)'s contract for
+    /// `'w`, which `copies` outlives, and is valid for reads and writes.
+    #[cold]
+    #[inline(never)]
+    pub(crate) unsafe fn align_names_at(raw: *mut sys::PSS_THREAD_NAME, copies: &'w Copies) {
+        // SAFETY: readable, and a structure `from_raw` takes (the caller).
+        let mut entry = unsafe { Self::from_raw(raw.read()) };
+        // SAFETY: as above.
+        unsafe { entry.align_name(copies) };
+        // SAFETY: writable (the caller).
+        unsafe { raw.write(entry.raw.0) };
     }
 
     /// Points a misaligned name pointer to an aligned copy `copies` keeps.
     ///
     /// # Safety
     ///
-    /// As [`copy_out`](Self::copy_out).
-    #[cold]
-    #[inline(never)]
+    /// As [`align_names_at`](Self::align_names_at).
     unsafe fn align_name(&mut self, copies: &'w Copies) {
         let r = &mut self.raw.0;
         // SAFETY: the name is valid for its length for `'w` (the caller), which `copies`
