@@ -48,6 +48,10 @@ pub struct DumpException<'a> {
     pub parameters: &'a [usize],
     /// The thread's registers at the fault. `None`: the context the snapshot captured for the
     /// thread (where the thread was at the capture, usually in the crash handler).
+    ///
+    /// Any `CONTEXT` will do: one the OS filled, or one built in safe code. On x64 the last 96
+    /// bytes of its `Anonymous` union (`XSAVE_FORMAT.Reserved4`, past the end of the union's
+    /// other variant, which safe code may have built instead) are written as zeros.
     pub context: Option<&'a sys::CONTEXT>,
 }
 
