@@ -125,3 +125,102 @@ fn a_context_built_in_safe_code_is_written_without_its_uninitialised_bytes() {
     }
     assert_no_leaks();
 }
+
+/// Model processes lay out the hostile memory: headers, loader lists and stacks that lie.
+#[cfg(not(windows))]
+mod model {
+    use super::*;
+    use minidump::{MinidumpModuleList, Module};
+    use pss::Omission;
+    use pss_tests::model::*;
+
+    /// A small dump of a snapshot of `spec`'s process, captured with every flag a dump uses:
+    /// its bytes, opened, and the summary.
+    fn dump_of(spec: ProcessSpec) -> (Minidump<'static, Vec<u8>>, DumpSummary) {
+        let process = spec.spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let (bytes, summary) = written(snapshot.minidump());
+        drop(snapshot);
+        let dump = Minidump::read(bytes).expect("an independent reader opens the dump");
+        (dump, summary)
+    }
+
+    /// PE32+ headers (a DOS header, `e_lfanew` 0x80, NT headers) whose optional header says
+    /// `size_of_image` and whose debug data directory is (`debug_rva`, `debug_size`).
+    fn pe_headers(size_of_image: u32, debug_rva: u32, debug_size: u32) -> Vec<u8> {
+        let mut page = vec![0u8; 0x400];
+        page[..2].copy_from_slice(b"MZ");
+        page[0x3C..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+        page[0x80..0x84].copy_from_slice(b"PE\0\0");
+        page[0x88..0x8C].copy_from_slice(&0x6512_3456u32.to_le_bytes());
+        let optional = 0x98;
+        page[optional..optional + 2].copy_from_slice(&0x20Bu16.to_le_bytes());
+        page[optional + 56..optional + 60].copy_from_slice(&size_of_image.to_le_bytes());
+        page[optional + 108..optional + 112].copy_from_slice(&16u32.to_le_bytes());
+        let debug = optional + 112 + 6 * 8;
+        page[debug..debug + 4].copy_from_slice(&debug_rva.to_le_bytes());
+        page[debug + 4..debug + 8].copy_from_slice(&debug_size.to_le_bytes());
+        page
+    }
+
+    /// Bullet 2 of issue 21, with its numbers: an image at 0x6000_0000 whose headers say
+    /// `SizeOfImage = 0xFFFF_FFFF` and put the debug directory at RVA 0xA000_0000. Before the
+    /// fix the writer checked RVAs against the headers' own `SizeOfImage` and added them to the
+    /// base unchecked: on 32-bit hosts `0x6000_0000 + 0xA000_0000` overflowed (a panic in debug
+    /// builds: Miri for i686 showed it), and on 64-bit the CodeView record was read from
+    /// 0x1_0000_0000 on, outside the image, where this test puts one. Now RVAs are checked
+    /// against the image region's real extent (0x1_0000 here) with checked arithmetic: no
+    /// record, an omission naming the debug directory, and the module's size is the region's.
+    #[test]
+    fn headers_that_lie_about_the_image_size_are_checked_against_its_region() {
+        const BASE: usize = 0x6000_0000;
+        const DEBUG_RVA: u32 = 0xA000_0000;
+        let mut spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10))
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(
+                RegionSpec::image(BASE, 0x1_0000, r"\Device\HarddiskVolume3\lying.dll")
+                    .contents(&pe_headers(0xFFFF_FFFF, DEBUG_RVA, 28)),
+            );
+        if let Some(outside) = BASE.checked_add(DEBUG_RVA as usize) {
+            // 64-bit: where the lying RVA leads, a debug directory and a CodeView record.
+            let mut bait = vec![0u8; 0x200];
+            bait[12..16].copy_from_slice(&2u32.to_le_bytes()); // IMAGE_DEBUG_TYPE_CODEVIEW
+            let record: Vec<u8> = [
+                &b"RSDS"[..],
+                &[0x42; 16],
+                &1u32.to_le_bytes(),
+                b"evil.pdb\0",
+            ]
+            .concat();
+            bait[16..20].copy_from_slice(&(record.len() as u32).to_le_bytes());
+            bait[20..24].copy_from_slice(&(DEBUG_RVA + 0x100).to_le_bytes());
+            bait[0x100..0x100 + record.len()].copy_from_slice(&record);
+            spec = spec.region(RegionSpec::private(outside, 0x1000).contents(&bait));
+        }
+        let (dump, summary) = dump_of(spec);
+        let modules: MinidumpModuleList = dump.get_stream().unwrap();
+        let module = modules
+            .module_at_address(BASE as u64)
+            .expect("the module is listed");
+        assert_eq!(
+            module.debug_file(),
+            None,
+            "no CodeView record from outside the image"
+        );
+        assert_eq!(summary.modules_with_codeview, 0);
+        assert_eq!(
+            module.raw.size_of_image, 0x1_0000,
+            "the region's size, not the headers'"
+        );
+        assert!(
+            summary.omissions.iter().any(|o| matches!(
+                o,
+                Omission::ModuleHeaders { base: BASE, problem } if problem.contains("outside the image")
+            )),
+            "{:?}",
+            summary.omissions
+        );
+        assert_no_leaks();
+    }
+}
