@@ -6,12 +6,86 @@
 //! was heap); the dump must stay valid (an independent reader, rust-minidump, opens it), the
 //! writer's peak heap bounded, and every error must say what happened.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::Cursor;
 
 use minidump::{Minidump, MinidumpException, MinidumpSystemInfo};
 use pss::{CaptureFlags, DumpException, DumpSummary, LocalSnapshot, ProcessAccess};
 use pss_sys as sys;
 use pss_tests::*;
+
+/// The system allocator, keeping, for threads that asked, the bytes live on the heap and their
+/// peak (per thread, so tests may run in parallel; what another thread frees is not counted).
+struct PeakHeap;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn grew(bytes: isize) {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        let live = LIVE.try_with(|l| {
+            l.set(l.get() + bytes);
+            l.get()
+        });
+        if let Ok(live) = live {
+            let _ = PEAK.try_with(|p| p.set(p.get().max(live)));
+        }
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; counting touches no allocation.
+unsafe impl GlobalAlloc for PeakHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            grew(layout.size() as isize);
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            grew(layout.size() as isize);
+        }
+        ptr
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            grew(new_size as isize - layout.size() as isize);
+        }
+        new
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        grew(-(layout.size() as isize));
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: PeakHeap = PeakHeap;
+
+/// `f`'s result, and the most bytes this thread had on the heap at once during it, above what
+/// it had when `f` started.
+fn peak_heap_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LIVE.with(|l| l.set(0));
+    PEAK.with(|p| p.set(0));
+    COUNTING.with(|c| c.set(true));
+    let result = f();
+    COUNTING.with(|c| c.set(false));
+    (result, PEAK.with(Cell::get).max(0) as usize)
+}
 
 fn capture(pid: u32, flags: CaptureFlags) -> LocalSnapshot {
     let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
@@ -220,6 +294,135 @@ mod model {
             )),
             "{:?}",
             summary.omissions
+        );
+        assert_no_leaks();
+    }
+
+    /// A loader list laid out by hand at the PEB the model reports ([`PEB_ADDRESS`]): the PEB
+    /// points at `PEB_LDR_DATA`, whose load-order list leads to the entries at `entries`
+    /// (their `InLoadOrderLinks.Flink`, their `DllBase`, their `FullDllName`: a length in bytes
+    /// and a buffer). Returns the regions holding the PEB and the loader data.
+    fn loader_list(entries: &[(usize, usize, usize, u16, usize)]) -> [RegionSpec; 2] {
+        const POINTER: usize = size_of::<usize>();
+        const LDR: usize = 0x5000_0000;
+        let put = |bytes: &mut Vec<u8>, at: usize, value: usize| {
+            bytes[at..at + POINTER].copy_from_slice(&value.to_le_bytes());
+        };
+        let mut peb = vec![0u8; 0x200];
+        put(&mut peb, 3 * POINTER, LDR); // PEB.Ldr
+        let mut ldr = vec![0u8; 0x1000];
+        let load_order = if POINTER == 8 { 0x10 } else { 0x0C };
+        put(&mut ldr, load_order, entries[0].0); // InLoadOrderModuleList.Flink
+        let full_name = if POINTER == 8 { 0x48 } else { 0x24 };
+        for &(at, next, base, length, buffer) in entries {
+            let e = at - LDR;
+            put(&mut ldr, e, next);
+            put(&mut ldr, e + 6 * POINTER, base); // DllBase
+            ldr[e + full_name..e + full_name + 2].copy_from_slice(&length.to_le_bytes());
+            ldr[e + full_name + 2..e + full_name + 4].copy_from_slice(&length.to_le_bytes());
+            put(&mut ldr, e + full_name + POINTER, buffer);
+        }
+        [
+            RegionSpec::private(PEB_ADDRESS, 0x1000).contents(&peb),
+            RegionSpec::private(LDR, 0x1000).contents(&ldr),
+        ]
+    }
+
+    /// Where the tests' images go: within 32 bits on every host.
+    const IMAGE: usize = 0x6000_0000;
+
+    /// `n` bytes of a UTF-16 name: `C:\`, then `A`s.
+    fn long_name(bytes: usize) -> Vec<u8> {
+        let units: Vec<u16> = "C:\\"
+            .encode_utf16()
+            .chain(std::iter::repeat(u16::from(b'A')))
+            .take(bytes / 2)
+            .collect();
+        units.iter().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    /// Bullet 3 of issue 21: a loader entry linked to itself, with a 65,534-byte name. Before the
+    /// fix the writer followed it `MAX_MODULES` (4,096) times, keeping a copy of the name each
+    /// time: a peak heap of 257 MiB (268,566,528 bytes) for a dump of a few KiB, and 4,096
+    /// reads of the entry and its name. Now the cycle is found at once, the name is kept once
+    /// (only for an image the dump lists), and the writer's peak heap stays under 1 MiB.
+    #[test]
+    fn a_loader_list_that_loops_is_followed_once_in_bounded_heap() {
+        const ENTRY: usize = 0x5000_0100;
+        const NAME: usize = 0x5100_0000;
+        let name = long_name(65_534);
+        let mut spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10))
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(RegionSpec::image(
+                IMAGE,
+                0x1_0000,
+                r"\Device\HarddiskVolume3\a.dll",
+            ))
+            .region(RegionSpec::private(NAME, 0x1_0000).contents(&name));
+        for region in loader_list(&[(ENTRY, ENTRY, IMAGE, 65_534, NAME)]) {
+            spec = spec.region(region);
+        }
+        let process = spec.spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let reads = call_count("ReadProcessMemory");
+        let ((bytes, summary), peak) = peak_heap_during(|| written(snapshot.minidump()));
+        let reads = call_count("ReadProcessMemory") - reads;
+        drop(snapshot);
+        eprintln!(
+            "peak heap {peak} bytes, {reads} ReadProcessMemory calls, dump {} bytes",
+            bytes.len()
+        );
+        assert!(peak < 1 << 20, "the writer's peak heap: {peak} bytes");
+        assert!(reads < 64, "{reads} reads of the target's memory");
+        let dump = Minidump::read(bytes).expect("an independent reader opens the dump");
+        let modules: MinidumpModuleList = dump.get_stream().unwrap();
+        let module = modules.module_at_address(IMAGE as u64).unwrap();
+        assert_eq!(module.name.len(), 65_534 / 2, "the loader's name, once");
+        assert!(module.name.starts_with("C:\\AAAA"));
+        assert_eq!(summary.modules, 1);
+        assert_no_leaks();
+    }
+
+    /// A loop that does not pass the list's head again (entry 0 -> 1 -> 2 -> 1 -> ...), of
+    /// entries for no image the dump lists: followed until the loop is found (not 4,096
+    /// entries), their names not read; the image is named by its NT path, as without a list.
+    #[test]
+    fn a_loader_list_that_loops_past_its_head_is_followed_until_the_loop_is_found() {
+        const ENTRIES: [usize; 3] = [0x5000_0100, 0x5000_0400, 0x5000_0700];
+        const NAMES: usize = 0x5100_0000;
+        let name = long_name(65_534);
+        let mut spec = ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10))
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(RegionSpec::image(
+                IMAGE,
+                0x1_0000,
+                r"\Device\HarddiskVolume3\a.dll",
+            ))
+            .region(RegionSpec::private(NAMES, 0x1_0000).contents(&name));
+        let entries = [
+            (ENTRIES[0], ENTRIES[1], 0x7000_0000, 65_534, NAMES),
+            (ENTRIES[1], ENTRIES[2], 0x7100_0000, 65_534, NAMES),
+            (ENTRIES[2], ENTRIES[1], 0x7200_0000, 65_534, NAMES),
+        ];
+        for region in loader_list(&entries) {
+            spec = spec.region(region);
+        }
+        let process = spec.spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let reads = call_count("ReadProcessMemory");
+        let ((bytes, _), peak) = peak_heap_during(|| written(snapshot.minidump()));
+        let reads = call_count("ReadProcessMemory") - reads;
+        drop(snapshot);
+        eprintln!("peak heap {peak} bytes, {reads} ReadProcessMemory calls");
+        assert!(peak < 1 << 20, "the writer's peak heap: {peak} bytes");
+        assert!(reads < 64, "{reads} reads of the target's memory");
+        let dump = Minidump::read(bytes).expect("an independent reader opens the dump");
+        let modules: MinidumpModuleList = dump.get_stream().unwrap();
+        assert_eq!(
+            modules.module_at_address(IMAGE as u64).unwrap().name,
+            r"\Device\HarddiskVolume3\a.dll"
         );
         assert_no_leaks();
     }

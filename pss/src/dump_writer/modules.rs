@@ -38,6 +38,14 @@ fn images(space: &AddressSpace) -> Vec<Image> {
     images
 }
 
+/// The bases of the images the module list holds, ascending.
+pub(super) fn image_bases(space: &AddressSpace) -> Vec<usize> {
+    let mut bases: Vec<usize> = images(space).iter().map(|image| image.base).collect();
+    bases.sort_unstable();
+    bases.dedup();
+    bases
+}
+
 /// Writes every module's name and CodeView record, then `ModuleListStream`.
 pub(super) fn write<W: Write + Seek>(
     file: &mut DumpFile<W>,

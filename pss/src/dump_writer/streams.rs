@@ -89,8 +89,11 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     if clone.is_some() && peb.is_none() {
         summary.omissions.push(Omission::ProcessEnvironment);
     }
-    let loaded = match (&clone, peb) {
-        (Some(clone), Some((_, ldr))) => loader::loaded_modules(clone, ldr),
+    // Names only for the images the module list will hold (none without an address space).
+    let loaded = match (&clone, peb, &space) {
+        (Some(clone), Some((_, ldr)), Some(space)) => {
+            loader::loaded_modules(clone, ldr, &modules::image_bases(space))
+        }
         _ => Vec::new(),
     };
     let mut flags = WITH_FULL_MEMORY_INFO | WITH_THREAD_INFO;
