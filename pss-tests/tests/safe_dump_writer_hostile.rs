@@ -8,10 +8,10 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io::Cursor;
+use std::io::{self, Cursor, Seek, SeekFrom, Write};
 
 use minidump::{Minidump, MinidumpException, MinidumpSystemInfo};
-use pss::{CaptureFlags, DumpException, DumpSummary, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, DumpError, DumpException, DumpSummary, LocalSnapshot, ProcessAccess};
 use pss_sys as sys;
 use pss_tests::*;
 
@@ -197,6 +197,107 @@ fn a_context_built_in_safe_code_is_written_without_its_uninitialised_bytes() {
         assert_eq!(tail.len(), 96);
         assert!(record[tail].iter().all(|&b| b == 0));
     }
+    assert_no_leaks();
+}
+
+/// A destination whose writes ignore seeks: every write appends, as to a file opened in append
+/// mode. `truthful`: a seek reports where the next write really goes (the end); otherwise it
+/// reports the offset asked for, and only `SeekFrom::Current(0)` tells the truth.
+struct IgnoresSeeks {
+    bytes: Vec<u8>,
+    truthful: bool,
+}
+
+impl Write for IgnoresSeeks {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for IgnoresSeeks {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let end = self.bytes.len() as u64;
+        Ok(match to {
+            SeekFrom::Start(n) if !self.truthful => n,
+            SeekFrom::End(n) if !self.truthful => end.saturating_add_signed(n),
+            _ => end,
+        })
+    }
+}
+
+/// The error a destination whose writes ignore seeks must give: a `DumpError::Position` that
+/// names the step, says that writes did not land where the writer sought, and names the fix.
+#[track_caller]
+fn assert_position_error(result: Result<DumpSummary, DumpError>, what: &str) {
+    match result {
+        Err(error @ DumpError::Position { .. }) => {
+            let text = error.to_string();
+            eprintln!("{what}: {text}");
+            assert!(text.contains("append"), "{what}: {text}");
+            assert!(text.contains("where it seeks"), "{what}: {text}");
+            let io = io::Error::from(error);
+            assert_eq!(io.kind(), io::ErrorKind::NotSeekable, "{what}");
+        }
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
+/// Bullet 4 of issue 21: a destination whose writes do not go where it seeks. Before the fix the
+/// writer returned `Ok` and the header it patched in last landed at the end: the file was not a
+/// minidump. Now positions are checked after every seek and patch (and once at the start), and
+/// the error says so.
+#[test]
+fn a_destination_whose_writes_ignore_seeks_is_an_error_not_a_broken_dump() {
+    require_pss!();
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    for truthful in [false, true] {
+        let mut out = IgnoresSeeks {
+            bytes: Vec::new(),
+            truthful,
+        };
+        let result = snapshot.minidump().write_to(&mut out);
+        assert_position_error(result, &format!("truthful seeks: {truthful}"));
+        assert!(Minidump::read(out.bytes).is_err(), "no dump");
+    }
+    drop(snapshot);
+    assert_no_leaks();
+}
+
+/// The same with a real file opened in append mode, empty and with bytes already in it.
+#[test]
+fn a_file_opened_in_append_mode_is_an_error_not_a_broken_dump() {
+    require_pss!();
+    if cfg!(miri) {
+        eprintln!(
+            "skipped: a_file_opened_in_append_mode_is_an_error_not_a_broken_dump: Miri's \
+             isolation has no files (a_destination_whose_writes_ignore_seeks_... runs there)"
+        );
+        return;
+    }
+    let snapshot = LocalSnapshot::capture_current(CaptureFlags::NONE).unwrap();
+    for prefix in [&b""[..], b"earlier log lines\n"] {
+        let path = std::env::temp_dir().join(format!(
+            "pss-tests-{}-append-{}.dmp",
+            std::process::id(),
+            prefix.len()
+        ));
+        std::fs::write(&path, prefix).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let result = snapshot.minidump().write_to(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_position_error(result, &format!("a prefix of {} bytes", prefix.len()));
+        assert!(bytes.starts_with(prefix));
+        assert!(Minidump::read(&bytes[prefix.len()..]).is_err(), "no dump");
+    }
+    drop(snapshot);
     assert_no_leaks();
 }
 

@@ -28,6 +28,10 @@ pub(super) struct DumpFile<W: Write + Seek> {
 impl<W: Write + Seek> DumpFile<W> {
     /// Starts a dump at `out`'s position: a header of zeros, which [`finish`](Self::finish)
     /// replaces, so an unfinished dump never reads as one.
+    ///
+    /// The header is written twice, the second time by seeking back: a destination whose writes
+    /// do not go where it seeks (a file opened in append mode) fails here, before the dump is
+    /// written, rather than at the header's patch at the end.
     pub(super) fn start(mut out: W) -> Result<Self, DumpError> {
         let start = out.stream_position()?;
         let mut file = Self {
@@ -37,7 +41,10 @@ impl<W: Write + Seek> DumpFile<W> {
             scratch: Vec::with_capacity(64),
             directory: Vec::new(),
         };
-        file.zeros(md::MINIDUMP_HEADER::size_with(&LE))?;
+        let header = [0u8; 32];
+        const _: () = assert!(32 == size_of::<md::MINIDUMP_HEADER>());
+        file.bytes(&header)?;
+        file.patch(0, &header, "checking that writes go where it seeks")?;
         Ok(file)
     }
 
@@ -164,15 +171,36 @@ impl<W: Write + Seek> DumpFile<W> {
         bytes
             .pwrite_with(entry, 0, LE)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        self.patch(at, &bytes)
+        self.patch(at, &bytes, "filling in the stream directory")
     }
 
-    /// Overwrites bytes already written at `at`, and comes back.
-    pub(super) fn patch(&mut self, at: u64, bytes: &[u8]) -> Result<(), DumpError> {
-        self.out.seek(SeekFrom::Start(self.start + at))?;
+    /// Overwrites bytes already written at `at` (for `step`), and comes back, checking that the
+    /// bytes went there: after each seek its answer, after the write the position (which a
+    /// destination whose writes ignore seeks, such as a file opened in append mode, reports at
+    /// its end).
+    pub(super) fn patch(
+        &mut self,
+        at: u64,
+        bytes: &[u8],
+        step: &'static str,
+    ) -> Result<(), DumpError> {
+        let position = |expected: u64, found: u64| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(DumpError::Position {
+                    step,
+                    expected,
+                    found,
+                })
+            }
+        };
+        let (to, end) = (self.start + at, self.start + self.offset);
+        position(to, self.out.seek(SeekFrom::Start(to))?)?;
         self.out.write_all(bytes)?;
-        self.out.seek(SeekFrom::Start(self.start + self.offset))?;
-        Ok(())
+        // Flushes the patch, then asks where the destination is.
+        position(to + bytes.len() as u64, self.out.stream_position()?)?;
+        position(end, self.out.seek(SeekFrom::Start(end))?)
     }
 
     /// Writes the header (the signature last of all, so only a whole dump has one), flushes,
@@ -197,7 +225,7 @@ impl<W: Write + Seek> DumpFile<W> {
             .pwrite_with(header, 0, LE)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         self.out.flush()?;
-        self.patch(0, &bytes)?;
+        self.patch(0, &bytes, "filling in the header")?;
         self.out.flush()?;
         Ok(self.offset)
     }

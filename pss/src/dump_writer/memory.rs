@@ -208,7 +208,7 @@ pub(super) fn full_list<W: Write + Seek>(
         header.extend_from_slice(&start.to_le_bytes());
         header.extend_from_slice(&size.to_le_bytes());
     }
-    file.patch(u64::from(list), &header)?;
+    file.patch(u64::from(list), &header, "filling in the memory list")?;
     file.fill_reserved(
         directory,
         md::MINIDUMP_STREAM_TYPE::Memory64ListStream,

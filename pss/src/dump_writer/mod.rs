@@ -137,6 +137,11 @@ impl<'a, A: Allocation> DumpWriter<'a, A> {
 
     /// Writes the dump to `out`, from its current position on, and says what it holds.
     ///
+    /// `out`'s writes must go where it seeks: the writer seeks back to fill in the header (and a
+    /// full dump's memory list). A destination whose writes do not (a file opened in append
+    /// mode) is [`DumpError::Position`], found before the dump is written; the positions are
+    /// checked again at every seek.
+    ///
     /// Memory is read from the VA clone and written in 64 KiB chunks, never buffered whole:
     /// the writer's memory use does not grow with the dump. Everything but the memory of a full
     /// dump must fit in the first 4 GiB (the format's offsets are 32-bit), which only a

@@ -160,6 +160,28 @@ pub enum DumpError {
     /// address (only the memory of a full dump may lie beyond).
     #[error("the dump's streams exceed the 4 GiB the minidump format can address")]
     TooLarge,
+    /// The destination's writes do not go where it seeks: at `step`, the writer sought to (or
+    /// wrote up to) `expected`, and the destination was at `found`. A file opened in append mode
+    /// does this (every write goes to its end), or a `Seek` that does not move the writes. The
+    /// writer seeks back to fill in the header (and a full dump's memory list), so it needs a
+    /// destination whose writes go where it seeks: open the file without append
+    /// ([`File::create`](std::fs::File::create), or `OpenOptions` with `write`), or write to a
+    /// [`Cursor`](std::io::Cursor) and append its bytes. The check runs once at the start, so
+    /// it fails before the dump is written.
+    #[error(
+        "writing the dump ({step}): the destination reports offset {found} where the writer \
+         expected {expected}: its writes do not go where it seeks (as in a file opened in append \
+         mode); open it for writing without append, or write to a Cursor and append that"
+    )]
+    Position {
+        /// What the writer was doing: `"checking that writes go where it seeks"`, `"filling in
+        /// the memory list"`, `"filling in the stream directory"`, `"filling in the header"`.
+        step: &'static str,
+        /// The offset in the destination (from its start, not the dump's) it should be at.
+        expected: u64,
+        /// The offset the destination reported.
+        found: u64,
+    },
 }
 
 impl From<DumpError> for io::Error {
@@ -170,6 +192,7 @@ impl From<DumpError> for io::Error {
             DumpError::Write(error) => error,
             DumpError::Snapshot(error) => error.into(),
             DumpError::TooLarge => io::Error::new(io::ErrorKind::FileTooLarge, error),
+            DumpError::Position { .. } => io::Error::new(io::ErrorKind::NotSeekable, error),
         }
     }
 }
