@@ -527,4 +527,113 @@ mod model {
         );
         assert_no_leaks();
     }
+
+    /// Where the stack tests' stack region is.
+    const STACK: usize = 0x5200_0000;
+
+    /// A thread whose stack pointer is `above` bytes below the end of a readable region of
+    /// `stack_size` bytes at `STACK` (its stack, as the writer takes it, is those bytes).
+    fn with_a_stack(stack_size: usize, above: usize) -> ProcessSpec {
+        let sp = STACK + stack_size - above;
+        ProcessSpec::new()
+            .thread(ThreadSpec::new(0x10).registers(IMAGE + 0x1000, sp, 0))
+            .handle(HandleSpec::event(0x4, true, false))
+            .region(RegionSpec::private(STACK, stack_size).contents(b"stack"))
+    }
+
+    /// Bullet 5 of issue 21: `stack_limit(0)`. Before the fix every thread was reported as
+    /// "no readable region holds its stack pointer" (`Omission::Stack` with `wanted` 0), which
+    /// was not what happened. Now a limit of 0 writes no stack memory, as asked, and reports
+    /// nothing missing; the same stack with the default limit is written whole.
+    #[test]
+    fn a_stack_limit_of_zero_writes_no_stack_and_reports_no_missing_region() {
+        let process = with_a_stack(0x1000, 0x100).spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let (_, summary) = written(snapshot.minidump().stack_limit(0));
+        for omission in &summary.omissions {
+            assert!(
+                !matches!(omission, Omission::Stack { .. }),
+                "stack_limit(0) reported as: {omission}"
+            );
+        }
+        let (_, whole) = written(snapshot.minidump());
+        assert_eq!(
+            whole.memory_bytes - summary.memory_bytes,
+            0x100,
+            "the stack's 0x100 bytes"
+        );
+        drop(snapshot);
+        assert_no_leaks();
+    }
+
+    /// A destination that keeps only its position and length (a dump of several GiB costs no
+    /// memory).
+    #[derive(Default)]
+    struct Sink {
+        position: u64,
+        len: u64,
+    }
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.position += buf.len() as u64;
+            self.len = self.len.max(self.position);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for Sink {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.position = match to {
+                SeekFrom::Start(n) => n,
+                SeekFrom::End(n) => self.len.saturating_add_signed(n),
+                SeekFrom::Current(n) => self.position.saturating_add_signed(n),
+            };
+            Ok(self.position)
+        }
+    }
+
+    /// Bullet 5 of issue 21: a stack limit above 4 GiB and a stack region larger than that (64-bit
+    /// hosts). Before the fix the writer copied the whole 5 GiB stack, and then failed with
+    /// `TooLarge`, whose docs blame millions of handles. Now the stack is checked before it is
+    /// copied, and the error says that the thread stacks cannot fit, and to lower the stack limit.
+    #[test]
+    fn a_stack_beyond_4_gib_is_refused_before_it_is_copied_and_named() {
+        let Some(size) = 5usize.checked_mul(1 << 30) else {
+            eprintln!(
+                "skipped: a_stack_beyond_4_gib_is_refused_before_it_is_copied_and_named: a \
+                 32-bit address space has no region of 5 GiB"
+            );
+            return;
+        };
+        let process = with_a_stack(size, size - 0x100).spawn();
+        let snapshot = capture(process.pid(), CaptureFlags::MINIDUMP);
+        let reads = call_count("ReadProcessMemory");
+        let mut sink = Sink::default();
+        let result = snapshot
+            .minidump()
+            .stack_limit(usize::MAX)
+            .write_to(&mut sink);
+        let reads = call_count("ReadProcessMemory") - reads;
+        drop(snapshot);
+        match result {
+            Err(
+                error @ DumpError::TooLarge {
+                    part: "the thread stacks",
+                    ..
+                },
+            ) => {
+                let text = error.to_string();
+                eprintln!("{text}");
+                assert!(text.contains("stack_limit"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(reads < 64, "{reads} reads: the stack was copied");
+        assert!(sink.len < 1 << 20, "{} bytes written", sink.len);
+        assert_no_leaks();
+    }
 }

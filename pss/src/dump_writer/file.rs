@@ -23,6 +23,10 @@ pub(super) struct DumpFile<W: Write + Seek> {
     /// Serialisation space for one structure (the largest is a few hundred bytes).
     scratch: Vec<u8>,
     directory: Vec<md::MINIDUMP_DIRECTORY>,
+    /// What is being written, for [`DumpError::TooLarge`].
+    part: &'static str,
+    /// Bytes of thread stacks written so far (and wanted, at a stack refused for its size).
+    pub(super) stack_bytes: u64,
 }
 
 impl<W: Write + Seek> DumpFile<W> {
@@ -40,6 +44,8 @@ impl<W: Write + Seek> DumpFile<W> {
             offset: 0,
             scratch: Vec::with_capacity(64),
             directory: Vec::new(),
+            part: "the header",
+            stack_bytes: 0,
         };
         let header = [0u8; 32];
         const _: () = assert!(32 == size_of::<md::MINIDUMP_HEADER>());
@@ -53,10 +59,23 @@ impl<W: Write + Seek> DumpFile<W> {
         self.offset
     }
 
+    /// Says what is written next (`"the handle data"`), for the error if it does not fit.
+    pub(super) fn part(&mut self, part: &'static str) {
+        self.part = part;
+    }
+
     /// The offset the next byte goes to, as a 32-bit RVA: what streams, strings and records
     /// are addressed by.
     pub(super) fn rva(&self) -> Result<u32, DumpError> {
-        u32::try_from(self.offset).map_err(|_| DumpError::TooLarge)
+        u32::try_from(self.offset).map_err(|_| self.too_large(self.part))
+    }
+
+    /// [`DumpError::TooLarge`] at `part`.
+    pub(super) fn too_large(&self, part: &'static str) -> DumpError {
+        DumpError::TooLarge {
+            part,
+            stack_bytes: self.stack_bytes,
+        }
     }
 
     /// Writes raw bytes.

@@ -137,12 +137,13 @@ pub(super) fn small_list<W: Write + Seek>(
             let Some(region) = space.readable_region_at(address) else {
                 continue;
             };
-            let len = bytes.min(region.base_address + region.region_size - address);
-            let end = address + len;
+            let len = bytes.min(region.base_address.saturating_add(region.region_size) - address);
+            let end = address.saturating_add(len);
             // Readers drop overlapping ranges: a TEB inside a stack (or twice) is skipped.
             let overlaps = ranges.iter().any(|d| {
-                let start = d.start_of_memory_range as usize;
-                address < start + d.memory.data_size as usize && start < end
+                let start = d.start_of_memory_range;
+                (address as u64) < start.saturating_add(u64::from(d.memory.data_size))
+                    && start < end as u64
             });
             if overlaps {
                 continue;

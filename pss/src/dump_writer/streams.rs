@@ -98,7 +98,9 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     };
     let mut flags = WITH_FULL_MEMORY_INFO | WITH_THREAD_INFO;
 
+    file.part("the system information");
     system_info(&mut file, peb.map(|(system, _)| system).unwrap_or_default())?;
+    file.part("the misc information");
     misc_info(&mut file, &process)?;
     let written = threads::write(
         &mut file,
@@ -112,9 +114,11 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
         &mut summary,
         &mut chunk,
     )?;
+    file.part("the thread names");
     threads::write_names(&mut file, snapshot, &written)?;
     let mut devices = DeviceMap::default();
     if let Some(space) = &space {
+        file.part("the module list");
         modules::write(
             &mut file,
             clone.as_ref(),
@@ -124,17 +128,21 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
             &mut summary,
         )?;
     }
+    file.part("the handle data");
     if handles::write(&mut file, snapshot, &mut summary)? {
         flags |= WITH_HANDLE_DATA;
     }
     if let Some(space) = &space {
+        file.part("the memory info list");
         memory::info_list(&mut file, space)?;
     }
     if let Some(exception) = &writer.exception {
+        file.part("the exception");
         exception_stream(&mut file, exception, &written)?;
     }
     let full = writer.full_memory && clone.is_some() && space.is_some();
     if !full {
+        file.part("the memory list (TEBs and the PEB)");
         memory::small_list(
             &mut file,
             clone.as_ref(),
@@ -144,8 +152,10 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
             &mut summary,
         )?;
     }
+    file.part("the stream directory");
     let directory = file.directory(usize::from(full))?;
     if let (true, Some(clone), Some(space)) = (full, &clone, &space) {
+        file.part("the Memory64 list");
         memory::full_list(&mut file, directory, clone, space, &mut summary, &mut chunk)?;
         flags |= WITH_FULL_MEMORY;
     }

@@ -35,7 +35,7 @@ pub struct DumpSummary {
 
 impl DumpSummary {
     /// True when nothing was left out: every part the snapshot was captured with is in the
-    /// dump.
+    /// dump (stacks as far as the [`stack_limit`](super::DumpWriter::stack_limit) asks).
     pub fn is_complete(&self) -> bool {
         self.omissions.is_empty()
     }
@@ -64,7 +64,9 @@ pub enum Omission {
     },
     /// A thread's stack memory could not be read in full: the dump holds `read` of the
     /// `wanted` bytes from `address` (the stack pointer) on; `wanted` is 0 when no readable
-    /// region of the address space holds the stack pointer.
+    /// region of the address space holds the stack pointer. (What the
+    /// [`stack_limit`](super::DumpWriter::stack_limit) cuts is not missing: it was not asked
+    /// for; a limit of 0 writes no stacks and records none of these.)
     Stack {
         /// The thread.
         thread_id: u32,
@@ -156,10 +158,26 @@ pub enum DumpError {
     /// Writing to (or seeking in) the destination failed.
     #[error("writing the dump: {0}")]
     Write(#[from] io::Error),
-    /// The streams before the memory exceed 4 GiB, which the format's 32-bit offsets cannot
-    /// address (only the memory of a full dump may lie beyond).
-    #[error("the dump's streams exceed the 4 GiB the minidump format can address")]
-    TooLarge,
+    /// The streams before the memory would pass 4 GiB, which the format's 32-bit offsets
+    /// cannot address (only the memory of a full dump may lie beyond), at `part`. What fills
+    /// them: thread stacks (`stack_bytes`; up to [`stack_limit`](super::DumpWriter::stack_limit)
+    /// bytes each), and, far behind, the records of threads and handles (millions of either),
+    /// modules and memory regions. Lower the stack limit, or capture without what fills them. A
+    /// stack that cannot fit is refused before it is copied (`part` is then `"the thread
+    /// stacks"`).
+    #[error(
+        "writing {part}: the dump's streams would pass the 4 GiB the minidump format's 32-bit \
+         offsets address, with {stack_bytes} bytes of thread stacks (each at most \
+         DumpWriter::stack_limit); lower the stack limit, or capture fewer threads or handles"
+    )]
+    TooLarge {
+        /// What was being written: `"the thread stacks"`, `"the thread list"`, `"the handle
+        /// data"`, ... (one per stream).
+        part: &'static str,
+        /// Bytes of thread stacks in the dump by then (with the one refused, if it was a
+        /// stack).
+        stack_bytes: u64,
+    },
     /// The destination's writes do not go where it seeks: at `step`, the writer sought to (or
     /// wrote up to) `expected`, and the destination was at `found`. A file opened in append mode
     /// does this (every write goes to its end), or a `Seek` that does not move the writes. The
@@ -191,7 +209,7 @@ impl From<DumpError> for io::Error {
         match error {
             DumpError::Write(error) => error,
             DumpError::Snapshot(error) => error.into(),
-            DumpError::TooLarge => io::Error::new(io::ErrorKind::FileTooLarge, error),
+            DumpError::TooLarge { .. } => io::Error::new(io::ErrorKind::FileTooLarge, error),
             DumpError::Position { .. } => io::Error::new(io::ErrorKind::NotSeekable, error),
         }
     }
