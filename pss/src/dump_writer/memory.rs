@@ -7,6 +7,7 @@ use minidump_common::format as md;
 
 use super::file::DumpFile;
 use super::streams::{copy_memory, present, walked};
+use super::summary::Part;
 use super::threads::Written;
 use super::{DumpError, DumpSummary, Omission};
 use crate::{Allocation, LocalSnapshot, MemoryRegion, MemoryState, MemoryType, VaClone};
@@ -27,7 +28,7 @@ impl AddressSpace {
         snapshot: &LocalSnapshot<A>,
         summary: &mut DumpSummary,
     ) -> Result<Option<Self>, DumpError> {
-        let Some(walk) = present(snapshot.va_space(), "address space", summary)? else {
+        let Some(walk) = present(snapshot.va_space(), Part::AddressSpace, summary)? else {
             return Ok(None);
         };
         let mut space = AddressSpace {
@@ -51,7 +52,7 @@ impl AddressSpace {
                 Ok(())
             });
         let before = summary.omissions.len();
-        walked(result, "address space", summary)?;
+        walked(result, Part::AddressSpace, summary)?;
         if summary.omissions.len() > before {
             return Ok(None);
         }

@@ -12,6 +12,7 @@ use minidump_common::format as md;
 use super::file::{CHUNK, DumpFile};
 use super::loader::{self, DeviceMap, System};
 use super::memory::{self, AddressSpace};
+use super::summary::Part;
 use super::{DumpError, DumpSummary, DumpWriter, Omission, context, handles, modules, threads};
 use crate::{Allocation, ErrorCode, ErrorKind, VaClone};
 
@@ -30,7 +31,7 @@ const PLATFORM_WIN32_NT: u32 = 2;
 /// Other errors end the dump.
 pub(super) fn present<T>(
     result: crate::Result<T>,
-    part: &'static str,
+    part: Part,
     summary: &mut DumpSummary,
 ) -> Result<Option<T>, DumpError> {
     match result {
@@ -43,17 +44,13 @@ pub(super) fn present<T>(
 /// before the snapshot is asked for the class), recorded as [`present`] does.
 pub(super) fn walked(
     result: Result<(), DumpError>,
-    part: &'static str,
+    part: Part,
     summary: &mut DumpSummary,
 ) -> Result<(), DumpError> {
     result.or_else(|error| missing(error, part, summary))
 }
 
-fn missing(
-    error: DumpError,
-    part: &'static str,
-    summary: &mut DumpSummary,
-) -> Result<(), DumpError> {
+fn missing(error: DumpError, part: Part, summary: &mut DumpSummary) -> Result<(), DumpError> {
     let DumpError::Snapshot(error) = error else {
         return Err(error);
     };
@@ -63,7 +60,10 @@ fn missing(
             Ok(())
         }
         ErrorKind::Os(ErrorCode::NOT_FOUND) => {
-            summary.omissions.push(Omission::Unlisted { part, error });
+            summary.omissions.push(Omission::Unlisted {
+                part: part.name(),
+                error,
+            });
             Ok(())
         }
         _ => Err(error.into()),
@@ -81,7 +81,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     let mut chunk = vec![0u8; CHUNK];
 
     let process = snapshot.process_information()?;
-    let clone = present(snapshot.va_clone(), "memory", &mut summary)?;
+    let clone = present(snapshot.va_clone(), Part::VaClone, &mut summary)?;
     let space = AddressSpace::read(snapshot, &mut summary)?;
     let peb = clone
         .as_ref()

@@ -48,10 +48,11 @@ pub enum Omission {
     /// The snapshot was captured without these flags, so the streams they feed are empty or
     /// absent (threads, handles, the memory description, any memory).
     NotCaptured(CaptureFlags),
-    /// The snapshot's threads, handles or address space could not be listed for another
-    /// reason (a process that had exited: [`Error::reason`] says), so that stream is empty.
+    /// The snapshot's threads, handles, address space or VA clone could not be listed for
+    /// another reason (a process that had exited: [`Error::reason`] says), so that stream is
+    /// empty (without the VA clone: the dump holds no memory).
     Unlisted {
-        /// The part: `"threads"`, `"handles"` or `"address space"`.
+        /// The part: `"threads"`, `"handles"`, `"address space"` or `"VA clone"`.
         part: &'static str,
         /// The error the snapshot gave.
         error: Error,
@@ -98,6 +99,36 @@ pub enum Omission {
     /// The PEB could not be read through the VA clone: the system information has no
     /// Windows version or processor count, and module names are NT paths.
     ProcessEnvironment,
+}
+
+/// A part of the snapshot an [`Omission::Unlisted`] names: the one place its names are spelt,
+/// so the code records only the names the docs list (a test compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Threads,
+    Handles,
+    AddressSpace,
+    VaClone,
+}
+
+impl Part {
+    #[cfg(test)]
+    const ALL: [Part; 4] = [
+        Part::Threads,
+        Part::Handles,
+        Part::AddressSpace,
+        Part::VaClone,
+    ];
+
+    /// Its name in [`Omission::Unlisted::part`].
+    pub(super) const fn name(self) -> &'static str {
+        match self {
+            Part::Threads => "threads",
+            Part::Handles => "handles",
+            Part::AddressSpace => "address space",
+            Part::VaClone => "VA clone",
+        }
+    }
 }
 
 impl fmt::Display for Omission {
@@ -203,8 +234,9 @@ pub enum DumpError {
 }
 
 impl From<DumpError> for io::Error {
-    /// The destination's own error as it was; the others as an [`io::Error`] whose source is
-    /// the [`DumpError`] (a snapshot error keeps its OS code: see `From<Error> for io::Error`).
+    /// The destination's own error as it was; a snapshot error as `From<Error> for io::Error`
+    /// makes it (its Win32 code as the raw OS error, on Windows); the others as an
+    /// [`io::Error`] whose source is the [`DumpError`].
     fn from(error: DumpError) -> Self {
         match error {
             DumpError::Write(error) => error,
@@ -212,5 +244,27 @@ impl From<DumpError> for io::Error {
             DumpError::TooLarge { .. } => io::Error::new(io::ErrorKind::FileTooLarge, error),
             DumpError::Position { .. } => io::Error::new(io::ErrorKind::NotSeekable, error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `Omission::Unlisted` records are the ones its docs list: the writer once
+    /// recorded "memory", which they did not.
+    #[test]
+    fn the_unlisted_parts_recorded_are_the_ones_documented() {
+        let doc = include_str!("summary.rs")
+            .lines()
+            .find(|line| line.trim_start().starts_with("/// The part: `"))
+            .expect("the part's doc line");
+        let documented: Vec<&str> = doc
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|name| name.trim_matches('"'))
+            .collect();
+        assert_eq!(documented, Part::ALL.map(Part::name));
     }
 }

@@ -7,6 +7,7 @@ use minidump_common::format as md;
 use super::file::DumpFile;
 use super::memory::AddressSpace;
 use super::streams::{copy_memory, present, walked};
+use super::summary::Part;
 use super::{DumpError, DumpSummary, Omission, context};
 use crate::{Allocation, CaptureFlags, FileTime, LocalSnapshot, VaClone, time};
 
@@ -62,7 +63,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     let mut written = Written::default();
     let mut records: Vec<(md::MINIDUMP_THREAD, md::MINIDUMP_THREAD_INFO)> = Vec::new();
     let mut without_context = Vec::new();
-    if let Some(walk) = present(snapshot.threads(), "threads", summary)? {
+    if let Some(walk) = present(snapshot.threads(), Part::Threads, summary)? {
         let result = walk
             .iter()
             .try_for_each_ref(|thread| -> Result<(), DumpError> {
@@ -135,7 +136,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                 });
                 Ok(())
             });
-        walked(result, "threads", summary)?;
+        walked(result, Part::Threads, summary)?;
     }
     if !records.is_empty() && without_context.len() == records.len() {
         summary
