@@ -76,13 +76,21 @@ fn os_errors_keep_their_code() {
         )
     );
     assert!(error.to_string().contains("PssCaptureSnapshot"), "{error}");
-    // As an io::Error (`?` into io::Result): the Win32 code as its raw OS error, as std and
-    // rustix convert, so `raw_os_error() == Some(5)` matches; on Windows the kind is the
-    // system's for that code.
+    // As an io::Error (`?` into io::Result): on Windows the Win32 code as its raw OS error, as
+    // std and rustix convert, so `raw_os_error() == Some(5)` matches; off Windows a Win32 code
+    // is no errno, so the pss::Error (with its code) is the source. The kind is the code's on
+    // every host.
     let io: std::io::Error = error.into();
-    assert_eq!(io.raw_os_error(), Some(5));
-    #[cfg(windows)]
     assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    #[cfg(windows)]
+    assert_eq!(io.raw_os_error(), Some(5));
+    #[cfg(not(windows))]
+    assert_eq!(
+        io.get_ref()
+            .and_then(|e| e.downcast_ref::<pss::Error>())
+            .and_then(pss::Error::raw_os_error),
+        Some(5)
+    );
     // Where nothing was called there is no code: the whole pss::Error is the source.
     let refused = LocalSnapshot::capture(&handle, CaptureFlags::THREAD_CONTEXT).unwrap_err();
     let io: std::io::Error = refused.into();

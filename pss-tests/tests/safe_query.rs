@@ -101,7 +101,12 @@ fn every_query_class_not_captured_says_why() {
     assert_eq!(threads.missing_flags(), Some(CaptureFlags::THREADS));
     assert_eq!(trace.missing_flags(), Some(CaptureFlags::HANDLE_TRACE));
     let io = std::io::Error::from(threads);
-    assert_eq!(io.raw_os_error(), Some(1168), "ERROR_NOT_FOUND");
+    // The Win32 code: the raw OS error on Windows; elsewhere (no errno) the source's.
+    let code = io.raw_os_error().or_else(|| {
+        let source = io.get_ref()?.downcast_ref::<pss::Error>()?;
+        source.raw_os_error()
+    });
+    assert_eq!(code, Some(1168), "ERROR_NOT_FOUND");
     // Process information comes with every snapshot.
     snapshot.process_information().unwrap();
     drop(snapshot);

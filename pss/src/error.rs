@@ -31,8 +31,9 @@ pub type Result<T> = core::result::Result<T, Error>;
 /// }
 /// ```
 ///
-/// Converting into [`std::io::Error`] keeps the Win32 code as its `raw_os_error`, or, where
-/// there is none, this whole error as its source (see the [`From`] impl).
+/// Converting into [`std::io::Error`] gives the Win32 code's kind ([`ErrorCode::io_error_kind`])
+/// and, on Windows, keeps the code as its `raw_os_error`; elsewhere, and where there is no code,
+/// this whole error is its source (see the [`From`] impl).
 ///
 /// # What `Display` prints
 ///
@@ -261,7 +262,10 @@ impl Error {
         self.kind.code()
     }
 
-    /// The Win32 error code as [`std::io::Error::raw_os_error`] reports one.
+    /// The Win32 error code as an `i32`, as [`std::io::Error::raw_os_error`] reports it on
+    /// Windows. It is a Win32 code on every host: off Windows (against the model) it is not an
+    /// `errno`, so do not make an [`io::Error`] of it with
+    /// [`from_raw_os_error`](io::Error::from_raw_os_error) there (convert the `pss::Error`).
     pub fn raw_os_error(&self) -> Option<i32> {
         // Win32 codes are DWORDs; io::Error stores them as i32 (same bits, as std does).
         self.code().map(|code| code.raw() as i32)
@@ -309,13 +313,21 @@ impl fmt::Display for Message<'_> {
     }
 }
 
-/// Follows the convention of `std` and `rustix`: an error with a Win32 code
+/// Follows the convention of `std` and `rustix`: on Windows an error with a Win32 code
 /// ([`Os`](ErrorKind::Os), and [`NotCaptured`](ErrorKind::NotCaptured), which is
 /// `ERROR_NOT_FOUND`) becomes [`io::Error::from_raw_os_error`], so `?` into an
 /// `io::Result` and then matching [`raw_os_error`](io::Error::raw_os_error)`() == Some(5)`
-/// works, and the io error's kind and message are the system's for that code. The kinds
-/// where no Win32 code exists keep the whole `pss::Error` as the io error's source
-/// ([`io::Error::get_ref`]), under the closest [`io::ErrorKind`]:
+/// works, and the io error's kind and message are the system's for that code.
+///
+/// Off Windows (tests against the model) a Win32 code is not an `errno` (5 would be `EIO`, 4
+/// `EINTR`, which `read_exact` and `io::copy` retry forever), so the io error has no
+/// `raw_os_error` there: its kind is the code's kind ([`ErrorCode::io_error_kind`], the table
+/// `std` uses on Windows, so the same on every host) and its source is the whole `pss::Error`,
+/// whose [`code`](Error::code) is the Win32 code. No Win32 code gives
+/// [`Interrupted`](io::ErrorKind::Interrupted) on any host.
+///
+/// The kinds where no Win32 code exists keep the whole `pss::Error` as the io error's source
+/// ([`io::Error::get_ref`]) on every host, under the closest [`io::ErrorKind`]:
 /// [`InvalidFlags`](ErrorKind::InvalidFlags) and [`ForeignPosition`](ErrorKind::ForeignPosition)
 /// are `InvalidInput`, [`Unavailable`](ErrorKind::Unavailable) is `Unsupported`,
 /// [`InsufficientAccess`](ErrorKind::InsufficientAccess) is `PermissionDenied`,
@@ -330,7 +342,8 @@ impl fmt::Display for Message<'_> {
 /// # fn f(error: pss::Error) {
 /// let io = std::io::Error::from(error);
 /// match error.code() {
-///     Some(code) => assert_eq!(io.raw_os_error(), Some(code.raw() as i32)),
+///     Some(code) if cfg!(windows) => assert_eq!(io.raw_os_error(), Some(code.raw() as i32)),
+///     Some(code) => assert_eq!(io.kind(), code.io_error_kind()),
 ///     None => {
 ///         let back = io.get_ref().and_then(|e| e.downcast_ref::<pss::Error>());
 ///         assert_eq!(back, Some(&error));
@@ -342,9 +355,18 @@ impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match error.kind {
             ErrorKind::Os(_) | ErrorKind::NotCaptured(_) => {
-                // Win32 codes are DWORDs; io::Error stores them as i32 (same bits, as std does).
-                let code = error.code().map_or(0, ErrorCode::raw);
-                return io::Error::from_raw_os_error(code as i32);
+                let code = error.code().unwrap_or(ErrorCode::NOT_FOUND);
+                #[cfg(windows)]
+                {
+                    // Win32 codes are DWORDs; io::Error stores them as i32 (same bits, as std
+                    // does). std's kind for a Win32 code is never Interrupted today; should a
+                    // std ever say so, the code's kind from the table is given instead.
+                    let io = io::Error::from_raw_os_error(code.raw() as i32);
+                    if io.kind() != io::ErrorKind::Interrupted {
+                        return io;
+                    }
+                }
+                code.io_error_kind()
             }
             ErrorKind::InvalidFlags | ErrorKind::ForeignPosition => io::ErrorKind::InvalidInput,
             ErrorKind::Unavailable => io::ErrorKind::Unsupported,
@@ -627,6 +649,69 @@ codes! {
 }
 
 impl ErrorCode {
+    /// The [`io::ErrorKind`] of this code, the same on every host: the table `std` applies to
+    /// Win32 codes on Windows (`ERROR_ACCESS_DENIED` is `PermissionDenied`,
+    /// `ERROR_INVALID_PARAMETER` `InvalidInput`, `ERROR_NOT_ENOUGH_MEMORY` `OutOfMemory`, the
+    /// timeouts `TimedOut`, ...), and [`Other`](io::ErrorKind::Other) for every code it leaves
+    /// uncategorized (and for `ERROR_CANT_RESOLVE_FILENAME`, whose `FilesystemLoop` is not yet
+    /// stable). Never [`Interrupted`](io::ErrorKind::Interrupted): no Win32 code means "try
+    /// again at once", and `read_exact` and `io::copy` retry an interrupted call forever.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use pss::ErrorCode;
+    ///
+    /// assert_eq!(ErrorCode::ACCESS_DENIED.io_error_kind(), ErrorKind::PermissionDenied);
+    /// assert_eq!(ErrorCode::NOT_FOUND.io_error_kind(), ErrorKind::Other);
+    /// ```
+    pub const fn io_error_kind(self) -> io::ErrorKind {
+        use io::ErrorKind::*;
+        match self.0 {
+            5 | 10013 => PermissionDenied,   // ERROR_ACCESS_DENIED, WSAEACCES
+            80 | 183 => AlreadyExists,       // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
+            109 | 232 | 10058 => BrokenPipe, // ERROR_BROKEN_PIPE, ERROR_NO_DATA, WSAESHUTDOWN
+            // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_INVALID_DRIVE,
+            // ERROR_BAD_NETPATH, ERROR_BAD_NET_NAME
+            2 | 3 | 15 | 53 | 67 => NotFound,
+            // ERROR_INVALID_NAME, ERROR_BAD_PATHNAME, ERROR_FILENAME_EXCED_RANGE
+            123 | 161 | 206 => InvalidFilename,
+            87 | 10022 => InvalidInput, // ERROR_INVALID_PARAMETER, WSAEINVAL
+            8 | 14 => OutOfMemory,      // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY
+            // ERROR_SEM_TIMEOUT, WAIT_TIMEOUT, ERROR_DRIVER_CANCEL_TIMEOUT,
+            // ERROR_OPERATION_ABORTED, ERROR_SERVICE_REQUEST_TIMEOUT, ERROR_COUNTER_TIMEOUT,
+            // ERROR_TIMEOUT, ERROR_RESOURCE_CALL_TIMED_OUT, ERROR_CTX_MODEM_RESPONSE_TIMEOUT,
+            // ERROR_CTX_CLIENT_QUERY_TIMEOUT, FRS_ERR_SYSVOL_POPULATE_TIMEOUT,
+            // ERROR_DS_TIMELIMIT_EXCEEDED, DNS_ERROR_RECORD_TIMED_OUT, ERROR_IPSEC_IKE_TIMED_OUT,
+            // ERROR_RUNLEVEL_SWITCH_TIMEOUT, ERROR_RUNLEVEL_SWITCH_AGENT_TIMEOUT, WSAETIMEDOUT
+            121 | 258 | 594 | 995 | 1053 | 1121 | 1460 | 5910 | 7012 | 7040 | 8014 | 8226
+            | 9705 | 13805 | 15402 | 15403 | 10060 => TimedOut,
+            120 => Unsupported,                 // ERROR_CALL_NOT_IMPLEMENTED
+            1232 | 10065 => HostUnreachable,    // ERROR_HOST_UNREACHABLE, WSAEHOSTUNREACH
+            1231 | 10051 => NetworkUnreachable, // ERROR_NETWORK_UNREACHABLE, WSAENETUNREACH
+            10050 => NetworkDown,               // WSAENETDOWN
+            267 => NotADirectory,               // ERROR_DIRECTORY
+            336 => IsADirectory,                // ERROR_DIRECTORY_NOT_SUPPORTED
+            145 => DirectoryNotEmpty,           // ERROR_DIR_NOT_EMPTY
+            19 => ReadOnlyFilesystem,           // ERROR_WRITE_PROTECT
+            112 | 39 => StorageFull,            // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
+            132 => NotSeekable,                 // ERROR_SEEK_ON_DEVICE
+            1295 | 10069 => QuotaExceeded,      // ERROR_DISK_QUOTA_EXCEEDED, WSAEDQUOT
+            223 => FileTooLarge,                // ERROR_FILE_TOO_LARGE
+            170 => ResourceBusy,                // ERROR_BUSY
+            1131 => Deadlock,                   // ERROR_POSSIBLE_DEADLOCK
+            17 => CrossesDevices,               // ERROR_NOT_SAME_DEVICE
+            1142 => TooManyLinks,               // ERROR_TOO_MANY_LINKS
+            10048 => AddrInUse,                 // WSAEADDRINUSE
+            10049 => AddrNotAvailable,          // WSAEADDRNOTAVAIL
+            10053 => ConnectionAborted,         // WSAECONNABORTED
+            10061 => ConnectionRefused,         // WSAECONNREFUSED
+            10054 => ConnectionReset,           // WSAECONNRESET
+            10057 => NotConnected,              // WSAENOTCONN
+            10035 => WouldBlock,                // WSAEWOULDBLOCK
+            _ => Other,
+        }
+    }
+
     /// The code for a raw Win32 error value.
     pub const fn from_raw(code: u32) -> ErrorCode {
         ErrorCode(code)
@@ -753,7 +838,15 @@ mod tests {
             (os(1234), 1234),
         ] {
             let io = io::Error::from(error);
-            assert_eq!(io.raw_os_error(), Some(code), "{error}");
+            if cfg!(windows) {
+                assert_eq!(io.raw_os_error(), Some(code), "{error}");
+            } else {
+                // A Win32 code is no errno: the kind is the code's, the source the whole error.
+                assert_eq!(io.raw_os_error(), None, "{error}");
+                assert_eq!(io.kind(), ErrorCode::from_raw(code as u32).io_error_kind());
+                let back = io.get_ref().and_then(|e| e.downcast_ref::<Error>());
+                assert_eq!(back, Some(&error));
+            }
         }
         let cases = [
             (
@@ -787,6 +880,50 @@ mod tests {
                 Some(&error)
             );
             assert_eq!(io.to_string(), error.to_string());
+        }
+    }
+
+    /// Off Windows a Win32 code was taken for an errno: `ERROR_ACCESS_DENIED` (5) became
+    /// `EIO`, code 4 (`ERROR_TOO_MANY_OPEN_FILES`) became `EINTR`, `Interrupted`, which
+    /// `read_exact` and `io::copy` retry forever. Every host now gives the kind of the Win32
+    /// code, and no code gives `Interrupted`.
+    #[test]
+    fn io_error_kinds_are_the_win32_codes_kinds_and_never_interrupted() {
+        let kind = |code| io::Error::from(Error::os(Function::ReadProcessMemory, code)).kind();
+        assert_eq!(
+            kind(sys::ERROR_ACCESS_DENIED),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            kind(sys::ERROR_INVALID_PARAMETER),
+            io::ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind(sys::ERROR_NOT_ENOUGH_MEMORY),
+            io::ErrorKind::OutOfMemory
+        );
+        assert_ne!(kind(4), io::ErrorKind::Interrupted);
+        // Every 16-bit code (Win32 codes are), and beyond; a sample of them under Miri.
+        let step = if cfg!(miri) { 251 } else { 1 };
+        let codes =
+            (0..=0xFFFF_u32)
+                .step_by(step)
+                .chain([4, 10004, 0x8007_0005, 0xC000_0005, u32::MAX]);
+        for code in codes {
+            assert_ne!(kind(code), io::ErrorKind::Interrupted, "code {code}");
+            let table = ErrorCode::from_raw(code).io_error_kind();
+            assert_ne!(table, io::ErrorKind::Interrupted, "code {code}");
+            // On Windows the io error is std's, whose table this one is: the same kind, or a
+            // kind only std may name (`Uncategorized`, `FilesystemLoop`) where this says Other.
+            let std = kind(code);
+            let unnameable = matches!(
+                format!("{std:?}").as_str(),
+                "Uncategorized" | "FilesystemLoop"
+            );
+            assert!(
+                std == table || (table == io::ErrorKind::Other && unnameable),
+                "code {code}: {std:?} from the io error, {table:?} from the table"
+            );
         }
     }
 

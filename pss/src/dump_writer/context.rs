@@ -60,21 +60,95 @@ pub(super) fn dump_context(record: &[u8]) -> Option<[u8; size_of::<sys::CONTEXT>
     Some(context)
 }
 
-/// The bytes of a caller's `CONTEXT` as the dump carries it.
+/// The bytes of a `CONTEXT` that not every way of building one initialises: on x64 (and
+/// arm64ec) the end of the `Anonymous` union, where `XSAVE_FORMAT` (512 bytes) keeps
+/// `Reserved4` and the other variant, `CONTEXT_0_0` (416 bytes), has ended. A `CONTEXT` built in
+/// safe code with that variant leaves these 96 bytes uninitialised, and reading them is undefined
+/// behaviour, so the dump carries zeros there (reserved bytes: no register is lost). No other
+/// architecture's `CONTEXT` has a union whose variants differ in size.
+#[cfg(any(target_arch = "x86_64", target_arch = "arm64ec"))]
+const UNINITIALISED: core::ops::Range<usize> = {
+    let union_at = core::mem::offset_of!(sys::CONTEXT, Anonymous);
+    union_at + size_of::<sys::CONTEXT_0_0>()..union_at + size_of::<sys::CONTEXT_0>()
+};
+#[cfg(not(any(target_arch = "x86_64", target_arch = "arm64ec")))]
+const UNINITIALISED: core::ops::Range<usize> = size_of::<sys::CONTEXT>()..size_of::<sys::CONTEXT>();
+
+// The range lies inside the structure, and (x64) the union's larger variant is XSAVE_FORMAT.
+const _: () = assert!(UNINITIALISED.start <= UNINITIALISED.end);
+const _: () = assert!(UNINITIALISED.end <= size_of::<sys::CONTEXT>());
+#[cfg(any(target_arch = "x86_64", target_arch = "arm64ec"))]
+const _: () = assert!(
+    size_of::<sys::CONTEXT_0>() == size_of::<sys::XSAVE_FORMAT>()
+        && UNINITIALISED.end - UNINITIALISED.start == 96
+);
+
+/// The bytes of a caller's `CONTEXT` as the dump carries it: every byte that any way of building
+/// one initialises, zeros in [`UNINITIALISED`].
 pub(super) fn context_bytes(context: &sys::CONTEXT) -> [u8; size_of::<sys::CONTEXT>()] {
-    // SAFETY: `CONTEXT` is `#[repr(C)]` plain integers (and unions of them) with no padding
-    // bytes on any Windows target (the layout assertions in pss-sys check every offset and the
-    // size, which leave no gaps), so its `size_of` bytes are initialised and may be read as
-    // `u8`s for as long as `context` is borrowed.
-    let bytes = unsafe {
-        core::slice::from_raw_parts(
-            (context as *const sys::CONTEXT).cast::<u8>(),
-            size_of::<sys::CONTEXT>(),
-        )
-    };
     let mut out = [0u8; size_of::<sys::CONTEXT>()];
-    out.copy_from_slice(bytes);
+    let base = (context as *const sys::CONTEXT).cast::<u8>();
+    for range in [0..UNINITIALISED.start, UNINITIALISED.end..out.len()] {
+        // SAFETY: `range` lies within the `size_of::<CONTEXT>()` bytes `context` borrows (the
+        // assertions above). Those bytes are initialised: `CONTEXT` is `#[repr(C)]` plain
+        // integers with no padding on any Windows target (the layout assertions in pss-sys check
+        // every offset and the size, which leave no gaps), and its one union is initialised
+        // through either variant, the smaller of which covers everything before
+        // `UNINITIALISED`. So they may be read as `u8`s while `context` is borrowed.
+        let bytes = unsafe { core::slice::from_raw_parts(base.add(range.start), range.len()) };
+        out[range].copy_from_slice(bytes);
+    }
     let at = FLAGS_OFFSET..FLAGS_OFFSET + 4;
     out[at].copy_from_slice(&dump_flags(context.ContextFlags).to_le_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `CONTEXT` whose union holds its smaller variant (x64) is read without its uninitialised
+    /// bytes: Miri found "constructing invalid value of type [u8; 1232]: at [672], encountered
+    /// uninitialized memory" before only initialised bytes were read.
+    #[test]
+    fn a_context_built_in_safe_code_is_read_without_its_uninitialised_bytes() {
+        #[cfg(any(target_arch = "x86_64", target_arch = "arm64ec"))]
+        let context = sys::CONTEXT {
+            ContextFlags: sys::CONTEXT_ALL_AMD64 | 0x4000_0000,
+            Rsp: 0x5000_0800,
+            Anonymous: sys::CONTEXT_0 {
+                Anonymous: sys::CONTEXT_0_0 {
+                    Xmm15: sys::M128A {
+                        Low: 0x1111_2222_3333_4444,
+                        High: 0x5555_6666_7777_0000,
+                    },
+                    ..Default::default()
+                },
+            },
+            ..Default::default()
+        };
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "arm64ec")))]
+        let context = sys::CONTEXT {
+            ContextFlags: CONTEXT_ARCHITECTURE | 0x4000_0000,
+            ..Default::default()
+        };
+        let bytes = context_bytes(&context);
+        let flags = u32::from_le_bytes(bytes[FLAGS_OFFSET..FLAGS_OFFSET + 4].try_into().unwrap());
+        assert_eq!(flags, dump_flags(context.ContextFlags));
+        assert!(bytes[UNINITIALISED].iter().all(|&b| b == 0));
+        #[cfg(any(target_arch = "x86_64", target_arch = "arm64ec"))]
+        {
+            let rsp = core::mem::offset_of!(sys::CONTEXT, Rsp);
+            assert_eq!(bytes[rsp..rsp + 8], 0x5000_0800_u64.to_le_bytes());
+            let xmm15 = UNINITIALISED.start - 16;
+            assert_eq!(
+                bytes[xmm15..UNINITIALISED.start],
+                [
+                    0x1111_2222_3333_4444_u64.to_le_bytes(),
+                    0x5555_6666_7777_0000_u64.to_le_bytes()
+                ]
+                .concat()[..]
+            );
+        }
+    }
 }

@@ -23,11 +23,19 @@ pub(super) struct DumpFile<W: Write + Seek> {
     /// Serialisation space for one structure (the largest is a few hundred bytes).
     scratch: Vec<u8>,
     directory: Vec<md::MINIDUMP_DIRECTORY>,
+    /// What is being written, for [`DumpError::TooLarge`].
+    part: &'static str,
+    /// Bytes of thread stacks written so far (and wanted, at a stack refused for its size).
+    pub(super) stack_bytes: u64,
 }
 
 impl<W: Write + Seek> DumpFile<W> {
     /// Starts a dump at `out`'s position: a header of zeros, which [`finish`](Self::finish)
     /// replaces, so an unfinished dump never reads as one.
+    ///
+    /// The header is written twice, the second time by seeking back: a destination whose writes
+    /// do not go where it seeks (a file opened in append mode) fails here, before the dump is
+    /// written, rather than at the header's patch at the end.
     pub(super) fn start(mut out: W) -> Result<Self, DumpError> {
         let start = out.stream_position()?;
         let mut file = Self {
@@ -36,8 +44,13 @@ impl<W: Write + Seek> DumpFile<W> {
             offset: 0,
             scratch: Vec::with_capacity(64),
             directory: Vec::new(),
+            part: "the header",
+            stack_bytes: 0,
         };
-        file.zeros(md::MINIDUMP_HEADER::size_with(&LE))?;
+        let header = [0u8; 32];
+        const _: () = assert!(32 == size_of::<md::MINIDUMP_HEADER>());
+        file.bytes(&header)?;
+        file.patch(0, &header, "checking that writes go where it seeks")?;
         Ok(file)
     }
 
@@ -46,10 +59,23 @@ impl<W: Write + Seek> DumpFile<W> {
         self.offset
     }
 
+    /// Says what is written next (`"the handle data"`), for the error if it does not fit.
+    pub(super) fn part(&mut self, part: &'static str) {
+        self.part = part;
+    }
+
     /// The offset the next byte goes to, as a 32-bit RVA: what streams, strings and records
     /// are addressed by.
     pub(super) fn rva(&self) -> Result<u32, DumpError> {
-        u32::try_from(self.offset).map_err(|_| DumpError::TooLarge)
+        u32::try_from(self.offset).map_err(|_| self.too_large(self.part))
+    }
+
+    /// [`DumpError::TooLarge`] at `part`.
+    pub(super) fn too_large(&self, part: &'static str) -> DumpError {
+        DumpError::TooLarge {
+            part,
+            stack_bytes: self.stack_bytes,
+        }
     }
 
     /// Writes raw bytes.
@@ -164,15 +190,36 @@ impl<W: Write + Seek> DumpFile<W> {
         bytes
             .pwrite_with(entry, 0, LE)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        self.patch(at, &bytes)
+        self.patch(at, &bytes, "filling in the stream directory")
     }
 
-    /// Overwrites bytes already written at `at`, and comes back.
-    pub(super) fn patch(&mut self, at: u64, bytes: &[u8]) -> Result<(), DumpError> {
-        self.out.seek(SeekFrom::Start(self.start + at))?;
+    /// Overwrites bytes already written at `at` (for `step`), and comes back, checking that the
+    /// bytes went there: after each seek its answer, after the write the position (which a
+    /// destination whose writes ignore seeks, such as a file opened in append mode, reports at
+    /// its end).
+    pub(super) fn patch(
+        &mut self,
+        at: u64,
+        bytes: &[u8],
+        step: &'static str,
+    ) -> Result<(), DumpError> {
+        let position = |expected: u64, found: u64| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(DumpError::Position {
+                    step,
+                    expected,
+                    found,
+                })
+            }
+        };
+        let (to, end) = (self.start + at, self.start + self.offset);
+        position(to, self.out.seek(SeekFrom::Start(to))?)?;
         self.out.write_all(bytes)?;
-        self.out.seek(SeekFrom::Start(self.start + self.offset))?;
-        Ok(())
+        // Flushes the patch, then asks where the destination is.
+        position(to + bytes.len() as u64, self.out.stream_position()?)?;
+        position(end, self.out.seek(SeekFrom::Start(end))?)
     }
 
     /// Writes the header (the signature last of all, so only a whole dump has one), flushes,
@@ -197,7 +244,7 @@ impl<W: Write + Seek> DumpFile<W> {
             .pwrite_with(header, 0, LE)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         self.out.flush()?;
-        self.patch(0, &bytes)?;
+        self.patch(0, &bytes, "filling in the header")?;
         self.out.flush()?;
         Ok(self.offset)
     }

@@ -6,6 +6,7 @@ use minidump_common::format as md;
 
 use super::file::DumpFile;
 use super::streams::{present, walked};
+use super::summary::Part;
 use super::{DumpError, DumpSummary};
 use crate::{Allocation, LocalSnapshot};
 
@@ -16,7 +17,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     snapshot: &LocalSnapshot<A>,
     summary: &mut DumpSummary,
 ) -> Result<bool, DumpError> {
-    let Some(walk) = present(snapshot.handles(), "handles", summary)? else {
+    let Some(walk) = present(snapshot.handles(), Part::Handles, summary)? else {
         return Ok(false);
     };
     let mut descriptors: Vec<md::MINIDUMP_HANDLE_DESCRIPTOR> = Vec::new();
@@ -44,7 +45,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
             Ok(())
         });
     let before = summary.omissions.len();
-    walked(result, "handles", summary)?;
+    walked(result, Part::Handles, summary)?;
     if summary.omissions.len() > before {
         return Ok(false);
     }

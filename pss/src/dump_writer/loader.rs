@@ -32,7 +32,7 @@ const LDR_LOAD_ORDER: usize = if WIDE { 0x10 } else { 0x0C };
 const ENTRY_DLL_BASE: usize = 6 * POINTER;
 const ENTRY_FULL_NAME: usize = if WIDE { 0x48 } else { 0x24 };
 const ENTRY_BYTES: usize = ENTRY_FULL_NAME + 2 * POINTER;
-/// Modules followed at most: the list is the target's data, and may loop.
+/// Entries followed at most: the list is the target's data, and may be long or loop.
 const MAX_MODULES: usize = 4096;
 
 /// The PEB's values for the system information.
@@ -73,36 +73,70 @@ pub(super) fn read_peb(clone: &VaClone<'_>, peb: usize) -> Option<(System, usize
     Some((system, usize_at(&bytes, PEB_LDR)))
 }
 
-/// The loader's modules (load address, DOS path), in load order, as far as they can be read.
-pub(super) fn loaded_modules(clone: &VaClone<'_>, ldr: usize) -> Vec<(usize, Vec<u16>)> {
+/// The loader's names (DOS paths) of the images at `images` (their bases, in ascending order:
+/// the ones the dump lists), as (base, name) in load order, as far as they can be read.
+///
+/// The list is the target's data, so what following it costs is bounded by the dump, not by
+/// the list: a name is read and kept only for an image of `images` not named yet (a name is at
+/// most 64 KiB, a `UNICODE_STRING`'s length), and the walk ends where the list comes back to its
+/// head, at a NULL or unreadable link, at a loop that does not pass the head again (Brent's
+/// cycle detection: no memory, at most about twice the entries up to and around the loop), or
+/// after [`MAX_MODULES`] entries.
+pub(super) fn loaded_modules(
+    clone: &VaClone<'_>,
+    ldr: usize,
+    images: &[usize],
+) -> Vec<(usize, Vec<u16>)> {
     let mut modules = Vec::new();
+    let mut named = vec![false; images.len()];
     let Some(head) = ldr.checked_add(LDR_LOAD_ORDER) else {
         return modules;
     };
     let Ok(mut link) = clone.read_value::<usize>(head) else {
         return modules;
     };
-    // `InLoadOrderLinks` is the entry's first field, so a link is the entry's address.
-    while link != head && link != 0 && modules.len() < MAX_MODULES {
+    let mut name_bytes = Vec::new();
+    // Brent: `tortoise` waits at an entry while `link` walks up to `power` steps from it; a loop
+    // brings `link` back to it once `power` reaches the loop's length.
+    let (mut tortoise, mut power, mut steps) = (head, 1usize, 0usize);
+    for _ in 0..MAX_MODULES {
+        if link == head || link == 0 || modules.len() == images.len() {
+            break;
+        }
+        // `InLoadOrderLinks` is the entry's first field, so a link is the entry's address.
         let mut entry = [0u8; ENTRY_BYTES];
         if clone.read_exact(link, &mut entry).is_err() {
             break;
         }
         let base = usize_at(&entry, ENTRY_DLL_BASE);
-        let length = usize::from(u16::from_le_bytes([
-            entry[ENTRY_FULL_NAME],
-            entry[ENTRY_FULL_NAME + 1],
-        ]));
-        let buffer = usize_at(&entry, ENTRY_FULL_NAME + POINTER);
-        let mut bytes = vec![0u8; length & !1];
-        if buffer != 0 && clone.read_exact(buffer, &mut bytes).is_ok() {
-            let name = bytes
-                .chunks_exact(2)
-                .map(|u| u16::from_le_bytes([u[0], u[1]]))
-                .collect();
-            modules.push((base, name));
+        if let Ok(i) = images.binary_search(&base) {
+            if !named[i] {
+                let length = usize::from(u16::from_le_bytes([
+                    entry[ENTRY_FULL_NAME],
+                    entry[ENTRY_FULL_NAME + 1],
+                ]));
+                let buffer = usize_at(&entry, ENTRY_FULL_NAME + POINTER);
+                name_bytes.clear();
+                name_bytes.resize(length & !1, 0);
+                if buffer != 0 && clone.read_exact(buffer, &mut name_bytes).is_ok() {
+                    let name = name_bytes
+                        .chunks_exact(2)
+                        .map(|u| u16::from_le_bytes([u[0], u[1]]))
+                        .collect();
+                    modules.push((base, name));
+                    named[i] = true;
+                }
+            }
         }
-        link = usize_at(&entry, 0);
+        let next = usize_at(&entry, 0);
+        if next == tortoise {
+            break;
+        }
+        steps += 1;
+        if steps == power {
+            (tortoise, power, steps) = (next, power.saturating_mul(2), 0);
+        }
+        link = next;
     }
     modules
 }

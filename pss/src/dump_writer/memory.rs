@@ -7,6 +7,7 @@ use minidump_common::format as md;
 
 use super::file::DumpFile;
 use super::streams::{copy_memory, present, walked};
+use super::summary::Part;
 use super::threads::Written;
 use super::{DumpError, DumpSummary, Omission};
 use crate::{Allocation, LocalSnapshot, MemoryRegion, MemoryState, MemoryType, VaClone};
@@ -27,7 +28,7 @@ impl AddressSpace {
         snapshot: &LocalSnapshot<A>,
         summary: &mut DumpSummary,
     ) -> Result<Option<Self>, DumpError> {
-        let Some(walk) = present(snapshot.va_space(), "address space", summary)? else {
+        let Some(walk) = present(snapshot.va_space(), Part::AddressSpace, summary)? else {
             return Ok(None);
         };
         let mut space = AddressSpace {
@@ -51,7 +52,7 @@ impl AddressSpace {
                 Ok(())
             });
         let before = summary.omissions.len();
-        walked(result, "address space", summary)?;
+        walked(result, Part::AddressSpace, summary)?;
         if summary.omissions.len() > before {
             return Ok(None);
         }
@@ -137,12 +138,13 @@ pub(super) fn small_list<W: Write + Seek>(
             let Some(region) = space.readable_region_at(address) else {
                 continue;
             };
-            let len = bytes.min(region.base_address + region.region_size - address);
-            let end = address + len;
+            let len = bytes.min(region.base_address.saturating_add(region.region_size) - address);
+            let end = address.saturating_add(len);
             // Readers drop overlapping ranges: a TEB inside a stack (or twice) is skipped.
             let overlaps = ranges.iter().any(|d| {
-                let start = d.start_of_memory_range as usize;
-                address < start + d.memory.data_size as usize && start < end
+                let start = d.start_of_memory_range;
+                (address as u64) < start.saturating_add(u64::from(d.memory.data_size))
+                    && start < end as u64
             });
             if overlaps {
                 continue;
@@ -208,7 +210,7 @@ pub(super) fn full_list<W: Write + Seek>(
         header.extend_from_slice(&start.to_le_bytes());
         header.extend_from_slice(&size.to_le_bytes());
     }
-    file.patch(u64::from(list), &header)?;
+    file.patch(u64::from(list), &header, "filling in the memory list")?;
     file.fill_reserved(
         directory,
         md::MINIDUMP_STREAM_TYPE::Memory64ListStream,

@@ -48,6 +48,10 @@ pub struct DumpException<'a> {
     pub parameters: &'a [usize],
     /// The thread's registers at the fault. `None`: the context the snapshot captured for the
     /// thread (where the thread was at the capture, usually in the crash handler).
+    ///
+    /// Any `CONTEXT` will do: one the OS filled, or one built in safe code. On x64 the last 96
+    /// bytes of its `Anonymous` union (`XSAVE_FORMAT.Reserved4`, past the end of the union's
+    /// other variant, which safe code may have built instead) are written as zeros.
     pub context: Option<&'a sys::CONTEXT>,
 }
 
@@ -120,6 +124,12 @@ impl<'a, A: Allocation> DumpWriter<'a, A> {
 
     /// Stack memory is written from each thread's stack pointer to the end of the region
     /// holding it, at most `bytes` (default [`DEFAULT_STACK_LIMIT`]).
+    ///
+    /// `0` writes no stack memory (the threads keep their contexts; nothing is reported
+    /// missing). A stack's size in the format is a 32-bit field, so no stack is written beyond
+    /// 4 GiB − 1 bytes whatever the limit (`usize::MAX`: whole stacks). All stacks together
+    /// must fit the dump's first 4 GiB: a stack that would not is refused before it is copied,
+    /// [`DumpError::TooLarge`] at `"the thread stacks"`.
     pub fn stack_limit(mut self, bytes: usize) -> Self {
         self.stack_limit = bytes;
         self
@@ -133,10 +143,17 @@ impl<'a, A: Allocation> DumpWriter<'a, A> {
 
     /// Writes the dump to `out`, from its current position on, and says what it holds.
     ///
+    /// `out`'s writes must go where it seeks: the writer seeks back to fill in the header (and a
+    /// full dump's memory list). A destination whose writes do not (a file opened in append
+    /// mode) is [`DumpError::Position`], found before the dump is written; the positions are
+    /// checked again at every seek.
+    ///
     /// Memory is read from the VA clone and written in 64 KiB chunks, never buffered whole:
     /// the writer's memory use does not grow with the dump. Everything but the memory of a full
-    /// dump must fit in the first 4 GiB (the format's offsets are 32-bit), which only a
-    /// snapshot of millions of handles or threads could exceed ([`DumpError::TooLarge`]).
+    /// dump must fit in the first 4 GiB (the format's offsets are 32-bit): thread stacks (up to
+    /// the [`stack_limit`](Self::stack_limit) each) can fill it, or, far behind, a snapshot of
+    /// millions of handles or threads ([`DumpError::TooLarge`] says where and how much of it is
+    /// stacks).
     ///
     /// What cannot be read (unreadable stacks, malformed module headers, memory the clone
     /// lacks) is left out and listed in [`DumpSummary::omissions`]; the dump is valid. An error

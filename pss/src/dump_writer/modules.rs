@@ -23,7 +23,9 @@ fn images(space: &AddressSpace) -> Vec<Image> {
     let mut images: Vec<Image> = Vec::new();
     for region in space.regions.iter().filter(|r| r.kind == MemoryType::Image) {
         let base = region.allocation_base;
-        let end = region.base_address + region.region_size;
+        // Sizes from the snapshot, checked all the same: an extent that would not fit the
+        // address space is cut to it.
+        let end = region.base_address.saturating_add(region.region_size);
         match images.last_mut() {
             Some(image) if image.base == base => image.extent = end - base,
             _ if base <= region.base_address => images.push(Image {
@@ -34,6 +36,14 @@ fn images(space: &AddressSpace) -> Vec<Image> {
         }
     }
     images
+}
+
+/// The bases of the images the module list holds, ascending.
+pub(super) fn image_bases(space: &AddressSpace) -> Vec<usize> {
+    let mut bases: Vec<usize> = images(space).iter().map(|image| image.base).collect();
+    bases.sort_unstable();
+    bases.dedup();
+    bases
 }
 
 /// Writes every module's name and CodeView record, then `ModuleListStream`.
@@ -91,7 +101,10 @@ pub(super) fn write<W: Write + Seek>(
                 Ok((headers, codeview)) => {
                     module.time_date_stamp = headers.time_date_stamp;
                     module.checksum = headers.checksum;
-                    if headers.size_of_image != 0 {
+                    // The headers' size where it fits the image's regions (it is theirs, for
+                    // a true header): a larger one lies, and would claim others' addresses.
+                    if headers.size_of_image != 0 && headers.size_of_image as usize <= image.extent
+                    {
                         module.size_of_image = headers.size_of_image;
                     }
                     match codeview {
@@ -143,10 +156,11 @@ fn described(
         .read(image.base, &mut page[..len])
         .map_err(|_| "the headers cannot be read")?;
     let headers = pe::headers(&page[..read])?;
-    let size = if headers.size_of_image == 0 {
-        image.extent
-    } else {
-        headers.size_of_image as usize
+    // RVAs are checked against what the snapshot says the image covers, never against the
+    // headers' own `SizeOfImage` (the target's data: it may lie); within both where both exist.
+    let extent = match headers.size_of_image {
+        0 => image.extent,
+        size => image.extent.min(size as usize),
     };
-    Ok((headers, pe::codeview(clone, image.base, &headers, size)))
+    Ok((headers, pe::codeview(clone, image.base, &headers, extent)))
 }

@@ -86,32 +86,41 @@ pub(super) fn headers(page: &[u8]) -> Result<Headers, &'static str> {
     })
 }
 
-/// The CodeView record of the image at `base`, read through `clone`: its bytes, ready for the
-/// dump (a PDB 7.0 "RSDS" or 2.0 "NB10" record whose fixed part is whole and whose name ends
-/// in a NUL), `Ok(None)` when the image has none, or what was wrong.
+/// The address of `len` bytes at `rva` in an image mapped at `base` whose regions cover
+/// `extent` bytes, or `None` when they do not lie wholly inside it. The RVAs come from the
+/// target's headers, which may lie (an RVA beyond the image, a `SizeOfImage` of 4 GiB), so
+/// they are checked against the extent of the image's regions in the snapshot, and every sum
+/// is checked: a lie leads nowhere outside the image, and overflows nothing on 32-bit hosts.
+pub(super) fn inside(base: usize, extent: usize, rva: u32, len: usize) -> Option<usize> {
+    let rva = usize::try_from(rva).ok()?;
+    let end = rva.checked_add(len)?;
+    if end > extent {
+        return None;
+    }
+    base.checked_add(rva)
+}
+
+/// The CodeView record of the image at `base`, whose regions cover `extent` bytes, read through
+/// `clone`: its bytes, ready for the dump (a PDB 7.0 "RSDS" or 2.0 "NB10" record whose fixed
+/// part is whole and whose name ends in a NUL), `Ok(None)` when the image has none, or what was
+/// wrong. Every RVA must lie inside the image's regions (see [`inside`]).
 pub(super) fn codeview(
     clone: &VaClone<'_>,
     base: usize,
     headers: &Headers,
-    image_size: usize,
+    extent: usize,
 ) -> Result<Option<Vec<u8>>, &'static str> {
     let (rva, size) = headers.debug_directory;
     if rva == 0 || size == 0 {
         return Ok(None);
     }
-    let inside = |rva: u32, len: usize| {
-        (rva as usize)
-            .checked_add(len)
-            .is_some_and(|end| end <= image_size)
-    };
     let entries = (size as usize / DEBUG_DIRECTORY_ENTRY).min(MAX_DEBUG_ENTRIES);
-    if !inside(rva, entries * DEBUG_DIRECTORY_ENTRY) {
-        return Err("the debug directory lies outside the image");
-    }
     let mut directory = [0u8; MAX_DEBUG_ENTRIES * DEBUG_DIRECTORY_ENTRY];
     let directory = &mut directory[..entries * DEBUG_DIRECTORY_ENTRY];
+    let at = inside(base, extent, rva, directory.len())
+        .ok_or("the debug directory lies outside the image")?;
     clone
-        .read_exact(base + rva as usize, directory)
+        .read_exact(at, directory)
         .map_err(|_| "the debug directory cannot be read")?;
     let Some(entry) = directory
         .chunks_exact(DEBUG_DIRECTORY_ENTRY)
@@ -123,12 +132,14 @@ pub(super) fn codeview(
         u32_at(entry, 16).unwrap_or(0) as usize,
         u32_at(entry, 20).unwrap_or(0),
     );
-    if address == 0 || size > MAX_CODEVIEW || !inside(address, size) {
-        return Err("the CodeView record lies outside the image or is too large");
+    if address == 0 || size > MAX_CODEVIEW {
+        return Err("the CodeView record is missing or too large");
     }
+    let at =
+        inside(base, extent, address, size).ok_or("the CodeView record lies outside the image")?;
     let mut record = vec![0u8; size];
     clone
-        .read_exact(base + address as usize, &mut record)
+        .read_exact(at, &mut record)
         .map_err(|_| "the CodeView record cannot be read")?;
     let fixed = match record.get(..4) {
         Some(s) if s == RSDS => RSDS_FIXED,
@@ -178,6 +189,32 @@ mod tests {
                 })
             );
         }
+    }
+
+    /// Issue 21's numbers: an image at 0x6000_0000 whose headers claim `SizeOfImage =
+    /// 0xFFFF_FFFF` and a debug directory at RVA 0xA000_0000. Checked against the image's
+    /// regions (0x1_0000 bytes), the RVA is outside; the sum that overflowed on 32-bit hosts is
+    /// never made unchecked.
+    #[test]
+    fn rvas_are_checked_against_the_image_regions_with_checked_arithmetic() {
+        let base = 0x6000_0000;
+        assert_eq!(inside(base, 0x1_0000, 0xA000_0000, 28), None);
+        assert_eq!(inside(base, 0x1_0000, 0x200, 28), Some(0x6000_0200));
+        assert_eq!(inside(base, 0x1_0000, 0xFFE4, 28), Some(0x6000_FFE4));
+        assert_eq!(
+            inside(base, 0x1_0000, 0xFFE5, 28),
+            None,
+            "one byte past the end"
+        );
+        assert_eq!(inside(base, 0x1_0000, 0, usize::MAX), None);
+        // Even an extent as large as the lie: the sum must not wrap (on 32-bit it would).
+        let wraps = base.checked_add(0xA000_0000).is_none();
+        assert_eq!(
+            inside(base, usize::MAX, 0xA000_0000, 28).is_none(),
+            wraps,
+            "an address only where base + rva exists"
+        );
+        assert_eq!(inside(usize::MAX, usize::MAX, 1, 0), None);
     }
 
     #[test]

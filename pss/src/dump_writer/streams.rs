@@ -12,6 +12,7 @@ use minidump_common::format as md;
 use super::file::{CHUNK, DumpFile};
 use super::loader::{self, DeviceMap, System};
 use super::memory::{self, AddressSpace};
+use super::summary::Part;
 use super::{DumpError, DumpSummary, DumpWriter, Omission, context, handles, modules, threads};
 use crate::{Allocation, ErrorCode, ErrorKind, VaClone};
 
@@ -30,7 +31,7 @@ const PLATFORM_WIN32_NT: u32 = 2;
 /// Other errors end the dump.
 pub(super) fn present<T>(
     result: crate::Result<T>,
-    part: &'static str,
+    part: Part,
     summary: &mut DumpSummary,
 ) -> Result<Option<T>, DumpError> {
     match result {
@@ -43,17 +44,13 @@ pub(super) fn present<T>(
 /// before the snapshot is asked for the class), recorded as [`present`] does.
 pub(super) fn walked(
     result: Result<(), DumpError>,
-    part: &'static str,
+    part: Part,
     summary: &mut DumpSummary,
 ) -> Result<(), DumpError> {
     result.or_else(|error| missing(error, part, summary))
 }
 
-fn missing(
-    error: DumpError,
-    part: &'static str,
-    summary: &mut DumpSummary,
-) -> Result<(), DumpError> {
+fn missing(error: DumpError, part: Part, summary: &mut DumpSummary) -> Result<(), DumpError> {
     let DumpError::Snapshot(error) = error else {
         return Err(error);
     };
@@ -63,7 +60,10 @@ fn missing(
             Ok(())
         }
         ErrorKind::Os(ErrorCode::NOT_FOUND) => {
-            summary.omissions.push(Omission::Unlisted { part, error });
+            summary.omissions.push(Omission::Unlisted {
+                part: part.name(),
+                error,
+            });
             Ok(())
         }
         _ => Err(error.into()),
@@ -81,7 +81,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     let mut chunk = vec![0u8; CHUNK];
 
     let process = snapshot.process_information()?;
-    let clone = present(snapshot.va_clone(), "memory", &mut summary)?;
+    let clone = present(snapshot.va_clone(), Part::VaClone, &mut summary)?;
     let space = AddressSpace::read(snapshot, &mut summary)?;
     let peb = clone
         .as_ref()
@@ -89,13 +89,18 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     if clone.is_some() && peb.is_none() {
         summary.omissions.push(Omission::ProcessEnvironment);
     }
-    let loaded = match (&clone, peb) {
-        (Some(clone), Some((_, ldr))) => loader::loaded_modules(clone, ldr),
+    // Names only for the images the module list will hold (none without an address space).
+    let loaded = match (&clone, peb, &space) {
+        (Some(clone), Some((_, ldr)), Some(space)) => {
+            loader::loaded_modules(clone, ldr, &modules::image_bases(space))
+        }
         _ => Vec::new(),
     };
     let mut flags = WITH_FULL_MEMORY_INFO | WITH_THREAD_INFO;
 
+    file.part("the system information");
     system_info(&mut file, peb.map(|(system, _)| system).unwrap_or_default())?;
+    file.part("the misc information");
     misc_info(&mut file, &process)?;
     let written = threads::write(
         &mut file,
@@ -109,9 +114,11 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
         &mut summary,
         &mut chunk,
     )?;
+    file.part("the thread names");
     threads::write_names(&mut file, snapshot, &written)?;
     let mut devices = DeviceMap::default();
     if let Some(space) = &space {
+        file.part("the module list");
         modules::write(
             &mut file,
             clone.as_ref(),
@@ -121,17 +128,21 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
             &mut summary,
         )?;
     }
+    file.part("the handle data");
     if handles::write(&mut file, snapshot, &mut summary)? {
         flags |= WITH_HANDLE_DATA;
     }
     if let Some(space) = &space {
+        file.part("the memory info list");
         memory::info_list(&mut file, space)?;
     }
     if let Some(exception) = &writer.exception {
+        file.part("the exception");
         exception_stream(&mut file, exception, &written)?;
     }
     let full = writer.full_memory && clone.is_some() && space.is_some();
     if !full {
+        file.part("the memory list (TEBs and the PEB)");
         memory::small_list(
             &mut file,
             clone.as_ref(),
@@ -141,8 +152,10 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
             &mut summary,
         )?;
     }
+    file.part("the stream directory");
     let directory = file.directory(usize::from(full))?;
     if let (true, Some(clone), Some(space)) = (full, &clone, &space) {
+        file.part("the Memory64 list");
         memory::full_list(&mut file, directory, clone, space, &mut summary, &mut chunk)?;
         flags |= WITH_FULL_MEMORY;
     }

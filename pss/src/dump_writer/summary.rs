@@ -35,7 +35,7 @@ pub struct DumpSummary {
 
 impl DumpSummary {
     /// True when nothing was left out: every part the snapshot was captured with is in the
-    /// dump.
+    /// dump (stacks as far as the [`stack_limit`](super::DumpWriter::stack_limit) asks).
     pub fn is_complete(&self) -> bool {
         self.omissions.is_empty()
     }
@@ -50,10 +50,11 @@ pub enum Omission {
     /// The snapshot was captured without these flags, so the streams they feed are empty or
     /// absent (threads, handles, the memory description, any memory).
     NotCaptured(CaptureFlags),
-    /// The snapshot's threads, handles or address space could not be listed for another
-    /// reason (a process that had exited: [`Error::reason`] says), so that stream is empty.
+    /// The snapshot's threads, handles, address space or VA clone could not be listed for
+    /// another reason (a process that had exited: [`Error::reason`] says), so that stream is
+    /// empty (without the VA clone: the dump holds no memory).
     Unlisted {
-        /// The part: `"threads"`, `"handles"` or `"address space"`.
+        /// The part: `"threads"`, `"handles"`, `"address space"` or `"VA clone"`.
         part: &'static str,
         /// The error the snapshot gave.
         error: Error,
@@ -66,7 +67,9 @@ pub enum Omission {
     },
     /// A thread's stack memory could not be read in full: the dump holds `read` of the
     /// `wanted` bytes from `address` (the stack pointer) on; `wanted` is 0 when no readable
-    /// region of the address space holds the stack pointer.
+    /// region of the address space holds the stack pointer. (What the
+    /// [`stack_limit`](super::DumpWriter::stack_limit) cuts is not missing: it was not asked
+    /// for; a limit of 0 writes no stacks and records none of these.)
     Stack {
         /// The thread.
         thread_id: u32,
@@ -140,6 +143,36 @@ impl fmt::Debug for Omission {
     }
 }
 
+/// A part of the snapshot an [`Omission::Unlisted`] names: the one place its names are spelt,
+/// so the code records only the names the docs list (a test compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Threads,
+    Handles,
+    AddressSpace,
+    VaClone,
+}
+
+impl Part {
+    #[cfg(test)]
+    const ALL: [Part; 4] = [
+        Part::Threads,
+        Part::Handles,
+        Part::AddressSpace,
+        Part::VaClone,
+    ];
+
+    /// Its name in [`Omission::Unlisted::part`].
+    pub(super) const fn name(self) -> &'static str {
+        match self {
+            Part::Threads => "threads",
+            Part::Handles => "handles",
+            Part::AddressSpace => "address space",
+            Part::VaClone => "VA clone",
+        }
+    }
+}
+
 impl fmt::Display for Omission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -198,20 +231,82 @@ pub enum DumpError {
     /// Writing to (or seeking in) the destination failed.
     #[error("writing the dump: {0}")]
     Write(#[from] io::Error),
-    /// The streams before the memory exceed 4 GiB, which the format's 32-bit offsets cannot
-    /// address (only the memory of a full dump may lie beyond).
-    #[error("the dump's streams exceed the 4 GiB the minidump format can address")]
-    TooLarge,
+    /// The streams before the memory would pass 4 GiB, which the format's 32-bit offsets
+    /// cannot address (only the memory of a full dump may lie beyond), at `part`. What fills
+    /// them: thread stacks (`stack_bytes`; up to [`stack_limit`](super::DumpWriter::stack_limit)
+    /// bytes each), and, far behind, the records of threads and handles (millions of either),
+    /// modules and memory regions. Lower the stack limit, or capture without what fills them. A
+    /// stack that cannot fit is refused before it is copied (`part` is then `"the thread
+    /// stacks"`).
+    #[error(
+        "writing {part}: the dump's streams would pass the 4 GiB the minidump format's 32-bit \
+         offsets address, with {stack_bytes} bytes of thread stacks (each at most \
+         DumpWriter::stack_limit); lower the stack limit, or capture fewer threads or handles"
+    )]
+    TooLarge {
+        /// What was being written: `"the thread stacks"`, `"the thread list"`, `"the handle
+        /// data"`, ... (one per stream).
+        part: &'static str,
+        /// Bytes of thread stacks in the dump by then (with the one refused, if it was a
+        /// stack).
+        stack_bytes: u64,
+    },
+    /// The destination's writes do not go where it seeks: at `step`, the writer sought to (or
+    /// wrote up to) `expected`, and the destination was at `found`. A file opened in append mode
+    /// does this (every write goes to its end), or a `Seek` that does not move the writes. The
+    /// writer seeks back to fill in the header (and a full dump's memory list), so it needs a
+    /// destination whose writes go where it seeks: open the file without append
+    /// ([`File::create`](std::fs::File::create), or `OpenOptions` with `write`), or write to a
+    /// [`Cursor`](std::io::Cursor) and append its bytes. The check runs once at the start, so
+    /// it fails before the dump is written.
+    #[error(
+        "writing the dump ({step}): the destination reports offset {found} where the writer \
+         expected {expected}: its writes do not go where it seeks (as in a file opened in append \
+         mode); open it for writing without append, or write to a Cursor and append that"
+    )]
+    Position {
+        /// What the writer was doing: `"checking that writes go where it seeks"`, `"filling in
+        /// the memory list"`, `"filling in the stream directory"`, `"filling in the header"`.
+        step: &'static str,
+        /// The offset in the destination (from its start, not the dump's) it should be at.
+        expected: u64,
+        /// The offset the destination reported.
+        found: u64,
+    },
 }
 
 impl From<DumpError> for io::Error {
-    /// The destination's own error as it was; the others as an [`io::Error`] whose source is
-    /// the [`DumpError`] (a snapshot error keeps its OS code: see `From<Error> for io::Error`).
+    /// The destination's own error as it was; a snapshot error as `From<Error> for io::Error`
+    /// makes it (its Win32 code as the raw OS error, on Windows); the others as an
+    /// [`io::Error`] whose source is the [`DumpError`].
     fn from(error: DumpError) -> Self {
         match error {
             DumpError::Write(error) => error,
             DumpError::Snapshot(error) => error.into(),
-            DumpError::TooLarge => io::Error::new(io::ErrorKind::FileTooLarge, error),
+            DumpError::TooLarge { .. } => io::Error::new(io::ErrorKind::FileTooLarge, error),
+            DumpError::Position { .. } => io::Error::new(io::ErrorKind::NotSeekable, error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `Omission::Unlisted` records are the ones its docs list: the writer once
+    /// recorded "memory", which they did not.
+    #[test]
+    fn the_unlisted_parts_recorded_are_the_ones_documented() {
+        let doc = include_str!("summary.rs")
+            .lines()
+            .find(|line| line.trim_start().starts_with("/// The part: `"))
+            .expect("the part's doc line");
+        let documented: Vec<&str> = doc
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|name| name.trim_matches('"'))
+            .collect();
+        assert_eq!(documented, Part::ALL.map(Part::name));
     }
 }

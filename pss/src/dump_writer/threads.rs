@@ -7,6 +7,7 @@ use minidump_common::format as md;
 use super::file::DumpFile;
 use super::memory::AddressSpace;
 use super::streams::{copy_memory, present, walked};
+use super::summary::Part;
 use super::{DumpError, DumpSummary, Omission, context};
 use crate::{Allocation, CaptureFlags, FileTime, LocalSnapshot, VaClone, time};
 
@@ -58,10 +59,11 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     summary: &mut DumpSummary,
     chunk: &mut [u8],
 ) -> Result<Written, DumpError> {
+    file.part("the thread contexts and stacks");
     let mut written = Written::default();
     let mut records: Vec<(md::MINIDUMP_THREAD, md::MINIDUMP_THREAD_INFO)> = Vec::new();
     let mut without_context = Vec::new();
-    if let Some(walk) = present(snapshot.threads(), "threads", summary)? {
+    if let Some(walk) = present(snapshot.threads(), Part::Threads, summary)? {
         let result = walk
             .iter()
             .try_for_each_ref(|thread| -> Result<(), DumpError> {
@@ -134,7 +136,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                 });
                 Ok(())
             });
-        walked(result, "threads", summary)?;
+        walked(result, Part::Threads, summary)?;
     }
     if !records.is_empty() && without_context.len() == records.len() {
         summary
@@ -149,6 +151,7 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     }
     summary.threads = records.len();
 
+    file.part("the thread list");
     file.align(4)?;
     let rva = file.rva()?;
     file.u32(records.len() as u32)?;
@@ -168,8 +171,14 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
     Ok(written)
 }
 
+/// The most stack bytes written for one thread, whatever the limit: a memory range's size in
+/// the format is a 32-bit field.
+const MAX_STACK_BYTES: usize = u32::MAX as usize;
+
 /// Writes thread `id`'s stack memory, from `sp` to the end of the region holding it (at most
-/// `limit` bytes), and returns its descriptor.
+/// `limit` bytes), and returns its descriptor. A limit of 0 asks for none: nothing is read, and
+/// nothing is missing. A stack that would carry the dump past the 4 GiB its offsets address is
+/// refused before it is copied ([`DumpError::TooLarge`], at the thread stacks).
 #[allow(clippy::too_many_arguments)]
 fn stack<W: Write + Seek>(
     file: &mut DumpFile<W>,
@@ -181,11 +190,21 @@ fn stack<W: Write + Seek>(
     summary: &mut DumpSummary,
     chunk: &mut [u8],
 ) -> Result<md::MINIDUMP_MEMORY_DESCRIPTOR, DumpError> {
-    let wanted = space
-        .readable_region_at(sp)
-        .map_or(0, |r| (r.base_address + r.region_size - sp).min(limit));
+    if limit == 0 {
+        return Ok(md::MINIDUMP_MEMORY_DESCRIPTOR::default());
+    }
+    let wanted = space.readable_region_at(sp).map_or(0, |r| {
+        (r.base_address.saturating_add(r.region_size) - sp)
+            .min(limit)
+            .min(MAX_STACK_BYTES)
+    });
     let rva = file.rva()?;
+    file.stack_bytes += wanted as u64;
+    if u64::from(rva) + wanted as u64 > u64::from(u32::MAX) {
+        return Err(file.too_large("the thread stacks"));
+    }
     let read = copy_memory(file, clone, sp, wanted, chunk)?;
+    file.stack_bytes -= (wanted - read) as u64;
     if read < wanted || wanted == 0 {
         summary.omissions.push(Omission::Stack {
             thread_id: id,
