@@ -611,7 +611,9 @@ impl ErrorCode {
     /// Win32 codes on Windows (`ERROR_ACCESS_DENIED` is `PermissionDenied`,
     /// `ERROR_INVALID_PARAMETER` `InvalidInput`, `ERROR_NOT_ENOUGH_MEMORY` `OutOfMemory`, the
     /// timeouts `TimedOut`, ...), and [`Other`](io::ErrorKind::Other) for every code it leaves
-    /// uncategorized (and for `ERROR_CANT_RESOLVE_FILENAME`, whose `FilesystemLoop` is not yet
+    /// uncategorized, and for the codes whose kind is newer than `pss`'s minimum Rust (1.85):
+    /// `ERROR_INVALID_NAME`, `ERROR_BAD_PATHNAME` and `ERROR_FILENAME_EXCED_RANGE`
+    /// (`InvalidFilename`, Rust 1.87), `ERROR_CANT_RESOLVE_FILENAME` (`FilesystemLoop`, not
     /// stable). Never [`Interrupted`](io::ErrorKind::Interrupted): no Win32 code means "try
     /// again at once", and `read_exact` and `io::copy` retry an interrupted call forever.
     ///
@@ -631,8 +633,6 @@ impl ErrorCode {
             // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_INVALID_DRIVE,
             // ERROR_BAD_NETPATH, ERROR_BAD_NET_NAME
             2 | 3 | 15 | 53 | 67 => NotFound,
-            // ERROR_INVALID_NAME, ERROR_BAD_PATHNAME, ERROR_FILENAME_EXCED_RANGE
-            123 | 161 | 206 => InvalidFilename,
             87 | 10022 => InvalidInput, // ERROR_INVALID_PARAMETER, WSAEINVAL
             8 | 14 => OutOfMemory,      // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY
             // ERROR_SEM_TIMEOUT, WAIT_TIMEOUT, ERROR_DRIVER_CANCEL_TIMEOUT,
@@ -872,11 +872,12 @@ mod tests {
             let table = ErrorCode::from_raw(code).io_error_kind();
             assert_ne!(table, io::ErrorKind::Interrupted, "code {code}");
             // On Windows the io error is std's, whose table this one is: the same kind, or a
-            // kind only std may name (`Uncategorized`, `FilesystemLoop`) where this says Other.
+            // kind this table cannot name (`Uncategorized`, `FilesystemLoop`, `InvalidFilename`
+            // before Rust 1.87) where it says Other.
             let std = kind(code);
             let unnameable = matches!(
                 format!("{std:?}").as_str(),
-                "Uncategorized" | "FilesystemLoop"
+                "Uncategorized" | "FilesystemLoop" | "InvalidFilename"
             );
             assert!(
                 std == table || (table == io::ErrorKind::Other && unnameable),
