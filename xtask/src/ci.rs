@@ -9,9 +9,10 @@
 //!   the downstream crate passes msvc clippy and links for `-gnu`; the test kit checks for macOS.
 //! - `host`: the test suite on this machine, linked against the kernel32 model (`pss-model`);
 //!   the downstream crate's tests, through the test kit alone; the psscap example (`cargo xtask
-//!   demo`) end to end against the model; the suite again under Miri, the safe-crate tests
-//!   under Miri for a 32-bit target and the dump writer's for arm64 (these two on a thread
-//!   beside the other host checks, Miri being single-threaded); the randomized operation
+//!   demo`) end to end against the model; the suite and `pss`'s own unit tests again under
+//!   Miri, the safe-crate tests and `pss`'s unit tests under Miri for a 32-bit target and the
+//!   dump writer's tests and `pss`'s unit tests for arm64 (these two on a thread beside the
+//!   other host checks, Miri being single-threaded); the randomized operation
 //!   sequences with injected faults (`cargo xtask stress`); the walk benchmark (`cargo xtask
 //!   bench`, callgrind instruction counts against the raw loop, its targets enforced). (The
 //!   example is built for every Windows target by the `cross` clippy rows, and linked for the
@@ -50,6 +51,30 @@ const MIRI_32BIT: &str = "i686-unknown-linux-gnu";
 
 /// The arm64 target Miri runs the dump writer's tests for.
 const MIRI_ARM64: &str = "aarch64-unknown-linux-gnu";
+
+/// The features `pss`'s own unit tests need (the dump writer's parsers and contexts, dbghelp's
+/// HRESULTs); `model` comes with the dev-dependency on pss-tests.
+const PSS_UNIT_FEATURES: &str = "dump-writer,minidump";
+
+/// `cargo miri test` of `pss`'s own unit tests (`--lib`), for `target` (the host's if `None`).
+/// About 20 seconds of interpretation; the one test that counts 300,000 days is ignored under
+/// Miri and says why.
+fn miri_pss_unit_tests(target: Option<&str>) -> Command {
+    let mut cmd = run::cargo_on(NIGHTLY);
+    cmd.args([
+        "miri",
+        "test",
+        "-p",
+        "pss",
+        "--lib",
+        "--features",
+        PSS_UNIT_FEATURES,
+    ]);
+    if let Some(target) = target {
+        cmd.args(["--target", target]);
+    }
+    cmd
+}
 
 struct Row {
     tier: &'static str,
@@ -538,7 +563,8 @@ pub fn main(args: &[String]) -> Result {
             "-p",
             "pss-tests",
         ]))?;
-        Ok(String::new())
+        run::run(&mut miri_pss_unit_tests(None))?;
+        Ok("pss-sys, the suite, and pss's unit tests".into())
     });
     m.join_beside();
 
@@ -565,32 +591,38 @@ pub fn main(args: &[String]) -> Result {
     }
 }
 
-/// The safe-crate tests under Miri for a 32-bit target, then the dump writer's for arm64, in
-/// `target/beside` (away from the host checks' build directory, which cargo locks), their
-/// output to `log`.
+/// The safe-crate tests and `pss`'s unit tests under Miri for a 32-bit target, then the dump
+/// writer's tests (`safe_dump_writer*`) and `pss`'s unit tests for arm64, in `target/beside`
+/// (away from the host checks' build directory, which cargo locks), their output to `log`.
 ///
-/// The safe crate's 32-bit paths (x86 CONTEXT, pointer-sized fields) and the dump writer's arm64
-/// path (the arm64 CONTEXT in the dump, arm64 frame-pointer walks by rust-minidump) run nowhere
-/// else: Miri interprets them, no linker or foreign libraries needed.
+/// The safe crate's 32-bit paths (x86 CONTEXT, pointer-sized fields, the PE parser's sums that
+/// overflowed there) and the dump writer's arm64 path (the arm64 CONTEXT in the dump, arm64
+/// frame-pointer walks by rust-minidump) run nowhere else: Miri interprets them, no linker or
+/// foreign libraries needed.
 fn miri_32bit_and_arm64(log: &Path) -> Result<String> {
     let mut notes = Vec::new();
     for (target, tests, what) in [
-        (MIRI_32BIT, "safe_*", "the safe-crate tests, 32-bit"),
+        (
+            MIRI_32BIT,
+            "safe_*",
+            "the safe-crate tests and pss's unit tests, 32-bit",
+        ),
         (
             MIRI_ARM64,
-            "safe_dump_writer",
-            "the dump writer's tests, arm64",
+            "safe_dump_writer*",
+            "the dump writer's tests and pss's unit tests, arm64",
         ),
     ] {
         let start = Instant::now();
+        let beside = run::workspace_root().join("target/beside");
         let mut cmd = run::cargo_on(NIGHTLY);
-        cmd.env(
-            "CARGO_TARGET_DIR",
-            run::workspace_root().join("target/beside"),
-        )
-        .args(["miri", "test", "-p", "pss-tests", "--target", target])
-        .args(["--test", tests]);
+        cmd.env("CARGO_TARGET_DIR", &beside)
+            .args(["miri", "test", "-p", "pss-tests", "--target", target])
+            .args(["--test", tests]);
         run::run_logged(&mut cmd, log)?;
+        let mut unit = miri_pss_unit_tests(Some(target));
+        unit.env("CARGO_TARGET_DIR", &beside);
+        run::run_logged(&mut unit, log)?;
         notes.push(format!("{what} ({:.0} s)", start.elapsed().as_secs_f64()));
     }
     Ok(format!("{}; beside the checks above", notes.join(", ")))
