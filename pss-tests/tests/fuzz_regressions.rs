@@ -9,6 +9,8 @@ mod fuzzing;
 
 use std::path::{Path, PathBuf};
 
+use pss_tests::{close_handle, last_error, open_process};
+
 #[global_allocator]
 static HEAP: fuzzing::heap::Counting = fuzzing::heap::Counting;
 
@@ -109,6 +111,10 @@ fn the_corpus_replays() {
 /// as omissions (so a harness that silently did less would fail here).
 #[test]
 #[cfg(target_pointer_width = "64")]
+#[cfg_attr(
+    miri,
+    ignore = "full dumps of a megabyte and 32,767-unit names take Miri many minutes; the regression tests below run under it"
+)]
 fn the_seeds_reach_what_they_describe() {
     use pss::Omission;
     let seeds: std::collections::BTreeMap<_, _> = fuzzing::seeds::seeds().into_iter().collect();
@@ -185,4 +191,29 @@ fn context_flags_of_other_architectures_are_not_written() {
     ))
     .expect("the process is captured");
     assert_eq!(summaries[0].threads, 2, "both threads, with their contexts");
+}
+
+/// `model::forget_freed`, which the fuzz targets call between cases: a closed handle is
+/// forgotten (closing it again is an unknown handle, `ERROR_INVALID_HANDLE`, no longer a use
+/// after close), while objects still alive stay usable and counted.
+#[test]
+fn the_model_forgets_what_was_freed_and_nothing_else() {
+    use pss_tests::model::{ProcessSpec, forget_freed};
+    let process = ProcessSpec::new().spawn();
+    let closed = open_process(process.pid(), pss_sys::PROCESS_QUERY_INFORMATION).unwrap();
+    close_handle(closed);
+    let open = open_process(process.pid(), pss_sys::PROCESS_QUERY_INFORMATION).unwrap();
+    forget_freed();
+    // SAFETY: `closed` is a value the model issued and closed: after forget_freed it is no
+    // handle at all, which CloseHandle reports (the call the test is about).
+    assert_eq!(unsafe { pss_sys::CloseHandle(closed) }, 0);
+    assert_eq!(last_error(), pss_sys::ERROR_INVALID_HANDLE);
+    assert_eq!(
+        pss_tests::model::live().handles,
+        1,
+        "the open handle is still counted"
+    );
+    close_handle(open);
+    drop(process);
+    pss_tests::assert_no_leaks();
 }
