@@ -217,3 +217,19 @@ fn the_model_forgets_what_was_freed_and_nothing_else() {
     drop(process);
     pss_tests::assert_no_leaks();
 }
+
+/// Known, fixed elsewhere (issue 21, item 1): a loader entry linked to itself with a
+/// 65,534-byte `FullDllName` is followed `MAX_MODULES` times, keeping a copy of the name each
+/// time: about 257 MiB held at once for a dump of a few KiB, against the harness's 4 MiB. The
+/// input (built from the issue's description, in the harness's format: a raw PEB whose loader
+/// list is that one entry) is in `fuzz/regressions/` until the fix lands, then moves to the
+/// corpus.
+#[test]
+#[ignore = "fixed by the dump writer soundness work (issue 21 item 1)"]
+fn a_loader_list_that_loops_holds_no_copy_per_turn() {
+    let summaries = fuzzing::dump_writer(include_bytes!(
+        "../../fuzz/regressions/dump_writer/loader-cycle-with-long-names"
+    ))
+    .expect("the process is captured");
+    assert_eq!(summaries[0].modules, 0, "no image region: no module");
+}
