@@ -319,6 +319,7 @@ mod exit_code;
 mod exports;
 pub mod faults;
 mod files;
+mod freed;
 mod hostile;
 mod kernel;
 mod le;
@@ -351,6 +352,7 @@ pub use environment::{
     DEVICE_MAP, NUMBER_OF_PROCESSORS, OS_BUILD_NUMBER, OS_MAJOR_VERSION, OS_MINOR_VERSION,
     OS_PLATFORM_ID, PEB_ADDRESS, PEB_IMAGE_BASE_OFFSET, TEB_SIZE, dos_path,
 };
+pub use freed::forget_freed;
 pub use kernel::{CURRENT_PID, Live, VA_CLONE_ACCESS};
 pub use mutex::{backtrace_mutex_name, mutex_owner, mutex_waiters};
 pub use parameters::{

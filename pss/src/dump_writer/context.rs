@@ -31,12 +31,15 @@ const CONTEXT_ARCHITECTURE: u32 = if cfg!(target_arch = "x86") {
 const XSTATE_BIT: u32 = 0x40;
 
 /// The `ContextFlags` a dump's context carries for a record's `flags`: the architecture and the
-/// register groups, without the bits Windows sets above them for its own use
-/// (`CONTEXT_EXCEPTION_ACTIVE` .. `CONTEXT_EXCEPTION_REPORTING`, `0x0800_0000` up), which
-/// readers take for other architectures' bits (rust-minidump rejects such a context), and
-/// without `CONTEXT_XSTATE` on x86 and x64, since the extended state is not written.
+/// register groups (the low byte on every architecture), without the other bits: those Windows
+/// sets for its own use (`CONTEXT_EXCEPTION_ACTIVE` .. `CONTEXT_EXCEPTION_REPORTING`,
+/// `0x0800_0000` up) and any other architecture's bit (`0x1_0000` .. `0x80_0000`: `CONTEXT_i386`,
+/// `CONTEXT_ARM64`, ...) a record may claim, which readers take for that architecture
+/// (rust-minidump rejects such a context: the fuzzer found records whose flags claim every bit
+/// written so); and without `CONTEXT_XSTATE` on x86 and x64, since the extended state is not
+/// written.
 pub(super) fn dump_flags(flags: u32) -> u32 {
-    let groups = flags & 0x00FF_FFFF & !CONTEXT_ARCHITECTURE;
+    let groups = flags & 0xFF;
     let groups = if cfg!(any(target_arch = "aarch64")) {
         groups
     } else {
