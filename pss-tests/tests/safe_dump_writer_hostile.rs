@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::io::{self, Cursor, Seek, SeekFrom, Write};
 
 use minidump::{Minidump, MinidumpException, MinidumpSystemInfo};
-use pss::{CaptureFlags, DumpError, DumpException, DumpSummary, LocalSnapshot, ProcessAccess};
+use pss::{CaptureFlags, DumpError, DumpException, DumpSummary, LocalSnapshot};
 use pss_sys as sys;
 use pss_tests::*;
 
@@ -78,6 +78,7 @@ static GLOBAL: PeakHeap = PeakHeap;
 
 /// `f`'s result, and the most bytes this thread had on the heap at once during it, above what
 /// it had when `f` started.
+#[cfg(not(windows))]
 fn peak_heap_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     LIVE.with(|l| l.set(0));
     PEAK.with(|p| p.set(0));
@@ -85,11 +86,6 @@ fn peak_heap_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let result = f();
     COUNTING.with(|c| c.set(false));
     (result, PEAK.with(Cell::get).max(0) as usize)
-}
-
-fn capture(pid: u32, flags: CaptureFlags) -> LocalSnapshot {
-    let handle = pss::open_process(pid, ProcessAccess::for_capture(flags)).unwrap();
-    LocalSnapshot::capture(&handle, flags).unwrap()
 }
 
 /// Writes `writer`'s dump to memory: its bytes and summary.
@@ -308,6 +304,11 @@ mod model {
     use minidump::{MinidumpModuleList, Module};
     use pss::Omission;
     use pss_tests::model::*;
+
+    fn capture(pid: u32, flags: CaptureFlags) -> LocalSnapshot {
+        let handle = pss::open_process(pid, pss::ProcessAccess::for_capture(flags)).unwrap();
+        LocalSnapshot::capture(&handle, flags).unwrap()
+    }
 
     /// A small dump of a snapshot of `spec`'s process, captured with every flag a dump uses:
     /// its bytes, opened, and the summary.

@@ -193,10 +193,13 @@ fn stack<W: Write + Seek>(
     if limit == 0 {
         return Ok(md::MINIDUMP_MEMORY_DESCRIPTOR::default());
     }
+    #[allow(
+        clippy::unnecessary_min_or_max,
+        reason = "no effect on 32-bit targets, where usize::MAX is u32::MAX"
+    )]
+    let limit = limit.min(MAX_STACK_BYTES);
     let wanted = space.readable_region_at(sp).map_or(0, |r| {
-        (r.base_address.saturating_add(r.region_size) - sp)
-            .min(limit)
-            .min(MAX_STACK_BYTES)
+        (r.base_address.saturating_add(r.region_size) - sp).min(limit)
     });
     let rva = file.rva()?;
     file.stack_bytes += wanted as u64;
