@@ -412,6 +412,9 @@ pub struct RegionSpec {
     pub(crate) not_cloned: bool,
     /// For an image region: what its PE headers were built from.
     pub(crate) pe: Option<PeLayout>,
+    /// The allocation it belongs to, when it is not its own (an image's section after the
+    /// headers: [`RegionSpec::image_section`]).
+    pub(crate) allocation_base: Option<usize>,
 }
 
 /// What an image region's headers say ([`super::pe`]).
@@ -438,6 +441,7 @@ impl RegionSpec {
             contents: Vec::new(),
             not_cloned: false,
             pe: None,
+            allocation_base: None,
         }
     }
     /// Committed private read-write memory.

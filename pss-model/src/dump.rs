@@ -643,7 +643,10 @@ fn image_facts(memory: &ProcessData, base: usize) -> Option<super::pe::PeFacts> 
 /// record. Headers that cannot be trusted give what could be read.
 fn module_list(out: &mut Out, data: &Captured, memory: Option<&ProcessData>) -> (u32, u32) {
     let regions: &[RegionSpec] = data.regions.as_deref().map_or(&[], |r| &r[..]);
-    let images: Vec<&RegionSpec> = regions.iter().filter(|r| r.kind == MEM_IMAGE).collect();
+    let images: Vec<&RegionSpec> = regions
+        .iter()
+        .filter(|r| r.kind == MEM_IMAGE && r.image.is_some())
+        .collect();
     let written: Vec<(u32, Option<super::pe::PeFacts>, (u32, u32))> = images
         .iter()
         .map(|image| {

@@ -130,7 +130,7 @@ fn modules(regions: &[RegionSpec]) -> Vec<Module> {
     // loader knows nothing of its 32-bit DLLs (`super::wow64`).
     let mut images: Vec<&RegionSpec> = regions
         .iter()
-        .filter(|r| r.kind == MEM_IMAGE)
+        .filter(|r| r.kind == MEM_IMAGE && r.image.is_some())
         .enumerate()
         .filter(|(i, r)| *i == 0 || r.pe.as_ref().is_none_or(|pe| pe.machine == pe::PE_MACHINE))
         .map(|(_, r)| r)

@@ -54,6 +54,9 @@
 //!   per handle, one that cannot be duplicated, one whose type cannot be queried, one without
 //!   type-specific data). Exited processes ([`ModelProcess::exit`]) have no threads, handles or
 //!   address space left. VA clones join the table while any handle to them is open.
+//!   Images may be laid out in sections, one region each, as the loader maps them
+//!   ([`ProcessSpec::image_in_sections`], and [`service_process`], a process with a heap and
+//!   four such images); memory may vanish between two reads ([`vanish_after`]).
 //! - Kernel handles of the current process, with granted access: `OpenProcess` grants only
 //!   what the target's [`ProcessSpec::grantable`] allows.
 //! - Snapshots living in one process's context, each sharing (`Arc`) exactly the parts its flags
@@ -331,8 +334,10 @@ mod parameters;
 mod pe;
 mod preset;
 mod process;
+mod profiles;
 mod remote;
 mod stack;
+mod vanishing;
 mod walk;
 mod wow64;
 mod xstate;
@@ -363,7 +368,9 @@ pub use pe::{
     CODEVIEW_RVA, CodeView, DEBUG_DIRECTORY_RVA, Guid, MAX_PDB_NAME, PE_MACHINE, PeFault,
     codeview_of,
 };
+pub use profiles::{Section, data_section, service_process, typical_sections};
 pub use stack::{MAX_CALL_STACK, STACK_SIZE};
+pub use vanishing::{VanishingMemory, vanish_after};
 pub use walk::{LAST_SYSCALL_NUMBER, MARKER_INTERNAL_SIZE};
 pub use wow64::{
     PEB32_OFFSET, TEB32_OFFSET, WOW64_CONTEXT_SIZE, WOW64_CPU_DLL, WOW64_CPU_NAME, WOW64_DLL,

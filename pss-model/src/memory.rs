@@ -42,7 +42,8 @@ pub(crate) fn readable_from(process: &ProcessData, address: usize, len: usize) -
 /// How a read of `out.len()` bytes at `address` ended: the bytes reported copied, and the error
 /// if short. Only the reported bytes are written to `out`.
 pub(crate) fn read(process: &ProcessData, address: usize, out: &mut [u8]) -> (usize, Option<u32>) {
-    let readable = readable_from(process, address, out.len());
+    let readable = readable_from(process, address, out.len())
+        .min(super::vanishing::readable(address, out.len()));
     let reported = if readable == out.len() {
         readable
     } else {

@@ -16,7 +16,11 @@ pub(crate) fn of_region(region: &RegionSpec) -> MEMORY_BASIC_INFORMATION {
     let free = region.state == MEM_FREE;
     MEMORY_BASIC_INFORMATION {
         BaseAddress: base,
-        AllocationBase: if free { std::ptr::null_mut() } else { base },
+        AllocationBase: if free {
+            std::ptr::null_mut()
+        } else {
+            std::ptr::without_provenance_mut(region.allocation_base.unwrap_or(region.base))
+        },
         AllocationProtect: if free { 0 } else { region.protect },
         #[cfg(not(target_arch = "x86"))]
         PartitionId: 0,

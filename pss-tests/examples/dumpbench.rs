@@ -3,14 +3,22 @@
 //! plain `io::copy` of the same bytes out of the VA clone.
 //!
 //! - `copy`: every readable committed region, read through `VaClone::reader` and copied with
-//!   `io::copy` into a sink, buffered in 64 KiB as the writer buffers;
-//! - `dump`: `snapshot.minidump().full_memory().write_to(sink)`.
+//!   `io::copy` into a sink, buffered in 64 KiB as the writer reads;
+//! - `dump`: `snapshot.minidump().full_memory().write_to(sink)`, strictly forward into a
+//!   destination that implements only `Write`;
+//! - `copy-deflate`, `dump-deflate`: the same into a flate2 encoder (its fastest level, pure
+//!   Rust) in front of the sink, as a crash pipeline compresses a dump on its way out. Every
+//!   call into the encoder goes through `bench_compress`, so its own cost can be counted apart.
 //!
 //! Each runs twice (a warm-up, then the measured run) inside `bench_dump_run`, which
 //! `cargo xtask bench` has callgrind count: instructions, the kernel32 model's included (its
-//! `ReadProcessMemory` is the copy). The sink discards what it is given but keeps the position,
-//! so both variants pay the same for writing. The program prints the bytes copied and the
-//! peak heap the measured run used beyond what was allocated before it.
+//! `ReadProcessMemory` is the copy). The sink discards what it is given, so every variant pays
+//! the same for writing. The program prints the bytes copied and the peak heap the measured
+//! run used beyond what was allocated before it.
+//!
+//! `dumpbench profiles MIB`: the size of each profile's dump of the model's service process
+//! (`service_process`: a heap of `MIB` MiB, four images in sections, two threads, mapped files),
+//! and of a plus dump under a budget, as the README's table gives them.
 
 #[cfg(windows)]
 fn main() {
@@ -27,10 +35,13 @@ mod bench {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::hint::black_box;
     use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+
+    use flate2::Compression;
+    use flate2::write::DeflateEncoder;
     use std::process::ExitCode;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use pss::{CaptureFlags, LocalSnapshot, MemoryState, ProcessAccess};
+    use pss::{CaptureFlags, DumpSummary, LocalSnapshot, MemoryState, ProcessAccess, Profile};
     use pss_tests::model::*;
 
     /// The system allocator, keeping the bytes in use and their peak.
@@ -74,18 +85,13 @@ mod bench {
     /// The writer's and the copy's buffer: one 64 KiB chunk.
     const CHUNK: usize = 0x1_0000;
 
-    /// A destination that keeps only its position.
+    /// A destination that implements only `Write`, and discards what it is given.
     #[derive(Default)]
-    struct Sink {
-        position: u64,
-        end: u64,
-    }
+    struct Sink;
 
     impl Write for Sink {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             black_box(buf.first());
-            self.position += buf.len() as u64;
-            self.end = self.end.max(self.position);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -93,14 +99,42 @@ mod bench {
         }
     }
 
-    impl Seek for Sink {
-        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-            self.position = match to {
-                SeekFrom::Start(at) => at,
-                SeekFrom::Current(d) => self.position.saturating_add_signed(d),
-                SeekFrom::End(d) => self.end.saturating_add_signed(d),
-            };
-            Ok(self.position)
+    /// A flate2 encoder in front of the sink, every call to it made through `bench_compress`.
+    struct Compressing(Option<DeflateEncoder<Sink>>);
+
+    impl Compressing {
+        fn new() -> Self {
+            Self(Some(DeflateEncoder::new(Sink, Compression::fast())))
+        }
+        fn finish(mut self) {
+            bench_compress(&mut self.0, None).expect("the encoder finishes");
+        }
+    }
+
+    impl Write for Compressing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            bench_compress(&mut self.0, Some(buf))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The compressor's own work: `buf` compressed, or (`None`) the encoder finished.
+    #[inline(never)]
+    #[unsafe(no_mangle)]
+    fn bench_compress(
+        encoder: &mut Option<DeflateEncoder<Sink>>,
+        buf: Option<&[u8]>,
+    ) -> io::Result<usize> {
+        match (buf, encoder.take()) {
+            (Some(buf), Some(mut e)) => {
+                let n = e.write(buf);
+                *encoder = Some(e);
+                n
+            }
+            (None, Some(e)) => e.finish().map(|_| 0),
+            (_, None) => Err(io::Error::other("the encoder is finished")),
         }
     }
 
@@ -138,41 +172,123 @@ mod bench {
     #[unsafe(no_mangle)]
     fn bench_dump_run(variant: &str, snapshot: &LocalSnapshot, regions: &[(usize, usize)]) -> u64 {
         match variant {
-            "copy" => {
-                let clone = snapshot.va_clone().expect("a clone");
-                let mut reader = clone.reader();
-                let mut out = BufWriter::with_capacity(CHUNK, Sink::default());
-                let mut copied = 0;
-                for &(base, size) in regions {
-                    reader.seek(SeekFrom::Start(base as u64)).expect("seek");
-                    copied +=
-                        io::copy(&mut (&mut reader).take(size as u64), &mut out).expect("the copy");
-                }
-                out.flush().expect("flush");
+            "copy" => copy(snapshot, regions, Sink),
+            "copy-deflate" => {
+                let mut out = Compressing::new();
+                let copied = copy(snapshot, regions, &mut out);
+                out.finish();
                 copied
             }
-            _ => {
-                let summary = snapshot
-                    .minidump()
-                    .full_memory()
-                    .write_to(Sink::default())
-                    .expect("the dump");
-                let memory_lost = summary
-                    .omissions
-                    .iter()
-                    .any(|o| matches!(o, pss::Omission::Memory { .. }));
-                assert!(!memory_lost, "{:?}", summary.omissions);
-                summary.memory_bytes
+            "dump" => memory_bytes(dump(snapshot, Sink)),
+            "dump-deflate" => {
+                let mut out = Compressing::new();
+                let summary = dump(snapshot, &mut out);
+                out.finish();
+                memory_bytes(summary)
             }
+            other => panic!("unknown variant {other}"),
         }
+    }
+
+    /// Every region, read through the clone's reader and `io::copy`d into `out` through 64 KiB.
+    fn copy(snapshot: &LocalSnapshot, regions: &[(usize, usize)], out: impl Write) -> u64 {
+        let clone = snapshot.va_clone().expect("a clone");
+        let mut reader = clone.reader();
+        let mut out = BufWriter::with_capacity(CHUNK, out);
+        let mut copied = 0;
+        for &(base, size) in regions {
+            reader.seek(SeekFrom::Start(base as u64)).expect("seek");
+            copied += io::copy(&mut (&mut reader).take(size as u64), &mut out).expect("the copy");
+        }
+        out.flush().expect("flush");
+        copied
+    }
+
+    fn dump(snapshot: &LocalSnapshot, out: impl Write) -> DumpSummary {
+        snapshot
+            .minidump()
+            .full_memory()
+            .write_to(out)
+            .expect("the dump")
+    }
+
+    fn memory_bytes(summary: DumpSummary) -> u64 {
+        let memory_lost = summary
+            .omissions
+            .iter()
+            .any(|o| matches!(o, pss::Omission::Memory { .. }));
+        assert!(!memory_lost, "{:?}", summary.omissions);
+        summary.memory_bytes
+    }
+
+    /// A byte counter: what each profile's dump of the service process takes.
+    #[derive(Default)]
+    struct Count(u64);
+
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Prints `profile=NAME bytes=N memory=N ranges=N` for each profile, and for a plus dump
+    /// under a budget of a quarter of its size.
+    fn profiles(mib: usize) {
+        let process = service_process(mib << 20).spawn();
+        let flags = CaptureFlags::MINIDUMP;
+        let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags))
+            .expect("open the model process");
+        let snapshot = LocalSnapshot::capture(&handle, flags).expect("capture");
+        let mut plus = 0;
+        for (name, profile) in [
+            ("small", Profile::Small),
+            ("referenced", Profile::Referenced),
+            ("plus", Profile::Plus),
+            ("full", Profile::Full),
+        ] {
+            let mut count = Count::default();
+            let summary = snapshot
+                .minidump()
+                .profile(profile)
+                .write_to(&mut count)
+                .expect("the dump");
+            assert_eq!(count.0, summary.bytes);
+            if profile == Profile::Plus {
+                plus = summary.bytes;
+            }
+            println!(
+                "profile={name} bytes={} memory={} ranges={}",
+                summary.bytes, summary.memory_bytes, summary.memory_ranges
+            );
+        }
+        let budget = plus / 4;
+        let summary = snapshot
+            .minidump()
+            .profile(Profile::Plus)
+            .max_bytes(budget)
+            .write_to(Count::default())
+            .expect("the dump");
+        assert!(summary.bytes <= budget);
+        println!(
+            "profile=plus/4 bytes={} memory={} ranges={} budget={budget}",
+            summary.bytes, summary.memory_bytes, summary.memory_ranges
+        );
     }
 
     pub fn main() -> ExitCode {
         let args: Vec<String> = std::env::args().collect();
         let (Some(variant), Some(Ok(mib))) = (args.get(1), args.get(2).map(|m| m.parse())) else {
-            eprintln!("usage: dumpbench copy|dump MIB");
+            eprintln!("usage: dumpbench copy|dump|copy-deflate|dump-deflate|profiles MIB");
             return ExitCode::FAILURE;
         };
+        if variant == "profiles" {
+            profiles(mib);
+            return ExitCode::SUCCESS;
+        }
         let process = process(mib).spawn();
         let flags = CaptureFlags::MINIDUMP;
         let handle = pss::open_process(process.pid(), ProcessAccess::for_capture(flags))

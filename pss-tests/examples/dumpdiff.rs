@@ -433,6 +433,9 @@ fn name(stream_type: u32) -> String {
         (T::TokenStream, "Token"),
         (T::ThreadNamesStream, "ThreadNames"),
     ];
+    if stream_type == pss::DUMP_INFO_STREAM {
+        return "PssDumpInfo".into();
+    }
     known
         .iter()
         .find(|(t, _)| u32::from(*t) == stream_type)

@@ -228,7 +228,7 @@
 //! **A dump tool** (feature `dbghelp`): capture with [`CaptureFlags::MINIDUMP`], then
 //! [`write_minidump_to_path`](LocalSnapshot#method.write_minidump_to_path), as the third program
 //! above; or, with the feature `dump-writer`, `snapshot.minidump().write_to_path(path)`, `pss`'s
-//! own writer (no dbghelp, several dumps at once, any `Write + Seek`; see
+//! own writer (no dbghelp, several dumps at once, any `Write`, profiles, a budget, redaction; see
 //! [`LocalSnapshot::minidump`](LocalSnapshot#method.minidump) for what it holds and how it
 //! compares). The [`pssdump`](https://github.com/pss-rs/pss/blob/main/pss/examples/pssdump.rs)
 //! example is a complete one, with either writer. Dumps hold everything the process held, secrets included: see
@@ -347,7 +347,9 @@ pub use clone_memory::{CloneReader, PlainData};
 pub use dump::MinidumpType;
 #[cfg(feature = "dump-writer")]
 pub use dump_writer::{
-    DEFAULT_STACK_LIMIT, DumpError, DumpException, DumpSummary, DumpWriter, Omission,
+    DEFAULT_REFERENCED_LIMIT, DEFAULT_STACK_LIMIT, DUMP_INFO_STREAM, DumpError, DumpException,
+    DumpInfo, DumpModule, DumpProgress, DumpSummary, DumpWriter, Keep, MemoryContent, MemoryRange,
+    ModuleAllowList, Omission, Profile, Redaction, StackScrubbing,
 };
 pub use entry::{
     AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,

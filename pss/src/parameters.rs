@@ -452,6 +452,40 @@ impl<'s> ProcessParameters<'s> {
         Ok(environment)
     }
 
+    /// Where each of the structure's strings is in the target, for a dump's memory: (address,
+    /// bytes), each buffer's `Length` and its NUL where `MaximumLength` has room for it; none
+    /// for an empty string, a NULL buffer, or lengths that lie.
+    #[cfg(feature = "dump-writer")]
+    pub(crate) fn string_ranges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        [
+            self.current_directory,
+            self.dll_path,
+            self.image_path,
+            self.command_line,
+            self.window_title,
+            self.desktop_info,
+        ]
+        .into_iter()
+        .filter_map(|string| {
+            if string.length == 0 || string.length % 2 != 0 || string.length > string.maximum_length
+            {
+                return None;
+            }
+            let address = match string.buffer {
+                0 => None,
+                buffer if self.is_normalized() => Some(buffer),
+                offset => self.address.checked_add(offset),
+            }?;
+            let bytes = usize::from(string.length)
+                + if string.maximum_length >= string.length.saturating_add(2) {
+                    2
+                } else {
+                    0
+                };
+            Some((address, bytes))
+        })
+    }
+
     /// Reads a `UNICODE_STRING` of the structure, checked.
     fn read_string(&self, string: UnicodeString, field: &Field) -> Result<WideStr<'static>> {
         if string.length % 2 != 0 {

@@ -89,15 +89,19 @@ fn in_model(name: &str) -> bool {
 }
 
 pub fn main(args: &[String]) -> Result {
-    let [quick] = crate::flags(args, ["--quick"])?;
+    let [quick, dump_only] = crate::flags(args, ["--quick", "--dump"])?;
     let sizes: &[usize] = if quick { &SIZES[..1] } else { &SIZES };
-    let report = measure(sizes)?;
-    print!("{}", report.table);
-    println!("\n{}", report.summary);
+    let mut failures = Vec::new();
+    if !dump_only {
+        let report = measure(sizes)?;
+        print!("{}", report.table);
+        println!("\n{}", report.summary);
+        failures.extend(report.failures);
+    }
     let dump = crate::dumpbench::measure()?;
     print!("{}", dump.table);
     println!("\n{}", dump.summary);
-    let failures: Vec<String> = report.failures.into_iter().chain(dump.failures).collect();
+    failures.extend(dump.failures);
     if failures.is_empty() {
         Ok(())
     } else {

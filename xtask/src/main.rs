@@ -45,14 +45,17 @@ TASKS:
                           is missing first (rustup targets and components, nightly + miri;
                           the Debian packages of the tools not on PATH, with apt-get when root
                           on Debian) unless --no-provision is given.
-    bench [--quick]       Measure what pss's walks cost per entry against the raw pss-sys loop:
+    bench [--quick] [--dump]
+                          Measure what pss's walks cost per entry against the raw pss-sys loop:
                           instructions counted by callgrind (the kernel32 model's own excluded),
                           kernel32 calls and allocations, at 100, 1,000 and 10,000 handles
                           (--quick: 100). Fails when pss costs more than 1.10x the raw loop
                           reading raw fields, or 1.50x with the typed accessors. Then a full
-                          dump of 256 MiB by pss's writer against an io::copy of that memory:
-                          fails above 1.10x the copy's instructions per byte, or if its peak
-                          heap grows with the dump.
+                          dump of 256 MiB by pss's writer, into a Write-only sink and into a
+                          flate2 encoder (64 MiB; the compressor's own cost counted apart),
+                          against an io::copy of that memory: fails above 1.10x the copy's
+                          instructions per byte, or if its peak heap grows with the dump; and
+                          each profile's size for the README (--dump: the dump part only).
     stress [--cases N]    Randomized sequences of pss operations against the kernel32 model with
                           injected faults (pss-tests/tests/stress.rs): N cases, default 256, from
                           a fixed seed; prints cases, operations, faults, leaks, misuse, panics.

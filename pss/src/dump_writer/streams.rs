@@ -1,25 +1,31 @@
-//! The order a dump is written in, and the small streams (system, misc, exception).
-//!
-//! Layout: the header (zeros until the end), then every stream and what they point at
-//! (strings, contexts, stacks, CodeView records), then the directory; in a full dump the
-//! Memory64 list and the memory last, so only the memory may lie beyond 4 GiB.
+//! The order a dump is written in (the layout's, strictly forward), and the small streams
+//! (system, misc, exception).
 
-use std::io::{Seek, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::Write;
 
 use minidump_common::format as md;
 
-use super::file::{CHUNK, DumpFile};
-use super::loader::{self, DeviceMap, System};
-use super::memory::{self, AddressSpace};
+use super::file::{self, CHUNK, DumpFile};
+use super::layout::Layout;
+use super::loader::System;
+use super::memory::{self, ListKind};
+use super::plan::{self, Plan};
 use super::summary::Part;
-use super::{DumpError, DumpSummary, DumpWriter, Omission, context, handles, modules, threads};
-use crate::{Allocation, ErrorCode, ErrorKind, VaClone};
+use super::unread::{self, Unread};
+use super::{
+    DumpError, DumpSummary, DumpWriter, Omission, Profile, Redaction, handles, modules, threads,
+};
+use crate::{Allocation, ErrorCode, ErrorKind};
 
-/// `MiniDumpWithFullMemory`, `MiniDumpWithHandleData`, `MiniDumpWithFullMemoryInfo`,
-/// `MiniDumpWithThreadInfo`: the header's flags say what the dump holds, as dbghelp's do.
+/// `MiniDumpWithDataSegs`, `MiniDumpWithFullMemory`, `MiniDumpWithHandleData`,
+/// `MiniDumpWithIndirectlyReferencedMemory`, `MiniDumpWithPrivateReadWriteMemory`,
+/// `MiniDumpWithFullMemoryInfo`, `MiniDumpWithThreadInfo`: the header's flags say what the dump
+/// holds, as dbghelp's do.
+const WITH_DATA_SEGS: u64 = 0x1;
 const WITH_FULL_MEMORY: u64 = 0x2;
 const WITH_HANDLE_DATA: u64 = 0x4;
+const WITH_INDIRECTLY_REFERENCED_MEMORY: u64 = 0x40;
+const WITH_PRIVATE_READ_WRITE_MEMORY: u64 = 0x200;
 const WITH_FULL_MEMORY_INFO: u64 = 0x800;
 const WITH_THREAD_INFO: u64 = 0x1000;
 
@@ -70,117 +76,196 @@ fn missing(error: DumpError, part: Part, summary: &mut DumpSummary) -> Result<()
     }
 }
 
-/// Writes the whole dump.
-pub(super) fn write<A: Allocation, W: Write + Seek>(
+/// Plans the whole dump, then writes it, strictly forward.
+pub(super) fn write<A: Allocation, W: Write>(
     writer: &DumpWriter<'_, A>,
     out: W,
 ) -> Result<DumpSummary, DumpError> {
-    let snapshot = writer.snapshot;
-    let mut summary = DumpSummary::default();
-    let mut file = DumpFile::start(out)?;
     let mut chunk = vec![0u8; CHUNK];
-
-    let process = snapshot.process_information()?;
-    let clone = present(snapshot.va_clone(), Part::VaClone, &mut summary)?;
-    let space = AddressSpace::read(snapshot, &mut summary)?;
-    let peb = clone
-        .as_ref()
-        .and_then(|clone| loader::read_peb(clone, process.peb_base_address()));
-    if clone.is_some() && peb.is_none() {
-        summary.omissions.push(Omission::ProcessEnvironment);
-    }
-    // Names only for the images the module list will hold (none without an address space).
-    let loaded = match (&clone, peb, &space) {
-        (Some(clone), Some((_, ldr)), Some(space)) => {
-            loader::loaded_modules(clone, ldr, &modules::image_bases(space))
-        }
-        _ => Vec::new(),
-    };
-    let mut flags = WITH_FULL_MEMORY_INFO | WITH_THREAD_INFO;
-
-    file.part("the system information");
-    system_info(&mut file, peb.map(|(system, _)| system).unwrap_or_default())?;
-    file.part("the misc information");
-    misc_info(&mut file, &process)?;
-    let written = threads::write(
+    let (plan, layout) = plan::plan(writer, &mut chunk)?;
+    let mut file = DumpFile::new(out, layout.total, writer.progress);
+    let mut unread = Unread::default();
+    match write_planned(
         &mut file,
-        snapshot,
-        threads::Sources {
-            clone: clone.as_ref(),
-            space: space.as_ref(),
-            stack_limit: writer.stack_limit,
-            priority_class: process.priority_class(),
-        },
-        &mut summary,
+        &plan,
+        &layout,
+        writer.redaction,
+        &mut unread,
         &mut chunk,
-    )?;
-    file.part("the thread names");
-    threads::write_names(&mut file, snapshot, &written)?;
-    let mut devices = DeviceMap::default();
-    if let Some(space) = &space {
-        file.part("the module list");
-        modules::write(
-            &mut file,
-            clone.as_ref(),
-            space,
-            &loaded,
-            &mut devices,
-            &mut summary,
-        )?;
+    ) {
+        Ok(()) => {
+            let bytes = file.finish()?;
+            let mut summary = plan.summary;
+            unread.report(&mut summary);
+            summary.bytes = bytes;
+            Ok(summary)
+        }
+        Err(error) => {
+            file.abandon();
+            Err(error)
+        }
     }
-    file.part("the handle data");
-    if handles::write(&mut file, snapshot, &mut summary)? {
+}
+
+/// Writes every object of `plan` where `layout` put it.
+fn write_planned<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    plan: &Plan<'_>,
+    layout: &Layout,
+    redaction: Option<&dyn Redaction>,
+    unread: &mut Unread,
+    chunk: &mut [u8],
+) -> Result<(), DumpError> {
+    file.step()?;
+    header(file, plan, layout)?;
+    system_info(file, plan.system, layout)?;
+    misc_info(file, &plan.process, layout)?;
+    unread::write_stream(
+        file,
+        u64::from(layout.info),
+        &unread::Info {
+            dump_size: layout.total,
+            table: layout.unread,
+            profile: plan.profile,
+            flags: plan.flags,
+        },
+    )?;
+    threads::write_lists(file, &plan.threads, layout, plan.process.priority_class)?;
+    threads::write_names(file, &plan.threads, &plan.names, layout)?;
+    modules::write(file, &plan.modules, layout)?;
+    if let Some(exception) = &plan.exception {
+        exception_stream(file, exception, plan, layout)?;
+    }
+    for (context, at) in plan.threads.contexts.iter().zip(&layout.contexts) {
+        file.at(u64::from(*at))?;
+        file.bytes(context)?;
+    }
+    if let Some(space) = &plan.space {
+        memory::write_info_list(file, space, layout)?;
+    }
+    if let Some(handles) = &plan.handles {
+        handles::write(file, handles, layout)?;
+    }
+    memory_lists(file, plan, layout, redaction, unread, chunk)?;
+    unread::write_table(file, layout.unread, unread)
+}
+
+/// The header and the directory.
+fn header<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    plan: &Plan<'_>,
+    layout: &Layout,
+) -> Result<(), DumpError> {
+    let mut flags = WITH_THREAD_INFO;
+    if layout.info_list.is_some() {
+        flags |= WITH_FULL_MEMORY_INFO;
+    }
+    if layout.handles.is_some() {
         flags |= WITH_HANDLE_DATA;
     }
-    if let Some(space) = &space {
-        file.part("the memory info list");
-        memory::info_list(&mut file, space)?;
+    flags |= match (plan.profile, plan.memory.kind) {
+        (Profile::Referenced, _) => WITH_INDIRECTLY_REFERENCED_MEMORY,
+        (Profile::Plus, ListKind::Memory64) => WITH_PRIVATE_READ_WRITE_MEMORY | WITH_DATA_SEGS,
+        (Profile::Full, ListKind::Memory64) => WITH_FULL_MEMORY,
+        _ => 0,
+    };
+    file.put(md::MINIDUMP_HEADER {
+        signature: md::MINIDUMP_SIGNATURE,
+        version: md::MINIDUMP_VERSION,
+        stream_count: layout.directory.len() as u32,
+        stream_directory_rva: layout.directory_at,
+        checksum: 0,
+        time_date_stamp: plan.time,
+        flags,
+    })?;
+    file.at(u64::from(layout.directory_at))?;
+    for entry in &layout.directory {
+        file.put(entry.clone())?;
     }
-    if let Some(exception) = &writer.exception {
-        file.part("the exception");
-        exception_stream(&mut file, exception, &written)?;
+    Ok(())
+}
+
+/// The memory list (or the Memory64 list) and the memory.
+fn memory_lists<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    plan: &Plan<'_>,
+    layout: &Layout,
+    redaction: Option<&dyn Redaction>,
+    unread: &mut Unread,
+    chunk: &mut [u8],
+) -> Result<(), DumpError> {
+    file.step()?;
+    file.at(u64::from(layout.memory_list))?;
+    match plan.memory.kind {
+        ListKind::Memory32 => {
+            file.u32(plan.ranges.len() as u32)?;
+            for (range, at) in plan.ranges.iter().zip(&layout.ranges) {
+                file.put(md::MINIDUMP_MEMORY_DESCRIPTOR {
+                    start_of_memory_range: range.address as u64,
+                    memory: md::MINIDUMP_LOCATION_DESCRIPTOR {
+                        data_size: range.size as u32,
+                        // Checked when laid out.
+                        rva: file::rva(*at, "the memory list's memory", 0)?,
+                    },
+                })?;
+            }
+        }
+        ListKind::Memory64 => {
+            file.u64(plan.ranges.len() as u64)?;
+            file.u64(layout.memory64_base)?;
+            for range in &plan.ranges {
+                file.u64(range.address as u64)?;
+                file.u64(range.size as u64)?;
+            }
+        }
     }
-    let full = writer.full_memory && clone.is_some() && space.is_some();
-    if !full {
-        file.part("the memory list (TEBs and the PEB)");
-        memory::small_list(
-            &mut file,
-            clone.as_ref(),
-            space.as_ref(),
-            &written,
-            process.peb_base_address(),
-            &mut summary,
+    let (Some(clone), Some(space)) = (&plan.clone, &plan.space) else {
+        return Ok(());
+    };
+    let memory = &plan.memory;
+    for (copy, at) in memory.copies.iter().zip(&layout.copies) {
+        file.at(u64::from(*at))?;
+        memory::write_pieces(
+            file,
+            clone,
+            space,
+            &plan.map,
+            memory,
+            core::slice::from_ref(copy),
+            redaction,
+            unread,
+            chunk,
         )?;
     }
-    file.part("the stream directory");
-    let directory = file.directory(usize::from(full))?;
-    if let (true, Some(clone), Some(space)) = (full, &clone, &space) {
-        file.part("the Memory64 list");
-        memory::full_list(&mut file, directory, clone, space, &mut summary, &mut chunk)?;
-        flags |= WITH_FULL_MEMORY;
+    for (range, at) in plan.ranges.iter().zip(&layout.ranges) {
+        file.at(*at)?;
+        memory::write_pieces(
+            file,
+            clone,
+            space,
+            &plan.map,
+            memory,
+            &memory.pieces[range.pieces.clone()],
+            redaction,
+            unread,
+            chunk,
+        )?;
     }
-    // The header's time: when the snapshot was taken, as its threads record it; else now
-    // (Miri's isolation has no clock: 0 there).
-    let time = written
-        .captured
-        .and_then(|t| t.to_system_time())
-        .or_else(|| (!cfg!(miri)).then(SystemTime::now))
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as u32);
-    summary.bytes = file.finish(directory, time, flags)?;
-    Ok(summary)
+    Ok(())
 }
 
 /// `SystemInfoStream`: this build's architecture (the contexts'), the Windows version and
 /// processor count from the PEB (zeros when it could not be read), and the CPU's
 /// identification (the snapshot's process runs on this machine).
-fn system_info<W: Write + Seek>(file: &mut DumpFile<W>, system: System) -> Result<(), DumpError> {
-    let csd = file.string(&[])?;
+fn system_info<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    system: System,
+    layout: &Layout,
+) -> Result<(), DumpError> {
     let (level, revision, cpu) = cpu_information();
-    file.align(4)?;
-    let rva = file.rva()?;
+    file.at(u64::from(layout.system))?;
     file.put(md::MINIDUMP_SYSTEM_INFO {
-        processor_architecture: context::PROCESSOR_ARCHITECTURE,
+        processor_architecture: super::context::PROCESSOR_ARCHITECTURE,
         processor_level: level,
         processor_revision: revision,
         number_of_processors: system.processors,
@@ -193,12 +278,12 @@ fn system_info<W: Write + Seek>(file: &mut DumpFile<W>, system: System) -> Resul
         } else {
             system.platform
         },
-        csd_version_rva: csd,
+        csd_version_rva: layout.csd,
         suite_mask: 0,
         reserved2: 0,
         cpu,
     })?;
-    file.stream(md::MINIDUMP_STREAM_TYPE::SystemInfoStream, rva)
+    file.string(u64::from(layout.csd), &[])
 }
 
 /// The processor level and revision, and the `CPU_INFORMATION` union, as dbghelp derives them
@@ -250,55 +335,47 @@ fn cpu_information() -> (u16, u16, md::CPU_INFORMATION) {
 
 /// `MiscInfoStream` (`MINIDUMP_MISC_INFO`): the process id, its creation time (`time_t`) and
 /// CPU times in seconds.
-fn misc_info<W: Write + Seek>(
-    file: &mut DumpFile<W>,
-    process: &crate::ProcessInformation,
+fn misc_info<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    process: &plan::Process,
+    layout: &Layout,
 ) -> Result<(), DumpError> {
     const PROCESS_ID: u32 = 0x1;
     const PROCESS_TIMES: u32 = 0x2;
-    let created = process
-        .create_time()
-        .and_then(|t| t.to_system_time())
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as u32);
-    let rva = file.rva()?;
+    file.at(u64::from(layout.misc))?;
     file.put(md::MINIDUMP_MISC_INFO {
         size_of_info: 24,
         flags1: PROCESS_ID | PROCESS_TIMES,
-        process_id: process.process_id(),
-        process_create_time: created,
-        process_user_time: process.user_time().as_secs() as u32,
-        process_kernel_time: process.kernel_time().as_secs() as u32,
-    })?;
-    file.stream(md::MINIDUMP_STREAM_TYPE::MiscInfoStream, rva)
+        process_id: process.pid,
+        process_create_time: process.created,
+        process_user_time: process.user,
+        process_kernel_time: process.kernel,
+    })
 }
 
 /// `ExceptionStream`: the caller's exception, with its context, or the thread's captured one.
-fn exception_stream<W: Write + Seek>(
-    file: &mut DumpFile<W>,
-    exception: &super::DumpException<'_>,
-    written: &threads::Written,
+fn exception_stream<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    exception: &plan::Exception,
+    plan: &Plan<'_>,
+    layout: &Layout,
 ) -> Result<(), DumpError> {
-    let thread_context = match exception.context {
-        Some(context) => {
-            file.align(16)?;
-            let rva = file.rva()?;
-            let bytes = context::context_bytes(context);
-            file.bytes(&bytes)?;
-            md::MINIDUMP_LOCATION_DESCRIPTOR {
-                data_size: bytes.len() as u32,
-                rva,
-            }
-        }
-        None => written.context_of(exception.thread_id),
+    let Some((at, context_at)) = layout.exception else {
+        return Ok(());
     };
-    let mut information = [0u64; 15];
-    let count = exception.parameters.len().min(information.len());
-    for (slot, value) in information.iter_mut().zip(exception.parameters) {
-        *slot = *value as u64;
-    }
-    file.align(4)?;
-    let rva = file.rva()?;
+    let thread_context = match (&exception.context, context_at) {
+        (Some(_), Some(rva)) => md::MINIDUMP_LOCATION_DESCRIPTOR {
+            data_size: threads::CONTEXT_SIZE as u32,
+            rva,
+        },
+        _ => plan
+            .threads
+            .index_of(exception.thread_id)
+            .map(|i| threads::context_location(&plan.threads, layout, i))
+            .unwrap_or_default(),
+    };
+    file.step()?;
+    file.at(u64::from(at))?;
     file.put(md::MINIDUMP_EXCEPTION_STREAM {
         thread_id: exception.thread_id,
         __align: 0,
@@ -306,36 +383,16 @@ fn exception_stream<W: Write + Seek>(
             exception_code: exception.code,
             exception_flags: exception.flags,
             exception_record: 0,
-            exception_address: exception.address as u64,
-            number_parameters: count as u32,
+            exception_address: exception.address,
+            number_parameters: exception.count,
             __align: 0,
-            exception_information: information,
+            exception_information: exception.parameters,
         },
         thread_context,
     })?;
-    file.stream(md::MINIDUMP_STREAM_TYPE::ExceptionStream, rva)
-}
-
-/// Reads `len` bytes of the clone at `address` into the dump, a chunk at a time, up to the
-/// first that cannot be read; returns how many were written.
-pub(super) fn copy_memory<W: Write + Seek>(
-    file: &mut DumpFile<W>,
-    clone: &VaClone<'_>,
-    address: usize,
-    len: usize,
-    chunk: &mut [u8],
-) -> Result<usize, DumpError> {
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(chunk.len());
-        let read = clone
-            .read(address.wrapping_add(done), &mut chunk[..n])
-            .unwrap_or_default();
-        file.bytes(&chunk[..read])?;
-        done += read;
-        if read < n {
-            break;
-        }
+    if let (Some(context), Some(rva)) = (&exception.context, context_at) {
+        file.at(u64::from(rva))?;
+        file.bytes(context)?;
     }
-    Ok(done)
+    Ok(())
 }

@@ -65,11 +65,13 @@ pub enum Omission {
         /// The thread.
         thread_id: u32,
     },
-    /// A thread's stack memory could not be read in full: the dump holds `read` of the
-    /// `wanted` bytes from `address` (the stack pointer) on; `wanted` is 0 when no readable
-    /// region of the address space holds the stack pointer. (What the
-    /// [`stack_limit`](super::DumpWriter::stack_limit) cuts is not missing: it was not asked
-    /// for; a limit of 0 writes no stacks and records none of these.)
+    /// A thread's stack memory could not be read: the dump holds `read` of the `wanted` bytes
+    /// from `address` (the stack pointer) on; `wanted` is 0 when no readable region of the
+    /// address space holds the stack pointer. (A stack whose region the plan found readable is
+    /// planned whole; pages of it that fail when written are zeros,
+    /// [`Omission::ZeroFilled`]. What the [`stack_limit`](super::DumpWriter::stack_limit) cuts
+    /// is not missing: it was not asked for; a limit of 0 writes no stacks and records none of
+    /// these.)
     Stack {
         /// The thread.
         thread_id: u32,
@@ -78,7 +80,8 @@ pub enum Omission {
         /// The bytes from the stack pointer to the end of its region (at most the stack
         /// limit).
         wanted: usize,
-        /// The bytes that could be read.
+        /// The bytes that could be read (0: the region holding the stack pointer cannot be
+        /// read through the clone).
         read: usize,
     },
     /// A module's PE headers, debug directory or CodeView record could not be read or are
@@ -90,8 +93,8 @@ pub enum Omission {
         /// What was wrong.
         problem: &'static str,
     },
-    /// Memory a full dump should hold could not be read through the VA clone (memory the clone
-    /// does not hold, such as anonymous shared sections).
+    /// A region a plus or full dump should hold cannot be read through the VA clone (memory
+    /// the clone does not hold, such as anonymous shared sections): it is left out.
     Memory {
         /// The first byte that could not be read.
         address: usize,
@@ -101,6 +104,37 @@ pub enum Omission {
     /// The PEB could not be read through the VA clone: the system information has no
     /// Windows version or processor count, and module names are NT paths.
     ProcessEnvironment,
+    /// Memory the plan found readable could not be read when it was written: the dump holds
+    /// zeros there, and says so in its own pss stream (see
+    /// [`LocalSnapshot::minidump`](crate::LocalSnapshot::minidump), "Memory that could not be
+    /// read").
+    ZeroFilled {
+        /// The first byte written as zeros.
+        address: usize,
+        /// How many.
+        size: usize,
+    },
+    /// The [`Redaction`](super::Redaction) policy left this memory out
+    /// ([`Keep::Nothing`](super::Keep::Nothing)): it is in no memory list.
+    Redacted {
+        /// The first byte left out.
+        address: usize,
+        /// How many.
+        size: usize,
+    },
+    /// [`max_bytes`](super::DumpWriter::max_bytes) left this out to keep the dump within its
+    /// budget: memory (`address` and `size`), or a whole stream (`address` 0, `size` its
+    /// bytes).
+    OverBudget {
+        /// What: `"stack"`, `"thread environment block"`, `"process environment block"`,
+        /// `"process parameters"`, `"environment block"`, `"referenced memory"`, `"memory"`,
+        /// `"memory info list"` or `"handle data"`.
+        part: &'static str,
+        /// The first byte left out (0 for a stream).
+        address: usize,
+        /// How many.
+        size: u64,
+    },
 }
 
 impl fmt::Debug for Omission {
@@ -139,6 +173,26 @@ impl fmt::Debug for Omission {
                 .field("size", size)
                 .finish(),
             Omission::ProcessEnvironment => f.write_str("ProcessEnvironment"),
+            Omission::ZeroFilled { address, size } => f
+                .debug_struct("ZeroFilled")
+                .field("address", &format_args!("{address:#x}"))
+                .field("size", size)
+                .finish(),
+            Omission::Redacted { address, size } => f
+                .debug_struct("Redacted")
+                .field("address", &format_args!("{address:#x}"))
+                .field("size", size)
+                .finish(),
+            Omission::OverBudget {
+                part,
+                address,
+                size,
+            } => f
+                .debug_struct("OverBudget")
+                .field("part", part)
+                .field("address", &format_args!("{address:#x}"))
+                .field("size", size)
+                .finish(),
         }
     }
 }
@@ -214,13 +268,37 @@ impl fmt::Display for Omission {
                     "the PEB could not be read: no Windows version, NT module paths"
                 )
             }
+            Omission::ZeroFilled { address, size } => write!(
+                f,
+                "{size} bytes of memory at {address:#x} could not be read when written: zeros \
+                 in the dump, listed in its pss stream"
+            ),
+            Omission::Redacted { address, size } => {
+                write!(f, "{size} bytes of memory at {address:#x} redacted")
+            }
+            Omission::OverBudget {
+                part,
+                address: 0,
+                size,
+            } => write!(f, "the {part} ({size} bytes) left out to fit the budget"),
+            Omission::OverBudget {
+                part,
+                address,
+                size,
+            } => write!(
+                f,
+                "{size} bytes of {part} at {address:#x} left out to fit the budget"
+            ),
         }
     }
 }
 
-/// Why a dump could not be written. What was written to the destination is then not a dump:
-/// its header, written last, is zeros, so no reader takes it for one.
-/// ([`DumpWriter::write_to_path`](super::DumpWriter::write_to_path) removes the file.)
+/// Why a dump could not be written.
+///
+/// What the destination received then is not a dump: nothing, or a prefix of the planned dump,
+/// shorter than the size the dump's pss stream records (see
+/// [`DumpWriter::write_to`](super::DumpWriter::write_to), "Errors").
+/// [`DumpWriter::write_to_path`](super::DumpWriter::write_to_path) removes the file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DumpError {
@@ -232,14 +310,14 @@ pub enum DumpError {
     #[error("writing the dump: {0}")]
     Write(#[from] io::Error),
     /// The streams before the memory would pass 4 GiB, which the format's 32-bit offsets
-    /// cannot address (only the memory of a full dump may lie beyond), at `part`. What fills
+    /// cannot address (only the memory of a plus or full dump may lie beyond), at `part`,
+    /// found when the dump is laid out, before anything is written. What fills
     /// them: thread stacks (`stack_bytes`; up to [`stack_limit`](super::DumpWriter::stack_limit)
     /// bytes each), and, far behind, the records of threads and handles (millions of either),
-    /// modules and memory regions. Lower the stack limit, or capture without what fills them. A
-    /// stack that cannot fit is refused before it is copied (`part` is then `"the thread
-    /// stacks"`).
+    /// modules and memory regions. Lower the stack limit, or capture without what fills them (`part`
+    /// is `"the thread stacks"` when the stacks pass it).
     #[error(
-        "writing {part}: the dump's streams would pass the 4 GiB the minidump format's 32-bit \
+        "laying out {part}: the dump's streams would pass the 4 GiB the minidump format's 32-bit \
          offsets address, with {stack_bytes} bytes of thread stacks (each at most \
          DumpWriter::stack_limit); lower the stack limit, or capture fewer threads or handles"
     )]
@@ -247,32 +325,25 @@ pub enum DumpError {
         /// What was being written: `"the thread stacks"`, `"the thread list"`, `"the handle
         /// data"`, ... (one per stream).
         part: &'static str,
-        /// Bytes of thread stacks in the dump by then (with the one refused, if it was a
-        /// stack).
+        /// Bytes of thread stacks the dump plans (32-bit lists and stack copies).
         stack_bytes: u64,
     },
-    /// The destination's writes do not go where it seeks: at `step`, the writer sought to (or
-    /// wrote up to) `expected`, and the destination was at `found`. A file opened in append mode
-    /// does this (every write goes to its end), or a `Seek` that does not move the writes. The
-    /// writer seeks back to fill in the header (and a full dump's memory list), so it needs a
-    /// destination whose writes go where it seeks: open the file without append
-    /// ([`File::create`](std::fs::File::create), or `OpenOptions` with `write`), or write to a
-    /// [`Cursor`](std::io::Cursor) and append its bytes. The check runs once at the start, so
-    /// it fails before the dump is written.
+    /// [`max_bytes`](super::DumpWriter::max_bytes) is smaller than what a dump never leaves
+    /// out (header, system and process information, the thread list with every context, the
+    /// modules): raise the budget to at least `needed` bytes.
     #[error(
-        "writing the dump ({step}): the destination reports offset {found} where the writer \
-         expected {expected}: its writes do not go where it seeks (as in a file opened in append \
-         mode); open it for writing without append, or write to a Cursor and append that"
+        "planning the dump: the parts never left out (threads, contexts, modules) need {needed} \
+         bytes, more than the budget of {budget} (max_bytes): raise it to at least {needed}"
     )]
-    Position {
-        /// What the writer was doing: `"checking that writes go where it seeks"`, `"filling in
-        /// the memory list"`, `"filling in the stream directory"`, `"filling in the header"`.
-        step: &'static str,
-        /// The offset in the destination (from its start, not the dump's) it should be at.
-        expected: u64,
-        /// The offset the destination reported.
-        found: u64,
+    OverBudget {
+        /// What the parts never left out take.
+        needed: u64,
+        /// The budget given.
+        budget: u64,
     },
+    /// The progress callback asked to stop ([`ControlFlow::Break`](core::ops::ControlFlow)).
+    #[error("writing the dump: cancelled by the progress callback")]
+    Cancelled,
 }
 
 impl From<DumpError> for io::Error {
@@ -284,7 +355,8 @@ impl From<DumpError> for io::Error {
             DumpError::Write(error) => error,
             DumpError::Snapshot(error) => error.into(),
             DumpError::TooLarge { .. } => io::Error::new(io::ErrorKind::FileTooLarge, error),
-            DumpError::Position { .. } => io::Error::new(io::ErrorKind::NotSeekable, error),
+            DumpError::OverBudget { .. } => io::Error::new(io::ErrorKind::InvalidInput, error),
+            DumpError::Cancelled => io::Error::other(error),
         }
     }
 }

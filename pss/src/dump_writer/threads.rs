@@ -1,28 +1,26 @@
-//! The thread list (ids, contexts, stack memory, TEBs), the thread info list, and thread names.
+//! The thread list (ids, contexts, stack memory, TEBs), the thread info list, and thread names:
+//! planned from the thread walks, then written where the layout put them.
 
-use std::io::{Seek, Write};
+use std::io::Write;
 
 use minidump_common::format as md;
 
-use super::file::DumpFile;
-use super::memory::AddressSpace;
-use super::streams::{copy_memory, present, walked};
+use super::file::{DumpFile, string_size};
+use super::layout::Layout;
+use super::streams::{present, walked};
 use super::summary::Part;
 use super::{DumpError, DumpSummary, Omission, context};
-use crate::{Allocation, CaptureFlags, FileTime, LocalSnapshot, VaClone, time};
+use crate::{Allocation, CaptureFlags, FileTime, LocalSnapshot, time};
 
-/// What the thread list needs besides the threads.
-pub(super) struct Sources<'c, 's> {
-    pub clone: Option<&'c VaClone<'s>>,
-    pub space: Option<&'c AddressSpace>,
-    pub stack_limit: usize,
-    pub priority_class: u32,
-}
+/// The bytes of a context in the dump: this build's `CONTEXT`.
+pub(super) const CONTEXT_SIZE: usize = size_of::<pss_sys::CONTEXT>();
 
-/// What later streams need of the threads: where their contexts and stacks are, their TEBs.
+/// The threads as the dump holds them.
 #[derive(Debug, Default)]
-pub(super) struct Written {
-    pub threads: Vec<Thread>,
+pub(super) struct Threads {
+    pub list: Vec<Thread>,
+    /// The context records, cleaned for the dump; a thread's `context` indexes this.
+    pub contexts: Vec<[u8; CONTEXT_SIZE]>,
     /// When the first thread was captured (PSS records a time per thread).
     pub captured: Option<FileTime>,
 }
@@ -30,19 +28,20 @@ pub(super) struct Written {
 #[derive(Debug)]
 pub(super) struct Thread {
     pub id: u32,
-    pub context: md::MINIDUMP_LOCATION_DESCRIPTOR,
-    pub stack: md::MINIDUMP_MEMORY_DESCRIPTOR,
+    pub suspend_count: u32,
+    pub priority: u32,
     pub teb: usize,
+    /// Its stack pointer, when it has a usable context.
+    pub stack_pointer: Option<usize>,
+    /// Its context in [`Threads::contexts`].
+    pub context: Option<usize>,
+    pub info: md::MINIDUMP_THREAD_INFO,
 }
 
-impl Written {
-    /// Where thread `id`'s context is in the dump (empty if it has none).
-    pub(super) fn context_of(&self, id: u32) -> md::MINIDUMP_LOCATION_DESCRIPTOR {
-        self.threads
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.context)
-            .unwrap_or_default()
+impl Threads {
+    /// The index of thread `id`.
+    pub(super) fn index_of(&self, id: u32) -> Option<usize> {
+        self.list.iter().position(|t| t.id == id)
     }
 }
 
@@ -50,18 +49,12 @@ impl Written {
 const INFO_EXITED_THREAD: u32 = 0x4;
 const INFO_INVALID_CONTEXT: u32 = 0x10;
 
-/// Writes every thread's context and stack, then the thread list and the thread info list
-/// (empty lists without threads: readers require a thread list).
-pub(super) fn write<A: Allocation, W: Write + Seek>(
-    file: &mut DumpFile<W>,
+/// Walks the threads: ids, contexts, stack pointers, TEBs, times.
+pub(super) fn plan<A: Allocation>(
     snapshot: &LocalSnapshot<A>,
-    sources: Sources<'_, '_>,
     summary: &mut DumpSummary,
-    chunk: &mut [u8],
-) -> Result<Written, DumpError> {
-    file.part("the thread contexts and stacks");
-    let mut written = Written::default();
-    let mut records: Vec<(md::MINIDUMP_THREAD, md::MINIDUMP_THREAD_INFO)> = Vec::new();
+) -> Result<Threads, DumpError> {
+    let mut threads = Threads::default();
     let mut without_context = Vec::new();
     if let Some(walk) = present(snapshot.threads(), Part::Threads, summary)? {
         let result = walk
@@ -71,51 +64,32 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                 let raw = thread.as_raw();
                 let context = match thread.context_bytes().and_then(context::dump_context) {
                     Some(bytes) => {
-                        file.align(16)?;
-                        let rva = file.rva()?;
-                        file.bytes(&bytes)?;
-                        md::MINIDUMP_LOCATION_DESCRIPTOR {
-                            data_size: bytes.len() as u32,
-                            rva,
-                        }
+                        threads.contexts.push(bytes);
+                        Some(threads.contexts.len() - 1)
                     }
                     None => {
                         without_context.push(id);
-                        md::MINIDUMP_LOCATION_DESCRIPTOR::default()
+                        None
                     }
                 };
-                let stack = match (sources.clone, sources.space, thread.stack_pointer()) {
-                    (Some(clone), Some(space), Some(sp)) if context.data_size > 0 => stack(
-                        file,
-                        clone,
-                        space,
-                        id,
-                        sp,
-                        sources.stack_limit,
-                        summary,
-                        chunk,
-                    )?,
-                    _ => md::MINIDUMP_MEMORY_DESCRIPTOR::default(),
-                };
-                let teb = thread.teb_base_address().unwrap_or(0);
+                if threads.captured.is_none() {
+                    threads.captured = thread.capture_time();
+                }
                 let mut dump_flags = 0;
                 if thread.is_terminated() {
                     dump_flags |= INFO_EXITED_THREAD;
                 }
-                if context.data_size == 0 {
+                if context.is_none() {
                     dump_flags |= INFO_INVALID_CONTEXT;
                 }
-                records.push((
-                    md::MINIDUMP_THREAD {
-                        thread_id: id,
-                        suspend_count: u32::from(thread.suspend_count()),
-                        priority_class: sources.priority_class,
-                        priority: thread.priority() as u32,
-                        teb: teb as u64,
-                        stack,
-                        thread_context: context,
-                    },
-                    md::MINIDUMP_THREAD_INFO {
+                threads.list.push(Thread {
+                    id,
+                    suspend_count: u32::from(thread.suspend_count()),
+                    priority: thread.priority() as u32,
+                    teb: thread.teb_base_address().unwrap_or(0),
+                    stack_pointer: context.and(thread.stack_pointer()),
+                    context,
+                    info: md::MINIDUMP_THREAD_INFO {
                         thread_id: id,
                         dump_flags,
                         dump_error: 0,
@@ -127,18 +101,12 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                         start_address: thread.start_address() as u64,
                         affinity: thread.affinity_mask() as u64,
                     },
-                ));
-                written.threads.push(Thread {
-                    id,
-                    context,
-                    stack,
-                    teb,
                 });
                 Ok(())
             });
         walked(result, Part::Threads, summary)?;
     }
-    if !records.is_empty() && without_context.len() == records.len() {
+    if !threads.list.is_empty() && without_context.len() == threads.list.len() {
         summary
             .omissions
             .push(Omission::NotCaptured(CaptureFlags::THREAD_CONTEXT));
@@ -149,96 +117,23 @@ pub(super) fn write<A: Allocation, W: Write + Seek>(
                 .map(|thread_id| Omission::ThreadContext { thread_id }),
         );
     }
-    summary.threads = records.len();
-
-    file.part("the thread list");
-    file.align(4)?;
-    let rva = file.rva()?;
-    file.u32(records.len() as u32)?;
-    for (thread, _) in &records {
-        file.put(thread.clone())?;
-    }
-    file.stream(md::MINIDUMP_STREAM_TYPE::ThreadListStream, rva)?;
-
-    let rva = file.rva()?;
-    file.u32(12)?; // SizeOfHeader
-    file.u32(64)?; // SizeOfEntry
-    file.u32(records.len() as u32)?;
-    for (_, info) in records {
-        file.put(info)?;
-    }
-    file.stream(md::MINIDUMP_STREAM_TYPE::ThreadInfoListStream, rva)?;
-    Ok(written)
+    summary.threads = threads.list.len();
+    Ok(threads)
 }
 
-/// The most stack bytes written for one thread, whatever the limit: a memory range's size in
-/// the format is a 32-bit field.
-const MAX_STACK_BYTES: usize = u32::MAX as usize;
-
-/// Writes thread `id`'s stack memory, from `sp` to the end of the region holding it (at most
-/// `limit` bytes), and returns its descriptor. A limit of 0 asks for none: nothing is read, and
-/// nothing is missing. A stack that would carry the dump past the 4 GiB its offsets address is
-/// refused before it is copied ([`DumpError::TooLarge`], at the thread stacks).
-#[allow(clippy::too_many_arguments)]
-fn stack<W: Write + Seek>(
-    file: &mut DumpFile<W>,
-    clone: &VaClone<'_>,
-    space: &AddressSpace,
-    id: u32,
-    sp: usize,
-    limit: usize,
-    summary: &mut DumpSummary,
-    chunk: &mut [u8],
-) -> Result<md::MINIDUMP_MEMORY_DESCRIPTOR, DumpError> {
-    if limit == 0 {
-        return Ok(md::MINIDUMP_MEMORY_DESCRIPTOR::default());
-    }
-    #[allow(
-        clippy::unnecessary_min_or_max,
-        reason = "no effect on 32-bit targets, where usize::MAX is u32::MAX"
-    )]
-    let limit = limit.min(MAX_STACK_BYTES);
-    let wanted = space.readable_region_at(sp).map_or(0, |r| {
-        (r.base_address.saturating_add(r.region_size) - sp).min(limit)
-    });
-    let rva = file.rva()?;
-    file.stack_bytes += wanted as u64;
-    if u64::from(rva) + wanted as u64 > u64::from(u32::MAX) {
-        return Err(file.too_large("the thread stacks"));
-    }
-    let read = copy_memory(file, clone, sp, wanted, chunk)?;
-    file.stack_bytes -= (wanted - read) as u64;
-    if read < wanted || wanted == 0 {
-        summary.omissions.push(Omission::Stack {
-            thread_id: id,
-            address: sp,
-            wanted,
-            read,
-        });
-    }
-    Ok(md::MINIDUMP_MEMORY_DESCRIPTOR {
-        start_of_memory_range: sp as u64,
-        memory: md::MINIDUMP_LOCATION_DESCRIPTOR {
-            data_size: read as u32,
-            rva: if read == 0 { 0 } else { rva },
-        },
-    })
-}
-
-/// `ThreadNamesStream`, where kernel32 answers the thread-name walk (24H2) and a thread has a
-/// name. Elsewhere nothing: older kernel32s do not know the class, which is no loss of what was
-/// captured, so it is not an omission.
+/// The thread names, where kernel32 answers the thread-name walk (24H2) and a thread has a
+/// name: (index in the thread list, name). Elsewhere none: older kernel32s do not know the
+/// class, which is no loss of what was captured, so it is not an omission.
 ///
 /// A `PSS_THREAD_NAME` has no thread id: ntdll keeps each name in its thread's record
 /// (decompiled ntdll), so the name walk follows the thread walk's order, and names are paired
 /// with threads by position. A walk of another length than the threads' is not paired at all.
-pub(super) fn write_names<A: Allocation, W: Write + Seek>(
-    file: &mut DumpFile<W>,
+pub(super) fn plan_names<A: Allocation>(
     snapshot: &LocalSnapshot<A>,
-    written: &Written,
-) -> Result<(), DumpError> {
+    threads: usize,
+) -> Vec<(usize, Vec<u16>)> {
     let Ok(walk) = snapshot.thread_names() else {
-        return Ok(());
+        return Vec::new();
     };
     let mut names: Vec<(usize, Vec<u16>)> = Vec::new();
     let mut count = 0;
@@ -249,22 +144,106 @@ pub(super) fn write_names<A: Allocation, W: Write + Seek>(
         count += 1;
         crate::Result::Ok(())
     });
-    if walked.is_err() || count != written.threads.len() || names.is_empty() {
+    if walked.is_err() || count != threads {
+        return Vec::new();
+    }
+    names
+}
+
+/// The thread list's size: its count, then one `MINIDUMP_THREAD` (48 bytes) per thread.
+pub(super) fn list_size(threads: &Threads) -> u64 {
+    4 + 48 * threads.list.len() as u64
+}
+
+/// The thread info list's size: a 12-byte header, then 64 bytes per thread.
+pub(super) fn info_list_size(threads: &Threads) -> u64 {
+    12 + 64 * threads.list.len() as u64
+}
+
+/// The thread names stream's size: its count, then 12 bytes per name.
+pub(super) fn names_size(names: &[(usize, Vec<u16>)]) -> u64 {
+    4 + 12 * names.len() as u64
+}
+
+/// Where thread `index`'s context is in the dump (empty if it has none).
+pub(super) fn context_location(
+    threads: &Threads,
+    layout: &Layout,
+    index: usize,
+) -> md::MINIDUMP_LOCATION_DESCRIPTOR {
+    match threads.list[index].context {
+        Some(context) => md::MINIDUMP_LOCATION_DESCRIPTOR {
+            data_size: CONTEXT_SIZE as u32,
+            rva: layout.contexts[context],
+        },
+        None => md::MINIDUMP_LOCATION_DESCRIPTOR::default(),
+    }
+}
+
+/// Writes the thread list and the thread info list (empty lists without threads: readers
+/// require a thread list).
+pub(super) fn write_lists<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    threads: &Threads,
+    layout: &Layout,
+    priority_class: u32,
+) -> Result<(), DumpError> {
+    file.step()?;
+    file.at(u64::from(layout.thread_list))?;
+    file.u32(threads.list.len() as u32)?;
+    for (i, thread) in threads.list.iter().enumerate() {
+        file.put(md::MINIDUMP_THREAD {
+            thread_id: thread.id,
+            suspend_count: thread.suspend_count,
+            priority_class,
+            priority: thread.priority,
+            teb: thread.teb as u64,
+            stack: layout.thread_stacks[i],
+            thread_context: context_location(threads, layout, i),
+        })?;
+    }
+    file.at(u64::from(layout.thread_info))?;
+    file.u32(12)?; // SizeOfHeader
+    file.u32(64)?; // SizeOfEntry
+    file.u32(threads.list.len() as u32)?;
+    for thread in &threads.list {
+        file.put(thread.info.clone())?;
+    }
+    Ok(())
+}
+
+/// Writes `ThreadNamesStream` and its strings.
+pub(super) fn write_names<W: Write>(
+    file: &mut DumpFile<'_, W>,
+    threads: &Threads,
+    names: &[(usize, Vec<u16>)],
+    layout: &Layout,
+) -> Result<(), DumpError> {
+    let Some((list, strings)) = &layout.names else {
         return Ok(());
+    };
+    file.step()?;
+    file.at(u64::from(*list))?;
+    file.u32(names.len() as u32)?;
+    for ((index, _), rva) in names.iter().zip(strings) {
+        file.put(md::MINIDUMP_THREAD_NAME {
+            thread_id: threads.list[*index].id,
+            thread_name_rva: *rva,
+        })?;
     }
-    let mut entries = Vec::with_capacity(names.len());
-    for (index, name) in names {
-        let rva = file.string(&name)?;
-        entries.push(md::MINIDUMP_THREAD_NAME {
-            thread_id: written.threads[index].id,
-            thread_name_rva: u64::from(rva),
-        });
+    for ((_, name), rva) in names.iter().zip(strings) {
+        file.string(*rva, name)?;
     }
-    file.align(4)?;
-    let rva = file.rva()?;
-    file.u32(entries.len() as u32)?;
-    for entry in entries {
-        file.put(entry)?;
-    }
-    file.stream(md::MINIDUMP_STREAM_TYPE::ThreadNamesStream, rva)
+    Ok(())
+}
+
+/// The offsets of the names stream's strings, after the list at `cursor`.
+pub(super) fn lay_out_names(
+    names: &[(usize, Vec<u16>)],
+    cursor: &mut super::file::Cursor,
+) -> Vec<u64> {
+    names
+        .iter()
+        .map(|(_, name)| cursor.place(4, string_size(name)))
+        .collect()
 }
