@@ -679,6 +679,8 @@ pub(crate) struct ProcessInfo {
     /// What its WOW64 layout laid out ([`ProcessSpec::wow64_layout`]), read back by
     /// [`ModelProcess::wow64_layout`].
     pub(crate) wow64: Option<Arc<super::wow64::Wow64Layout>>,
+    /// The exception one of its threads raised, laid out at spawn (`crash.rs`).
+    pub(crate) crash: Option<Arc<super::crash::CrashSpec>>,
 }
 
 /// A process of the model.
@@ -718,6 +720,7 @@ fn default_info() -> ProcessInfo {
         peb: PEB_ADDRESS,
         parameters: None,
         wow64: None,
+        crash: None,
     }
 }
 

@@ -286,6 +286,7 @@ pub(crate) fn lay_out(data: &mut ProcessData, with_peb: bool, spacing: usize) {
         t.registers[2] = stack.frame_pointer;
         stacks.push(stack.region);
     }
+    super::crash::lay_out(data, &mut stacks);
     let environment = if with_peb {
         region(data, spacing)
     } else {

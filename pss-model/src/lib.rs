@@ -163,6 +163,25 @@
 //! frames chain through EBP ([`X86ThreadSpec`]). [`ModelProcess::wow64_layout`] says where
 //! everything went; [`wow64_demo_process`] is a complete one.
 //!
+//! ## A crashed thread
+//!
+//! With [`ProcessSpec::crash`] ([`CrashSpec`]: the thread, the exception code, its
+//! `ExceptionAddress` in an image, its parameters, and the fault's return addresses), the
+//! thread's stack region holds the exception as Windows' dispatch leaves it for a crash
+//! handler: from its top down, the fault's frame records (the fault context's frame pointer at
+//! the first), the structures the kernel copies below the fault's stack pointer for
+//! `KiUserExceptionDispatcher` (`MACHINE_FRAME`, `EXCEPTION_RECORD`, `CONTEXT_EX`, `CONTEXT` on
+//! 64-bit hosts; on x86 the `CONTEXT`, the record cut to its parameters and the dispatcher's two
+//! arguments), the `EXCEPTION_POINTERS` an exception filter is given, and, `0x800` bytes of
+//! zeros lower, the thread's own frames ([`ThreadSpec::call_stack`]: where it waits at capture,
+//! in the handler). [`CrashSpec::x86`] lays out the 32-bit structures of a WOW64 process's
+//! filter instead: in a WOW64 process on the thread's x86 stack (its own x86 frames below
+//! them), elsewhere (64-bit hosts) in a region of their own at [`X86_CRASH_STACK`].
+//! [`ModelProcess::crash`] (and [`process_crash`]) gives where each structure is and the frames a
+//! walker from the fault's context must find; [`crashed_demo_process`] is the demo process after
+//! an access violation in its main thread, `crashed_wow64_demo_process` (64-bit hosts) the WOW64
+//! demo's after one in its 32-bit code.
+//!
 //! # Choices, and the evidence for each
 //!
 //! Evidence: **CONFIRMED** (a source shows Windows does this), **CHANGED** (a source showed the
@@ -246,6 +265,7 @@
 //! | A WOW64 thread's CPU area is `TEB64.TlsSlots[1]` (`WOW64_TLS_CPURESERVED`, `+0x1488`): `WOW64_CPURESERVED` (`USHORT Flags`, `USHORT Machine`, [`X86_MACHINE`] for x86), then the `WOW64_CONTEXT` ([`WOW64_CONTEXT_SIZE`] bytes) aligned to 4, at +4; other machines lay it out otherwise (ARM32 `0x1C4`: `0x1A0` bytes aligned to 8; x64, ARM64) and a reader refuses them | not documented | — | CONFIRMED: NK (`PspWow64InitThread` stores the area at TEB `+0x1488` and writes `Machine << 16` first; `PspWow64ReadOrWriteThreadCpuArea` reads it there through `RtlWow64GetCpuAreaInfo`; `RtlpGetLegacyContextLength`: x86 716 bytes aligned 4), ND (24H2 `RtlWow64GetCurrentCpuArea`: `NtCurrentTeb()->TlsSlots[1]`, the machine at +2), WINE-T (`test_cpu_area`: x86 aligned 4, `0x2CC` bytes, flags at 0; ARM32 8, `0x1A0`; other machines `STATUS_INVALID_PARAMETER`), WINE | `safe_wow64::hand_laid_structures_read_back`, `safe_wow64::a_cpu_area_of_another_machine_is_refused`, `safe_wow64::a_missing_or_unmapped_cpu_area_is_refused` |
 //! | A WOW64 thread stopped in 32-bit code has its x86 registers in its native context (`SegCs` `0x23`, the registers' low halves: [`X86ThreadSpec::in_x86_code`]) and a stale CPU area; in the WOW64 layer (`SegCs` `0x33`: a system call; the model's native registers are in [`WOW64_CPU_DLL`]) they are in the CPU area; segments read as `0x23`/`0x2B`/`0x53`, a CPU area's `EFlags` as its user bits | `Wow64GetThreadContext` is documented, how it decides is not | 11.16 | CONFIRMED: NK (`PspWow64GetContextThread` → `RtlpWow64GetContextOnAmd64`: a native `SegCs` other than `0x23` takes the control, integer and segment registers from the CPU area, else `RtlpWow64CtxFromAmd64` maps `Rip`, `Rsp`, `Rbp`, `EFlags`, `Rax`..`Rdi` down; segments forced, `EFlags & 0x3F0DD5 \| 0x202`); PLAUSIBLE (where in the WOW64 layer a waiting thread's native context is) | `safe_wow64::the_demo_process_reads_back_exactly`, `safe_wow64::hostile_memory_in_a_wow64_process_gives_errors`, `safe_wow64::native_records_that_cannot_say_are_refused` |
 //! | x86 code on ARM64 Windows runs under `xtajit.dll` in place of `wow64cpu.dll` (in the 64-bit loader list; the model's aarch64 hosts lay it out, [`ProcessSpec::wow64_cpu_dll`] any host), with its registers in the emulator while it runs: no x86 context is read there (nor by an arm64 build), the 32-bit TEBs, PEB and modules are | not documented | — | CONFIRMED (the emulator's DLL): WINE (`get_cpu_dll_name`: `xtajit.dll` for x86 on a native ARM64 machine, `wow64cpu.dll` otherwise, `wowarmhw.dll` for ARM32), ARM ("the WOW64 layer of Windows allows x86 code to run on the Arm64 version of Windows", compiling x86 blocks to Arm64); NO EVIDENCE where its registers are: refused, never guessed | `safe_wow64::an_emulated_wow64_process_gives_no_x86_context`, `safe_wow64::without_a_wow64_cpu_there_is_no_x86_context` |
+//! | A crashed thread's exception ([`ProcessSpec::crash`]) lies on its stack as the kernel's `KiDispatchException` leaves it for `KiUserExceptionDispatcher`: on x64 (and, with its `CONTEXT`, arm64) a `MACHINE_FRAME` (`Rip`, `SegCs`, `EFlags`, `Rsp`, `SegSs`) at `(Rsp − 0x28) & ~0xF` of the fault's `Rsp`, the `EXCEPTION_RECORD` `0xA0` below it, the `CONTEXT_EX` (`All`, `Legacy` = the `CONTEXT`'s `−0x4D0`, `0x4D0`; no `XState`) `0xC0` below it, the `CONTEXT` `0x4D0` below that, where the dispatcher's `Rsp` points (the record at `Rsp + 0x4F0`); on x86 the `CONTEXT` just below the 4-aligned `Esp`, the record below it cut to `NumberParameters`, and the dispatcher's two arguments (record, context) below; the `EXCEPTION_POINTERS` the filter is given `0x100` below the dispatcher's stack pointer, 16-aligned | undocumented (only `EXCEPTION_POINTERS`, `EXCEPTION_RECORD` and `CONTEXT` themselves are) | — | CONFIRMED (x64): NK `KiDispatchException` (the frame at `(v36 - 40) & ~0xF`, `v38[3]` = the fault's `Rsp`, `v38[0]` = `Rip`; `KeCopyExceptionRecord(v38 - 20, ...)`; `CONTEXT_EX` at `v38 - 24` filled with `-1232`, `0x4D0`; the new `Rsp` `77` × 16 bytes below the `CONTEXT_EX`), ND `KiUserExceptionDispatcher` (`RtlDispatchException(&STACK[0x4F0], rsp)`); PLAUSIBLE (x86: 32-bit Windows' `KiDispatchException` as ReactOS reimplements it; arm64: x64's order with arm64's `CONTEXT`; where the filter's `EXCEPTION_POINTERS` lie, which depends on the frames between; a WOW64 thread's 32-bit structures on its x86 stack as x86 Windows leaves them, which WOW64's dispatch to the 32-bit `KiUserExceptionDispatcher` reproduces) | `safe_dump_exception::the_processor_reports_the_crash_and_walks_from_the_fault`, `safe_dump_exception::x86_structures_read_back`, `safe_dump_exception::a_wow64_crash_reads_its_32_bit_structures` |
 //!
 //! # What the evidence shows that the model does not do, and why
 //!
@@ -313,6 +333,7 @@
 
 mod capture;
 mod churn;
+mod crash;
 mod data;
 mod demo;
 mod dump;
@@ -344,6 +365,12 @@ mod xstate;
 
 pub use capture::{AUXILIARY_PAGES, REJECTED_FLAGS, capture_access, sanitise_context_flags};
 pub use churn::{LAST_SYSCALL_UNAVAILABLE, THREAD_NAME_LIMIT};
+#[cfg(target_pointer_width = "64")]
+pub use crash::crashed_wow64_demo_process;
+pub use crash::{
+    Crash, CrashSpec, EXCEPTION_ACCESS_VIOLATION, X86_CRASH_STACK, crashed_demo_process,
+    process_crash,
+};
 pub use data::{
     AuxPageSpec, HANDLE_TRACE_SIZE, HandleSpec, IMAGE_NAME_LIMIT, ImageInfo, ModelProcess,
     ProcessSpec, READ_CHUNK, RegionSpec, SHARED_USER_DATA, SHARED_USER_DATA_COPIED, ThreadSpec,

@@ -557,7 +557,9 @@ pub(crate) fn lay_out_process(data: &mut ProcessData, options: &Wow64Options) {
             base += 0x1_0000;
         }
         let call_stack = x86.call_stack.clone().unwrap_or_default();
-        let (region, esp, ebp) = lay_out_x86_stack(base, &call_stack);
+        // A crashed thread's x86 stack also holds its exception (`super::crash`).
+        let (region, esp, ebp) = super::crash::lay_out_x86(&mut data.info, tid, base, &call_stack)
+            .unwrap_or_else(|| lay_out_x86_stack(base, &call_stack));
         x86.esp = esp;
         x86.ebp = ebp;
         x86.stack = (base as u32, (base + region.size) as u32);

@@ -3,7 +3,7 @@
 #![cfg(not(windows))]
 
 const MODEL_DOCS: &str = include_str!("../../pss-model/src/lib.rs");
-const FILES: [(&str, &str); 19] = [
+const FILES: [(&str, &str); 20] = [
     ("absent", include_str!("absent.rs")),
     ("accounting", include_str!("accounting.rs")),
     ("capture", include_str!("capture.rs")),
@@ -15,6 +15,10 @@ const FILES: [(&str, &str); 19] = [
     ("process", include_str!("process.rs")),
     ("query", include_str!("query.rs")),
     ("safe_clone_memory", include_str!("safe_clone_memory.rs")),
+    (
+        "safe_dump_exception",
+        include_str!("safe_dump_exception.rs"),
+    ),
     ("safe_loader", include_str!("safe_loader.rs")),
     ("safe_minidump", include_str!("safe_minidump.rs")),
     ("safe_parameters", include_str!("safe_parameters.rs")),

@@ -234,6 +234,44 @@
 //! example is a complete one, with either writer. Dumps hold everything the process held, secrets included: see
 //! [Dual use](#dual-use).
 //!
+//! **An out-of-process crash handler** (feature `dump-writer`), built as crashpad, Breakpad and
+//! WER are: a small client in the application catches the crash (an unhandled-exception filter
+//! or a vectored handler), tells a handler process "thread T faulted, its `EXCEPTION_POINTERS`
+//! are at A" (its own `GetCurrentThreadId()` and pointer, through a pipe or shared memory) and
+//! waits. The handler opened the application with [`ProcessAccess::for_capture`] when it
+//! started (a crashing process may no longer be openable); on the message it captures, reads the
+//! exception from the snapshot with `TargetException::read` (in the target's layout: a WOW64
+//! target's structures are 32-bit), writes the dump with it, and releases the client. The VA
+//! clone keeps what the pointers point at, so the client may go on (or the process end) as soon
+//! as the capture returns. rust-minidump's processor then reports the crash reason and address
+//! and walks the crashing thread from the fault's registers, not from the handler's wait (for a
+//! WOW64 target the dump is the native view, which has the record but walks the thread's
+//! captured 64-bit context):
+//!
+//! ```no_run,standalone_crate
+//! # #[cfg(feature = "dump-writer")]
+//! use pss::{CaptureFlags, LocalSnapshot, Process, TargetException};
+//!
+//! /// The client's message: thread `thread_id` faulted, its EXCEPTION_POINTERS are at `pointers`.
+//! # #[cfg(feature = "dump-writer")]
+//! fn on_crash(process: &Process, thread_id: u32, pointers: usize) -> Result<(), Box<dyn std::error::Error>> {
+//!     let snapshot = LocalSnapshot::capture(process, CaptureFlags::MINIDUMP)?;
+//!     // (Release the client here: the snapshot holds what it pointed at.)
+//!     let crash = TargetException::read(&snapshot, thread_id, pointers)?;
+//!     let record = crash.record();
+//!     eprintln!("thread {thread_id}: exception {:#x} at {:#x}", record.code(), record.address());
+//!     let dump = snapshot.minidump().exception(crash.dump_exception());
+//!     dump.write_to_path(format!("crash-{thread_id}.dmp"))?;
+//!     Ok(())
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The client's memory is not trusted: a pointer that leads nowhere, a record that claims more
+//! than 15 parameters, a nested-record chain that loops give an `ExceptionError` naming the
+//! structure and its address (never a panic), and the handler can still write the dump, with a
+//! `DumpException` it builds itself or without one.
+//!
 //! Duplicating and freeing: `snapshot.duplicate()?` makes a second, independent owner;
 //! `snapshot.close()?` frees and reports the result; dropping frees and ignores it.
 //!
@@ -350,6 +388,12 @@ pub use dump_writer::{
     DEFAULT_REFERENCED_LIMIT, DEFAULT_STACK_LIMIT, DUMP_INFO_STREAM, DumpError, DumpException,
     DumpInfo, DumpModule, DumpProgress, DumpSummary, DumpWriter, Keep, MemoryContent, MemoryRange,
     ModuleAllowList, Omission, Profile, Redaction, StackScrubbing,
+};
+// The exception an out-of-process crash handler reads from the target (`dump_writer/exception.rs`).
+#[cfg(feature = "dump-writer")]
+pub use dump_writer::{
+    ChainEnd, EXCEPTION_MAXIMUM_PARAMETERS, ExceptionContext, ExceptionError, ExceptionLayout,
+    ExceptionRecord, ExceptionStructure, MAX_NESTED_RECORDS, TargetException,
 };
 pub use entry::{
     AuxiliaryPageEntry, EventObject, HandleBasicInformation, HandleEntry, HandleFlags,

@@ -8,6 +8,7 @@
 
 mod budget;
 mod context;
+mod exception;
 mod file;
 mod handles;
 mod layout;
@@ -32,6 +33,10 @@ use pss_sys as sys;
 
 use crate::{Allocation, HeapAllocated, LocalSnapshot};
 
+pub use exception::{
+    ChainEnd, EXCEPTION_MAXIMUM_PARAMETERS, ExceptionContext, ExceptionError, ExceptionLayout,
+    ExceptionRecord, ExceptionStructure, MAX_NESTED_RECORDS, TargetException,
+};
 pub use redact::{
     DumpModule, Keep, MemoryContent, MemoryRange, ModuleAllowList, Redaction, StackScrubbing,
 };
@@ -42,7 +47,9 @@ pub use unread::{DUMP_INFO_STREAM, DumpInfo};
 /// faulted, the exception record, and optionally the context at the fault.
 ///
 /// The snapshot itself holds no exception: a crash reporter gets it from the crashing process
-/// (an `EXCEPTION_POINTERS` it sends, or reads through the VA clone).
+/// (an `EXCEPTION_POINTERS` it sends), or reads it through the VA clone from the address the
+/// crashing thread gives: [`TargetException::read`], then
+/// [`dump_exception`](TargetException::dump_exception).
 ///
 /// # References
 ///
@@ -404,7 +411,7 @@ impl<A: Allocation> LocalSnapshot<A> {
     /// | memory info list | the address-space walk | `VA_SPACE` |
     /// | memory list (small, referenced): stacks, TEBs, the PEB, the process parameters and their strings, the environment block, referenced memory; or Memory64 list (plus, full): regions (see "Profiles") | the VA clone ([`LocalSnapshot::process_parameters`] for the parameters) | `VA_CLONE`, `VA_SPACE` |
     /// | handle data: values, types, names, attributes, access, counts | the handle walk | `HANDLES` and the handle-detail flags |
-    /// | exception | [`DumpWriter::exception`] | — |
+    /// | exception | [`DumpWriter::exception`]: one the caller builds, or reads from the target with [`TargetException::read`] | `THREADS` and `VA_CLONE` to read one |
     /// | dump information ([`DUMP_INFO_STREAM`], a user stream): the complete dump's size, the profile, whether a budget or a policy left memory out, the memory written as zeros | the writer | — |
     ///
     /// [`CaptureFlags::MINIDUMP`](crate::CaptureFlags::MINIDUMP) has every flag the
