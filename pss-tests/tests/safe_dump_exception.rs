@@ -38,7 +38,7 @@ fn structures_in_this_process_read_back_through_its_clone() {
     require_pss!();
     use pss::sys;
     let mut context: Box<sys::CONTEXT> = Box::default();
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm64ec"))]
     {
         context.ContextFlags = sys::CONTEXT_ALL_AMD64;
         context.Rsp = 0x5000_0800;
