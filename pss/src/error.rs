@@ -667,9 +667,10 @@ impl ErrorCode {
     pub const fn io_error_kind(self) -> io::ErrorKind {
         use io::ErrorKind::*;
         match self.0 {
-            5 | 10013 => PermissionDenied,   // ERROR_ACCESS_DENIED, WSAEACCES
-            80 | 183 => AlreadyExists,       // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
-            109 | 232 | 10058 => BrokenPipe, // ERROR_BROKEN_PIPE, ERROR_NO_DATA, WSAESHUTDOWN
+            5 | 10013 => PermissionDenied, // ERROR_ACCESS_DENIED, WSAEACCES
+            80 | 183 => AlreadyExists,     // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
+            // ERROR_BROKEN_PIPE, ERROR_NO_DATA (std leaves WSAESHUTDOWN uncategorised: Other here)
+            109 | 232 => BrokenPipe,
             // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_INVALID_DRIVE,
             // ERROR_BAD_NETPATH, ERROR_BAD_NET_NAME
             2 | 3 | 15 | 53 | 67 => NotFound,

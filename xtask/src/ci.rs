@@ -59,7 +59,7 @@ const MIRI_ARM64: &str = "aarch64-unknown-linux-gnu";
 
 /// The features `pss`'s own unit tests need (the dump writer's parsers and contexts, dbghelp's
 /// HRESULTs); `model` comes with the dev-dependency on pss-tests.
-const PSS_UNIT_FEATURES: &str = "dump-writer,minidump";
+const PSS_UNIT_FEATURES: &str = "dump-writer,dbghelp";
 
 /// `cargo miri test` of `pss`'s own unit tests (`--lib`), for `target` (the host's if `None`).
 /// About 20 seconds of interpretation; the one test that counts 300,000 days is ignored under
